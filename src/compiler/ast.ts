@@ -1,0 +1,111 @@
+import type { Span } from "./span.js";
+
+/**
+ * The typed syntax tree of one .scene file. Plain data: every node has a span; nothing here is
+ * resolved (styles, imports, defaults and geometry are the checker's and planner's business).
+ */
+
+/** A piece of string text: literal characters, or a `{name}` style reference. */
+export type StringPart =
+  | { kind: "text"; text: string }
+  | { kind: "ref"; name: string; span: Span };
+
+/** One or more adjacent string literals, concatenated, escapes already decoded. */
+export interface StringValue {
+  parts: StringPart[];
+  span: Span;
+}
+
+export interface NumberValue {
+  value: number;
+  /** The digits as written, so that huge integers (seeds) can be range-checked exactly. */
+  raw: string;
+  span: Span;
+}
+
+export interface SizeValue {
+  width: NumberValue;
+  height: NumberValue;
+  span: Span;
+}
+
+export interface PointValue {
+  x: NumberValue;
+  y: NumberValue;
+  span: Span;
+}
+
+export interface NameValue {
+  name: string;
+  span: Span;
+}
+
+interface OptionBase {
+  /** The span of the option's keyword, where "not allowed here" and "given twice" point. */
+  keyword: Span;
+  span: Span;
+}
+
+export type SizeOptionKind = "canvas" | "size" | "tile" | "overlap";
+export type NumberOptionKind = "seed" | "steps" | "guidance" | "weight" | "columns" | "rows" | "strength";
+export type TextOptionKind = "model" | "negative" | "output" | "prompt";
+export type NameOptionKind = "blend" | "fit";
+
+export type Option =
+  | (OptionBase & { kind: SizeOptionKind; value: SizeValue })
+  | (OptionBase & { kind: NumberOptionKind; value: NumberValue })
+  | (OptionBase & { kind: TextOptionKind; value: StringValue })
+  | (OptionBase & { kind: NameOptionKind; value: NameValue })
+  | (OptionBase & { kind: "scheduler"; value: NameValue; karras: Span | undefined })
+  | (OptionBase & { kind: "at"; value: PointValue })
+  | (OptionBase & { kind: "prompts"; items: StringValue[] })
+  | (OptionBase & { kind: "cell"; column: NumberValue; row: NumberValue; options: Option[] });
+
+export type OptionKind = Option["kind"];
+
+export interface StyleDecl {
+  kind: "style";
+  name: NameValue;
+  value: StringValue;
+  span: Span;
+}
+
+export interface ImportDecl {
+  kind: "import";
+  path: StringValue;
+  span: Span;
+}
+
+export interface RegionDecl {
+  kind: "region";
+  name: NameValue;
+  options: Option[];
+  span: Span;
+}
+
+export interface GridDecl {
+  kind: "grid";
+  name: NameValue;
+  options: Option[];
+  span: Span;
+}
+
+export interface GuideDecl {
+  kind: "guide";
+  path: StringValue;
+  options: Option[];
+  span: Span;
+}
+
+export type Declaration = StyleDecl | ImportDecl | RegionDecl | GridDecl | GuideDecl;
+export type Statement = Declaration | Option;
+
+export interface SceneFile {
+  path: string;
+  statements: Statement[];
+}
+
+/** Literal text of a string that should hold no `{style}` references (paths). */
+export function literalText(value: StringValue): string {
+  return value.parts.map((p) => (p.kind === "text" ? p.text : `{${p.name}}`)).join("");
+}

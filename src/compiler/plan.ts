@@ -1,0 +1,85 @@
+/**
+ * The execution plan: the contract between compiler and runtime. Plain JSON data, canonically
+ * ordered, validated against schema/plan.schema.json. Paths are relative to the folder of the
+ * scene file the plan was made from (and a saved plan is read relative to its own folder).
+ */
+export const PLAN_VERSION = 1;
+
+export interface Rect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+export type ModelRef =
+  | { kind: "builtin" }
+  /** A name to look up in the user's configuration (scenec.yaml). */
+  | { kind: "named"; name: string }
+  /** A diffusers-ONNX or optimum-ONNX folder. */
+  | { kind: "path"; path: string };
+
+export type SchedulerName = "lms" | "euler" | "euler_ancestral" | "ddim" | "dpmpp_2m";
+export type BlendKernel = "gaussian" | "quartic" | "constant";
+export type FitMode = "stretch" | "cover" | "contain";
+
+export interface PlanRegion {
+  /** `house`, or `mosaic[3,2]` for a grid cell. */
+  name: string;
+  /** Where it was declared, `file:line:col`, for runtime messages. */
+  source: string;
+  prompt: string;
+  negative: string;
+  /** Indices into `Plan.texts`: each distinct text is encoded once. */
+  promptText: number;
+  negativeText: number;
+  guidance: number;
+  blend: BlendKernel;
+  weight: number;
+  /** A region seed re-rolls the initial noise under this region; null keeps the canvas noise. */
+  seed: number | null;
+  /** In pixels. */
+  rect: Rect;
+  /** In latent elements (pixels / latentFactor). */
+  latent: Rect;
+}
+
+export interface PlanGuide {
+  /** Relative to the scene's folder. */
+  path: string;
+  source: string;
+  /** sha256 of the file's bytes: a changed image changes the plan. */
+  sha256: string;
+  /** The image's own size in pixels, after EXIF orientation. */
+  imageSize: { width: number; height: number };
+  fit: FitMode;
+  strength: number;
+  /** The guide is imposed after each of the first `steps` denoising steps: round(strength * steps). */
+  steps: number;
+  rect: Rect;
+  latent: Rect;
+}
+
+export interface Plan {
+  version: typeof PLAN_VERSION;
+  /** The main scene file's name, relative to its own folder. */
+  scene: string;
+  canvas: { width: number; height: number };
+  latent: { width: number; height: number; channels: number; factor: number };
+  model: ModelRef;
+  seed: number;
+  steps: number;
+  scheduler: { name: SchedulerName; karras: boolean };
+  output: string;
+  /** Every distinct prompt and negative text, in order of first use. */
+  texts: string[];
+  regions: PlanRegion[];
+  guides: PlanGuide[];
+  cost: {
+    regions: number;
+    /** UNet batch items per step: two per region (negative and positive, for guidance). */
+    unetEvaluationsPerStep: number;
+    unetEvaluationsTotal: number;
+    textEncodings: number;
+  };
+}
