@@ -109,3 +109,7 @@ export interface SceneFile {
 export function literalText(value: StringValue): string {
   return value.parts.map((p) => (p.kind === "text" ? p.text : `{${p.name}}`)).join("");
 }
+
+type OptionWithKind<O, K> = O extends { kind: infer Kind } ? (K extends Kind ? O & { kind: K } : never) : never;
+/** The option type for one keyword (`OptionOf<"size">` has a SizeValue). */
+export type OptionOf<K extends OptionKind> = OptionWithKind<Option, K>;

@@ -21,10 +21,14 @@ export const StringLiteral = createToken({
   pattern: /"(?:[^"\\\r\n]|\\[^\r\n])*"/,
   label: "a string",
 });
-/** A string that reaches the end of its line; the lexer pass reports it and treats it as closed. */
+/**
+ * A string that reaches the end of its line. It is a kind of StringLiteral (token category), so the
+ * parser goes on as if it were closed; the syntax phase reports it.
+ */
 export const UnterminatedString = createToken({
   name: "UnterminatedString",
   pattern: /"(?:[^"\\\r\n]|\\[^\r\n])*\\?/,
+  categories: [StringLiteral],
   label: "a string",
 });
 /** `1408 x 640` or `1408x640`: one token, so no whitespace or line break can split a size. */

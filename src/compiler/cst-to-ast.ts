@@ -1,0 +1,345 @@
+import type { CstNode, IToken } from "chevrotain";
+import type * as A from "./ast.js";
+import { CONTEXT_NAMES, DECLARATION_KEYWORDS, OPTIONS_BY_CONTEXT, type OptionContext } from "./option-contexts.js";
+import { sceneParser } from "./parser.js";
+import type { Reporter } from "./reporter.js";
+import type { Span } from "./span.js";
+import { suggest } from "./suggest.js";
+import * as T from "./tokens.js";
+
+type Children = Record<string, (CstNode | IToken)[] | undefined>;
+
+function isToken(x: CstNode | IToken): x is IToken {
+  return (x as IToken).tokenType !== undefined;
+}
+
+/** Every token directly under a node, in source order. */
+function tokensOf(ctx: Children): IToken[] {
+  const out: IToken[] = [];
+  for (const list of Object.values(ctx)) for (const x of list ?? []) if (isToken(x) && !x.isInsertedInRecovery) out.push(x);
+  return out.sort((a, b) => a.startOffset - b.startOffset);
+}
+
+function nodes(ctx: Children, name: string): CstNode[] {
+  return (ctx[name] ?? []).filter((x): x is CstNode => !isToken(x));
+}
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+
+const BaseVisitor = sceneParser.getBaseCstVisitorConstructor();
+
+/**
+ * Builds the typed AST from chevrotain's CST. Parsing recovers from errors, so any child may be
+ * missing: every method checks before it reads, and drops a node it cannot build whole (the parse
+ * error has already been reported). Decodes string escapes and `{style}` references on the way.
+ */
+export class CstToAst extends BaseVisitor {
+  constructor(
+    private readonly file: string,
+    private readonly reporter: Reporter,
+  ) {
+    super();
+    this.validateVisitor();
+  }
+
+  private span(first: IToken, last: IToken = first): Span {
+    return { file: this.file, start: first.startOffset, end: (last.endOffset ?? last.startOffset) + 1 };
+  }
+
+  private nodeSpan(ctx: Children): Span | undefined {
+    const tokens = tokensOf(ctx);
+    const first = tokens[0];
+    const last = tokens[tokens.length - 1];
+    if (!first || !last) return undefined;
+    let end = this.span(last).end;
+    for (const list of Object.values(ctx))
+      for (const x of list ?? []) if (!isToken(x)) end = Math.max(end, this.lastOffset(x));
+    return { file: this.file, start: first.startOffset, end };
+  }
+
+  private lastOffset(node: CstNode): number {
+    let end = 0;
+    for (const list of Object.values(node.children as Children))
+      for (const x of list ?? []) {
+        if (isToken(x)) {
+          if (!x.isInsertedInRecovery) end = Math.max(end, x.endOffset! + 1);
+        } else end = Math.max(end, this.lastOffset(x));
+      }
+    return end;
+  }
+
+  scene(ctx: Children): A.SceneFile {
+    const statements: A.Statement[] = [];
+    for (const node of nodes(ctx, "statement")) {
+      const s = this.visit(node) as A.Statement | undefined;
+      if (s) statements.push(s);
+    }
+    return { path: this.file, statements };
+  }
+
+  statement(ctx: Children): A.Statement | undefined {
+    for (const list of Object.values(ctx)) {
+      const node = list?.[0];
+      if (!node || isToken(node)) continue;
+      if (node.name === "setting") return this.visit(node, "scene") as A.Option | undefined;
+      return this.visit(node) as A.Statement | undefined;
+    }
+    return undefined;
+  }
+
+  styleDecl(ctx: Children): A.StyleDecl | undefined {
+    const name = ctx.Word?.[0];
+    const text = nodes(ctx, "text")[0];
+    const span = this.nodeSpan(ctx);
+    if (!name || !isToken(name) || name.isInsertedInRecovery || !text || !span) return undefined;
+    const value = this.visit(text) as A.StringValue | undefined;
+    if (!value) return undefined;
+    return { kind: "style", name: { name: name.image, span: this.span(name) }, value, span };
+  }
+
+  importDecl(ctx: Children): A.ImportDecl | undefined {
+    const text = nodes(ctx, "text")[0];
+    const span = this.nodeSpan(ctx);
+    const path = text && (this.visit(text) as A.StringValue | undefined);
+    if (!path || !span) return undefined;
+    return { kind: "import", path, span };
+  }
+
+  regionDecl(ctx: Children): A.RegionDecl | undefined {
+    return this.namedBlock(ctx, "region");
+  }
+
+  gridDecl(ctx: Children): A.GridDecl | undefined {
+    return this.namedBlock(ctx, "grid");
+  }
+
+  private namedBlock<K extends "region" | "grid">(ctx: Children, kind: K): (A.RegionDecl | A.GridDecl) & { kind: K } | undefined {
+    const name = ctx.Word?.[0];
+    const block = nodes(ctx, "block")[0];
+    const span = this.nodeSpan(ctx);
+    if (!name || !isToken(name) || name.isInsertedInRecovery || !span) return undefined;
+    const options = block ? (this.visit(block, kind) as A.Option[]) : [];
+    return { kind, name: { name: name.image, span: this.span(name) }, options, span } as (A.RegionDecl | A.GridDecl) & { kind: K };
+  }
+
+  guideDecl(ctx: Children): A.GuideDecl | undefined {
+    const text = nodes(ctx, "text")[0];
+    const block = nodes(ctx, "block")[0];
+    const span = this.nodeSpan(ctx);
+    const path = text && (this.visit(text) as A.StringValue | undefined);
+    if (!path || !span) return undefined;
+    const options = block ? (this.visit(block, "guide") as A.Option[]) : [];
+    return { kind: "guide", path, options, span };
+  }
+
+  block(ctx: Children, context: OptionContext): A.Option[] {
+    const options: A.Option[] = [];
+    for (const node of nodes(ctx, "setting")) {
+      const o = this.visit(node, context) as A.Option | undefined;
+      if (o) options.push(o);
+    }
+    return options;
+  }
+
+  setting(ctx: Children, context: OptionContext): A.Option | undefined {
+    for (const list of Object.values(ctx)) {
+      const node = list?.[0];
+      if (node && !isToken(node)) return this.visit(node, context) as A.Option | undefined;
+    }
+    return undefined;
+  }
+
+  /** The keyword token of an option rule and the option's span, or undefined for a broken node. */
+  private head(ctx: Children): { keyword: IToken; span: Span } | undefined {
+    const keyword = tokensOf(ctx)[0];
+    const span = this.nodeSpan(ctx);
+    if (!keyword || !span || !T.KEYWORD_TOKENS.includes(keyword.tokenType)) return undefined;
+    return { keyword, span };
+  }
+
+  private number(token: IToken | undefined): A.NumberValue | undefined {
+    if (!token || token.isInsertedInRecovery) return undefined;
+    return { value: Number(token.image), raw: token.image, span: this.span(token) };
+  }
+
+  sizeOption(ctx: Children): A.Option | undefined {
+    const head = this.head(ctx);
+    const token = ctx.SizeLiteral?.[0];
+    if (!head || !token || !isToken(token) || token.isInsertedInRecovery) return undefined;
+    const match = /^(-?[\d.]+)([ \t]*[xX\u00d7][ \t]*)(-?[\d.]+)$/.exec(token.image);
+    if (!match) return undefined;
+    const [, w, sep, h] = match as unknown as [string, string, string, string];
+    const start = token.startOffset;
+    const width: A.NumberValue = { value: Number(w), raw: w, span: { file: this.file, start, end: start + w.length } };
+    const hStart = start + w.length + sep.length;
+    const height: A.NumberValue = { value: Number(h), raw: h, span: { file: this.file, start: hStart, end: hStart + h.length } };
+    const kind = head.keyword.image as A.SizeOptionKind;
+    return { kind, keyword: this.span(head.keyword), span: head.span, value: { width, height, span: this.span(token) } };
+  }
+
+  numberOption(ctx: Children): A.Option | undefined {
+    const head = this.head(ctx);
+    const value = this.number(ctx.NumberLiteral?.[0] as IToken | undefined);
+    if (!head || !value) return undefined;
+    return { kind: head.keyword.image as A.NumberOptionKind, keyword: this.span(head.keyword), span: head.span, value };
+  }
+
+  textOption(ctx: Children): A.Option | undefined {
+    const head = this.head(ctx);
+    const text = nodes(ctx, "text")[0];
+    const value = text && (this.visit(text) as A.StringValue | undefined);
+    if (!head || !value) return undefined;
+    return { kind: head.keyword.image as A.TextOptionKind, keyword: this.span(head.keyword), span: head.span, value };
+  }
+
+  nameOption(ctx: Children): A.Option | undefined {
+    const head = this.head(ctx);
+    const name = ctx.Identifier?.[0];
+    if (!head || !name || !isToken(name) || name.isInsertedInRecovery) return undefined;
+    return {
+      kind: head.keyword.image as A.NameOptionKind,
+      keyword: this.span(head.keyword),
+      span: head.span,
+      value: { name: name.image, span: this.span(name) },
+    };
+  }
+
+  schedulerOption(ctx: Children): A.Option | undefined {
+    const head = this.head(ctx);
+    const name = ctx.Identifier?.[0];
+    const karras = ctx.Karras?.[0];
+    if (!head || !name || !isToken(name) || name.isInsertedInRecovery) return undefined;
+    return {
+      kind: "scheduler",
+      keyword: this.span(head.keyword),
+      span: head.span,
+      value: { name: name.image, span: this.span(name) },
+      karras: karras && isToken(karras) ? this.span(karras) : undefined,
+    };
+  }
+
+  atOption(ctx: Children): A.Option | undefined {
+    const head = this.head(ctx);
+    const [xt, yt] = (ctx.NumberLiteral ?? []) as IToken[];
+    const x = this.number(xt);
+    const y = this.number(yt);
+    if (!head || !x || !y) return undefined;
+    return {
+      kind: "at",
+      keyword: this.span(head.keyword),
+      span: head.span,
+      value: { x, y, span: { file: this.file, start: x.span.start, end: y.span.end } },
+    };
+  }
+
+  promptsOption(ctx: Children): A.Option | undefined {
+    const head = this.head(ctx);
+    if (!head) return undefined;
+    const items = nodes(ctx, "text")
+      .map((n) => this.visit(n) as A.StringValue | undefined)
+      .filter((v): v is A.StringValue => v !== undefined);
+    return { kind: "prompts", keyword: this.span(head.keyword), span: head.span, items };
+  }
+
+  cellOption(ctx: Children): A.Option | undefined {
+    const head = this.head(ctx);
+    const [ct, rt] = (ctx.NumberLiteral ?? []) as IToken[];
+    const column = this.number(ct);
+    const row = this.number(rt);
+    const block = nodes(ctx, "block")[0];
+    if (!head || !column || !row) return undefined;
+    const options = block ? (this.visit(block, "cell") as A.Option[]) : [];
+    return { kind: "cell", keyword: this.span(head.keyword), span: head.span, column, row, options };
+  }
+
+  unknownOption(ctx: Children, context: OptionContext): undefined {
+    const word = ctx.Identifier?.[0];
+    if (!word || !isToken(word) || word.isInsertedInRecovery) return undefined;
+    const candidates: string[] = [...OPTIONS_BY_CONTEXT[context]];
+    if (context === "scene") candidates.push(...DECLARATION_KEYWORDS);
+    const guess = suggest(word.image, candidates);
+    const kind = context === "scene" ? "statement or setting" : "option";
+    this.reporter.report("S1011", this.span(word), `unknown ${kind} \`${word.image}\` ${CONTEXT_NAMES[context]}`, {
+      label: guess ? `did you mean \`${guess}\`?` : "not understood here",
+      help: guess
+        ? `did you mean \`${guess}\`?`
+        : `expected one of ${candidates.map((c) => `\`${c}\``).join(", ")}`,
+    });
+    return undefined;
+  }
+
+  text(ctx: Children): A.StringValue | undefined {
+    const literals = ((ctx.StringLiteral ?? []) as IToken[]).filter((t) => !t.isInsertedInRecovery);
+    const first = literals[0];
+    const last = literals[literals.length - 1];
+    if (!first || !last) return undefined;
+    const parts: A.StringPart[] = [];
+    for (const literal of literals) this.decodeString(literal, parts);
+    // Merge adjacent text parts so that consumers see one text run between references.
+    const merged: A.StringPart[] = [];
+    for (const part of parts) {
+      const prev = merged[merged.length - 1];
+      if (part.kind === "text" && prev?.kind === "text") prev.text += part.text;
+      else merged.push(part.kind === "text" ? { ...part } : part);
+    }
+    return { parts: merged, span: this.span(first, last) };
+  }
+
+  private decodeString(token: IToken, parts: A.StringPart[]): void {
+    const image = token.image;
+    const closed = token.tokenType !== T.UnterminatedString;
+    const bodyEnd = closed ? image.length - 1 : image.length;
+    const base = token.startOffset;
+    let text = "";
+    let i = 1;
+    while (i < bodyEnd) {
+      const ch = image[i]!;
+      if (ch === "\\") {
+        const next = image[i + 1];
+        const escapes: Record<string, string> = { '"': '"', "\\": "\\", n: "\n", "{": "{", "}": "}" };
+        if (next !== undefined && i + 1 < bodyEnd && escapes[next] !== undefined) {
+          text += escapes[next];
+        } else {
+          const shown = next === undefined || i + 1 >= bodyEnd ? "\\" : `\\${next}`;
+          this.reporter.report("S1003", { file: this.file, start: base + i, end: base + i + shown.length }, `unknown escape \`${shown}\` in a string`, {
+            label: "not an escape",
+            help: "the escapes are `\\\"`, `\\\\`, `\\n`, `\\{` and `\\}`; write `\\\\` for a backslash",
+          });
+          if (next !== undefined && i + 1 < bodyEnd) text += next;
+        }
+        i += 2;
+        continue;
+      }
+      if (ch === "{") {
+        const close = image.indexOf("}", i + 1);
+        if (close === -1 || close >= bodyEnd) {
+          this.reporter.report("S1004", { file: this.file, start: base + i, end: base + i + 1 }, "unclosed `{` in a string", {
+            label: "opened here",
+            help: "close the style reference with `}`, or write `\\{` for a literal brace",
+          });
+          text += ch;
+          i += 1;
+          continue;
+        }
+        const name = image.slice(i + 1, close);
+        if (!IDENTIFIER.test(name)) {
+          this.reporter.report("S1004", { file: this.file, start: base + i, end: base + close + 1 }, `\`{${name}}\` is not a style reference`, {
+            label: "expected a style name between the braces",
+            help: "write `{style_name}` to insert a style, or `\\{` for a literal brace",
+          });
+          text += image.slice(i, close + 1);
+          i = close + 1;
+          continue;
+        }
+        if (text) parts.push({ kind: "text", text });
+        text = "";
+        parts.push({ kind: "ref", name, span: { file: this.file, start: base + i, end: base + close + 1 } });
+        i = close + 1;
+        continue;
+      }
+      text += ch;
+      i += 1;
+    }
+    if (text) parts.push({ kind: "text", text });
+  }
+}

@@ -1,0 +1,41 @@
+import type { Rect } from "./plan.js";
+import type { Span } from "./span.js";
+import type { Paint } from "./paint.js";
+
+/** A region as the checker and planner see it: where it paints, in pixels, and with what. */
+export interface RegionSpec extends Paint {
+  name: string;
+  /** Where messages about this region point: its name, or its grid's name. */
+  span: Span;
+  rect: Rect;
+  /** For grid cells, the grid they came from (outside-canvas errors are reported once per grid). */
+  grid?: string;
+}
+
+export interface Size {
+  width: number;
+  height: number;
+}
+
+export function rectText(r: Rect): string {
+  return `${r.width} x ${r.height} at ${r.x}, ${r.y}`;
+}
+
+export function intersects(a: Rect, b: Rect): boolean {
+  return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+}
+
+export function insideCanvas(r: Rect, canvas: Size): boolean {
+  return r.x >= 0 && r.y >= 0 && r.x + r.width <= canvas.width && r.y + r.height <= canvas.height;
+}
+
+/** Bounding box of rectangles from the origin (the canvas of a scene that names none). */
+export function boundingCanvas(rects: Iterable<Rect>): Size {
+  let width = 0;
+  let height = 0;
+  for (const r of rects) {
+    width = Math.max(width, r.x + r.width);
+    height = Math.max(height, r.y + r.height);
+  }
+  return { width, height };
+}

@@ -1,0 +1,130 @@
+import { createHash } from "node:crypto";
+import path from "node:path";
+import { imageSize } from "image-size";
+import { literalText, type GuideDecl } from "./ast.js";
+import type { Size } from "./geometry.js";
+import type { CompilerHost, Limits } from "./host.js";
+import { resolveFrom } from "./imports.js";
+import { collectOptions, optionOf } from "./options.js";
+import type { FitMode, Rect } from "./plan.js";
+import type { Reporter } from "./reporter.js";
+import { suggestionHelp } from "./suggest.js";
+import { LATENT_FACTOR, nearestMultiples, numberIn, pixels } from "./values.js";
+import type { Span } from "./span.js";
+
+export const FIT_MODES: readonly FitMode[] = ["stretch", "cover", "contain"];
+/** diffusers' img2img default strength. */
+export const DEFAULT_STRENGTH = 0.8;
+
+export interface GuideSpec {
+  /** As resolved from the scene file (the host reads this). */
+  file: string;
+  span: Span;
+  sha256: string;
+  imageSize: Size;
+  fit: FitMode;
+  strength: number;
+  rect: Rect;
+}
+
+/** EXIF orientations 5 to 8 rotate the picture a quarter turn, swapping its width and height. */
+function orientedSize(info: { width: number; height: number; orientation?: number }): Size {
+  const swap = info.orientation !== undefined && info.orientation >= 5 && info.orientation <= 8;
+  return swap ? { width: info.height, height: info.width } : { width: info.width, height: info.height };
+}
+
+/**
+ * One `guide` statement: reads the image through the host (never the file system directly),
+ * checks that it is an image within the pixel limit, hashes it, and places it on the canvas.
+ */
+export function elaborateGuide(
+  decl: GuideDecl,
+  canvas: Size | undefined,
+  host: CompilerHost,
+  limits: Limits,
+  reporter: Reporter,
+): GuideSpec | undefined {
+  const options = collectOptions(reporter, decl.options, "guide");
+  const written = literalText(decl.path);
+  const file = resolveFrom(decl.path.span.file, written);
+
+  const fitOption = optionOf(options, "fit");
+  let fit: FitMode | undefined = "stretch";
+  if (fitOption) {
+    const name = fitOption.value.name;
+    fit = (FIT_MODES as readonly string[]).includes(name) ? (name as FitMode) : undefined;
+    if (!fit)
+      reporter.report("S2009", fitOption.value.span, `unknown fit mode \`${name}\``, {
+        label: "not a fit mode",
+        help: suggestionHelp(name, FIT_MODES),
+      });
+  }
+  const strengthOption = optionOf(options, "strength");
+  const strength = strengthOption ? numberIn(reporter, strengthOption.value, "strength", { min: 0, max: 1 }) : DEFAULT_STRENGTH;
+
+  const atOption = optionOf(options, "at");
+  const sizeOption = optionOf(options, "size");
+  const at = atOption
+    ? { x: pixels(reporter, atOption.value.x, "x", "position"), y: pixels(reporter, atOption.value.y, "y", "position") }
+    : { x: 0, y: 0 };
+  const size = sizeOption
+    ? { width: pixels(reporter, sizeOption.value.width, "guide width", "size"), height: pixels(reporter, sizeOption.value.height, "guide height", "size") }
+    : undefined;
+
+  const read = host.readFile(file);
+  if (!read.ok) {
+    reporter.report(read.reason === "missing" ? "S3003" : "S3004", decl.path.span, read.reason === "missing" ? `cannot find guide image \`${written}\`` : `cannot read guide image \`${written}\`: ${read.message}`, {
+      label: read.reason === "missing" ? `no file at ${file}` : "unreadable",
+      help: "guide paths are relative to the folder of the scene file",
+    });
+    return undefined;
+  }
+  let info: { width: number; height: number; orientation?: number; type?: string };
+  try {
+    const probed = imageSize(read.bytes);
+    if (probed.width === undefined || probed.height === undefined) throw new Error("no dimensions");
+    info = { width: probed.width, height: probed.height, ...(probed.orientation !== undefined ? { orientation: probed.orientation } : {}) };
+  } catch {
+    reporter.report("S3004", decl.path.span, `\`${written}\` is not an image`, {
+      label: "not a readable image",
+      help: `use a PNG, JPEG, WebP, GIF, TIFF or AVIF file (${path.extname(written) || "no extension"} could not be read as one)`,
+    });
+    return undefined;
+  }
+  const imageSizePx = orientedSize(info);
+  if (imageSizePx.width * imageSizePx.height > limits.maxGuidePixels) {
+    reporter.report("S3005", decl.path.span, `guide image \`${written}\` is ${imageSizePx.width} x ${imageSizePx.height}, over the limit of ${limits.maxGuidePixels} pixels`, {
+      label: "too many pixels to decode safely",
+      help: "scale the image down, or raise the limit (`--max-guide-megapixels`) if you trust the file",
+    });
+    return undefined;
+  }
+
+  let width: number | undefined;
+  let height: number | undefined;
+  if (size) ({ width, height } = size);
+  else if (!atOption && canvas) ({ width, height } = canvas); // the whole-canvas form
+  else {
+    ({ width, height } = imageSizePx);
+    if (width % LATENT_FACTOR !== 0 || height % LATENT_FACTOR !== 0) {
+      const [w] = nearestMultiples(width);
+      const [h] = nearestMultiples(height);
+      reporter.report("S2001", decl.path.span, `guide image \`${written}\` is ${width} x ${height}, which is not a multiple of ${LATENT_FACTOR}`, {
+        label: "placed at its own size",
+        help: `give it a size, for example \`size ${Math.max(w, 8)} x ${Math.max(h, 8)}\`, and it is resized with \`fit\``,
+      });
+      return undefined;
+    }
+  }
+  if (at.x === undefined || at.y === undefined || width === undefined || height === undefined || fit === undefined || strength === undefined) return undefined;
+
+  return {
+    file,
+    span: decl.path.span,
+    sha256: createHash("sha256").update(read.bytes).digest("hex"),
+    imageSize: imageSizePx,
+    fit,
+    strength,
+    rect: { x: at.x, y: at.y, width, height },
+  };
+}

@@ -1,0 +1,23 @@
+import type { OptionKind } from "./ast.js";
+
+/** Where an option may be written. The parser accepts any option anywhere; the checker uses this. */
+export type OptionContext = "scene" | "region" | "grid" | "cell" | "guide";
+
+export const OPTIONS_BY_CONTEXT: Record<OptionContext, readonly OptionKind[]> = {
+  scene: ["canvas", "model", "seed", "steps", "scheduler", "guidance", "negative", "blend", "output"],
+  region: ["at", "size", "prompt", "negative", "guidance", "blend", "weight", "seed"],
+  grid: ["tile", "overlap", "columns", "rows", "at", "prompt", "prompts", "negative", "guidance", "blend", "weight", "seed", "cell"],
+  cell: ["prompt", "negative", "guidance", "blend", "weight", "seed"],
+  guide: ["at", "size", "fit", "strength"],
+};
+
+/** Words that start a top-level statement besides options (for "did you mean" on a misspelt statement). */
+export const DECLARATION_KEYWORDS = ["style", "import", "region", "grid", "guide"] as const;
+
+export const CONTEXT_NAMES: Record<OptionContext, string> = {
+  scene: "at the top level",
+  region: "in a region",
+  grid: "in a grid",
+  cell: "in a grid cell",
+  guide: "in a guide",
+};

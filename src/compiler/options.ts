@@ -1,0 +1,59 @@
+import type { Option, OptionKind, OptionOf } from "./ast.js";
+import { CONTEXT_NAMES, OPTIONS_BY_CONTEXT, type OptionContext } from "./option-contexts.js";
+import type { Reporter } from "./reporter.js";
+
+/** Where a misplaced option belongs, for the help line. */
+const HOME: Partial<Record<OptionKind, string>> = {
+  canvas: "write it once at the top level",
+  model: "write it once at the top level",
+  steps: "write it once at the top level",
+  scheduler: "write it once at the top level",
+  output: "write it once at the top level",
+  tile: "it belongs in a `grid`",
+  overlap: "it belongs in a `grid`",
+  columns: "it belongs in a `grid`",
+  rows: "it belongs in a `grid`",
+  prompts: "it belongs in a `grid`; a region has one `prompt`",
+  cell: "it belongs in a `grid`",
+  fit: "it belongs in a `guide`",
+  strength: "it belongs in a `guide`",
+  at: "it belongs in a `region`, `grid` or `guide`",
+  size: "it belongs in a `region` or `guide`",
+  prompt: "it belongs in a `region`, `grid` or `cell`",
+  weight: "it belongs in a `region`, `grid` or `cell`",
+};
+
+/**
+ * The options of one block by kind. Reports an option that does not belong in this block and
+ * an option given twice (pointing at both); the first occurrence wins.
+ */
+export function collectOptions(reporter: Reporter, options: readonly Option[], context: OptionContext): Map<OptionKind, Option> {
+  const allowed = OPTIONS_BY_CONTEXT[context];
+  const seen = new Map<OptionKind, Option>();
+  for (const option of options) {
+    if (!allowed.includes(option.kind)) {
+      reporter.report("S2015", option.keyword, `\`${option.kind}\` is not allowed ${CONTEXT_NAMES[context]}`, {
+        label: "not allowed here",
+        help: `${HOME[option.kind] ?? "remove it"}; ${CONTEXT_NAMES[context]} the options are ${allowed.map((k) => `\`${k}\``).join(", ")}`,
+      });
+      continue;
+    }
+    if (option.kind === "cell") continue; // a grid has many cells; the grid checks them
+    const first = seen.get(option.kind);
+    if (first) {
+      reporter.report("S2016", option.keyword, `\`${option.kind}\` is given twice`, {
+        label: "given again here",
+        help: "remove one of them",
+        related: [{ message: "first given here", span: first.keyword }],
+      });
+      continue;
+    }
+    seen.set(option.kind, option);
+  }
+  return seen;
+}
+
+/** Typed access to one collected option. */
+export function optionOf<K extends OptionKind>(map: Map<OptionKind, Option>, kind: K): OptionOf<K> | undefined {
+  return map.get(kind) as OptionOf<K> | undefined;
+}

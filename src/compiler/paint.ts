@@ -1,0 +1,61 @@
+import type { Option, OptionKind, OptionOf } from "./ast.js";
+import { optionOf } from "./options.js";
+import type { BlendKernel } from "./plan.js";
+import type { Reporter } from "./reporter.js";
+import type { StyleResolver } from "./styles.js";
+import { suggestionHelp } from "./suggest.js";
+import { integerIn, MAX_SEED, numberIn } from "./values.js";
+
+export const BLEND_KERNELS: readonly BlendKernel[] = ["gaussian", "quartic", "constant"];
+
+/** What a region paints with: the options a region, a grid or a cell may set, and the scene defaults for them. */
+export interface Paint {
+  prompt: string;
+  negative: string;
+  guidance: number;
+  blend: BlendKernel;
+  weight: number;
+  seed: number | null;
+}
+
+export const DEFAULT_GUIDANCE = 7.5;
+export const GUIDANCE_RANGE = { min: 0, max: 50 };
+
+export function readBlend(reporter: Reporter, option: OptionOf<"blend">): BlendKernel | undefined {
+  const name = option.value.name;
+  if ((BLEND_KERNELS as readonly string[]).includes(name)) return name as BlendKernel;
+  reporter.report("S2008", option.value.span, `unknown blend kernel \`${name}\``, {
+    label: "not a blend kernel",
+    help: suggestionHelp(name, BLEND_KERNELS),
+  });
+  return undefined;
+}
+
+export function readGuidance(reporter: Reporter, option: OptionOf<"guidance">): number | undefined {
+  return numberIn(reporter, option.value, "guidance", GUIDANCE_RANGE);
+}
+
+export function readSeed(reporter: Reporter, option: OptionOf<"seed">): number | undefined {
+  return integerIn(reporter, option.value, "seed", 0, MAX_SEED);
+}
+
+/**
+ * Applies a block's paint options over inherited values. A value that fails its check keeps the
+ * inherited one (the error is reported, so no plan is produced) so later checks can go on.
+ */
+export function readPaint(reporter: Reporter, styles: StyleResolver, options: Map<OptionKind, Option>, base: Paint): Paint {
+  const paint = { ...base };
+  const prompt = optionOf(options, "prompt");
+  if (prompt) paint.prompt = styles.expand(prompt.value) ?? paint.prompt;
+  const negative = optionOf(options, "negative");
+  if (negative) paint.negative = styles.expand(negative.value) ?? paint.negative;
+  const guidance = optionOf(options, "guidance");
+  if (guidance) paint.guidance = readGuidance(reporter, guidance) ?? paint.guidance;
+  const blend = optionOf(options, "blend");
+  if (blend) paint.blend = readBlend(reporter, blend) ?? paint.blend;
+  const weight = optionOf(options, "weight");
+  if (weight) paint.weight = numberIn(reporter, weight.value, "weight", { min: 0, exclusiveMin: true }) ?? paint.weight;
+  const seed = optionOf(options, "seed");
+  if (seed) paint.seed = readSeed(reporter, seed) ?? paint.seed;
+  return paint;
+}

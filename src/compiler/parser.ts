@@ -1,0 +1,208 @@
+import { CstParser, EOF, type CstNode, type IParserErrorMessageProvider, type TokenType, defaultParserErrorProvider } from "chevrotain";
+import * as T from "./tokens.js";
+
+function describe(tokenType: TokenType): string {
+  return tokenType.LABEL ?? tokenType.name;
+}
+
+/** Messages in the project's style: lowercase, matter of fact, token labels instead of token names. */
+const errorMessageProvider: IParserErrorMessageProvider = {
+  buildMismatchTokenMessage({ expected, actual }) {
+    return `expected ${describe(expected)}, found ${actual.tokenType === EOF ? "end of file" : `\`${actual.image}\``}`;
+  },
+  buildNotAllInputParsedMessage({ firstRedundant }) {
+    return `unexpected \`${firstRedundant.image}\``;
+  },
+  buildNoViableAltMessage({ expectedPathsPerAlt, actual, ruleName }) {
+    const first = new Set<string>();
+    for (const alt of expectedPathsPerAlt) for (const path of alt) if (path[0]) first.add(describe(path[0]));
+    const found = actual[0];
+    const what = !found || found.tokenType === EOF ? "end of file" : `\`${found.image}\``;
+    return `expected ${[...first].join(", ") || ruleName}, found ${what}`;
+  },
+  buildEarlyExitMessage(options) {
+    const found = options.actual[0];
+    const what = !found || found.tokenType === EOF ? "end of file" : `\`${found.image}\``;
+    const expected = options.expectedIterationPaths.map((p) => (p[0] ? describe(p[0]) : "")).filter(Boolean);
+    if (expected.length === 0) return defaultParserErrorProvider.buildEarlyExitMessage(options);
+    return `expected ${[...new Set(expected)].join(" or ")}, found ${what}`;
+  },
+};
+
+/**
+ * The concrete grammar. Options share one rule set for every block (settings, regions, grids,
+ * cells, guides); where each option may appear is checked later, so that a misplaced option gets
+ * a precise message instead of a parse error. `unknownOption` catches a misspelt option with its
+ * arguments, so one typo costs one diagnostic and parsing goes on.
+ */
+export class SceneParser extends CstParser {
+  constructor() {
+    super(T.ALL_TOKENS as TokenType[], {
+      recoveryEnabled: true,
+      maxLookahead: 2,
+      errorMessageProvider,
+    });
+    this.performSelfAnalysis();
+  }
+
+  scene = this.RULE("scene", () => {
+    this.MANY(() => this.SUBRULE(this.statement));
+  });
+
+  statement = this.RULE("statement", () => {
+    this.OR([
+      { ALT: () => this.SUBRULE(this.styleDecl) },
+      { ALT: () => this.SUBRULE(this.importDecl) },
+      { ALT: () => this.SUBRULE(this.regionDecl) },
+      { ALT: () => this.SUBRULE(this.gridDecl) },
+      { ALT: () => this.SUBRULE(this.guideDecl) },
+      { ALT: () => this.SUBRULE(this.setting) },
+    ]);
+  });
+
+  styleDecl = this.RULE("styleDecl", () => {
+    this.CONSUME(T.Style);
+    this.CONSUME(T.Word);
+    this.SUBRULE(this.text);
+  });
+
+  importDecl = this.RULE("importDecl", () => {
+    this.CONSUME(T.Import);
+    this.SUBRULE(this.text);
+  });
+
+  regionDecl = this.RULE("regionDecl", () => {
+    this.CONSUME(T.Region);
+    this.CONSUME(T.Word);
+    this.SUBRULE(this.block);
+  });
+
+  gridDecl = this.RULE("gridDecl", () => {
+    this.CONSUME(T.Grid);
+    this.CONSUME(T.Word);
+    this.SUBRULE(this.block);
+  });
+
+  guideDecl = this.RULE("guideDecl", () => {
+    this.CONSUME(T.Guide);
+    this.SUBRULE(this.text);
+    this.OPTION(() => this.SUBRULE(this.block));
+  });
+
+  block = this.RULE("block", () => {
+    this.CONSUME(T.LCurly);
+    this.MANY(() => this.SUBRULE(this.setting));
+    this.CONSUME(T.RCurly);
+  });
+
+  setting = this.RULE("setting", () => {
+    this.OR([
+      { ALT: () => this.SUBRULE(this.sizeOption) },
+      { ALT: () => this.SUBRULE(this.numberOption) },
+      { ALT: () => this.SUBRULE(this.textOption) },
+      { ALT: () => this.SUBRULE(this.nameOption) },
+      { ALT: () => this.SUBRULE(this.schedulerOption) },
+      { ALT: () => this.SUBRULE(this.atOption) },
+      { ALT: () => this.SUBRULE(this.promptsOption) },
+      { ALT: () => this.SUBRULE(this.cellOption) },
+      { ALT: () => this.SUBRULE(this.unknownOption) },
+    ]);
+  });
+
+  sizeOption = this.RULE("sizeOption", () => {
+    this.OR([
+      { ALT: () => this.CONSUME(T.Canvas) },
+      { ALT: () => this.CONSUME(T.Size) },
+      { ALT: () => this.CONSUME(T.Tile) },
+      { ALT: () => this.CONSUME(T.Overlap) },
+    ]);
+    this.CONSUME(T.SizeLiteral);
+  });
+
+  numberOption = this.RULE("numberOption", () => {
+    this.OR([
+      { ALT: () => this.CONSUME(T.Seed) },
+      { ALT: () => this.CONSUME(T.Steps) },
+      { ALT: () => this.CONSUME(T.Guidance) },
+      { ALT: () => this.CONSUME(T.Weight) },
+      { ALT: () => this.CONSUME(T.Columns) },
+      { ALT: () => this.CONSUME(T.Rows) },
+      { ALT: () => this.CONSUME(T.Strength) },
+    ]);
+    this.CONSUME(T.NumberLiteral);
+  });
+
+  textOption = this.RULE("textOption", () => {
+    this.OR([
+      { ALT: () => this.CONSUME(T.Model) },
+      { ALT: () => this.CONSUME(T.Negative) },
+      { ALT: () => this.CONSUME(T.Output) },
+      { ALT: () => this.CONSUME(T.Prompt) },
+    ]);
+    this.SUBRULE(this.text);
+  });
+
+  nameOption = this.RULE("nameOption", () => {
+    this.OR([{ ALT: () => this.CONSUME(T.Blend) }, { ALT: () => this.CONSUME(T.Fit) }]);
+    this.CONSUME(T.Identifier);
+  });
+
+  schedulerOption = this.RULE("schedulerOption", () => {
+    this.CONSUME(T.Scheduler);
+    this.CONSUME(T.Identifier);
+    this.OPTION(() => this.CONSUME(T.Karras));
+  });
+
+  atOption = this.RULE("atOption", () => {
+    this.CONSUME(T.At);
+    this.CONSUME(T.NumberLiteral);
+    this.OPTION(() => this.CONSUME(T.Comma));
+    this.CONSUME2(T.NumberLiteral);
+  });
+
+  promptsOption = this.RULE("promptsOption", () => {
+    this.CONSUME(T.Prompts);
+    this.CONSUME(T.LSquare);
+    this.OPTION(() => {
+      this.SUBRULE(this.text);
+      this.MANY(() => {
+        this.CONSUME(T.Comma);
+        this.SUBRULE2(this.text);
+      });
+    });
+    this.OPTION2(() => this.CONSUME2(T.Comma));
+    this.CONSUME(T.RSquare);
+  });
+
+  cellOption = this.RULE("cellOption", () => {
+    this.CONSUME(T.Cell);
+    this.CONSUME(T.NumberLiteral);
+    this.OPTION(() => this.CONSUME(T.Comma));
+    this.CONSUME2(T.NumberLiteral);
+    this.SUBRULE(this.block);
+  });
+
+  /** A word that is no option, with whatever arguments follow it: reported as S1011 with a suggestion. */
+  unknownOption = this.RULE("unknownOption", () => {
+    this.CONSUME(T.Identifier);
+    this.MANY(() => {
+      this.OR([
+        { ALT: () => this.CONSUME2(T.Identifier) },
+        { ALT: () => this.CONSUME(T.StringLiteral) },
+        { ALT: () => this.CONSUME(T.NumberLiteral) },
+        { ALT: () => this.CONSUME(T.SizeLiteral) },
+        { ALT: () => this.CONSUME(T.Comma) },
+      ]);
+    });
+    this.OPTION2(() => this.SUBRULE(this.block));
+  });
+
+  text = this.RULE("text", () => {
+    this.AT_LEAST_ONE(() => this.CONSUME(T.StringLiteral));
+  });
+}
+
+/** One instance, reused: chevrotain's self-analysis is the expensive part. */
+export const sceneParser = new SceneParser();
+
+export type { CstNode };

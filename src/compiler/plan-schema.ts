@@ -1,0 +1,101 @@
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
+
+/**
+ * Validation of execution plans against schema/plan.schema.json, the JSON Schema that ships with
+ * the package. The schema is read and compiled once, on first use.
+ */
+
+const SCHEMA_RELATIVE_PATH = join("schema", "plan.schema.json");
+
+/**
+ * Finds schema/plan.schema.json by walking up from this module's folder: the module runs as
+ * `src/compiler/plan-schema.ts` under vitest and as `dist/src/compiler/plan-schema.js` once built.
+ */
+export function planSchemaPath(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(dir, SCHEMA_RELATIVE_PATH);
+    if (existsSync(candidate)) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir) {
+      throw new Error(`cannot find ${SCHEMA_RELATIVE_PATH} above ${dirname(fileURLToPath(import.meta.url))}`);
+    }
+    dir = parent;
+  }
+}
+
+let cachedSchema: Record<string, unknown> | undefined;
+let cachedValidator: ValidateFunction | undefined;
+
+/** The plan's JSON Schema, as parsed JSON. */
+export function planSchema(): Record<string, unknown> {
+  cachedSchema ??= JSON.parse(readFileSync(planSchemaPath(), "utf8")) as Record<string, unknown>;
+  return cachedSchema;
+}
+
+function validator(): ValidateFunction {
+  if (cachedValidator === undefined) {
+    const ajv = new Ajv2020({
+      allErrors: true,
+      // `model` is a oneOf told apart by `kind`: validate only the branch `kind` names, so a bad
+      // named model gives one precise error instead of one per branch.
+      discriminator: true,
+      // A region's `seed` is `["integer", "null"]`.
+      allowUnionTypes: true,
+      strict: true,
+    });
+    cachedValidator = ajv.compile(planSchema());
+  }
+  return cachedValidator;
+}
+
+/**
+ * Validates a plan against the schema. Returns human-readable messages such as
+ * `/regions/2/rect/x: must be multiple of 8`; an empty array when the plan is valid.
+ */
+export function validatePlan(plan: unknown): string[] {
+  const validate = validator();
+  if (validate(plan)) return [];
+  const messages: string[] = [];
+  for (const error of validate.errors ?? []) {
+    const message = formatError(error);
+    if (message !== undefined && !messages.includes(message)) messages.push(message);
+  }
+  return messages;
+}
+
+function formatError(error: ErrorObject): string | undefined {
+  const params = error.params as Record<string, unknown>;
+  let path = error.instancePath;
+  let message = error.message ?? "is not valid";
+  switch (error.keyword) {
+    case "required":
+      path += `/${String(params["missingProperty"])}`;
+      message = "is required";
+      break;
+    case "additionalProperties":
+      path += `/${String(params["additionalProperty"])}`;
+      message = "is not a known property";
+      break;
+    case "enum":
+      message = `must be one of ${(params["allowedValues"] as unknown[]).map((v) => JSON.stringify(v)).join(", ")}`;
+      break;
+    case "const":
+      message = `must be ${JSON.stringify(params["allowedValue"])}`;
+      break;
+    case "discriminator":
+    case "oneOf":
+      // `model.kind` is checked by its own `enum`, and with the discriminator only the branch that
+      // `kind` names is validated, reporting its own errors.
+      return undefined;
+    case "pattern":
+      message = error.instancePath.endsWith("/sha256")
+        ? "must be 64 lowercase hexadecimal digits"
+        : `must match pattern ${String(params["pattern"])}`;
+      break;
+  }
+  return `${path === "" ? "(plan)" : path}: ${message}`;
+}

@@ -1,0 +1,97 @@
+import path from "node:path";
+import type { RegionSpec } from "./geometry.js";
+import type { GuideSpec } from "./guides.js";
+import { PLAN_VERSION, type Plan, type Rect } from "./plan.js";
+import type { Settings } from "./settings.js";
+import { LATENT_FACTOR } from "./values.js";
+
+export interface PlanInput {
+  /** The main scene file, as the compiler was given it. */
+  sceneFile: string;
+  settings: Settings;
+  canvas: { width: number; height: number };
+  regions: readonly RegionSpec[];
+  guides: readonly GuideSpec[];
+  /** `file:line:col` of a span. */
+  where: (span: RegionSpec["span"]) => string;
+}
+
+export function toLatent(r: Rect): Rect {
+  return { x: r.x / LATENT_FACTOR, y: r.y / LATENT_FACTOR, width: r.width / LATENT_FACTOR, height: r.height / LATENT_FACTOR };
+}
+
+/** Plans carry `/`-separated paths relative to the scene's folder, whatever the machine. */
+function relativeToScene(sceneFile: string, file: string): string {
+  return path.relative(path.dirname(sceneFile), file).split(path.sep).join("/");
+}
+
+/**
+ * Lowers checked scene data into the plan. Key order here is the plan's canonical order (the
+ * serialisers keep it), so the same input gives byte-identical output.
+ */
+export function buildPlan(input: PlanInput): Plan {
+  const { settings, canvas, sceneFile } = input;
+  const texts: string[] = [];
+  const textIndex = new Map<string, number>();
+  const intern = (text: string) => {
+    let i = textIndex.get(text);
+    if (i === undefined) {
+      i = texts.length;
+      texts.push(text);
+      textIndex.set(text, i);
+    }
+    return i;
+  };
+
+  const regions = input.regions.map((r) => ({
+    name: r.name,
+    source: input.where(r.span),
+    prompt: r.prompt,
+    negative: r.negative,
+    promptText: intern(r.prompt),
+    negativeText: intern(r.negative),
+    guidance: r.guidance,
+    blend: r.blend,
+    weight: r.weight,
+    seed: r.seed,
+    rect: { ...r.rect },
+    latent: toLatent(r.rect),
+  }));
+
+  const guides = input.guides.map((g) => ({
+    path: relativeToScene(sceneFile, g.file),
+    source: input.where(g.span),
+    sha256: g.sha256,
+    imageSize: { ...g.imageSize },
+    fit: g.fit,
+    strength: g.strength,
+    steps: Math.round(g.strength * settings.steps),
+    rect: { ...g.rect },
+    latent: toLatent(g.rect),
+  }));
+
+  const sceneName = path.basename(sceneFile);
+  const output = settings.output ?? `${sceneName.replace(/\.scene$/i, "")}.png`;
+  const unetPerStep = 2 * regions.length;
+
+  return {
+    version: PLAN_VERSION,
+    scene: sceneName,
+    canvas: { width: canvas.width, height: canvas.height },
+    latent: { width: canvas.width / LATENT_FACTOR, height: canvas.height / LATENT_FACTOR, channels: 4, factor: LATENT_FACTOR },
+    model: settings.model,
+    seed: settings.seed,
+    steps: settings.steps,
+    scheduler: { ...settings.scheduler },
+    output,
+    texts,
+    regions,
+    guides,
+    cost: {
+      regions: regions.length,
+      unetEvaluationsPerStep: unetPerStep,
+      unetEvaluationsTotal: unetPerStep * settings.steps,
+      textEncodings: texts.length,
+    },
+  };
+}

@@ -1,0 +1,79 @@
+import { literalText, type Option, type OptionKind } from "./ast.js";
+import type { Size } from "./geometry.js";
+import { optionOf } from "./options.js";
+import { DEFAULT_GUIDANCE, readBlend, readGuidance, readSeed, type Paint } from "./paint.js";
+import type { ModelRef, SchedulerName } from "./plan.js";
+import type { Reporter } from "./reporter.js";
+import type { StyleResolver } from "./styles.js";
+import { suggestionHelp } from "./suggest.js";
+import { integerIn, pixels } from "./values.js";
+
+export const SCHEDULERS: readonly SchedulerName[] = ["lms", "euler", "euler_ancestral", "ddim", "dpmpp_2m"];
+export const DEFAULT_STEPS = 30;
+export const DEFAULT_SCHEDULER: SchedulerName = "lms";
+
+/** The scene-wide settings, defaults applied. */
+export interface Settings {
+  canvas: Size | undefined;
+  canvasSpan: Option["span"] | undefined;
+  model: ModelRef;
+  seed: number;
+  steps: number;
+  scheduler: { name: SchedulerName; karras: boolean };
+  /** As written, relative to the scene file; undefined means "beside the scene". */
+  output: string | undefined;
+  defaults: Paint;
+}
+
+/** A model setting names a configured model unless it looks like a path. */
+function modelRef(text: string): ModelRef {
+  return /[/\\]|^\.|\.onnx$/i.test(text) ? { kind: "path", path: text } : { kind: "named", name: text };
+}
+
+export function readSettings(reporter: Reporter, styles: StyleResolver, options: Map<OptionKind, Option>): Settings {
+  const canvasOption = optionOf(options, "canvas");
+  let canvas: Size | undefined;
+  if (canvasOption) {
+    const width = pixels(reporter, canvasOption.value.width, "canvas width", "size");
+    const height = pixels(reporter, canvasOption.value.height, "canvas height", "size");
+    if (width !== undefined && height !== undefined) canvas = { width, height };
+  }
+
+  const schedulerOption = optionOf(options, "scheduler");
+  let scheduler = { name: DEFAULT_SCHEDULER, karras: false };
+  if (schedulerOption) {
+    const name = schedulerOption.value.name;
+    if ((SCHEDULERS as readonly string[]).includes(name)) scheduler = { name: name as SchedulerName, karras: schedulerOption.karras !== undefined };
+    else
+      reporter.report("S2007", schedulerOption.value.span, `unknown scheduler \`${name}\``, {
+        label: "not a scheduler",
+        help: suggestionHelp(name, SCHEDULERS),
+      });
+  }
+
+  const stepsOption = optionOf(options, "steps");
+  const seedOption = optionOf(options, "seed");
+  const guidanceOption = optionOf(options, "guidance");
+  const negativeOption = optionOf(options, "negative");
+  const blendOption = optionOf(options, "blend");
+  const modelOption = optionOf(options, "model");
+  const outputOption = optionOf(options, "output");
+
+  return {
+    canvas,
+    canvasSpan: canvasOption?.span,
+    model: modelOption ? modelRef(literalText(modelOption.value)) : { kind: "builtin" },
+    seed: (seedOption && readSeed(reporter, seedOption)) ?? 0,
+    steps: (stepsOption && integerIn(reporter, stepsOption.value, "steps", 1, 1000)) ?? DEFAULT_STEPS,
+    scheduler,
+    output: outputOption ? literalText(outputOption.value) : undefined,
+    defaults: {
+      prompt: "",
+      negative: (negativeOption && styles.expand(negativeOption.value)) ?? "",
+      guidance: (guidanceOption && readGuidance(reporter, guidanceOption)) ?? DEFAULT_GUIDANCE,
+      blend: (blendOption && readBlend(reporter, blendOption)) ?? "gaussian",
+      weight: 1,
+      seed: null,
+    },
+  };
+}

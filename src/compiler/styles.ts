@@ -1,0 +1,76 @@
+import type { StringValue, StyleDecl } from "./ast.js";
+import type { Reporter } from "./reporter.js";
+import { suggest } from "./suggest.js";
+
+/**
+ * Resolves `{name}` references against the visible styles (the main file's and every imported
+ * file's). Style bodies are expanded on demand and memoised; a cycle is reported once, at the
+ * style where it was entered, with the path it takes.
+ */
+export class StyleResolver {
+  private readonly expanded = new Map<string, string | undefined>();
+  private readonly stack: string[] = [];
+  private readonly reportedCycles = new Set<string>();
+  /** Styles referenced from anywhere, for the unused-style warning. */
+  readonly used = new Set<string>();
+
+  constructor(
+    private readonly reporter: Reporter,
+    readonly styles: ReadonlyMap<string, StyleDecl>,
+  ) {}
+
+  /** The text of a string with its style references replaced, or undefined when one cannot be. */
+  expand(value: StringValue, markUsed = true): string | undefined {
+    let out = "";
+    let ok = true;
+    for (const part of value.parts) {
+      if (part.kind === "text") {
+        out += part.text;
+        continue;
+      }
+      const style = this.styles.get(part.name);
+      if (!style) {
+        const guess = suggest(part.name, [...this.styles.keys()]);
+        this.reporter.report("S2005", part.span, `style \`${part.name}\` is not defined`, {
+          label: "no style of this name",
+          help: guess
+            ? `did you mean \`${guess}\`?`
+            : `define it with \`style ${part.name} "..."\`, import the file that defines it, or write \`\\{\` for a literal brace`,
+        });
+        ok = false;
+        continue;
+      }
+      if (markUsed) this.used.add(part.name);
+      const text = this.expandStyle(style);
+      if (text === undefined) ok = false;
+      else out += text;
+    }
+    return ok ? out : undefined;
+  }
+
+  /** Expands a style's own body (for checking styles nobody references). */
+  expandStyle(style: StyleDecl): string | undefined {
+    const name = style.name.name;
+    if (this.expanded.has(name)) return this.expanded.get(name);
+    const at = this.stack.indexOf(name);
+    if (at !== -1) {
+      const cycle = [...this.stack.slice(at), name];
+      const key = [...cycle.slice(0, -1)].sort().join(" ");
+      if (!this.reportedCycles.has(key)) {
+        this.reportedCycles.add(key);
+        const first = this.styles.get(cycle[0]!)!;
+        this.reporter.report("S2006", first.name.span, `style cycle: ${cycle.map((n) => `\`${n}\``).join(" → ")}`, {
+          label: "this style ends up using itself",
+          help: "a style may use other styles, but never itself through them; remove one of the references",
+          related: cycle.slice(1, -1).map((n) => ({ message: `\`${n}\` is part of the cycle`, span: this.styles.get(n)!.name.span })),
+        });
+      }
+      return undefined;
+    }
+    this.stack.push(name);
+    const text = this.expand(style.value);
+    this.stack.pop();
+    this.expanded.set(name, text);
+    return text;
+  }
+}

@@ -1,0 +1,84 @@
+import type { NumberValue } from "./ast.js";
+import type { Reporter } from "./reporter.js";
+
+/** The latent factor of every Stable Diffusion VAE and of the built-in model. */
+export const LATENT_FACTOR = 8;
+export const MAX_SEED = Number.MAX_SAFE_INTEGER; // 2^53 - 1
+
+function isIntegerLiteral(raw: string): boolean {
+  return /^-?\d+$/.test(raw);
+}
+
+/** An integer in [min, max] (checked on the digits as written, so huge seeds are exact), or undefined. */
+export function integerIn(reporter: Reporter, v: NumberValue, what: string, min: number, max: number): number | undefined {
+  if (!isIntegerLiteral(v.raw)) {
+    const rounded = Math.round(v.value);
+    reporter.report("S2019", v.span, `${what} must be a whole number, not \`${v.raw}\``, {
+      label: "not an integer",
+      help: `write \`${rounded}\``,
+    });
+    return undefined;
+  }
+  const big = BigInt(v.raw);
+  if (big < BigInt(min) || big > BigInt(max)) {
+    reporter.report("S2010", v.span, `${what} \`${v.raw}\` is out of range`, {
+      label: `must be between ${min} and ${max}`,
+      help: `use a value from ${min} to ${max}`,
+    });
+    return undefined;
+  }
+  return Number(big);
+}
+
+export interface Range {
+  min: number;
+  max?: number;
+  /** True when min itself is not allowed (weight > 0). */
+  exclusiveMin?: boolean;
+}
+
+export function numberIn(reporter: Reporter, v: NumberValue, what: string, range: Range): number | undefined {
+  const { min, max, exclusiveMin } = range;
+  const low = exclusiveMin ? v.value <= min : v.value < min;
+  const high = max !== undefined && v.value > max;
+  if (!Number.isFinite(v.value) || low || high) {
+    const bound = max === undefined ? `greater than ${min}` : `between ${min} and ${max}`;
+    reporter.report("S2010", v.span, `${what} \`${v.raw}\` is out of range`, {
+      label: `must be ${bound}`,
+      help: max === undefined ? `use a value ${bound}` : `use a value from ${min} to ${max}`,
+    });
+    return undefined;
+  }
+  return v.value;
+}
+
+/** The multiples of the latent factor on either side of a value, for "nearest valid values" messages. */
+export function nearestMultiples(value: number): [number, number] {
+  const below = Math.floor(value / LATENT_FACTOR) * LATENT_FACTOR;
+  return [below, below + LATENT_FACTOR];
+}
+
+/**
+ * A pixel coordinate or length that must be a whole multiple of 8. Positions may be negative (the
+ * geometry check then says the region leaves the canvas); overlaps may be zero; sizes must be
+ * positive. Returns undefined after reporting a violation.
+ */
+export function pixels(reporter: Reporter, v: NumberValue, what: string, kind: "position" | "size" | "overlap"): number | undefined {
+  if (!isIntegerLiteral(v.raw) || v.value % LATENT_FACTOR !== 0) {
+    const [below, above] = nearestMultiples(v.value);
+    const options = [below, above].filter((n) => kind === "position" || (kind === "overlap" ? n >= 0 : n > 0));
+    reporter.report("S2001", v.span, `${what} \`${v.raw}\` is not a multiple of ${LATENT_FACTOR}`, {
+      label: `not a multiple of ${LATENT_FACTOR}`,
+      help: `use ${options.map((n) => `\`${n}\``).join(" or ")}: diffusion works on a grid ${LATENT_FACTOR} times smaller`,
+    });
+    return undefined;
+  }
+  if ((kind === "size" && v.value <= 0) || (kind === "overlap" && v.value < 0)) {
+    reporter.report("S2010", v.span, `${what} \`${v.raw}\` is out of range`, {
+      label: kind === "size" ? "must be positive" : "must not be negative",
+      help: kind === "size" ? `use at least \`${LATENT_FACTOR}\`` : "use `0` for tiles that touch without overlapping",
+    });
+    return undefined;
+  }
+  return v.value;
+}
