@@ -1,0 +1,34 @@
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { compile } from "../src/compiler/compile.js";
+import { nodeHost } from "../src/compiler/node-host.js";
+import { formatPlan } from "../src/cli/plan-output.js";
+
+// Golden plans for every example: `UPDATE_GOLDEN=1 npx vitest run test/plan-golden.test.ts` rewrites them.
+const root = path.resolve(import.meta.dirname, "..");
+const goldenDir = path.join(import.meta.dirname, "golden", "plans");
+const scenes = readdirSync(path.join(root, "scenes")).filter((f) => f.endsWith(".scene")).sort();
+
+describe("golden plans of scenes/", () => {
+  it("covers the five examples of the language spec", () => {
+    expect(scenes).toEqual(expect.arrayContaining(["countryside.scene", "mosaic-4k.scene", "forest-styles.scene", "postcard.scene", "outpaint.scene"]));
+  });
+
+  for (const scene of scenes) {
+    it(`${scene} compiles with no diagnostics and matches its golden plan`, () => {
+      const file = `scenes/${scene}`;
+      const host = { readFile: (p: string) => nodeHost.readFile(path.resolve(root, p)) };
+      const result = compile(readFileSync(path.join(root, file), "utf8"), { path: file, host });
+      expect(result.diagnostics).toEqual([]);
+      expect(result.plan).toBeDefined();
+      const yaml = formatPlan(result.plan!, "yaml");
+      const golden = path.join(goldenDir, scene.replace(/\.scene$/, ".plan.yaml"));
+      if (process.env.UPDATE_GOLDEN === "1" || !existsSync(golden)) {
+        if (process.env.CI) throw new Error(`missing golden file ${golden}; run UPDATE_GOLDEN=1 npx vitest run test/plan-golden.test.ts`);
+        writeFileSync(golden, yaml);
+      }
+      expect(yaml, `plan of ${file} changed; if intended, run UPDATE_GOLDEN=1 npx vitest run test/plan-golden.test.ts`).toBe(readFileSync(golden, "utf8"));
+    });
+  }
+});
