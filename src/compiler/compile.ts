@@ -74,7 +74,7 @@ export function compile(text: string, options: CompileOptions): CompileResult {
   }
 
   const errorsBeforeGeometry = reporter.errorCount;
-  const context = { reporter, styles, canvas: settings.canvas, defaults: settings.defaults };
+  const context = { reporter, styles, canvas: settings.canvas, canvasWritten: settings.canvasSpan !== undefined, defaults: settings.defaults };
   const regions: RegionSpec[] = [];
   for (const s of ast.statements) {
     if (s.kind === "region") {
@@ -93,7 +93,7 @@ export function compile(text: string, options: CompileOptions): CompileResult {
     if (guide) guides.push(guide);
   }
 
-  if (regions.length === 0 && guides.length === 0 && reporter.errorCount === errorsBeforeGeometry) {
+  if (!ast.statements.some((s) => s.kind === "region" || s.kind === "grid" || s.kind === "guide")) {
     reporter.report("S2021", { file: main.path, start: 0, end: 0 }, "the scene has no regions", {
       label: "nothing to paint",
       help: 'add a region, for example `region sky { size 512 x 512  prompt "a blue sky" }`',

@@ -10,8 +10,10 @@ import { integerIn, MAX_SEED, pixels } from "./values.js";
 export interface ElaborateContext {
   reporter: Reporter;
   styles: StyleResolver;
-  /** The scene's explicit canvas, when it has one. */
+  /** The scene's explicit canvas, when it has a valid one. */
   canvas: Size | undefined;
+  /** True when a `canvas` was written, even an invalid one (already reported): no follow-on errors. */
+  canvasWritten: boolean;
   defaults: Paint;
 }
 
@@ -39,6 +41,7 @@ export function elaborateRegion(ctx: ElaborateContext, decl: RegionDecl): Region
   let size: Size | undefined;
   if (sizeOption) size = readSize(ctx, sizeOption, "region");
   else if (!ctx.canvas) {
+    if (ctx.canvasWritten) return undefined;
     ctx.reporter.report("S2017", decl.name.span, `region \`${decl.name.name}\` has no \`size\``, {
       label: "size unknown",
       help: "add `size W x H`; a region without one reaches the canvas edges, which needs a `canvas` setting",
@@ -96,6 +99,7 @@ export function elaborateGrid(ctx: ElaborateContext, decl: GridDecl): RegionSpec
     if (option) return integerIn(reporter, option.value, kind, 1, 1_000_000);
     const horizontal = kind === "columns";
     if (!ctx.canvas) {
+      if (ctx.canvasWritten) return undefined;
       reporter.report("S2017", decl.name.span, `grid \`${name}\` needs \`${kind}\` because the scene has no \`canvas\``, {
         label: `${kind} unknown`,
         help: `add \`${kind} N\`, or a \`canvas\` setting to derive it from`,

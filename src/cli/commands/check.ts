@@ -1,0 +1,46 @@
+import type { Command } from "../command.js";
+import { LIMIT_OPTIONS, LIMIT_OPTIONS_HELP, limitsFromOptions } from "../limits.js";
+import { formatDiagnosticsJson } from "../diagnostic-json.js";
+import { countDiagnostics, renderDiagnostics } from "../diagnostic-text.js";
+import { UsageError } from "../errors.js";
+import { readTextFile } from "../files.js";
+
+export const checkCommand: Command = {
+  name: "check",
+  synopsis: "FILE... [--json] [--max-side N] [--max-megapixels N]",
+  summary: "check scene files for errors and warnings, without rendering",
+  help: `Compiles each scene file (and the files it imports) and reports every error and warning.
+Diagnostics go to stderr with a code frame, then a summary line such as \`2 errors, 1 warning\`.
+With nothing to report, check prints nothing at all: a clean check is silent.
+
+options:
+  --json               print one JSON document with every diagnostic on stdout, and nothing
+                       else; every file checked is listed, with or without diagnostics
+${LIMIT_OPTIONS_HELP}
+  -h, --help           show this help
+
+exit status: 0 no errors (warnings allowed), 1 errors found, 2 bad arguments or a file that
+cannot be read`,
+  options: {
+    json: { type: "boolean" },
+    ...LIMIT_OPTIONS,
+  },
+  async run({ values, positionals }, terminal) {
+    if (positionals.length === 0) throw new UsageError("check needs at least one FILE", "check");
+    const limits = limitsFromOptions(values, "check");
+    const { DiagnosticCollector, compileText } = await import("../compile-file.js");
+    // Read every file before compiling any, so that a typo in a path fails fast and alone.
+    const texts = positionals.map((path) => ({ path, text: readTextFile(path) }));
+    const collector = new DiagnosticCollector();
+    for (const { path, text } of texts) {
+      collector.add(compileText(path, text, limits));
+    }
+    const { diagnostics, sources } = collector;
+    if (values["json"] === true) {
+      terminal.stdout.write(formatDiagnosticsJson(positionals, diagnostics));
+    } else {
+      terminal.stderr.write(renderDiagnostics(diagnostics, sources, terminal));
+    }
+    return countDiagnostics(diagnostics).errors > 0 ? 1 : 0;
+  },
+};

@@ -1,0 +1,35 @@
+import { DEFAULT_LIMITS, type Limits } from "../compiler/host.js";
+import type { OptionValues } from "./command.js";
+import { UsageError } from "./errors.js";
+
+/** The options every compiling command accepts, for its parseArgs table and its help. */
+export const LIMIT_OPTIONS = {
+  "max-side": { type: "string" },
+  "max-megapixels": { type: "string" },
+} as const;
+
+const { maxCanvasSide, maxCanvasPixels } = DEFAULT_LIMITS;
+export const LIMIT_OPTIONS_HELP = [
+  `  --max-side N         the largest canvas width or height, in pixels (default ${maxCanvasSide})`,
+  `  --max-megapixels N   the largest canvas area, in millions of pixels (default ${maxCanvasPixels / 1e6})`,
+].join("\n");
+
+function positiveNumber(values: OptionValues, name: string, command: string, integer: boolean): number | undefined {
+  const raw = values[name];
+  if (typeof raw !== "string") return undefined;
+  const value = Number(raw);
+  if (raw.trim() === "" || !Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
+    throw new UsageError(`--${name} needs a positive ${integer ? "integer" : "number"}, not \`${raw}\``, command);
+  }
+  return value;
+}
+
+/** Compiler limits from `--max-side` and `--max-megapixels`; absent flags keep the compiler's defaults. */
+export function limitsFromOptions(values: OptionValues, command: string): Partial<Limits> {
+  const limits: Partial<Limits> = {};
+  const side = positiveNumber(values, "max-side", command, true);
+  if (side !== undefined) limits.maxCanvasSide = side;
+  const megapixels = positiveNumber(values, "max-megapixels", command, false);
+  if (megapixels !== undefined) limits.maxCanvasPixels = Math.round(megapixels * 1_000_000);
+  return limits;
+}

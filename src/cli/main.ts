@@ -1,0 +1,150 @@
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { suggest } from "../compiler/suggest.js";
+import type { Command, OptionValues } from "./command.js";
+import { checkCommand } from "./commands/check.js";
+import { planCommand } from "./commands/plan.js";
+import { CliError, UsageError } from "./errors.js";
+import { terminalFromProcess, type Terminal } from "./terminal.js";
+
+/** Every subcommand, in the order `scenec --help` lists them. `render` and `watch` slot in here. */
+export const COMMANDS: readonly Command[] = [checkCommand, planCommand];
+
+function findCommand(name: string): Command | undefined {
+  return COMMANDS.find((c) => c.name === name);
+}
+
+function generalHelp(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
+  const commands = COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`).join("\n");
+  return `scenec: compile .scene image compositions into execution plans
+
+usage: scenec COMMAND [options] [FILE...]
+
+commands:
+${commands}
+
+options:
+  -h, --help   show this help; \`scenec help COMMAND\` or \`scenec COMMAND --help\` for a command
+  --version    print the version
+
+Positions in messages are FILE:LINE:COLUMN, counted from 1.
+exit status: 0 success (warnings allowed), 1 the input has errors, 2 usage, file or internal error
+environment: NO_COLOR=1 turns colour off, FORCE_COLOR=1 turns it on (default: on for a terminal)
+`;
+}
+
+function commandHelp(command: Command): string {
+  return `usage: scenec ${command.name} ${command.synopsis}\n\n${command.help}\n`;
+}
+
+/** package.json's version, found by walking up from this module (src/cli or dist/src/cli). */
+function version(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { name?: string; version?: string };
+      if (pkg.name === "scenec" && typeof pkg.version === "string") return pkg.version;
+    } catch {
+      // no package.json here: keep going up
+    }
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error("cannot find scenec's package.json");
+    dir = parent;
+  }
+}
+
+function unknownCommand(name: string): UsageError {
+  const guess = suggest(name, COMMANDS.map((c) => c.name));
+  return new UsageError(`unknown command \`${name}\`${guess ? `; did you mean \`${guess}\`?` : ""}`);
+}
+
+/** parseArgs' errors, reworded as one lowercase line (GNU style), for `scenec COMMAND`. */
+function parseError(error: unknown, command: string): UsageError | undefined {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (typeof code !== "string" || !code.startsWith("ERR_PARSE_ARGS")) return undefined;
+  const message = (error as Error).message;
+  const quoted = /'([^']*)'/.exec(message)?.[1];
+  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && quoted !== undefined) {
+    return new UsageError(`unknown option \`${quoted}\` for \`scenec ${command}\``, command);
+  }
+  if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" && quoted !== undefined) {
+    if (/argument missing/.test(message)) return new UsageError(`option \`${quoted}\` needs a value`, command);
+    if (/does not take an argument/.test(message)) return new UsageError(`option \`${quoted}\` takes no value`, command);
+  }
+  const firstSentence = message.split(/\.(\s|$)/)[0]!;
+  return new UsageError(firstSentence.charAt(0).toLowerCase() + firstSentence.slice(1), command);
+}
+
+async function dispatch(argv: string[], terminal: Terminal): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined) {
+    terminal.stderr.write(generalHelp());
+    return 2;
+  }
+  if (first === "-h" || first === "--help") {
+    terminal.stdout.write(generalHelp());
+    return 0;
+  }
+  if (first === "--version") {
+    terminal.stdout.write(`${version()}\n`);
+    return 0;
+  }
+  if (first === "help") {
+    if (rest.length === 0) {
+      terminal.stdout.write(generalHelp());
+      return 0;
+    }
+    if (rest.length > 1) throw new UsageError("`help` takes one COMMAND");
+    const command = findCommand(rest[0]!);
+    if (!command) throw unknownCommand(rest[0]!);
+    terminal.stdout.write(commandHelp(command));
+    return 0;
+  }
+  if (first.startsWith("-")) throw new UsageError(`unknown option \`${first}\` (options go after the COMMAND)`);
+
+  const command = findCommand(first);
+  if (!command) throw unknownCommand(first);
+  let values: OptionValues;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args: rest,
+      options: { ...command.options, help: { type: "boolean", short: "h" } },
+      allowPositionals: true,
+      strict: true,
+    }) as { values: OptionValues; positionals: string[] });
+  } catch (error) {
+    throw parseError(error, command.name) ?? error;
+  }
+  if (values["help"] === true) {
+    terminal.stdout.write(commandHelp(command));
+    return 0;
+  }
+  return command.run({ values, positionals }, terminal);
+}
+
+/**
+ * The `scenec` command line; returns the exit status. Usage and file problems print one line
+ * `scenec: …` and give 2; anything unexpected is reported as an internal error (2), with the
+ * stack only when SCENEC_DEBUG is set.
+ */
+export async function main(argv: string[], terminal: Terminal = terminalFromProcess()): Promise<number> {
+  try {
+    return await dispatch(argv, terminal);
+  } catch (error) {
+    if (error instanceof CliError) {
+      terminal.stderr.write(`scenec: ${error.message}${error.hint ? ` (${error.hint})` : ""}\n`);
+      return 2;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    terminal.stderr.write(
+      `scenec: internal error: ${message}\n` +
+        "this is a bug in scenec: please report it with the command line and the scene files involved\n",
+    );
+    if (process.env["SCENEC_DEBUG"] && error instanceof Error && error.stack) terminal.stderr.write(`${error.stack}\n`);
+    return 2;
+  }
+}
