@@ -5,12 +5,13 @@ import { parseArgs } from "node:util";
 import { suggest } from "../compiler/suggest.js";
 import type { Command, OptionValues } from "./command.js";
 import { checkCommand } from "./commands/check.js";
+import { infoCommand } from "./commands/info.js";
 import { planCommand } from "./commands/plan.js";
 import { CliError, UsageError } from "./errors.js";
 import { terminalFromProcess, type Terminal } from "./terminal.js";
 
 /** Every subcommand, in the order `scenec --help` lists them. `render` and `watch` slot in here. */
-export const COMMANDS: readonly Command[] = [checkCommand, planCommand];
+export const COMMANDS: readonly Command[] = [checkCommand, planCommand, infoCommand];
 
 function findCommand(name: string): Command | undefined {
   return COMMANDS.find((c) => c.name === name);

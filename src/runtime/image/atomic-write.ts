@@ -1,0 +1,152 @@
+import { randomBytes } from "node:crypto";
+import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { open, rename, unlink, type FileHandle } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+
+/**
+ * Atomic file replacement: the data goes to a temporary file in the target's folder (so the
+ * rename stays on one file system), named `.NAME.PID.RANDOM.tmp`, is flushed to disk, and is
+ * renamed over the target. Readers see the old content or the new, never a part; nothing appears
+ * at the target path before the rename; the temporary file is removed on any failure, and the
+ * original error (a Node `ErrnoException`, or an `AbortError`) is rethrown.
+ *
+ * Every temporary file is registered while it exists, so that a caller that is interrupted
+ * (Ctrl-C during `scenec render`) can remove them before exiting: {@link removePendingTempFiles}
+ * is synchronous and safe to call from a signal handler.
+ */
+
+/** Each temporary file being written, and whether a caller has cancelled its write. */
+const pending = new Map<string, { cancelled: boolean }>();
+
+/** The temporary files being written right now (absolute or relative, as their targets were given). */
+export function pendingTempFiles(): string[] {
+  return [...pending.keys()];
+}
+
+/**
+ * Cancels every atomic write in flight and removes its temporary file, synchronously; returns the
+ * temporary paths. Meant for a SIGINT/SIGTERM handler just before `process.exit`. A cancelled
+ * asynchronous write rejects with an AbortError (removing its temporary file again, should it
+ * have been created after this call) and leaves its target untouched.
+ */
+export function removePendingTempFiles(): string[] {
+  const removed = [...pending.keys()];
+  for (const [temp, state] of pending) {
+    state.cancelled = true;
+    pending.delete(temp);
+    try {
+      unlinkSync(temp);
+    } catch {
+      // not created yet, or already gone
+    }
+  }
+  return removed;
+}
+
+/** The temporary file's path for a target: `.NAME.PID.RANDOM.tmp` beside it. */
+export function tempPathFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+}
+
+function toBytes(data: Uint8Array | string): Uint8Array {
+  return typeof data === "string" ? Buffer.from(data, "utf8") : data;
+}
+
+function discard(temp: string): void {
+  pending.delete(temp);
+  try {
+    unlinkSync(temp);
+  } catch {
+    // the temporary file was never made, or is already gone
+  }
+}
+
+/** Writes `data` (a string is written as UTF-8) to `path` atomically; see the module comment. */
+export function writeFileAtomic(path: string, data: Uint8Array | string): void {
+  const temp = tempPathFor(path);
+  const bytes = toBytes(data);
+  let fd: number | undefined;
+  pending.set(temp, { cancelled: false });
+  try {
+    fd = openSync(temp, "wx", 0o666);
+    let written = 0;
+    while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(temp, path);
+    pending.delete(temp);
+  } catch (error) {
+    if (fd !== undefined) {
+      try {
+        closeSync(fd);
+      } catch {
+        // already failing; the first error is the one to report
+      }
+    }
+    discard(temp);
+    throw error;
+  }
+}
+
+export interface AtomicWriteOptions {
+  /** Aborting stops the write at the next step; the temporary file is removed and the target left as it was. */
+  signal?: AbortSignal;
+}
+
+/**
+ * The asynchronous {@link writeFileAtomic}, for large files (rendered images): the event loop (and
+ * so a Ctrl-C handler) keeps running while the data is written.
+ */
+export async function writeFileAtomicAsync(
+  path: string,
+  data: Uint8Array | string,
+  options: AtomicWriteOptions = {},
+): Promise<void> {
+  const { signal } = options;
+  signal?.throwIfAborted();
+  const temp = tempPathFor(path);
+  const bytes = toBytes(data);
+  let handle: FileHandle | undefined;
+  const state = { cancelled: false };
+  pending.set(temp, state);
+  /** Throws at each step once the caller has aborted or cancelled the write. */
+  const check = (): void => {
+    signal?.throwIfAborted();
+    if (state.cancelled) throw new DOMException(`the write of ${path} was cancelled`, "AbortError");
+  };
+  try {
+    handle = await open(temp, "wx", 0o666);
+    let written = 0;
+    while (written < bytes.length) {
+      check();
+      const { bytesWritten } = await handle.write(bytes, written, Math.min(bytes.length - written, 1 << 24));
+      written += bytesWritten;
+    }
+    await handle.sync();
+    await handle.close();
+    handle = undefined;
+    check();
+    await rename(temp, path);
+    pending.delete(temp);
+  } catch (error) {
+    if (handle !== undefined) {
+      try {
+        await handle.close();
+      } catch {
+        // already failing; the first error is the one to report
+      }
+    }
+    pending.delete(temp);
+    try {
+      await unlink(temp);
+    } catch {
+      // the temporary file was never made, or is already gone
+    }
+    // A write cancelled mid-step fails with whatever that step met (ENOENT at the rename): report the cancellation.
+    if (state.cancelled && !(error instanceof DOMException)) {
+      throw new DOMException(`the write of ${path} was cancelled`, "AbortError");
+    }
+    throw error;
+  }
+}
