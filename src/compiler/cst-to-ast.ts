@@ -13,11 +13,12 @@ function isToken(x: CstNode | IToken): x is IToken {
   return (x as IToken).tokenType !== undefined;
 }
 
-/** Every token directly under a node, in source order. */
-function tokensOf(ctx: Children): IToken[] {
-  const out: IToken[] = [];
-  for (const list of Object.values(ctx)) for (const x of list ?? []) if (isToken(x) && !x.isInsertedInRecovery) out.push(x);
-  return out.sort((a, b) => a.startOffset - b.startOffset);
+/** The first real token directly under a node (an option's keyword). */
+function firstToken(ctx: Children): IToken | undefined {
+  let first: IToken | undefined;
+  for (const list of Object.values(ctx))
+    for (const x of list ?? []) if (isToken(x) && !x.isInsertedInRecovery && (!first || x.startOffset < first.startOffset)) first = x;
+  return first;
 }
 
 function nodes(ctx: Children, name: string): CstNode[] {
@@ -46,26 +47,22 @@ export class CstToAst extends BaseVisitor {
     return { file: this.file, start: first.startOffset, end: (last.endOffset ?? last.startOffset) + 1 };
   }
 
+  /** The span of a node from its direct children (tokens, and child nodes' tracked offsets). */
   private nodeSpan(ctx: Children): Span | undefined {
-    const tokens = tokensOf(ctx);
-    const first = tokens[0];
-    const last = tokens[tokens.length - 1];
-    if (!first || !last) return undefined;
-    let end = this.span(last).end;
+    let start = Infinity;
+    let end = -Infinity;
     for (const list of Object.values(ctx))
-      for (const x of list ?? []) if (!isToken(x)) end = Math.max(end, this.lastOffset(x));
-    return { file: this.file, start: first.startOffset, end };
-  }
-
-  private lastOffset(node: CstNode): number {
-    let end = 0;
-    for (const list of Object.values(node.children as Children))
       for (const x of list ?? []) {
         if (isToken(x)) {
-          if (!x.isInsertedInRecovery) end = Math.max(end, x.endOffset! + 1);
-        } else end = Math.max(end, this.lastOffset(x));
+          if (x.isInsertedInRecovery || Number.isNaN(x.startOffset)) continue;
+          start = Math.min(start, x.startOffset);
+          end = Math.max(end, (x.endOffset ?? x.startOffset) + 1);
+        } else if (x.location && Number.isFinite(x.location.startOffset) && Number.isFinite(x.location.endOffset)) {
+          start = Math.min(start, x.location.startOffset);
+          end = Math.max(end, x.location.endOffset! + 1);
+        }
       }
-    return end;
+    return Number.isFinite(start) ? { file: this.file, start, end } : undefined;
   }
 
   scene(ctx: Children): A.SceneFile {
@@ -151,7 +148,7 @@ export class CstToAst extends BaseVisitor {
 
   /** The keyword token of an option rule and the option's span, or undefined for a broken node. */
   private head(ctx: Children): { keyword: IToken; span: Span } | undefined {
-    const keyword = tokensOf(ctx)[0];
+    const keyword = firstToken(ctx);
     const span = this.nodeSpan(ctx);
     if (!keyword || !span || !T.KEYWORD_TOKENS.includes(keyword.tokenType)) return undefined;
     return { keyword, span };

@@ -39,6 +39,8 @@ export class SceneParser extends CstParser {
   constructor() {
     super(T.ALL_TOKENS as TokenType[], {
       recoveryEnabled: true,
+      // Offsets on every CST node: spans without walking subtrees again.
+      nodeLocationTracking: "onlyOffset",
       maxLookahead: 2,
       errorMessageProvider,
     });

@@ -1,0 +1,78 @@
+/**
+ * The scheduler interface the mixture loop drives, and `createScheduler`.
+ *
+ * Every scheduler works on the whole latent canvas in place, computes in float64 and writes
+ * float32. Multistep history (LMS's derivatives, DPM++ 2M's previous x0) is held in arrays
+ * allocated on the first step and reused; it is kept only while steps are taken in order
+ * (i, i+1, ...), so starting at a later step (img2img strength) or starting over at 0 begins with
+ * a first-order step, as diffusers does after `set_begin_index`.
+ */
+import { validateSchedulerConfig, type SchedulerConfig } from "./config.js";
+import { DdimScheduler } from "./ddim.js";
+import { DpmPp2mScheduler } from "./dpmpp-2m.js";
+import { EulerAncestralScheduler } from "./euler-ancestral.js";
+import { EulerScheduler } from "./euler.js";
+import { LmsScheduler } from "./lms.js";
+
+export { SD_SCHEDULER_CONFIG, parseSchedulerConfig, validateSchedulerConfig } from "./config.js";
+export type { SchedulerConfig, BetaSchedule, PredictionType, TimestepSpacing } from "./config.js";
+
+export type SchedulerName = "lms" | "euler" | "euler_ancestral" | "ddim" | "dpmpp_2m";
+
+export const SCHEDULER_NAMES: readonly SchedulerName[] = ["lms", "euler", "euler_ancestral", "ddim", "dpmpp_2m"];
+
+export interface Scheduler {
+  readonly name: SchedulerName;
+  readonly steps: number;
+  /** The value given to the UNet at step i (fractional for sigma schedulers with linspace). */
+  readonly timesteps: Float64Array;
+  /** Initial latents = standard normal noise * initNoiseSigma. */
+  readonly initNoiseSigma: number;
+  /** True for euler_ancestral. */
+  readonly needsNoise: boolean;
+  /** scale_model_input at step i is a multiplication by this. */
+  inputScale(i: number): number;
+  /** One step, in place on `sample` (the whole latent canvas). `noise` (standard normal, same length) only for ancestral. */
+  step(modelOutput: Float32Array, i: number, sample: Float32Array, noise?: Float32Array): void;
+  /** The scheduler's add_noise at noise level `level` ∈ [0, steps]: level k is where the latents are before step k
+   *  (k = 0: the start; k = steps: clean, returns `original`). Writes into `out`. */
+  addNoise(original: Float32Array, noise: Float32Array, level: number, out: Float32Array): void;
+}
+
+/** What every scheduler here offers beyond {@link Scheduler}. */
+export interface SchedulerWithSigmas extends Scheduler {
+  /**
+   * The noise level of the latents before step k, k = 0..steps, as the k-diffusion σ
+   * (x = x0 + σ·ε; in the VP terms the UNet uses, ᾱ = 1/(1+σ²)). `sigmas[steps]` is where the last
+   * step lands: 0, except DDIM with `set_alpha_to_one: false` (σ of ᾱ_0 ≈ 0.0292 for SD).
+   * Float32 values, as diffusers stores them.
+   */
+  readonly sigmas: Float64Array;
+}
+
+export interface SchedulerOptions {
+  karras: boolean;
+  config: SchedulerConfig;
+}
+
+export function createScheduler(name: SchedulerName, steps: number, options: SchedulerOptions): SchedulerWithSigmas {
+  const { karras, config } = options;
+  validateSchedulerConfig(config);
+  if (!Number.isInteger(steps) || steps < 1 || steps > config.numTrainTimesteps) {
+    throw new RangeError(`steps must be an integer from 1 to ${config.numTrainTimesteps}, got ${steps}`);
+  }
+  switch (name) {
+    case "lms":
+      return new LmsScheduler(steps, karras, config);
+    case "euler":
+      return new EulerScheduler(steps, karras, config);
+    case "euler_ancestral":
+      return new EulerAncestralScheduler(steps, karras, config);
+    case "ddim":
+      return new DdimScheduler(steps, karras, config);
+    case "dpmpp_2m":
+      return new DpmPp2mScheduler(steps, karras, config);
+    default:
+      throw new Error(`unknown scheduler ${JSON.stringify(name as string)} (known: ${SCHEDULER_NAMES.join(", ")})`);
+  }
+}
