@@ -1,0 +1,355 @@
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { compile, type CompilerHost, type CompileResult, type ReadResult } from "../src/compiler/compile.js";
+import type { Location } from "../src/compiler/diagnostic.js";
+import { DIAGNOSTIC_CODES } from "../src/compiler/diagnostic-codes.js";
+import { KEYWORDS } from "../src/compiler/tokens.js";
+
+/**
+ * Property tests: whatever text it is given, `compile` must not throw, must locate every
+ * diagnostic inside the text it belongs to, and must return a plan exactly when it reports no
+ * error (a plan with warnings is fine; neither a plan nor an error is not).
+ *
+ * Inputs: (a) arbitrary unicode strings, (b) soups of the language's tokens, (c) mutations of the
+ * example scenes in scenes/. Runs are seeded so CI sees the same inputs every time; a failure
+ * prints the seed, path and counterexample to replay it (`{ seed, path, endOnFailure: true }`).
+ * For a longer hunt: `FUZZ_SEED=123 FUZZ_RUNS_SCALE=20 npx vitest run test/compiler-fuzz.test.ts`.
+ */
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const SEED = Number(process.env["FUZZ_SEED"] ?? 0x5ce4ec);
+const SCALE = Number(process.env["FUZZ_RUNS_SCALE"] ?? 1);
+const runs = (n: number) => Math.max(1, Math.round(n * SCALE));
+
+// ---------------------------------------------------------------------------------------------
+// A host that serves the files of scenes/ (imports and guide images of the examples) from memory.
+
+function filesUnder(folder: string): string[] {
+  return readdirSync(path.join(ROOT, folder), { withFileTypes: true }).flatMap((entry) => {
+    const relative = `${folder}/${entry.name}`;
+    if (entry.isDirectory()) return filesUnder(relative);
+    return entry.isFile() ? [relative] : [];
+  });
+}
+
+const SCENE_FILES = new Map<string, Uint8Array>(filesUnder("scenes").map((file) => [file, readFileSync(path.join(ROOT, file))]));
+
+const scenesHost: CompilerHost = {
+  readFile(file: string): ReadResult {
+    const bytes = SCENE_FILES.get(path.posix.normalize(file.split(path.sep).join("/")));
+    return bytes ? { ok: true, bytes } : { ok: false, reason: "missing", message: "no such file" };
+  },
+};
+
+const EXAMPLES = [...SCENE_FILES.keys()]
+  .filter((file) => /^scenes\/[^/]+\.scene$/.test(file))
+  .sort()
+  .map((file) => ({ path: file, text: new TextDecoder().decode(SCENE_FILES.get(file)) }));
+
+// ---------------------------------------------------------------------------------------------
+// The properties, and the known bugs they tolerate.
+
+/**
+ * Compiler bugs this fuzzer has found and that are not fixed yet, each with a minimal scene. While
+ * one is listed, inputs that throw its error are skipped (so the properties keep guarding against
+ * everything else) and its scene is an `it.fails` test below: when the bug is fixed that test
+ * fails, and the entry should be removed. FUZZ_STRICT=1 skips nothing.
+ */
+const KNOWN_BUGS: { title: string; scene: string; thrown: RegExp }[] = [
+  {
+    title: "a scene with only a whole-canvas guide and no `canvas` throws (0 x 0 canvas in the plan)",
+    scene: 'guide "guides/postcard-sea.png"\n',
+    thrown: /invalid plan .*\/canvas\/width: must be >= 8/,
+  },
+  {
+    title: "a region without `size` whose `at` is on or past the canvas edge throws (size <= 0: invalid plan, or a typed array of negative length in the dominance check)",
+    scene: 'canvas 64 x 64\nregion a { at 64, 0 }\nregion b { }\n',
+    thrown: /invalid plan .*\/regions\/\d+\/rect\/(width|height): must be >= 8|Invalid typed array length: -\d+/,
+  },
+  {
+    title: '`output ""` throws (empty output path in the plan)',
+    scene: 'canvas 64 x 64\noutput ""\nregion a { }\n',
+    thrown: /invalid plan .*\/output: must NOT have fewer than 1 characters/,
+  },
+  {
+    title: '`model ""` throws (empty model name in the plan)',
+    scene: 'canvas 64 x 64\nmodel ""\nregion a { }\n',
+    thrown: /invalid plan .*\/model\/name: must NOT have fewer than 1 characters/,
+  },
+  {
+    title: "a grid of more than ~120 000 cells throws RangeError (regions.push(...cells) in compile.ts)",
+    scene: "canvas 3840 x 2160\ngrid g { tile 16 x 16  overlap 8 x 8 }\n",
+    thrown: /Maximum call stack size exceeded/,
+  },
+];
+const STRICT = process.env["FUZZ_STRICT"] === "1";
+
+/** What is wrong with a location, or nothing (no `expect` per field: some inputs give thousands of diagnostics). */
+function locationProblems(result: CompileResult, location: Location, what: string): string[] {
+  const source = result.sources.get(location.file);
+  if (!source) return [`${what}: no source for ${location.file}`];
+  const text = source.text;
+  const lines = text.split(/\r\n|\r|\n/);
+  const problems: string[] = [];
+  for (const [end, p] of [["start", location.start], ["end", location.end]] as const) {
+    const at = `${what} ${end} ${JSON.stringify(p)}`;
+    if (![p.line, p.column, p.offset].every(Number.isInteger)) problems.push(`${at}: not integers`);
+    else if (p.line < 1 || p.line > lines.length + 1) problems.push(`${at}: line outside 1..${lines.length + 1}`);
+    else if (p.column < 1 || p.column > (lines[p.line - 1] ?? "").length + 1) problems.push(`${at}: column outside its line`);
+    else if (p.offset < 0 || p.offset > text.length) problems.push(`${at}: offset outside the text`);
+  }
+  if (location.end.offset < location.start.offset) problems.push(`${what}: ends before it starts`);
+  return problems;
+}
+
+function compileAndCheck(text: string, scenePath: string): void {
+  let result: CompileResult;
+  try {
+    result = compile(text, { path: scenePath, host: scenesHost });
+  } catch (error) {
+    const message = String(error);
+    fc.pre(STRICT || !KNOWN_BUGS.some((bug) => bug.thrown.test(message)));
+    throw new Error(`compile threw on ${JSON.stringify(text)}: ${(error as Error).stack ?? message}`);
+  }
+  const problems: string[] = [];
+  if (result.sources.get(scenePath)?.text !== text) problems.push("the scene is not among the sources");
+  for (const [i, d] of result.diagnostics.entries()) {
+    const what = `diagnostic ${i} (${d.code} ${d.message})`;
+    if (DIAGNOSTIC_CODES[d.code as keyof typeof DIAGNOSTIC_CODES]?.severity !== d.severity) problems.push(`${what}: unknown code or wrong severity`);
+    if (d.message.length === 0) problems.push(`${what}: empty message`);
+    problems.push(...locationProblems(result, d.location, what));
+    for (const r of d.related) problems.push(...locationProblems(result, r.location, `${what}, related "${r.message}"`));
+  }
+  const errors = result.diagnostics.filter((d) => d.severity === "error").length;
+  // Either a plan or at least one error, never both and never neither (a plan with warnings is fine).
+  if (result.plan && errors > 0) problems.push(`a plan despite ${errors} errors`);
+  if (!result.plan && errors === 0) problems.push(`neither a plan nor an error: ${JSON.stringify(result.diagnostics.map((d) => d.code))}`);
+  expect(problems, `compiling ${JSON.stringify(text)}`).toEqual([]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// (a) Arbitrary unicode.
+
+const loneSurrogate = fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c));
+const sceneChar = fc.constantFrom(..."{}[]\",\\#\n\r\t x×X0123456789-.eabz_".split(""), "\r\n", "\u00a0", "\ufeff", "\u2028");
+const unicodeText = fc.oneof(
+  fc.string({ unit: "binary", maxLength: 120 }),
+  fc.string({ unit: "grapheme", maxLength: 80 }),
+  fc.string({ unit: "binary-ascii", maxLength: 120 }),
+  fc.string({ unit: fc.oneof(sceneChar, loneSurrogate), maxLength: 120 }),
+);
+
+// ---------------------------------------------------------------------------------------------
+// (b) Token soups.
+
+const NAMES = ["sky", "sea", "a", "tile", "region", "x", "_b-2", "finish", "mosaic", "ukiyo_e"];
+const VALUE_WORDS = ["lms", "euler", "euler_ancestral", "ddim", "dpmpp_2m", "eulr_a", "gaussian", "quartic", "constant", "gausian", "stretch", "cover", "contain", "crop", "karras"];
+const PATHS = ["guides/postcard-sea.png", "guides/outpaint-center.png", "styles/art.scene", "postcard.scene", "missing.png", "guides", "out.png", "", "../scenes/styles/art.scene"];
+
+const numberToken = fc.oneof(
+  fc.constantFrom("0", "1", "2", "3", "8", "16", "30", "64", "256", "512", "1024", "-8", "-1", "7.5", "0.5", "1.", ".5", "1e3", "1e400", "-0", "0.8", "99999999999999999999", "9007199254740991"),
+  fc.integer({ min: 0, max: 128 }).map((n) => String(n * 8)),
+);
+const sizeToken = fc
+  .tuple(fc.constantFrom("8", "64", "256", "512", "640", "480", "1024", "0", "-8", "7", "1.5", "20000"), fc.constantFrom(" x ", "x", " X ", "×", " × ", "\tx\t"), fc.constantFrom("8", "64", "256", "512", "480", "640", "1024", "0", "-8", "5", "2.5"))
+  .map(([w, sep, h]) => `${w}${sep}${h}`);
+const stringBody = fc.oneof(
+  fc.constantFrom("a blue sky", "{finish}", "{sky}", "{ukiyo_e}", "{bad name}", "{", "}", "\\{", "\\}", "\\n", "\\\"", "\\\\", "\\t", "\\"),
+  fc.constantFrom(...PATHS),
+  fc.string({ unit: fc.constantFrom(..."ab {}\\\"n_".split("")), maxLength: 8 }),
+);
+const stringToken = fc.tuple(stringBody, fc.constantFrom('"', '"', '"', "")).map(([body, close]) => `"${body}${close}`);
+const nameToken = fc.oneof(fc.constantFrom(...NAMES, ...VALUE_WORDS), fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_-]{0,6}$/));
+const token = fc.oneof(
+  { weight: 6, arbitrary: fc.constantFrom(...KEYWORDS) },
+  { weight: 3, arbitrary: numberToken },
+  { weight: 2, arbitrary: sizeToken },
+  { weight: 3, arbitrary: stringToken },
+  { weight: 3, arbitrary: fc.constantFrom("{", "}", "{", "}", "[", "]", ",") },
+  { weight: 3, arbitrary: nameToken },
+  { weight: 1, arbitrary: fc.constantFrom("# a comment\n", "@", ";", "\u00a0") },
+);
+/** Short runs of tokens that often go together, so that soups also reach the checks after parsing. */
+const option = fc.oneof(
+  fc.tuple(fc.constantFrom("size", "tile", "overlap"), sizeToken).map(([k, size]) => `${k} ${size}`),
+  fc.tuple(fc.constantFrom("at", "cell"), numberToken, fc.constantFrom(", ", " ", ","), numberToken).map(([k, x, sep, y]) => `${k} ${x}${sep}${y}`),
+  fc.tuple(fc.constantFrom("seed", "steps", "guidance", "weight", "columns", "rows", "strength"), numberToken).map(([k, n]) => `${k} ${n}`),
+  fc.tuple(fc.constantFrom("prompt", "negative", "model", "output", "style x", "import"), stringToken).map(([k, text]) => `${k} ${text}`),
+  fc.tuple(fc.constantFrom("scheduler", "blend", "fit"), nameToken).map(([k, name]) => `${k} ${name}`),
+  fc.array(stringToken, { maxLength: 4 }).map((items) => `prompts [${items.join(", ")}]`),
+);
+
+// Mostly valid values, in the options each block allows: these soups often compile to a plan.
+const multipleOf8 = (max: number) => fc.integer({ min: 0, max: max / 8 }).map((n) => String(n * 8));
+const goodSize = fc.tuple(fc.integer({ min: 1, max: 96 }), fc.integer({ min: 1, max: 96 })).map(([w, h]) => `${w * 8} x ${h * 8}`);
+const goodText = fc.constantFrom('"a blue sky"', '"a calm sea, {finish}"', '"{ukiyo_e}"', '"a" "b"', '""');
+const paintOption = fc.oneof(
+  goodText.map((t) => `prompt ${t}`),
+  goodText.map((t) => `negative ${t}`),
+  fc.constantFrom("0", "7.5", "50", "12").map((n) => `guidance ${n}`),
+  fc.constantFrom("gaussian", "quartic", "constant").map((n) => `blend ${n}`),
+  fc.constantFrom("1", "0.001", "2", "100").map((n) => `weight ${n}`),
+  fc.constantFrom("0", "42", "9007199254740991").map((n) => `seed ${n}`),
+);
+const atOption = fc.tuple(multipleOf8(512), multipleOf8(512)).map(([x, y]) => `at ${x}, ${y}`);
+const regionOption = fc.oneof(paintOption, atOption, goodSize.map((size) => `size ${size}`));
+const gridOption = fc.oneof(
+  paintOption,
+  atOption,
+  goodSize.map((size) => `tile ${size}`),
+  fc.tuple(multipleOf8(256), multipleOf8(256)).map(([x, y]) => `overlap ${x} x ${y}`),
+  fc.integer({ min: 1, max: 6 }).map((n) => `columns ${n}`),
+  fc.integer({ min: 1, max: 6 }).map((n) => `rows ${n}`),
+  fc.array(goodText, { maxLength: 6 }).map((items) => `prompts [${items.join(", ")}]`),
+  fc.tuple(fc.integer({ min: 0, max: 4 }), fc.integer({ min: 0, max: 4 }), fc.array(paintOption, { maxLength: 2 })).map(([c, r, o]) => `cell ${c}, ${r} { ${o.join(" ")} }`),
+);
+const guideOption = fc.oneof(
+  atOption,
+  goodSize.map((size) => `size ${size}`),
+  fc.constantFrom("stretch", "cover", "contain").map((f) => `fit ${f}`),
+  fc.constantFrom("0", "0.5", "1").map((n) => `strength ${n}`),
+);
+const statement = fc.oneof(
+  goodSize.map((size) => `canvas ${size}`),
+  fc.constantFrom('style finish "detailed"', 'import "styles/art.scene"', "steps 20", "scheduler euler karras", 'model "sd15"', 'output "out.png"'),
+  fc.tuple(nameToken, fc.array(regionOption, { maxLength: 4 })).map(([name, o]) => `region ${name} { ${o.join("\n")} }`),
+  fc.tuple(nameToken, fc.array(gridOption, { maxLength: 5 })).map(([name, o]) => `grid ${name} { ${o.join("\n")} }`),
+  fc.tuple(fc.constantFrom("guides/postcard-sea.png", "guides/outpaint-center.png"), fc.array(guideOption, { maxLength: 3 })).map(([f, o]) => `guide "${f}" { ${o.join(" ")} }`),
+);
+
+const phrase = fc.oneof(
+  option,
+  statement,
+  sizeToken.map((size) => `canvas ${size}`),
+  fc.tuple(fc.constantFrom("region", "grid"), nameToken).map(([k, name]) => `${k} ${name} {`),
+  fc.constantFrom(...PATHS).map((file) => `guide "${file}"`),
+  // A whole block, braces balanced, with random options inside.
+  fc
+    .tuple(fc.constantFrom("region", "grid", "guide"), fc.oneof(nameToken, fc.constantFrom(...PATHS).map((f) => `"${f}"`)), fc.array(option, { maxLength: 5 }))
+    .map(([k, name, options]) => `${k} ${name} { ${options.join("\n")} }`),
+);
+const separator = fc.constantFrom(" ", " ", " ", "\n", "\r\n", "\t", "");
+const soupOf = (piece: fc.Arbitrary<string>, maxLength: number) =>
+  fc.array(fc.tuple(piece, separator), { maxLength }).map((pairs) => pairs.map(([t, s]) => t + s).join(""));
+const tokenSoup = fc.oneof(
+  soupOf(fc.oneof({ weight: 3, arbitrary: token }, { weight: 2, arbitrary: phrase }), 40),
+  // Mostly whole phrases and blocks: fewer syntax errors, so more soups reach the geometry checks.
+  soupOf(fc.oneof({ weight: 1, arbitrary: token }, { weight: 8, arbitrary: phrase }), 12),
+  // Well-formed statements only: these soups often compile, which exercises the planner.
+  soupOf(statement, 6),
+);
+
+// ---------------------------------------------------------------------------------------------
+// (c) Mutations of the example scenes.
+
+type Mutation =
+  | { kind: "delete"; a: number; b: number }
+  | { kind: "duplicate"; a: number; b: number; at: number }
+  | { kind: "swap"; a: number; b: number; c: number; d: number }
+  | { kind: "insert"; at: number; token: string }
+  | { kind: "digit"; which: number; digit: number };
+
+const position = fc.nat({ max: 1_000_000 });
+const mutation: fc.Arbitrary<Mutation> = fc.oneof(
+  fc.record({ kind: fc.constant("delete" as const), a: position, b: position }),
+  fc.record({ kind: fc.constant("duplicate" as const), a: position, b: position, at: position }),
+  fc.record({ kind: fc.constant("swap" as const), a: position, b: position, c: position, d: position }),
+  fc.record({ kind: fc.constant("insert" as const), at: position, token: fc.tuple(token, separator).map(([t, s]) => ` ${t}${s}`) }),
+  fc.record({ kind: fc.constant("digit" as const), which: position, digit: fc.integer({ min: 0, max: 9 }) }),
+);
+
+/** Two sorted offsets in [0, length]. */
+function range(length: number, a: number, b: number): [number, number] {
+  const x = a % (length + 1);
+  const y = b % (length + 1);
+  return x <= y ? [x, y] : [y, x];
+}
+
+function mutate(text: string, m: Mutation): string {
+  const n = text.length;
+  switch (m.kind) {
+    case "delete": {
+      const [a, b] = range(n, m.a, m.b);
+      return text.slice(0, a) + text.slice(b);
+    }
+    case "duplicate": {
+      const [a, b] = range(n, m.a, m.b);
+      const at = m.at % (n + 1);
+      return text.slice(0, at) + text.slice(a, b) + text.slice(at);
+    }
+    case "swap": {
+      const [a, b, c, d] = [m.a, m.b, m.c, m.d].map((x) => x % (n + 1)).sort((x, y) => x - y) as [number, number, number, number];
+      return text.slice(0, a) + text.slice(c, d) + text.slice(b, c) + text.slice(a, b) + text.slice(d);
+    }
+    case "insert": {
+      const at = m.at % (n + 1);
+      return text.slice(0, at) + m.token + text.slice(at);
+    }
+    case "digit": {
+      const digits = [...text.matchAll(/\d/g)].map((match) => match.index);
+      if (digits.length === 0) return text;
+      const at = digits[m.which % digits.length]!;
+      return text.slice(0, at) + String(m.digit) + text.slice(at + 1);
+    }
+  }
+}
+
+const mutatedExample = fc
+  .tuple(fc.nat({ max: EXAMPLES.length - 1 }), fc.array(mutation, { minLength: 1, maxLength: 3 }))
+  .map(([i, mutations]) => ({ path: EXAMPLES[i]!.path, text: mutations.reduce(mutate, EXAMPLES[i]!.text) }));
+
+// ---------------------------------------------------------------------------------------------
+
+describe("compiler fuzzing", () => {
+  it("has examples to mutate, and they compile cleanly", () => {
+    expect(EXAMPLES.length).toBeGreaterThanOrEqual(3);
+    for (const example of EXAMPLES) {
+      compileAndCheck(example.text, example.path);
+      expect(compile(example.text, { path: example.path, host: scenesHost }).plan).toBeDefined();
+    }
+  });
+
+  it("(a) survives arbitrary unicode text", () => {
+    fc.assert(
+      fc.property(unicodeText, (text) => compileAndCheck(text, "scenes/fuzz.scene")),
+      { seed: SEED, numRuns: runs(3000) },
+    );
+  });
+
+  it("(b) survives soups of the language's tokens", () => {
+    fc.assert(
+      fc.property(tokenSoup, (text) => compileAndCheck(text, "scenes/fuzz.scene")),
+      { seed: SEED + 1, numRuns: runs(1500) },
+    );
+  });
+
+  it("(c) survives mutations of the example scenes", () => {
+    fc.assert(
+      fc.property(mutatedExample, ({ path: scenePath, text }) => compileAndCheck(text, scenePath)),
+      { seed: SEED + 2, numRuns: runs(1200) },
+    );
+  });
+});
+
+describe("known compiler bugs (remove an entry of KNOWN_BUGS when its test starts failing)", () => {
+  it.fails.each(KNOWN_BUGS)("$title", ({ scene }) => {
+    const result = compile(scene, { path: "scenes/fuzz.scene", host: scenesHost });
+    expect(result.diagnostics.some((d) => d.severity === "error") || result.plan !== undefined).toBe(true);
+  });
+
+  it("the known bugs still throw what KNOWN_BUGS says", () => {
+    for (const bug of KNOWN_BUGS) {
+      let thrown = "";
+      try {
+        compile(bug.scene, { path: "scenes/fuzz.scene", host: scenesHost });
+      } catch (error) {
+        thrown = String(error);
+      }
+      // A bug that no longer throws is fixed: remove its entry (its it.fails test fails too).
+      if (thrown) expect(thrown).toMatch(bug.thrown);
+    }
+  });
+});
