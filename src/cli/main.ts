@@ -1,17 +1,16 @@
-import { readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { suggest } from "../compiler/suggest.js";
 import type { Command, OptionValues } from "./command.js";
 import { checkCommand } from "./commands/check.js";
 import { infoCommand } from "./commands/info.js";
 import { planCommand } from "./commands/plan.js";
+import { renderCommand } from "./commands/render.js";
 import { CliError, UsageError } from "./errors.js";
 import { terminalFromProcess, type Terminal } from "./terminal.js";
+import { version } from "./version.js";
 
 /** Every subcommand, in the order `scenec --help` lists them. `render` and `watch` slot in here. */
-export const COMMANDS: readonly Command[] = [checkCommand, planCommand, infoCommand];
+export const COMMANDS: readonly Command[] = [checkCommand, planCommand, renderCommand, infoCommand];
 
 function findCommand(name: string): Command | undefined {
   return COMMANDS.find((c) => c.name === name);
@@ -39,22 +38,6 @@ environment: NO_COLOR=1 turns colour off, FORCE_COLOR=1 turns it on (default: on
 
 function commandHelp(command: Command): string {
   return `usage: scenec ${command.name} ${command.synopsis}\n\n${command.help}\n`;
-}
-
-/** package.json's version, found by walking up from this module (src/cli or dist/src/cli). */
-function version(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { name?: string; version?: string };
-      if (pkg.name === "scenec" && typeof pkg.version === "string") return pkg.version;
-    } catch {
-      // no package.json here: keep going up
-    }
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error("cannot find scenec's package.json");
-    dir = parent;
-  }
 }
 
 function unknownCommand(name: string): UsageError {

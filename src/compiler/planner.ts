@@ -16,6 +16,11 @@ export interface PlanInput {
   where: (span: RegionSpec["span"]) => string;
 }
 
+/** How many steps a guide is imposed for (see grammar/reference.md, guides). */
+export function guideSteps(strength: number, steps: number): number {
+  return Math.round(strength * steps);
+}
+
 export function toLatent(r: Rect): Rect {
   return { x: r.x / LATENT_FACTOR, y: r.y / LATENT_FACTOR, width: r.width / LATENT_FACTOR, height: r.height / LATENT_FACTOR };
 }
@@ -65,7 +70,7 @@ export function buildPlan(input: PlanInput): Plan {
     imageSize: { ...g.imageSize },
     fit: g.fit,
     strength: g.strength,
-    steps: Math.round(g.strength * settings.steps),
+    steps: guideSteps(g.strength, settings.steps),
     rect: { ...g.rect },
     latent: toLatent(g.rect),
   }));

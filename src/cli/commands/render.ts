@@ -1,0 +1,128 @@
+import path from "node:path";
+import type { Command, OptionValues } from "../command.js";
+import { CliError, UsageError } from "../errors.js";
+import { LIMIT_OPTIONS, LIMIT_OPTIONS_HELP, limitsFromOptions } from "../limits.js";
+
+const DEVICES = ["cpu", "cuda"] as const;
+
+function integerOption(values: OptionValues, name: string, min: number, max: number): number | undefined {
+  const raw = values[name];
+  if (typeof raw !== "string") return undefined;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || value < min || value > max) throw new UsageError(`--${name} needs a whole number from ${min} to ${max}, not \`${raw}\``, "render");
+  return value;
+}
+
+export const renderCommand: Command = {
+  name: "render",
+  synopsis: "SCENE|PLAN [-o OUT] [--steps N] [--seed N] [--device cpu|cuda] [--batch N]",
+  summary: "render a scene (or a saved plan) to a PNG",
+  help: `Compiles the scene (or reads a plan saved by \`scenec plan\`) and renders it with Mixture of
+Diffusers on ONNX Runtime: the scene's model, or the built-in model when it names none. The PNG
+is written atomically and carries the scene source, the plan's sha256 and the seed in its text
+chunks (see \`scenec info\`). Ctrl-C stops the render and writes nothing.
+
+options:
+  -o, --output OUT     where to write the PNG (default: the scene's \`output\`, else the scene's
+                       name with .png, beside it)
+  --steps N            denoising steps, overriding the scene's (1 to 1000)
+  --seed N             the seed, overriding the scene's (0 to 2^53 - 1)
+  --device D           cpu (default) or cuda (needs ONNX Runtime's CUDA provider; see README)
+  --batch N            evaluate up to N same-size regions per UNet call (default 1)
+${LIMIT_OPTIONS_HELP}
+  -h, --help           show this help
+
+exit status: 0 the PNG was written, 1 the scene has errors, 2 bad arguments, a missing or broken
+model, or a file that cannot be read or written; 130 interrupted`,
+  options: {
+    output: { type: "string", short: "o" },
+    steps: { type: "string" },
+    seed: { type: "string" },
+    device: { type: "string" },
+    batch: { type: "string" },
+    ...LIMIT_OPTIONS,
+  },
+  async run({ values, positionals }, terminal) {
+    if (positionals.length !== 1) throw new UsageError(positionals.length ? `render takes one SCENE or PLAN, not ${positionals.length}` : "render needs a SCENE or PLAN file", "render");
+    const file = positionals[0]!;
+    const device = (values["device"] ?? "cpu") as string;
+    if (!(DEVICES as readonly string[]).includes(device)) throw new UsageError(`--device must be cpu or cuda, not \`${device}\``, "render");
+    const steps = integerOption(values, "steps", 1, 1000);
+    const seed = integerOption(values, "seed", 0, Number.MAX_SAFE_INTEGER);
+    const batch = integerOption(values, "batch", 1, 1024) ?? 1;
+    const limits = limitsFromOptions(values, "render");
+
+    const [{ loadRenderInput }, { withOverrides }, { planHash }, { loadConfig }] = await Promise.all([
+      import("../render-input.js"),
+      import("../../compiler/plan-overrides.js"),
+      import("../../compiler/plan-hash.js"),
+      import("../config.js"),
+    ]);
+    const input = await loadRenderInput(file, limits, terminal);
+    if (!input) return 1;
+    const plan = withOverrides(input.plan, { ...(steps !== undefined ? { steps } : {}), ...(seed !== undefined ? { seed } : {}) });
+    const out = typeof values["output"] === "string" ? values["output"] : path.join(input.folder, plan.output);
+
+    const { resolveModel } = await import("../../runtime/model/resolve-model.js");
+    const { ModelError } = await import("../../runtime/model/model-error.js");
+    const config = loadConfig(input.folder);
+    let model;
+    try {
+      model = resolveModel(plan.model, input.folder, config.models, config.file);
+    } catch (error) {
+      if (error instanceof ModelError) throw new CliError(error.message);
+      throw error;
+    }
+
+    const { Renderer } = await import("../../runtime/render-client.js");
+    const { RenderCancelled } = await import("../../runtime/mixture.js");
+    const { writePng } = await import("../../runtime/image/png-write.js");
+    const { scenecPngText } = await import("../../runtime/image/png-text.js");
+    const { removePendingTempFiles } = await import("../../runtime/image/atomic-write.js");
+    const { progressDisplay } = await import("../render-progress.js");
+    const { version } = await import("../version.js");
+
+    const renderer = new Renderer();
+    const progress = progressDisplay(terminal);
+    let interrupted = false;
+    const onSigint = () => {
+      if (interrupted) process.exit(130);
+      interrupted = true;
+      renderer.cancel();
+      removePendingTempFiles();
+    };
+    process.on("SIGINT", onSigint);
+    const started = performance.now();
+    try {
+      const image = await renderer.render({
+        plan,
+        model,
+        device: device as "cpu" | "cuda",
+        batch,
+        onProgress: (p) => progress.update(p),
+        onWarning: (message) => progress.log(`warning: ${message}`),
+      });
+      progress.stop();
+      if (interrupted) throw new RenderCancelled();
+      await writePng(out, image.rgb, image.width, image.height, scenecPngText({ scene: input.source, planSha256: planHash(plan), seed: plan.seed, version: version() }));
+      if (interrupted) throw new RenderCancelled();
+      const secondsTaken = ((performance.now() - started) / 1000).toFixed(1);
+      terminal.stderr.write(`wrote ${out} (${image.width} x ${image.height}) in ${secondsTaken} s\n`);
+      return 0;
+    } catch (error) {
+      progress.stop();
+      if (error instanceof RenderCancelled || interrupted || (error as Error).name === "AbortError") {
+        removePendingTempFiles();
+        terminal.stderr.write("scenec: interrupted; nothing was written\n");
+        return 130;
+      }
+      if (error instanceof ModelError) throw new CliError(error.message);
+      const code = (error as NodeJS.ErrnoException).code;
+      if (typeof code === "string" && code.startsWith("E")) throw new CliError(`cannot write ${out}: ${(error as Error).message}`);
+      throw error;
+    } finally {
+      process.off("SIGINT", onSigint);
+      await renderer.close();
+    }
+  },
+};

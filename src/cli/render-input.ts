@@ -1,0 +1,51 @@
+import path from "node:path";
+import { parse as parseYaml } from "yaml";
+import type { Plan } from "../compiler/plan.js";
+import { validatePlan } from "../compiler/plan-schema.js";
+import type { Limits } from "../compiler/host.js";
+import { CliError } from "./errors.js";
+import { readTextFile } from "./files.js";
+import { countDiagnostics, renderDiagnostics } from "./diagnostic-text.js";
+import type { Terminal } from "./terminal.js";
+
+export interface RenderInput {
+  plan: Plan;
+  /** The folder the plan's relative paths start from. */
+  folder: string;
+  /** What the PNG records as its source: the scene's text, or the plan file's. */
+  source: string;
+  /** The scene file and everything it depends on (imports, guides), for watch mode. */
+  files: string[];
+}
+
+const PLAN_FILE = /\.(json|ya?ml)$/i;
+
+/**
+ * A render's plan: compiled from a `.scene` (diagnostics printed; undefined when it has errors)
+ * or read from a saved plan (`.json`, `.yaml`), which must pass the plan schema.
+ */
+export async function loadRenderInput(file: string, limits: Partial<Limits>, terminal: Terminal): Promise<RenderInput | undefined> {
+  const folder = path.dirname(file);
+  const text = readTextFile(file);
+  if (PLAN_FILE.test(file)) {
+    let value: unknown;
+    try {
+      value = parseYaml(text);
+    } catch (error) {
+      terminal.stderr.write(`${file}: not a plan: ${(error as Error).message.split("\n")[0]}\n`);
+      return undefined;
+    }
+    const problems = validatePlan(value);
+    if (problems.length) {
+      terminal.stderr.write(`${file}: not a valid plan (schema/plan.schema.json):\n${problems.map((p) => `  ${p}`).join("\n")}\n`);
+      return undefined;
+    }
+    return { plan: value as Plan, folder, source: text, files: [file] };
+  }
+  const { compileText } = await import("./compile-file.js");
+  const result = compileText(file, text, limits);
+  terminal.stderr.write(renderDiagnostics(result.diagnostics, result.sources, terminal));
+  if (countDiagnostics(result.diagnostics).errors > 0) return undefined;
+  if (!result.plan) throw new CliError(`the compiler gave neither a plan nor an error for ${file}`);
+  return { plan: result.plan, folder, source: text, files: [file, ...result.dependencies] };
+}

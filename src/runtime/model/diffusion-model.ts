@@ -1,0 +1,29 @@
+import type { SchedulerConfig } from "../schedulers/scheduler.js";
+
+/** Shapes are [batch, channels, height, width]. */
+export type Shape4 = readonly [number, number, number, number];
+
+/**
+ * What the renderer needs from a diffusion model. The ONNX implementation is the real one; the
+ * benchmark substitutes a no-op UNet to measure orchestration alone.
+ */
+export interface DiffusionModel {
+  /** For messages. */
+  readonly description: string;
+  readonly schedulerConfig: SchedulerConfig;
+  readonly scalingFactor: number;
+  /** Width of one token's embedding. */
+  readonly hiddenSize: number;
+  readonly sequenceLength: number;
+  /** Token ids for a prompt (padded to sequenceLength), with what was cut off, if anything. */
+  tokenize(text: string): { ids: Int32Array; truncated: boolean; droppedText?: string };
+  /** [n, sequenceLength] ids → [n, sequenceLength, hiddenSize] embeddings. */
+  encodeText(ids: Int32Array, count: number): Promise<Float32Array>;
+  /** Noise (or v) prediction for `sample` at `timestep`, conditioned on `hidden` ([batch, seq, hidden]). */
+  unet(sample: Float32Array, shape: Shape4, timestep: number, hidden: Float32Array): Promise<Float32Array>;
+  /** Unscaled latents [1, 4, h, w] → RGB in [-1, 1], [1, 3, 8h, 8w]. */
+  decode(latents: Float32Array, shape: Shape4): Promise<Float32Array>;
+  /** RGB in [-1, 1], [1, 3, H, W] → the mean of the unscaled latent distribution, [1, 4, H/8, W/8]. */
+  encodeImage(image: Float32Array, shape: Shape4): Promise<Float32Array>;
+  release(): Promise<void>;
+}

@@ -1,0 +1,280 @@
+import ort from "onnxruntime-node";
+import { float32ToHalfArray, halfArrayToFloat32 } from "../onnx/float16.js";
+import { parseSchedulerConfig, SD_SCHEDULER_CONFIG, type SchedulerConfig } from "../schedulers/scheduler.js";
+import { SD_SCALING_FACTOR } from "../latent-rgb.js";
+import { ClipTokenizer } from "../text/clip-tokenizer.js";
+import type { DiffusionModel, Shape4 } from "./diffusion-model.js";
+import { ModelError } from "./model-error.js";
+import type { ModelSource } from "./model-source.js";
+
+export type Device = "cpu" | "cuda";
+
+type FloatType = "float32" | "float16";
+interface Port {
+  name: string;
+  type: string;
+  shape: readonly (number | string)[];
+}
+
+/** The install command for ONNX Runtime's CUDA provider (the project skips it at install time). */
+export const CUDA_INSTALL_HINT = "ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install";
+
+const decoder = new TextDecoder();
+
+function readText(source: ModelSource, file: string, required: boolean): string | undefined {
+  const bytes = source.read(file);
+  if (!bytes) {
+    if (required) throw new ModelError(`${source.description}: missing ${file}; a model folder needs text_encoder/, unet/, vae_decoder/, tokenizer/ and scheduler/ in the diffusers-ONNX or optimum-ONNX layout`, file);
+    return undefined;
+  }
+  return decoder.decode(bytes);
+}
+
+function readJson(source: ModelSource, file: string): Record<string, unknown> | undefined {
+  const text = readText(source, file, false);
+  if (text === undefined) return undefined;
+  try {
+    const value = JSON.parse(text) as unknown;
+    if (value && typeof value === "object" && !Array.isArray(value)) return value as Record<string, unknown>;
+  } catch {
+    // reported below
+  }
+  throw new ModelError(`${source.description}: ${file} is not a JSON object`, file);
+}
+
+/** Which exporter wrote the folder: diffusers' script (no component configs) or optimum. */
+export function detectLayout(source: ModelSource): "diffusers" | "optimum" {
+  const index = readJson(source, "model_index.json");
+  const cls = typeof index?._class_name === "string" ? index._class_name : "";
+  if (/onnx/i.test(cls) || (Array.isArray(index?.vae_decoder) && index.vae_decoder[1] === "OnnxRuntimeModel")) return "diffusers";
+  if (source.exists("vae_decoder/config.json")) return "optimum";
+  return "diffusers";
+}
+
+/**
+ * A Stable Diffusion model in a diffusers-ONNX or optimum-ONNX folder, run with ONNX Runtime.
+ * Reads every input's dtype and rank from the sessions' metadata, converts to and from float16
+ * where the model wants it, and finds external weights next to each model file.
+ */
+export class OnnxDiffusionModel implements DiffusionModel {
+  readonly sequenceLength: number;
+
+  private constructor(
+    readonly description: string,
+    readonly schedulerConfig: SchedulerConfig,
+    readonly scalingFactor: number,
+    readonly hiddenSize: number,
+    private readonly tokenizer: ClipTokenizer,
+    private readonly sessions: { text: ort.InferenceSession; unet: ort.InferenceSession; decoder: ort.InferenceSession },
+    private readonly loadEncoder: () => Promise<ort.InferenceSession>,
+    private readonly io: {
+      inputIds: "int32" | "int64";
+      textOutput: string;
+      textFloat: FloatType;
+      unetFloat: FloatType;
+      timestep: { type: string; rank: number };
+      unetOutput: string;
+      decoderFloat: FloatType;
+      decoderOutput: string;
+    },
+  ) {
+    this.sequenceLength = tokenizer.maxLength;
+  }
+
+  static async load(source: ModelSource, options: { device: Device; onWarning?: (message: string) => void }): Promise<OnnxDiffusionModel> {
+    if (source.exists("text_encoder_2/model.onnx")) throw new ModelError(`${source.description}: SDXL models (text_encoder_2/) are not supported yet`, "text_encoder_2/model.onnx");
+    const layout = detectLayout(source);
+    const tokenizer = loadTokenizer(source);
+
+    const schedulerJson = readJson(source, "scheduler/scheduler_config.json");
+    let schedulerConfig = SD_SCHEDULER_CONFIG;
+    if (schedulerJson) {
+      try {
+        schedulerConfig = parseSchedulerConfig(schedulerJson);
+      } catch (error) {
+        throw new ModelError(`${source.description}: scheduler/scheduler_config.json: ${(error as Error).message}`, "scheduler/scheduler_config.json");
+      }
+    } else options.onWarning?.(`${source.description}: no scheduler/scheduler_config.json; using Stable Diffusion 1.5's noise schedule`);
+    const vaeConfig = readJson(source, "vae_decoder/config.json");
+    const scalingFactor = typeof vaeConfig?.scaling_factor === "number" && vaeConfig.scaling_factor > 0 ? vaeConfig.scaling_factor : SD_SCALING_FACTOR;
+
+    const providers = await executionProviders(options.device, options.onWarning);
+    const open = (name: string) => openSession(source, name, providers);
+    const text = await open("text_encoder");
+    const unet = await open("unet");
+    const decoder = await open("vae_decoder");
+    let encoder: Promise<ort.InferenceSession> | undefined;
+    const loadEncoder = () => (encoder ??= open("vae_encoder"));
+
+    const ids = port(text, "text_encoder", "input", "input_ids", ["int32", "int64"], [2]);
+    const textOut = outputPort(text, "text_encoder", "last_hidden_state", ["float32", "float16"], 3);
+    const sample = port(unet, "unet", "input", "sample", ["float32", "float16"], [4]);
+    const timestep = port(unet, "unet", "input", "timestep", ["float32", "float16", "int64"], [0, 1]);
+    const hidden = port(unet, "unet", "input", "encoder_hidden_states", ["float32", "float16"], [3]);
+    const extra = unet.inputMetadata.map((m) => m.name).filter((n) => !["sample", "timestep", "encoder_hidden_states"].includes(n));
+    if (extra.length) throw new ModelError(`${source.description}: unet/model.onnx has inputs ${extra.map((n) => `\`${n}\``).join(", ")} (SDXL-style conditioning), which is not supported yet; expected only sample, timestep and encoder_hidden_states`, "unet/model.onnx");
+    const unetOut = outputPort(unet, "unet", "out_sample", ["float32", "float16"], 4);
+    const latent = port(decoder, "vae_decoder", "input", "latent_sample", ["float32", "float16"], [4]);
+    const decoded = outputPort(decoder, "vae_decoder", "sample", ["float32", "float16"], 4);
+    if (sample.type !== hidden.type) throw new ModelError(`${source.description}: unet/model.onnx mixes ${sample.type} and ${hidden.type} inputs; expected one float type`, "unet/model.onnx");
+    const hiddenSize = typeof hidden.shape[2] === "number" ? hidden.shape[2] : typeof textOut.shape[2] === "number" ? textOut.shape[2] : NaN;
+    if (!Number.isFinite(hiddenSize)) throw new ModelError(`${source.description}: cannot tell the text embedding width from unet/model.onnx or text_encoder/model.onnx`, "unet/model.onnx");
+
+    const description = layout === "diffusers" ? source.description : `${source.description} (optimum layout)`;
+    return new OnnxDiffusionModel(description, schedulerConfig, scalingFactor, hiddenSize, tokenizer, { text, unet, decoder }, loadEncoder, {
+      inputIds: ids.type as "int32" | "int64",
+      textOutput: textOut.name,
+      textFloat: textOut.type as FloatType,
+      unetFloat: sample.type as FloatType,
+      timestep: { type: timestep.type, rank: timestep.shape.length },
+      unetOutput: unetOut.name,
+      decoderFloat: latent.type as FloatType,
+      decoderOutput: decoded.name,
+    });
+  }
+
+  tokenize(text: string) {
+    const e = this.tokenizer.encode(text);
+    return { ids: e.ids, truncated: e.truncated, ...(e.droppedText !== undefined ? { droppedText: e.droppedText } : {}) };
+  }
+
+  async encodeText(ids: Int32Array, count: number): Promise<Float32Array> {
+    const data = this.io.inputIds === "int32" ? ids : BigInt64Array.from(ids, (v) => BigInt(v));
+    const out = await this.sessions.text.run({ input_ids: new ort.Tensor(this.io.inputIds, data, [count, this.sequenceLength]) });
+    return toFloat32(out[this.io.textOutput]!);
+  }
+
+  async unet(sample: Float32Array, shape: Shape4, timestep: number, hidden: Float32Array): Promise<Float32Array> {
+    const { timestep: ts, unetFloat } = this.io;
+    const batch = shape[0];
+    let t: ort.Tensor;
+    const dims = ts.rank === 0 ? [] : [batch];
+    const count = ts.rank === 0 ? 1 : batch;
+    if (ts.type === "int64") t = new ort.Tensor("int64", new BigInt64Array(count).fill(BigInt(Math.round(timestep))), dims);
+    else if (ts.type === "float16") t = new ort.Tensor("float16", float32ToHalfArray(new Float32Array(count).fill(timestep)), dims);
+    else t = new ort.Tensor("float32", new Float32Array(count).fill(timestep), dims);
+    const out = await this.sessions.unet.run({
+      sample: floatTensor(unetFloat, sample, shape),
+      timestep: t,
+      encoder_hidden_states: floatTensor(unetFloat, hidden, [batch, this.sequenceLength, this.hiddenSize]),
+    });
+    return toFloat32(out[this.io.unetOutput]!);
+  }
+
+  async decode(latents: Float32Array, shape: Shape4): Promise<Float32Array> {
+    const out = await this.sessions.decoder.run({ latent_sample: floatTensor(this.io.decoderFloat, latents, shape) });
+    return toFloat32(out[this.io.decoderOutput]!);
+  }
+
+  async encodeImage(image: Float32Array, shape: Shape4): Promise<Float32Array> {
+    const session = await this.loadEncoder();
+    const input = port(session, "vae_encoder", "input", "sample", ["float32", "float16"], [4]);
+    const output = session.outputMetadata[0]!;
+    const out = await session.run({ sample: floatTensor(input.type as FloatType, image, shape) });
+    const value = toFloat32(out[output.name]!);
+    const channels = value.length / (shape[0] * (shape[2] / 8) * (shape[3] / 8));
+    // `latent_parameters` holds mean and log-variance: keep the mean (deterministic encoding).
+    return channels === 8 ? value.slice(0, value.length / 2) : value;
+  }
+
+  async release(): Promise<void> {
+    await Promise.all([this.sessions.text.release(), this.sessions.unet.release(), this.sessions.decoder.release()]);
+  }
+}
+
+function loadTokenizer(source: ModelSource): ClipTokenizer {
+  const vocab = readText(source, "tokenizer/vocab.json", true)!;
+  const merges = readText(source, "tokenizer/merges.txt", true)!;
+  const specialTokensMap = readText(source, "tokenizer/special_tokens_map.json", false);
+  const tokenizerConfig = readText(source, "tokenizer/tokenizer_config.json", false);
+  try {
+    return ClipTokenizer.fromFiles({ vocab, merges, ...(specialTokensMap !== undefined ? { specialTokensMap } : {}), ...(tokenizerConfig !== undefined ? { tokenizerConfig } : {}) });
+  } catch (error) {
+    throw new ModelError(`${source.description}: tokenizer/: ${(error as Error).message}`, "tokenizer/vocab.json");
+  }
+}
+
+type Providers = ort.InferenceSession.SessionOptions["executionProviders"];
+
+/** CUDA when asked for and loadable, else the CPU with a message that says how to get CUDA. */
+async function executionProviders(device: Device, onWarning?: (message: string) => void): Promise<Providers> {
+  if (device === "cpu") return ["cpu"];
+  const backend = ort.listSupportedBackends?.().find((b) => b.name === "cuda");
+  if (backend && !backend.bundled) {
+    // Probe: creating a session with the CUDA provider throws when its libraries are missing.
+    try {
+      const probe = await ort.InferenceSession.create(PROBE_MODEL, { executionProviders: [{ name: "cuda", deviceId: 0 }] });
+      await probe.release();
+      return [{ name: "cuda", deviceId: 0 }, "cpu"];
+    } catch (error) {
+      onWarning?.(`CUDA is not available (${firstLine((error as Error).message)}); rendering on the CPU. To use an NVIDIA GPU, install ONNX Runtime's CUDA provider: ${CUDA_INSTALL_HINT} (needs CUDA 12 and cuDNN 9)`);
+      return ["cpu"];
+    }
+  }
+  return ["cpu"];
+}
+
+/** The smallest valid model (Identity on a float), to probe an execution provider. */
+const PROBE_MODEL = Uint8Array.from(
+  Buffer.from("CAgSBnNjZW5lYzoXCgF4EgF5IghJZGVudGl0eSoGcHJvYmVSBXByb2JlWg8KAXgSCgoICAESBAoCCAFiDwoBeRIKCggIARIECgIIAUICEA4=", "base64"),
+);
+
+function firstLine(text: string): string {
+  return text.split("\n")[0]!.slice(0, 200);
+}
+
+async function openSession(source: ModelSource, name: string, executionProviders: Providers): Promise<ort.InferenceSession> {
+  const file = `${name}/model.onnx`;
+  const options: ort.InferenceSession.SessionOptions = { executionProviders, graphOptimizationLevel: "all", logSeverityLevel: 3 };
+  const onDisk = source.pathOf(file);
+  try {
+    if (onDisk !== undefined) {
+      if (!source.exists(file)) throw new ModelError(`${source.description}: missing ${file}`, file);
+      return await ort.InferenceSession.create(onDisk, options);
+    }
+    const bytes = source.read(file);
+    if (!bytes) throw new ModelError(`${source.description}: missing ${file}`, file);
+    const externalData = ["weights.pb", "model.onnx_data"]
+      .map((w) => ({ path: w, data: source.read(`${name}/${w}`) }))
+      .filter((e): e is { path: string; data: Uint8Array } => e.data !== undefined);
+    return await ort.InferenceSession.create(bytes, externalData.length ? { ...options, externalData } : options);
+  } catch (error) {
+    if (error instanceof ModelError) throw error;
+    throw new ModelError(`${source.description}: ${file} cannot be loaded by ONNX Runtime (${firstLine((error as Error).message)}); expected an ONNX model exported by diffusers or optimum`, file);
+  }
+}
+
+function describeRanks(ranks: readonly number[]): string {
+  return ranks.map((r) => (r === 0 ? "a scalar" : `rank ${r}`)).join(" or ");
+}
+
+/** An input or output by name, checked for dtype and rank. */
+function port(session: ort.InferenceSession, model: string, kind: "input", name: string, types: readonly string[], ranks: readonly number[]): Port {
+  const meta = session.inputMetadata.find((m) => m.name === name);
+  const file = `${model}/model.onnx`;
+  if (!meta) throw new ModelError(`${file} has no ${kind} \`${name}\` (it has ${session.inputNames.map((n) => `\`${n}\``).join(", ")}); expected a Stable Diffusion ${model} export`, file);
+  if (!meta.isTensor) throw new ModelError(`${file}: ${kind} \`${name}\` is not a tensor`, file);
+  if (!types.includes(meta.type)) throw new ModelError(`${file}: ${kind} \`${name}\` is ${meta.type}; expected ${types.join(" or ")}`, file);
+  if (!ranks.includes(meta.shape.length)) throw new ModelError(`${file}: ${kind} \`${name}\` has rank ${meta.shape.length}; expected ${describeRanks(ranks)}`, file);
+  return { name, type: meta.type, shape: meta.shape };
+}
+
+/** The output of that name, or the model's first output (exporters differ in names). */
+function outputPort(session: ort.InferenceSession, model: string, name: string, types: readonly string[], rank: number): Port {
+  const meta = session.outputMetadata.find((m) => m.name === name) ?? session.outputMetadata[0];
+  const file = `${model}/model.onnx`;
+  if (!meta || !meta.isTensor) throw new ModelError(`${file} has no tensor output; expected \`${name}\``, file);
+  if (!types.includes(meta.type)) throw new ModelError(`${file}: output \`${meta.name}\` is ${meta.type}; expected ${types.join(" or ")}`, file);
+  if (meta.shape.length !== rank) throw new ModelError(`${file}: output \`${meta.name}\` has rank ${meta.shape.length}; expected rank ${rank}`, file);
+  return { name: meta.name, type: meta.type, shape: meta.shape };
+}
+
+function floatTensor(type: FloatType, data: Float32Array, dims: readonly number[]): ort.Tensor {
+  return type === "float16" ? new ort.Tensor("float16", float32ToHalfArray(data), dims) : new ort.Tensor("float32", data, dims);
+}
+
+function toFloat32(tensor: ort.Tensor): Float32Array {
+  if (tensor.type === "float16") return halfArrayToFloat32(tensor.data as Uint16Array);
+  if (tensor.type === "float32") return tensor.data as Float32Array;
+  throw new Error(`unexpected output type ${tensor.type}`);
+}

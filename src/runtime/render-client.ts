@@ -1,0 +1,106 @@
+import { Worker } from "node:worker_threads";
+import type { Plan } from "../compiler/plan.js";
+import { RenderCancelled } from "./mixture.js";
+import { ModelError } from "./model/model-error.js";
+import type { Device } from "./model/onnx-model.js";
+import type { ModelLocation } from "./model/resolve-model.js";
+import type { RenderedImage, RenderProgress } from "./render.js";
+import type { WorkerMessage, WorkerRequest } from "./render-worker.js";
+
+export interface RenderJob {
+  plan: Plan;
+  model: ModelLocation;
+  device: Device;
+  batch: number;
+  decodeTile?: { tile: number; overlap: number };
+  onProgress?: (progress: RenderProgress) => void;
+  onWarning?: (message: string) => void;
+}
+
+/**
+ * The main thread's side of the render worker: one render at a time, cancellable between UNet
+ * calls. The worker (and the model it holds) lives until `close`.
+ */
+export class Renderer {
+  private worker: Worker | undefined;
+  private nextId = 1;
+  private current: { id: number; cancel: Int32Array } | undefined;
+
+  private ensureWorker(): Worker {
+    this.worker ??= new Worker(new URL("./render-worker.js", import.meta.url));
+    return this.worker;
+  }
+
+  render(job: RenderJob): Promise<RenderedImage & { textEncodings: number }> {
+    if (this.current) return Promise.reject(new Error("a render is already running"));
+    const worker = this.ensureWorker();
+    const id = this.nextId++;
+    const cancel = new SharedArrayBuffer(4);
+    this.current = { id, cancel: new Int32Array(cancel) };
+    return new Promise((resolve, reject) => {
+      const finish = () => {
+        worker.off("message", onMessage);
+        worker.off("error", onError);
+        worker.off("exit", onExit);
+        this.current = undefined;
+      };
+      const onMessage = (message: WorkerMessage) => {
+        if (message.id !== id) return;
+        switch (message.type) {
+          case "progress":
+            job.onProgress?.(message.progress);
+            break;
+          case "warning":
+            job.onWarning?.(message.message);
+            break;
+          case "done":
+            finish();
+            resolve({ width: message.width, height: message.height, rgb: message.rgb, textEncodings: message.textEncodings });
+            break;
+          case "error": {
+            finish();
+            if (message.name === "RenderCancelled") reject(new RenderCancelled());
+            else if (message.name === "ModelError") reject(new ModelError(message.message, message.file));
+            else reject(Object.assign(new Error(message.message), { name: message.name }));
+            break;
+          }
+        }
+      };
+      const onError = (error: Error) => {
+        finish();
+        this.worker = undefined;
+        reject(error);
+      };
+      const onExit = (code: number) => {
+        finish();
+        this.worker = undefined;
+        reject(new Error(`the render worker stopped (exit code ${code})`));
+      };
+      worker.on("message", onMessage);
+      worker.on("error", onError);
+      worker.on("exit", onExit);
+      const request: WorkerRequest = {
+        type: "render",
+        id,
+        plan: job.plan,
+        model: job.model,
+        device: job.device,
+        batch: job.batch,
+        ...(job.decodeTile ? { decodeTile: job.decodeTile } : {}),
+        cancel,
+      };
+      worker.postMessage(request);
+    });
+  }
+
+  /** Asks the running render to stop at its next UNet call; its promise rejects with RenderCancelled. */
+  cancel(): void {
+    if (this.current) Atomics.store(this.current.cancel, 0, 1);
+  }
+
+  async close(): Promise<void> {
+    const worker = this.worker;
+    this.worker = undefined;
+    if (worker) await worker.terminate();
+  }
+}

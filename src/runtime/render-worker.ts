@@ -1,0 +1,68 @@
+import { parentPort } from "node:worker_threads";
+import type { Plan } from "../compiler/plan.js";
+import { RenderCancelled } from "./mixture.js";
+import type { DiffusionModel } from "./model/diffusion-model.js";
+import { ModelError } from "./model/model-error.js";
+import { OnnxDiffusionModel, type Device } from "./model/onnx-model.js";
+import { modelSource, type ModelLocation } from "./model/resolve-model.js";
+import { renderPlan, type RenderProgress } from "./render.js";
+import { TextEmbeddings } from "./text-embeddings.js";
+
+/**
+ * The render worker: ONNX Runtime's `run` blocks its thread, so inference lives here and the
+ * main thread stays free for progress, Ctrl-C and watch mode. The loaded model and its prompt
+ * embeddings stay in memory between renders.
+ */
+export type WorkerRequest = {
+  type: "render";
+  id: number;
+  plan: Plan;
+  model: ModelLocation;
+  device: Device;
+  batch: number;
+  decodeTile?: { tile: number; overlap: number };
+  /** Int32Array over a SharedArrayBuffer: element 0 becomes non-zero to cancel. */
+  cancel: SharedArrayBuffer;
+};
+
+export type WorkerMessage =
+  | { type: "progress"; id: number; progress: RenderProgress }
+  | { type: "warning"; id: number; message: string }
+  | { type: "done"; id: number; width: number; height: number; rgb: Uint8Array; textEncodings: number }
+  | { type: "error"; id: number; name: string; message: string; file?: string };
+
+let loaded: { key: string; model: DiffusionModel; texts: TextEmbeddings } | undefined;
+
+async function modelFor(location: ModelLocation, device: Device, warn: (message: string) => void) {
+  const key = JSON.stringify([location, device]);
+  if (loaded?.key === key) return loaded;
+  await loaded?.model.release();
+  loaded = undefined;
+  const model = await OnnxDiffusionModel.load(modelSource(location), { device, onWarning: warn });
+  loaded = { key, model, texts: new TextEmbeddings(model) };
+  return loaded;
+}
+
+const port = parentPort;
+if (!port) throw new Error("render-worker.js must run as a worker thread");
+
+port.on("message", async (request: WorkerRequest) => {
+  const post = (message: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
+  const flag = new Int32Array(request.cancel);
+  const warn = (message: string) => post({ type: "warning", id: request.id, message });
+  try {
+    const { model, texts } = await modelFor(request.model, request.device, warn);
+    const before = texts.size;
+    const image = await renderPlan(request.plan, model, texts, {
+      batch: request.batch,
+      ...(request.decodeTile ? { decodeTile: request.decodeTile } : {}),
+      onProgress: (progress) => post({ type: "progress", id: request.id, progress }),
+      onWarning: warn,
+      shouldStop: () => Atomics.load(flag, 0) !== 0,
+    });
+    post({ type: "done", id: request.id, width: image.width, height: image.height, rgb: image.rgb, textEncodings: texts.size - before }, [image.rgb.buffer as ArrayBuffer]);
+  } catch (error) {
+    const e = error as Error;
+    post({ type: "error", id: request.id, name: e instanceof RenderCancelled ? "RenderCancelled" : e instanceof ModelError ? "ModelError" : e.name, message: e.message, ...(e instanceof ModelError && e.file ? { file: e.file } : {}) });
+  }
+});
