@@ -4,13 +4,14 @@ import type { Command, OptionValues } from "./command.js";
 import { checkCommand } from "./commands/check.js";
 import { infoCommand } from "./commands/info.js";
 import { planCommand } from "./commands/plan.js";
+import { modelCommand } from "./commands/model.js";
 import { renderCommand } from "./commands/render.js";
 import { CliError, UsageError } from "./errors.js";
 import { terminalFromProcess, type Terminal } from "./terminal.js";
 import { version } from "./version.js";
 
 /** Every subcommand, in the order `scenec --help` lists them. `render` and `watch` slot in here. */
-export const COMMANDS: readonly Command[] = [checkCommand, planCommand, renderCommand, infoCommand];
+export const COMMANDS: readonly Command[] = [checkCommand, planCommand, renderCommand, infoCommand, modelCommand];
 
 function findCommand(name: string): Command | undefined {
   return COMMANDS.find((c) => c.name === name);

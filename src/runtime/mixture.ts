@@ -1,4 +1,5 @@
 import type { Plan, PlanRegion } from "../compiler/plan.js";
+import { GuideImposer, type ActiveGuide } from "./guides/apply-guides.js";
 import type { DiffusionModel } from "./model/diffusion-model.js";
 import { mixingShares } from "./mixing-weights.js";
 import { NormalNoise } from "./noise.js";
@@ -30,8 +31,8 @@ export interface DenoiseOptions {
   /** Called after each UNet call; throw RenderCancelled (or return true from shouldStop) to stop. */
   onProgress?: (progress: StepProgress) => void;
   shouldStop?: () => boolean;
-  /** Called after each scheduler step with the latents and the fixed initial noise (guides use it). */
-  afterStep?: (step: number, latents: Float32Array, initialNoise: Float32Array) => void;
+  /** Guide images to impose (paper Algorithm 2), encoded, in plan order. */
+  guides?: readonly ActiveGuide[];
 }
 
 /** Regions that share a UNet call: same latent size, in plan order. */
@@ -76,6 +77,8 @@ export async function denoise(options: DenoiseOptions): Promise<Float32Array> {
   const noise = initialNoise(plan);
   const latents = new Float32Array(size);
   for (let i = 0; i < size; i++) latents[i] = noise[i]! * scheduler.initNoiseSigma;
+  const guides = options.guides?.length ? new GuideImposer(options.guides, scheduler, noise, W, H) : undefined;
+  guides?.impose(latents, 0);
 
   const shares = mixingShares(plan.regions, W, H);
   const batches = makeBatches(plan.regions, shares, embeddings, Math.max(1, options.batch), model.sequenceLength * model.hiddenSize);
@@ -127,7 +130,7 @@ export async function denoise(options: DenoiseOptions): Promise<Float32Array> {
     }
     if (ancestral && stepNoise) ancestral.fill(stepNoise);
     scheduler.step(mixed, step, latents, stepNoise);
-    options.afterStep?.(step, latents, noise);
+    guides?.impose(latents, step + 1);
   }
   return latents;
 }

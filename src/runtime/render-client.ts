@@ -10,6 +10,8 @@ import type { WorkerMessage, WorkerRequest } from "./render-worker.js";
 export interface RenderJob {
   plan: Plan;
   model: ModelLocation;
+  /** The folder the plan's guide paths are relative to. */
+  folder: string;
   device: Device;
   batch: number;
   decodeTile?: { tile: number; overlap: number };
@@ -31,7 +33,7 @@ export class Renderer {
     return this.worker;
   }
 
-  render(job: RenderJob): Promise<RenderedImage & { textEncodings: number }> {
+  render(job: RenderJob): Promise<RenderedImage & { textEncodings: number; guideEncodings: number }> {
     if (this.current) return Promise.reject(new Error("a render is already running"));
     const worker = this.ensureWorker();
     const id = this.nextId++;
@@ -55,7 +57,7 @@ export class Renderer {
             break;
           case "done":
             finish();
-            resolve({ width: message.width, height: message.height, rgb: message.rgb, textEncodings: message.textEncodings });
+            resolve({ width: message.width, height: message.height, rgb: message.rgb, textEncodings: message.textEncodings, guideEncodings: message.guideEncodings });
             break;
           case "error": {
             finish();
@@ -84,6 +86,7 @@ export class Renderer {
         id,
         plan: job.plan,
         model: job.model,
+        folder: job.folder,
         device: job.device,
         batch: job.batch,
         ...(job.decodeTile ? { decodeTile: job.decodeTile } : {}),

@@ -2,11 +2,11 @@ import { parentPort } from "node:worker_threads";
 import type { Plan } from "../compiler/plan.js";
 import { RenderCancelled } from "./mixture.js";
 import type { DiffusionModel } from "./model/diffusion-model.js";
+import { StaleGuideError } from "./guides/guide-image.js";
 import { ModelError } from "./model/model-error.js";
 import { OnnxDiffusionModel, type Device } from "./model/onnx-model.js";
 import { modelSource, type ModelLocation } from "./model/resolve-model.js";
-import { renderPlan, type RenderProgress } from "./render.js";
-import { TextEmbeddings } from "./text-embeddings.js";
+import { renderCaches, renderPlan, type RenderCaches, type RenderProgress } from "./render.js";
 
 /**
  * The render worker: ONNX Runtime's `run` blocks its thread, so inference lives here and the
@@ -18,6 +18,8 @@ export type WorkerRequest = {
   id: number;
   plan: Plan;
   model: ModelLocation;
+  /** The folder the plan's guide paths are relative to. */
+  folder: string;
   device: Device;
   batch: number;
   decodeTile?: { tile: number; overlap: number };
@@ -28,10 +30,10 @@ export type WorkerRequest = {
 export type WorkerMessage =
   | { type: "progress"; id: number; progress: RenderProgress }
   | { type: "warning"; id: number; message: string }
-  | { type: "done"; id: number; width: number; height: number; rgb: Uint8Array; textEncodings: number }
+  | { type: "done"; id: number; width: number; height: number; rgb: Uint8Array; textEncodings: number; guideEncodings: number }
   | { type: "error"; id: number; name: string; message: string; file?: string };
 
-let loaded: { key: string; model: DiffusionModel; texts: TextEmbeddings } | undefined;
+let loaded: { key: string; model: DiffusionModel; caches: RenderCaches } | undefined;
 
 async function modelFor(location: ModelLocation, device: Device, warn: (message: string) => void) {
   const key = JSON.stringify([location, device]);
@@ -39,7 +41,7 @@ async function modelFor(location: ModelLocation, device: Device, warn: (message:
   await loaded?.model.release();
   loaded = undefined;
   const model = await OnnxDiffusionModel.load(modelSource(location), { device, onWarning: warn });
-  loaded = { key, model, texts: new TextEmbeddings(model) };
+  loaded = { key, model, caches: renderCaches(model) };
   return loaded;
 }
 
@@ -51,18 +53,20 @@ port.on("message", async (request: WorkerRequest) => {
   const flag = new Int32Array(request.cancel);
   const warn = (message: string) => post({ type: "warning", id: request.id, message });
   try {
-    const { model, texts } = await modelFor(request.model, request.device, warn);
-    const before = texts.size;
-    const image = await renderPlan(request.plan, model, texts, {
+    const { model, caches } = await modelFor(request.model, request.device, warn);
+    const before = caches.texts.size;
+    const encodesBefore = caches.guides.encodes;
+    const image = await renderPlan(request.plan, model, caches, {
+      folder: request.folder,
       batch: request.batch,
       ...(request.decodeTile ? { decodeTile: request.decodeTile } : {}),
       onProgress: (progress) => post({ type: "progress", id: request.id, progress }),
       onWarning: warn,
       shouldStop: () => Atomics.load(flag, 0) !== 0,
     });
-    post({ type: "done", id: request.id, width: image.width, height: image.height, rgb: image.rgb, textEncodings: texts.size - before }, [image.rgb.buffer as ArrayBuffer]);
+    post({ type: "done", id: request.id, width: image.width, height: image.height, rgb: image.rgb, textEncodings: caches.texts.size - before, guideEncodings: caches.guides.encodes - encodesBefore }, [image.rgb.buffer as ArrayBuffer]);
   } catch (error) {
     const e = error as Error;
-    post({ type: "error", id: request.id, name: e instanceof RenderCancelled ? "RenderCancelled" : e instanceof ModelError ? "ModelError" : e.name, message: e.message, ...(e instanceof ModelError && e.file ? { file: e.file } : {}) });
+    post({ type: "error", id: request.id, name: e instanceof RenderCancelled ? "RenderCancelled" : e instanceof ModelError ? "ModelError" : e instanceof StaleGuideError ? "StaleGuideError" : e.name, message: e.message, ...(e instanceof ModelError && e.file ? { file: e.file } : {}) });
   }
 });

@@ -1,11 +1,15 @@
+import path from "node:path";
 import type { Plan } from "../compiler/plan.js";
 import { denoise, type StepProgress } from "./mixture.js";
 import type { DiffusionModel } from "./model/diffusion-model.js";
 import { createScheduler } from "./schedulers/scheduler.js";
-import type { TextEmbeddings } from "./text-embeddings.js";
+import type { ActiveGuide } from "./guides/apply-guides.js";
+import { loadGuidePixels } from "./guides/guide-image.js";
+import { GuideLatentCache } from "./guides/guide-latents.js";
+import { TextEmbeddings } from "./text-embeddings.js";
 import { decodeLatents, DEFAULT_DECODE_TILE } from "./tiled-decode.js";
 
-export type RenderPhase = "text" | "denoise" | "decode";
+export type RenderPhase = "text" | "guides" | "denoise" | "decode";
 
 export interface RenderProgress {
   phase: RenderPhase;
@@ -17,6 +21,8 @@ export interface RenderProgress {
 }
 
 export interface RenderOptions {
+  /** The folder the plan's guide paths are relative to (default: the working folder). */
+  folder?: string;
   /** Regions per UNet call (same-size regions only). */
   batch: number;
   /** Decode in tiles of this many latent elements (default 64, overlap 16); Infinity decodes whole. */
@@ -33,8 +39,19 @@ export interface RenderedImage {
   rgb: Uint8Array;
 }
 
+/** What a loaded model keeps between renders: prompt embeddings and encoded guides. */
+export interface RenderCaches {
+  texts: TextEmbeddings;
+  guides: GuideLatentCache;
+}
+
+export function renderCaches(model: DiffusionModel): RenderCaches {
+  return { texts: new TextEmbeddings(model), guides: new GuideLatentCache(model) };
+}
+
 /** Runs a plan on a loaded model: text encoding, the mixture of diffusers, tiled decoding. */
-export async function renderPlan(plan: Plan, model: DiffusionModel, texts: TextEmbeddings, options: RenderOptions): Promise<RenderedImage> {
+export async function renderPlan(plan: Plan, model: DiffusionModel, caches: RenderCaches, options: RenderOptions): Promise<RenderedImage> {
+  const { texts, guides: guideCache } = caches;
   options.onProgress?.({ phase: "text" });
   const embeddings = await texts.embed(plan.texts, (text, dropped) => {
     const regions = plan.regions.filter((r) => r.prompt === text || r.negative === text).map((r) => `\`${r.name}\``);
@@ -43,11 +60,19 @@ export async function renderPlan(plan: Plan, model: DiffusionModel, texts: TextE
     );
   });
   const scheduler = createScheduler(plan.scheduler.name, plan.steps, { karras: plan.scheduler.karras, config: model.schedulerConfig });
+  const guides: ActiveGuide[] = [];
+  for (const guide of plan.guides) {
+    if (guide.steps === 0) continue; // strength 0: the guide changes nothing
+    options.onProgress?.({ phase: "guides" });
+    const encoded = await guideCache.get(guide, () => loadGuidePixels(path.resolve(options.folder ?? ".", guide.path), guide));
+    guides.push({ guide, encoded });
+  }
   const latents = await denoise({
     model,
     plan,
     scheduler,
     embeddings,
+    guides,
     batch: options.batch,
     ...(options.onProgress ? { onProgress: (step: StepProgress) => options.onProgress!({ phase: "denoise", step }) } : {}),
     ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),

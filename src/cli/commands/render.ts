@@ -97,6 +97,7 @@ model, or a file that cannot be read or written; 130 interrupted`,
       const image = await renderer.render({
         plan,
         model,
+        folder: input.folder,
         device: device as "cpu" | "cuda",
         batch,
         onProgress: (p) => progress.update(p),

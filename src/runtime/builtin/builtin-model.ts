@@ -5,7 +5,7 @@ import { trainingSigmas, SD_SCHEDULER_CONFIG } from "../schedulers/noise-schedul
 import { ATTRIBUTE_DIM, attributeVector } from "./attributes.js";
 import { buildUnet } from "./builtin-unet.js";
 import { DIFFUSERS_FP32, type ModelSignature } from "./signature.js";
-import { VOCABULARY } from "./vocabulary.js";
+import { NEUTRAL_WORDS, VOCABULARY } from "./vocabulary.js";
 
 /** Bumped whenever the generated model changes, so caches and plans can tell versions apart. */
 export const BUILTIN_MODEL_VERSION = "1";
@@ -21,7 +21,7 @@ export function builtinModelFiles(sig: ModelSignature = DIFFUSERS_FP32): Map<str
   const files = new Map<string, Uint8Array>();
   const text = (path: string, value: unknown) => files.set(path, new TextEncoder().encode(typeof value === "string" ? value : `${JSON.stringify(value, null, 2)}\n`));
 
-  const { vocab, merges } = buildBpeVocabulary(Object.keys(VOCABULARY));
+  const { vocab, merges } = buildBpeVocabulary([...Object.keys(VOCABULARY), ...NEUTRAL_WORDS]);
   text("tokenizer/vocab.json", vocab);
   text("tokenizer/merges.txt", `#version: 0.2\n${merges.join("\n")}\n`);
   const special = { bos_token: "<|startoftext|>", eos_token: "<|endoftext|>", unk_token: "<|endoftext|>", pad_token: sig.padToken };

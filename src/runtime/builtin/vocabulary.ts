@@ -168,3 +168,24 @@ export const VOCABULARY: Readonly<Record<string, WordMeaning>> = {
   flat: { texture: tex(0.08, 12, 12), note: "almost no texture" },
   rolling: { texture: BROAD, note: "broad undulations" },
 };
+
+/**
+ * Words the model knows but that change nothing: one token each (as in CLIP's vocabulary), so
+ * that prompts written for Stable Diffusion count their tokens about as they would there
+ * instead of spilling into byte pieces and past the 75-token limit.
+ */
+export const NEUTRAL_WORDS: readonly string[] = [
+  "a", "an", "the", "and", "or", "of", "in", "on", "at", "by", "with", "without", "from", "to", "into", "over", "under",
+  "above", "below", "behind", "near", "across", "through", "for", "as", "is", "are", "its", "their", "his", "her",
+  "old", "new", "young", "giant", "small", "big", "large", "tiny", "huge", "little", "tall", "long", "wide",
+  "charming", "beautiful", "pretty", "lovely", "cute", "impressive", "epic", "cinematic", "dramatic", "moody",
+  "elegant", "highly", "detailed", "sharp", "focus", "artstation", "stunning", "masterpiece", "trending", "quality",
+  "best", "ultra", "photo", "photograph", "photorealistic", "realistic", "render", "rendering", "concept", "art",
+  "artwork", "style", "by", "lighting", "lit", "light", "shadows", "scene", "view", "background", "foreground",
+  "center", "centre", "left", "right", "top", "bottom", "crossing", "lying", "standing", "sitting", "walking",
+  "flying", "floating", "jakub", "vincent", "pablo", "diego", "lyubov", "kazimir", "kadinski", "kandinsky", "katsushika",
+  "decorative", "strokes", "brush", "stroke", "print", "woodblock", "postcard", "panorama", "wallpaper", "canvas",
+  "one", "two", "three", "many", "some", "very", "extremely", "day", "morning", "evening", "summer", "winter",
+  "autumn", "spring", "people", "person", "man", "woman", "blurry", "lowres", "ugly", "bad", "worst", "text",
+  "watermark", "signature", "e",
+].filter((w) => !(w in VOCABULARY));

@@ -1,0 +1,49 @@
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import sharp from "sharp";
+import type { FitMode, PlanGuide } from "../../compiler/plan.js";
+
+/** A guide image resized into its rectangle: RGB in [-1, 1] (planar) and alpha in [0, 1]. */
+export interface GuidePixels {
+  width: number;
+  height: number;
+  /** [3, height, width]. */
+  rgb: Float32Array;
+  /** [height, width]: how much each pixel is pinned (transparent pixels are not). */
+  alpha: Float32Array;
+}
+
+const SHARP_FIT: Record<FitMode, "fill" | "cover" | "contain"> = { stretch: "fill", cover: "cover", contain: "contain" };
+
+/** A guide's file changed after its plan was made: the plan's content hash no longer matches. */
+export class StaleGuideError extends Error {
+  constructor(readonly file: string) {
+    super(`guide image ${file} has changed since the plan was made; compile the scene again`);
+    this.name = "StaleGuideError";
+  }
+}
+
+/**
+ * Reads a guide image (any format sharp reads), applies its EXIF orientation and resizes it into
+ * the guide's rectangle: `stretch` ignores the aspect ratio, `cover` fills and crops the overflow
+ * (centred), `contain` fits inside and leaves the margins transparent, so they are not pinned.
+ */
+export async function loadGuidePixels(file: string, guide: PlanGuide): Promise<GuidePixels> {
+  const bytes = readFileSync(file);
+  if (createHash("sha256").update(bytes).digest("hex") !== guide.sha256) throw new StaleGuideError(file);
+  const { width, height } = guide.rect;
+  const { data } = await sharp(bytes, { limitInputPixels: Math.max(guide.imageSize.width * guide.imageSize.height, 1) })
+    .rotate()
+    .ensureAlpha()
+    .resize(width, height, { fit: SHARP_FIT[guide.fit], position: "centre", background: { r: 0, g: 0, b: 0, alpha: 0 }, kernel: "lanczos3" })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  const plane = width * height;
+  const rgb = new Float32Array(3 * plane);
+  const alpha = new Float32Array(plane);
+  for (let i = 0; i < plane; i++) {
+    for (let c = 0; c < 3; c++) rgb[c * plane + i] = data[i * 4 + c]! / 127.5 - 1;
+    alpha[i] = data[i * 4 + 3]! / 255;
+  }
+  return { width, height, rgb, alpha };
+}
