@@ -1,0 +1,82 @@
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import sharp from "sharp";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+/** `scenec render` as a user runs it (the built package; `npm test` builds first). */
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const BIN = join(ROOT, "bin", "scenec.js");
+
+let dir: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "scenec-render-"));
+  writeFileSync(
+    join(dir, "pair.scene"),
+    `canvas 256 x 128\nseed 11\nsteps 6\nscheduler euler\nregion left { size 128 x 128 prompt "red" }\nregion right { at 128, 0 size 128 x 128 prompt "blue sea" }\n`,
+  );
+  // Slow enough to interrupt: many tiles, many steps.
+  writeFileSync(join(dir, "slow.scene"), `canvas 2048 x 1024\nsteps 400\ngrid g { tile 512 x 512 overlap 256 x 256 prompt "green forest" }\n`);
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function start(args: string[]) {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, env: { ...process.env, NO_COLOR: "1" } });
+  let stderr = "";
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+  return { child, done, stderr: () => stderr };
+}
+
+async function raw(file: string) {
+  return (await sharp(file).raw().toBuffer({ resolveWithObject: true })).data;
+}
+
+describe("scenec render", () => {
+  it("writes the PNG next to the scene and says so", async () => {
+    const run = start(["render", "pair.scene"]);
+    expect(await run.done).toBe(0);
+    expect(run.stderr()).toMatch(/wrote .*pair\.png \(256 x 128\)/);
+    const meta = await sharp(join(dir, "pair.png")).metadata();
+    expect([meta.width, meta.height]).toEqual([256, 128]);
+  });
+
+  it("renders a saved plan to the same pixels as its scene", async () => {
+    expect(await start(["plan", "pair.scene", "-o", "pair.plan.json"]).done).toBe(0);
+    expect(await start(["render", "pair.plan.json", "-o", "from-plan.png"]).done).toBe(0);
+    expect(await start(["render", "pair.scene", "-o", "from-scene.png"]).done).toBe(0);
+    expect(Buffer.compare(await raw(join(dir, "from-plan.png")), await raw(join(dir, "from-scene.png")))).toBe(0);
+  });
+
+  it("rejects a plan file that fails the schema, exit 1", async () => {
+    writeFileSync(join(dir, "bad.plan.json"), JSON.stringify({ version: 1, canvas: { width: 7 } }));
+    const run = start(["render", "bad.plan.json"]);
+    expect(await run.done).toBe(1);
+    expect(run.stderr()).toContain("not a valid plan");
+  });
+
+  it("rejects bad flags, exit 2", async () => {
+    for (const args of [["--steps", "0"], ["--device", "tpu"], ["--batch", "x"]]) {
+      const run = start(["render", "pair.scene", ...args]);
+      expect(await run.done).toBe(2);
+      expect(run.stderr()).toMatch(/^scenec: /m);
+    }
+  });
+
+  it("stops on Ctrl-C with status 130, writing nothing and leaving no temp file", async () => {
+    const run = start(["render", "slow.scene", "-o", "slow.png"]);
+    const deadline = Date.now() + 60_000;
+    while (!/step \d+\/400/.test(run.stderr()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const sent = Date.now();
+    run.child.kill("SIGINT");
+    expect(await run.done).toBe(130);
+    expect(Date.now() - sent).toBeLessThan(10_000);
+    expect(run.stderr()).toContain("interrupted; nothing was written");
+    expect(existsSync(join(dir, "slow.png"))).toBe(false);
+    expect(readdirSync(dir).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+  });
+});
