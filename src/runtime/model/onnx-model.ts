@@ -1,5 +1,6 @@
 import ort from "onnxruntime-node";
 import { float32ToHalfArray, halfArrayToFloat32 } from "../onnx/float16.js";
+import { OnnxGraph } from "../onnx/onnx-graph.js";
 import { parseSchedulerConfig, SD_SCHEDULER_CONFIG, type SchedulerConfig } from "../schedulers/scheduler.js";
 import { SD_SCALING_FACTOR } from "../latent-rgb.js";
 import { ClipTokenizer } from "../text/clip-tokenizer.js";
@@ -21,10 +22,12 @@ export const CUDA_INSTALL_HINT = "ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modu
 
 const decoder = new TextDecoder();
 
+const LAYOUT_HINT = "a model folder needs text_encoder/, unet/, vae_decoder/, tokenizer/ and scheduler/ in the diffusers-ONNX or optimum-ONNX layout";
+
 function readText(source: ModelSource, file: string, required: boolean): string | undefined {
   const bytes = source.read(file);
   if (!bytes) {
-    if (required) throw new ModelError(`${source.description}: missing ${file}; a model folder needs text_encoder/, unet/, vae_decoder/, tokenizer/ and scheduler/ in the diffusers-ONNX or optimum-ONNX layout`, file);
+    if (required) throw new ModelError(`${source.description}: missing ${file}; ${LAYOUT_HINT}`, file);
     return undefined;
   }
   return decoder.decode(bytes);
@@ -33,12 +36,13 @@ function readText(source: ModelSource, file: string, required: boolean): string 
 function readJson(source: ModelSource, file: string): Record<string, unknown> | undefined {
   const text = readText(source, file, false);
   if (text === undefined) return undefined;
+  let value: unknown;
   try {
-    const value = JSON.parse(text) as unknown;
-    if (value && typeof value === "object" && !Array.isArray(value)) return value as Record<string, unknown>;
-  } catch {
-    // reported below
+    value = JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new ModelError(`${source.description}: ${file} is not valid JSON (${firstLine((error as Error).message)}); expected a JSON object`, file);
   }
+  if (value && typeof value === "object" && !Array.isArray(value)) return value as Record<string, unknown>;
   throw new ModelError(`${source.description}: ${file} is not a JSON object`, file);
 }
 
@@ -66,7 +70,8 @@ export class OnnxDiffusionModel implements DiffusionModel {
     readonly hiddenSize: number,
     private readonly tokenizer: ClipTokenizer,
     private readonly sessions: { text: ort.InferenceSession; unet: ort.InferenceSession; decoder: ort.InferenceSession },
-    private readonly loadEncoder: () => Promise<ort.InferenceSession>,
+    /** Opens the VAE encoder (only guide images need it, so only on first use). */
+    private readonly openEncoder: () => Promise<ort.InferenceSession>,
     private readonly io: {
       inputIds: "int32" | "int64";
       textOutput: string;
@@ -82,6 +87,10 @@ export class OnnxDiffusionModel implements DiffusionModel {
   }
 
   static async load(source: ModelSource, options: { device: Device; onWarning?: (message: string) => void }): Promise<OnnxDiffusionModel> {
+    if (source.pathOf("") !== undefined) {
+      if (!source.exists("")) throw new ModelError(`${source.description}: no such model folder; expected a folder in the diffusers-ONNX or optimum-ONNX layout`);
+      if (source.read("") !== undefined) throw new ModelError(`${source.description} is a file, not a model folder; ${LAYOUT_HINT}`);
+    }
     if (source.exists("text_encoder_2/model.onnx")) throw new ModelError(`${source.description}: SDXL models (text_encoder_2/) are not supported yet`, "text_encoder_2/model.onnx");
     const layout = detectLayout(source);
     const tokenizer = loadTokenizer(source);
@@ -92,45 +101,55 @@ export class OnnxDiffusionModel implements DiffusionModel {
       try {
         schedulerConfig = parseSchedulerConfig(schedulerJson);
       } catch (error) {
-        throw new ModelError(`${source.description}: scheduler/scheduler_config.json: ${(error as Error).message}`, "scheduler/scheduler_config.json");
+        throw new ModelError(`${source.description}: scheduler/scheduler_config.json: ${(error as Error).message.replace(/^scheduler_config\.json: /, "")}`, "scheduler/scheduler_config.json");
       }
     } else options.onWarning?.(`${source.description}: no scheduler/scheduler_config.json; using Stable Diffusion 1.5's noise schedule`);
     const vaeConfig = readJson(source, "vae_decoder/config.json");
     const scalingFactor = typeof vaeConfig?.scaling_factor === "number" && vaeConfig.scaling_factor > 0 ? vaeConfig.scaling_factor : SD_SCALING_FACTOR;
 
     const providers = await executionProviders(options.device, options.onWarning);
-    const open = (name: string) => openSession(source, name, providers);
-    const text = await open("text_encoder");
-    const unet = await open("unet");
-    const decoder = await open("vae_decoder");
-    let encoder: Promise<ort.InferenceSession> | undefined;
-    const loadEncoder = () => (encoder ??= open("vae_encoder"));
+    // Sessions opened before a check fails are released, so a long-lived worker does not keep them.
+    const opened: ort.InferenceSession[] = [];
+    const open = async (name: string) => {
+      const session = await openSession(source, name, providers);
+      opened.push(session);
+      return session;
+    };
+    try {
+      const text = await open("text_encoder");
+      const unet = await open("unet");
+      const decoder = await open("vae_decoder");
+      const openEncoder = () => open("vae_encoder");
 
-    const ids = port(text, "text_encoder", "input", "input_ids", ["int32", "int64"], [2]);
-    const textOut = outputPort(text, "text_encoder", "last_hidden_state", ["float32", "float16"], 3);
-    const sample = port(unet, "unet", "input", "sample", ["float32", "float16"], [4]);
-    const timestep = port(unet, "unet", "input", "timestep", ["float32", "float16", "int64"], [0, 1]);
-    const hidden = port(unet, "unet", "input", "encoder_hidden_states", ["float32", "float16"], [3]);
-    const extra = unet.inputMetadata.map((m) => m.name).filter((n) => !["sample", "timestep", "encoder_hidden_states"].includes(n));
-    if (extra.length) throw new ModelError(`${source.description}: unet/model.onnx has inputs ${extra.map((n) => `\`${n}\``).join(", ")} (SDXL-style conditioning), which is not supported yet; expected only sample, timestep and encoder_hidden_states`, "unet/model.onnx");
-    const unetOut = outputPort(unet, "unet", "out_sample", ["float32", "float16"], 4);
-    const latent = port(decoder, "vae_decoder", "input", "latent_sample", ["float32", "float16"], [4]);
-    const decoded = outputPort(decoder, "vae_decoder", "sample", ["float32", "float16"], 4);
-    if (sample.type !== hidden.type) throw new ModelError(`${source.description}: unet/model.onnx mixes ${sample.type} and ${hidden.type} inputs; expected one float type`, "unet/model.onnx");
-    const hiddenSize = typeof hidden.shape[2] === "number" ? hidden.shape[2] : typeof textOut.shape[2] === "number" ? textOut.shape[2] : NaN;
-    if (!Number.isFinite(hiddenSize)) throw new ModelError(`${source.description}: cannot tell the text embedding width from unet/model.onnx or text_encoder/model.onnx`, "unet/model.onnx");
+      const ids = port(source.description, text, "text_encoder", "input", "input_ids", ["int32", "int64"], [2]);
+      const textOut = outputPort(source.description, text, "text_encoder", "last_hidden_state", ["float32", "float16"], 3);
+      const sample = port(source.description, unet, "unet", "input", "sample", ["float32", "float16"], [4]);
+      const timestep = port(source.description, unet, "unet", "input", "timestep", ["float32", "float16", "int64"], [0, 1]);
+      const hidden = port(source.description, unet, "unet", "input", "encoder_hidden_states", ["float32", "float16"], [3]);
+      const extra = unet.inputMetadata.map((m) => m.name).filter((n) => !["sample", "timestep", "encoder_hidden_states"].includes(n));
+      if (extra.length) throw new ModelError(`${source.description}: unet/model.onnx has inputs ${extra.map((n) => `\`${n}\``).join(", ")} (SDXL-style conditioning), which is not supported yet; expected only sample, timestep and encoder_hidden_states`, "unet/model.onnx");
+      const unetOut = outputPort(source.description, unet, "unet", "out_sample", ["float32", "float16"], 4);
+      const latent = port(source.description, decoder, "vae_decoder", "input", "latent_sample", ["float32", "float16"], [4]);
+      const decoded = outputPort(source.description, decoder, "vae_decoder", "sample", ["float32", "float16"], 4);
+      if (sample.type !== hidden.type) throw new ModelError(`${source.description}: unet/model.onnx mixes ${sample.type} and ${hidden.type} inputs; expected one float type`, "unet/model.onnx");
+      const hiddenSize = typeof hidden.shape[2] === "number" ? hidden.shape[2] : typeof textOut.shape[2] === "number" ? textOut.shape[2] : NaN;
+      if (!Number.isFinite(hiddenSize)) throw new ModelError(`${source.description}: cannot tell the text embedding width from unet/model.onnx or text_encoder/model.onnx`, "unet/model.onnx");
 
-    const description = layout === "diffusers" ? source.description : `${source.description} (optimum layout)`;
-    return new OnnxDiffusionModel(description, schedulerConfig, scalingFactor, hiddenSize, tokenizer, { text, unet, decoder }, loadEncoder, {
-      inputIds: ids.type as "int32" | "int64",
-      textOutput: textOut.name,
-      textFloat: textOut.type as FloatType,
-      unetFloat: sample.type as FloatType,
-      timestep: { type: timestep.type, rank: timestep.shape.length },
-      unetOutput: unetOut.name,
-      decoderFloat: latent.type as FloatType,
-      decoderOutput: decoded.name,
-    });
+      const description = layout === "diffusers" ? source.description : `${source.description} (optimum layout)`;
+      return new OnnxDiffusionModel(description, schedulerConfig, scalingFactor, hiddenSize, tokenizer, { text, unet, decoder }, openEncoder, {
+        inputIds: ids.type as "int32" | "int64",
+        textOutput: textOut.name,
+        textFloat: textOut.type as FloatType,
+        unetFloat: sample.type as FloatType,
+        timestep: { type: timestep.type, rank: timestep.shape.length },
+        unetOutput: unetOut.name,
+        decoderFloat: latent.type as FloatType,
+        decoderOutput: decoded.name,
+      });
+    } catch (error) {
+      await Promise.all(opened.map((session) => session.release().catch(() => undefined)));
+      throw error;
+    }
   }
 
   tokenize(text: string) {
@@ -166,9 +185,11 @@ export class OnnxDiffusionModel implements DiffusionModel {
     return toFloat32(out[this.io.decoderOutput]!);
   }
 
+  private encoder: Promise<ort.InferenceSession> | undefined;
+
   async encodeImage(image: Float32Array, shape: Shape4): Promise<Float32Array> {
-    const session = await this.loadEncoder();
-    const input = port(session, "vae_encoder", "input", "sample", ["float32", "float16"], [4]);
+    const session = await (this.encoder ??= this.openEncoder());
+    const input = port(this.description, session, "vae_encoder", "input", "sample", ["float32", "float16"], [4]);
     const output = session.outputMetadata[0]!;
     const out = await session.run({ sample: floatTensor(input.type as FloatType, image, shape) });
     const value = toFloat32(out[output.name]!);
@@ -178,7 +199,9 @@ export class OnnxDiffusionModel implements DiffusionModel {
   }
 
   async release(): Promise<void> {
-    await Promise.all([this.sessions.text.release(), this.sessions.unet.release(), this.sessions.decoder.release()]);
+    const encoder = this.encoder;
+    this.encoder = undefined;
+    await Promise.all([this.sessions.text.release(), this.sessions.unet.release(), this.sessions.decoder.release(), encoder?.then((e) => e.release())]);
   }
 }
 
@@ -200,10 +223,12 @@ type Providers = ort.InferenceSession.SessionOptions["executionProviders"];
 async function executionProviders(device: Device, onWarning?: (message: string) => void): Promise<Providers> {
   if (device === "cpu") return ["cpu"];
   const backend = ort.listSupportedBackends?.().find((b) => b.name === "cuda");
-  if (backend && !backend.bundled) {
+  if (backend) {
     // Probe: creating a session with the CUDA provider throws when its libraries are missing.
+    // ORT's default logger would also print that failure (in red) on stderr; the warning says it.
+    ort.env.logLevel = "fatal";
     try {
-      const probe = await ort.InferenceSession.create(PROBE_MODEL, { executionProviders: [{ name: "cuda", deviceId: 0 }] });
+      const probe = await ort.InferenceSession.create(cudaProbeModel(), { executionProviders: [{ name: "cuda", deviceId: 0 }], logSeverityLevel: 4 });
       await probe.release();
       return [{ name: "cuda", deviceId: 0 }, "cpu"];
     } catch (error) {
@@ -211,13 +236,17 @@ async function executionProviders(device: Device, onWarning?: (message: string) 
       return ["cpu"];
     }
   }
+  onWarning?.(`CUDA is not available: this platform's ONNX Runtime (${process.platform}/${process.arch}) has no CUDA provider; rendering on the CPU`);
   return ["cpu"];
 }
 
 /** The smallest valid model (Identity on a float), to probe an execution provider. */
-const PROBE_MODEL = Uint8Array.from(
-  Buffer.from("CAgSBnNjZW5lYzoXCgF4EgF5IghJZGVudGl0eSoGcHJvYmVSBXByb2JlWg8KAXgSCgoICAESBAoCCAFiDwoBeRIKCggIARIECgIIAUICEA4=", "base64"),
-);
+export function cudaProbeModel(): Uint8Array {
+  const g = new OnnxGraph("scenec_probe");
+  g.rename(g.input("x", "float32", [1]), "y");
+  g.output("y", "float32", [1]);
+  return g.build({ opset: 14 }).model;
+}
 
 function firstLine(text: string): string {
   return text.split("\n")[0]!.slice(0, 200);
@@ -229,18 +258,25 @@ async function openSession(source: ModelSource, name: string, executionProviders
   const onDisk = source.pathOf(file);
   try {
     if (onDisk !== undefined) {
-      if (!source.exists(file)) throw new ModelError(`${source.description}: missing ${file}`, file);
+      if (!source.exists(file)) throw new ModelError(`${source.description}: missing ${file}; ${LAYOUT_HINT}`, file);
       return await ort.InferenceSession.create(onDisk, options);
     }
     const bytes = source.read(file);
-    if (!bytes) throw new ModelError(`${source.description}: missing ${file}`, file);
+    if (!bytes) throw new ModelError(`${source.description}: missing ${file}; ${LAYOUT_HINT}`, file);
     const externalData = ["weights.pb", "model.onnx_data"]
       .map((w) => ({ path: w, data: source.read(`${name}/${w}`) }))
       .filter((e): e is { path: string; data: Uint8Array } => e.data !== undefined);
     return await ort.InferenceSession.create(bytes, externalData.length ? { ...options, externalData } : options);
   } catch (error) {
     if (error instanceof ModelError) throw error;
-    throw new ModelError(`${source.description}: ${file} cannot be loaded by ONNX Runtime (${firstLine((error as Error).message)}); expected an ONNX model exported by diffusers or optimum`, file);
+    const message = (error as Error).message;
+    // A missing external weights file: from a path ORT says which; from bytes it says "escapes working directory".
+    const missing = /External data path does not exist: "([^"]+)"/.exec(message)?.[1]?.split(/[\\/]/).pop();
+    if (missing !== undefined || /external data path for model loaded from bytes/i.test(message)) {
+      const weights = missing !== undefined ? `${name}/${missing}` : `${name}/weights.pb or ${name}/model.onnx_data`;
+      throw new ModelError(`${source.description}: ${file} cannot be loaded by ONNX Runtime: its external weights file ${weights} is missing; expected it next to the model file, as diffusers (weights.pb) and optimum (model.onnx_data) write it`, file);
+    }
+    throw new ModelError(`${source.description}: ${file} cannot be loaded by ONNX Runtime (${firstLine(message)}); expected an ONNX model exported by diffusers or optimum`, file);
   }
 }
 
@@ -249,23 +285,23 @@ function describeRanks(ranks: readonly number[]): string {
 }
 
 /** An input or output by name, checked for dtype and rank. */
-function port(session: ort.InferenceSession, model: string, kind: "input", name: string, types: readonly string[], ranks: readonly number[]): Port {
+function port(description: string, session: ort.InferenceSession, model: string, kind: "input", name: string, types: readonly string[], ranks: readonly number[]): Port {
   const meta = session.inputMetadata.find((m) => m.name === name);
   const file = `${model}/model.onnx`;
-  if (!meta) throw new ModelError(`${file} has no ${kind} \`${name}\` (it has ${session.inputNames.map((n) => `\`${n}\``).join(", ")}); expected a Stable Diffusion ${model} export`, file);
-  if (!meta.isTensor) throw new ModelError(`${file}: ${kind} \`${name}\` is not a tensor`, file);
-  if (!types.includes(meta.type)) throw new ModelError(`${file}: ${kind} \`${name}\` is ${meta.type}; expected ${types.join(" or ")}`, file);
-  if (!ranks.includes(meta.shape.length)) throw new ModelError(`${file}: ${kind} \`${name}\` has rank ${meta.shape.length}; expected ${describeRanks(ranks)}`, file);
+  if (!meta) throw new ModelError(`${description}: ${file} has no ${kind} \`${name}\` (it has ${session.inputNames.map((n) => `\`${n}\``).join(", ")}); expected a Stable Diffusion ${model} export`, file);
+  if (!meta.isTensor) throw new ModelError(`${description}: ${file}: ${kind} \`${name}\` is not a tensor`, file);
+  if (!types.includes(meta.type)) throw new ModelError(`${description}: ${file}: ${kind} \`${name}\` is ${meta.type}; expected ${types.join(" or ")}`, file);
+  if (!ranks.includes(meta.shape.length)) throw new ModelError(`${description}: ${file}: ${kind} \`${name}\` has rank ${meta.shape.length}; expected ${describeRanks(ranks)}`, file);
   return { name, type: meta.type, shape: meta.shape };
 }
 
 /** The output of that name, or the model's first output (exporters differ in names). */
-function outputPort(session: ort.InferenceSession, model: string, name: string, types: readonly string[], rank: number): Port {
+function outputPort(description: string, session: ort.InferenceSession, model: string, name: string, types: readonly string[], rank: number): Port {
   const meta = session.outputMetadata.find((m) => m.name === name) ?? session.outputMetadata[0];
   const file = `${model}/model.onnx`;
-  if (!meta || !meta.isTensor) throw new ModelError(`${file} has no tensor output; expected \`${name}\``, file);
-  if (!types.includes(meta.type)) throw new ModelError(`${file}: output \`${meta.name}\` is ${meta.type}; expected ${types.join(" or ")}`, file);
-  if (meta.shape.length !== rank) throw new ModelError(`${file}: output \`${meta.name}\` has rank ${meta.shape.length}; expected rank ${rank}`, file);
+  if (!meta || !meta.isTensor) throw new ModelError(`${description}: ${file} has no tensor output; expected \`${name}\``, file);
+  if (!types.includes(meta.type)) throw new ModelError(`${description}: ${file}: output \`${meta.name}\` is ${meta.type}; expected ${types.join(" or ")}`, file);
+  if (meta.shape.length !== rank) throw new ModelError(`${description}: ${file}: output \`${meta.name}\` has rank ${meta.shape.length}; expected rank ${rank}`, file);
   return { name: meta.name, type: meta.type, shape: meta.shape };
 }
 
