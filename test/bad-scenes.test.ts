@@ -6,6 +6,7 @@ import { compile, type CompilerHost } from "../src/compiler/compile.js";
 import type { Diagnostic } from "../src/compiler/diagnostic.js";
 import { DIAGNOSTIC_CODES } from "../src/compiler/diagnostic-codes.js";
 import { nodeHost } from "../src/compiler/node-host.js";
+import { memoryHost } from "./helpers/memory-host.js";
 
 /**
  * Golden tests for bad scenes: every `*.scene` directly in test/fixtures/bad is compiled with the
@@ -106,5 +107,96 @@ describe("bad scenes", () => {
     const errors = result.diagnostics.filter((d) => d.severity === "error");
     expect(new Set(errors.map((d) => d.location.start.line)).size).toBeGreaterThanOrEqual(4);
     expect(new Set(errors.map((d) => d.code)).size).toBeGreaterThanOrEqual(4);
+  });
+});
+
+/** Labels, help lines and behaviour that the goldens (code, place, message) do not record. */
+describe("bad scenes: details beyond the goldens", () => {
+  const only = (name: string, code: string): Diagnostic => {
+    const found = compileFixture(name).result.diagnostics.filter((d) => d.code === code);
+    expect(found, `${name}: one ${code}`).toHaveLength(1);
+    return found[0]!;
+  };
+
+  it("S1011 labels the unknown word and keeps the suggestion for the help", () => {
+    const d = compileFixture("misspelt-option").result.diagnostics.find((x) => x.message.includes("promt"))!;
+    expect(d.label).toBe("unknown option");
+    expect(d.help).toBe("did you mean `prompt`?");
+  });
+
+  it("S1012 mentions `}` only when a block is open", () => {
+    expect(only("unclosed-block", "S1012").help).toContain("`}`");
+    const unfinished = only("unfinished-statement", "S1012");
+    expect(unfinished.help).not.toContain("}");
+    expect(unfinished.help).toContain("a name");
+  });
+
+  it("a stray top-level `}` says that no block is open", () => {
+    const d = compileFixture("syntax-recovery").result.diagnostics[0]!;
+    expect(d.message).toBe("unexpected `}` at the top level");
+    expect(d.label).toBe("no block is open here");
+  });
+
+  it("S2002 help for a negative position reads as a sentence", () => {
+    const d = compileFixture("negative-position").result.diagnostics[0]!;
+    expect(d.help).toBe("use x of at least 0 (coordinates start at 0, 0 in the top-left corner)");
+  });
+
+  it("S2004 across an import points at the scene's own style, the imported one related", () => {
+    const d = only("import-style-clash", "S2004");
+    expect(d.location.file).toBe(`${FIXTURES}/import-style-clash.scene`);
+    expect(d.related.map((r) => [r.message, r.location.file])).toEqual([
+      ["also defined in `test/fixtures/bad/imports/palette.scene`", "test/fixtures/bad/imports/palette.scene"],
+    ]);
+  });
+
+  it("an imported binary file is one diagnostic", () => {
+    const { result } = compileFixture("import-binary");
+    expect(result.diagnostics.map((d) => d.code)).toEqual(["S3006"]);
+    expect(result.dependencies).toContain("test/fixtures/bad/guides/square-64.png");
+  });
+
+  it("an imported text file that is no scene shows its first 20 syntax errors and one S3006", () => {
+    const { result } = compileFixture("import-not-a-scene");
+    const inImport = result.diagnostics.filter((d) => d.location.file.endsWith("meeting-notes.txt"));
+    expect(inImport).toHaveLength(20);
+    expect(inImport.every((d) => d.code.startsWith("S1"))).toBe(true);
+    expect(result.diagnostics.filter((d) => d.code === "S3006")).toHaveLength(1);
+  });
+
+  it("a main path written `./self.scene` is normalised: importing `self.scene` is a cycle, read once", () => {
+    const text = 'import "self.scene"\ncanvas 64 x 64\nregion a { }\n';
+    const reads: string[] = [];
+    const files = memoryHost({ "self.scene": text });
+    const result = compile(text, { path: "./self.scene", host: { readFile: (file) => (reads.push(file), files.readFile(file)) } });
+    expect(result.diagnostics.map((d) => d.code)).toEqual(["S3002"]);
+    expect(reads).toEqual([]);
+  });
+
+  it("paths interpolate styles: `output`, `model` and `guide`", () => {
+    const text = [
+      'style name "harbour"',
+      'style shape "square-64"',
+      'output "renders/{name}.png"',
+      'model "{name}-v2"',
+      "canvas 64 x 64",
+      "region sea { }",
+      'guide "guides/{shape}.png" { strength 0.5 }',
+      "",
+    ].join("\n");
+    const result = compile(text, { path: `${FIXTURES}/paths.scene`, host });
+    expect(result.diagnostics).toEqual([]);
+    expect(result.plan?.output).toBe("renders/harbour.png");
+    expect(result.plan?.model).toEqual({ kind: "named", name: "harbour-v2" });
+    expect(result.plan?.guides.map((g) => g.path)).toEqual(["guides/square-64.png"]);
+  });
+
+  it("big grids within the region limit still compile quickly", () => {
+    const started = performance.now();
+    const grid = compile("canvas 800 x 800\ngrid g { tile 8 x 8 }\n", { path: "grid.scene", host });
+    expect(grid.plan?.regions).toHaveLength(10_000);
+    const limited = compile("canvas 800 x 800\ngrid g { tile 8 x 8 }\n", { path: "grid.scene", host, limits: { maxRegions: 9_999 } });
+    expect(limited.diagnostics.map((d) => d.code)).toEqual(["S2022"]);
+    expect(performance.now() - started).toBeLessThan(5_000);
   });
 });

@@ -105,7 +105,7 @@ export interface SceneFile {
   statements: Statement[];
 }
 
-/** Literal text of a string that should hold no `{style}` references (paths). */
+/** Literal text of a string that may hold no `{style}` references (an import path, read before styles are known). */
 export function literalText(value: StringValue): string {
   return value.parts.map((p) => (p.kind === "text" ? p.text : `{${p.name}}`)).join("");
 }

@@ -1,4 +1,4 @@
-import type { Option } from "./ast.js";
+import type { GuideDecl, Option, Statement, StringValue } from "./ast.js";
 import { Coverage } from "./coverage.js";
 import type { Diagnostic } from "./diagnostic.js";
 import { dominatedRegions, DOMINANCE_SHARE } from "./dominance.js";
@@ -10,7 +10,7 @@ import { collectOptions } from "./options.js";
 import type { Plan } from "./plan.js";
 import { validatePlan } from "./plan-schema.js";
 import { buildPlan, toLatent } from "./planner.js";
-import { elaborateGrid, elaborateRegion } from "./regions.js";
+import { elaborateGrid, elaborateRegion, formatCount } from "./regions.js";
 import { Reporter } from "./reporter.js";
 import { readSettings } from "./settings.js";
 import { SourceFile } from "./source-file.js";
@@ -53,6 +53,9 @@ export function compile(text: string, options: CompileOptions): CompileResult {
   const reporter = new Reporter(sources);
 
   const ast = parseScene(main, reporter);
+  // On a partial tree (statements dropped by the parser), the whole-scene checks (coverage,
+  // dominance, "no regions", unused styles) would report the parser's gaps as mistakes of their own.
+  const syntaxErrorsInMain = reporter.diagnostics.some((d) => d.code.startsWith("S1") && d.location.file === main.path);
   const imports = loadImports(ast, options.host, sources, reporter);
   const styles = new StyleResolver(reporter, imports.styles);
 
@@ -74,36 +77,66 @@ export function compile(text: string, options: CompileOptions): CompileResult {
   }
 
   const errorsBeforeGeometry = reporter.errorCount;
-  const context = { reporter, styles, canvas: settings.canvas, canvasWritten: settings.canvasSpan !== undefined, defaults: settings.defaults };
+  // An explicit canvas over the limits is reported before any grid is expanded, and then treated
+  // like an invalid one: nothing is derived from it.
+  let canvasFits = settings.canvas === undefined || settings.canvasSpan === undefined || checkCanvasLimits(reporter, settings.canvas, settings.canvasSpan, true, limits);
+  const canvasWritten = settings.canvasSpan !== undefined;
+  const context = { reporter, styles, canvas: canvasFits ? settings.canvas : undefined, canvasWritten, defaults: settings.defaults, maxRegions: limits.maxRegions };
   const regions: RegionSpec[] = [];
+  let tooManyRegions = false;
   for (const s of ast.statements) {
     if (s.kind === "region") {
       const region = elaborateRegion(context, s);
-      if (region) regions.push(region);
-    } else if (s.kind === "grid") regions.push(...elaborateGrid(context, s));
+      if (!region) continue;
+      regions.push(region);
+      if (regions.length > limits.maxRegions && !tooManyRegions) {
+        tooManyRegions = true;
+        reporter.report("S2022", s.name.span, `region \`${s.name.name}\` is region number ${formatCount(regions.length)}, over the limit of ${formatCount(limits.maxRegions)}`, {
+          label: "one region too many",
+          help: "every region is a diffusion process run at every step; use fewer, larger regions",
+        });
+      }
+    } else if (s.kind === "grid") {
+      // A loop, not push(...cells): spreading a big array overflows the call stack.
+      for (const cell of elaborateGrid(context, s, regions.length)) regions.push(cell);
+    }
   }
+
+  const hasRegions = ast.statements.some((s) => s.kind === "region" || s.kind === "grid");
+  const firstGuide = ast.statements.find((s): s is GuideDecl => s.kind === "guide");
+  // The canvas is known when it is written (and valid), or when regions span it.
+  const canvasKnown = settings.canvas !== undefined || (!canvasWritten && hasRegions);
   const canvas: Size = settings.canvas ?? boundingCanvas(regions.map((r) => r.rect));
   const canvasSpan = settings.canvasSpan ?? ast.statements.find((s) => s.kind === "region" || s.kind === "grid")?.span ?? { file: main.path, start: 0, end: 0 };
-  const canvasFits = checkCanvasLimits(reporter, canvas, canvasSpan, settings.canvas !== undefined, limits);
+  if (settings.canvas === undefined && canvasKnown) canvasFits = checkCanvasLimits(reporter, canvas, canvasSpan, false, limits);
+
+  if (!hasRegions && !syntaxErrorsInMain) {
+    if (!firstGuide) {
+      // Point at the first statement (a comment at 1:1 is no place for it), or the end of an empty scene.
+      const first = ast.statements[0];
+      reporter.report("S2021", first ? first.span : { file: main.path, start: text.length, end: text.length }, "the scene has no regions", {
+        label: "nothing to paint",
+        help: 'add a region, for example `region sky { size 512 x 512  prompt "a blue sky" }`',
+      });
+    } else if (!canvasWritten) {
+      reporter.report("S2017", firstGuide.path.span, "the scene has no `canvas`, and no regions to size it", {
+        label: "the guide has no canvas to go on",
+        help: "add `canvas W x H`, or regions (without a `canvas`, the canvas is their bounding box)",
+      });
+    }
+  }
 
   const guides: GuideSpec[] = [];
   for (const s of ast.statements) {
     if (s.kind !== "guide") continue;
-    const guide = elaborateGuide(s, canvas, options.host, limits, reporter);
+    const guide = elaborateGuide(s, canvasKnown ? canvas : undefined, options.host, limits, reporter, styles);
     if (guide) guides.push(guide);
   }
 
-  if (!ast.statements.some((s) => s.kind === "region" || s.kind === "grid" || s.kind === "guide")) {
-    reporter.report("S2021", { file: main.path, start: 0, end: 0 }, "the scene has no regions", {
-      label: "nothing to paint",
-      help: 'add a region, for example `region sky { size 512 x 512  prompt "a blue sky" }`',
-    });
-  }
-
-  // Geometry checks only make sense when every region and guide was placed.
-  if (reporter.errorCount === errorsBeforeGeometry && canvasFits) {
+  // Geometry checks only make sense when every region and guide was placed on a known canvas.
+  if (reporter.errorCount === errorsBeforeGeometry && canvasFits && canvasKnown) {
     checkInsideCanvas(reporter, regions, guides, canvas);
-    if (reporter.errorCount === errorsBeforeGeometry) {
+    if (reporter.errorCount === errorsBeforeGeometry && !syntaxErrorsInMain) {
       checkCoverage(reporter, regions, guides, canvas, canvasSpan);
       if (reporter.errorCount === errorsBeforeGeometry) {
         for (const { region, share, by } of dominatedRegions(regions, (r) => toLatent(r.rect)))
@@ -119,12 +152,17 @@ export function compile(text: string, options: CompileOptions): CompileResult {
     if (style.kind !== "style") continue;
     styles.expandStyle(style);
   }
-  for (const style of ast.statements)
-    if (style.kind === "style" && !styles.used.has(style.name.name) && imports.styles.get(style.name.name) === style)
-      reporter.report("S2501", style.name.span, `style \`${style.name.name}\` is never used`, {
-        label: "unused",
-        help: `use it as \`{${style.name.name}}\` in a prompt, or remove it`,
-      });
+  if (!syntaxErrorsInMain) {
+    // Used means referenced from any string of the scene, whether or not that string's statement
+    // could be elaborated (a grid whose `prompts` has the wrong length still uses its styles).
+    const referenced = styleReferences(ast.statements);
+    for (const style of ast.statements)
+      if (style.kind === "style" && !styles.used.has(style.name.name) && !referenced.has(style.name.name) && imports.styles.get(style.name.name) === style)
+        reporter.report("S2501", style.name.span, `style \`${style.name.name}\` is never used`, {
+          label: "unused",
+          help: `use it as \`{${style.name.name}}\` in a prompt, or remove it`,
+        });
+  }
 
   const diagnostics = sortDiagnostics(reporter.diagnostics);
   const dependencies = [...imports.files, ...guides.map((g) => g.file)];
@@ -134,6 +172,51 @@ export function compile(text: string, options: CompileOptions): CompileResult {
   const problems = validatePlan(plan);
   if (problems.length > 0) throw new Error(`the compiler produced an invalid plan (a bug in scenec): ${problems.join("; ")}`);
   return { plan, diagnostics, sources, dependencies };
+}
+
+/** The names of the styles that the strings of these statements refer to (styles' own texts included). */
+function styleReferences(statements: readonly Statement[]): Set<string> {
+  const names = new Set<string>();
+  const addString = (value: StringValue) => {
+    for (const part of value.parts) if (part.kind === "ref") names.add(part.name);
+  };
+  const addOption = (option: Option) => {
+    switch (option.kind) {
+      case "model":
+      case "negative":
+      case "output":
+      case "prompt":
+        addString(option.value);
+        break;
+      case "prompts":
+        option.items.forEach(addString);
+        break;
+      case "cell":
+        option.options.forEach(addOption);
+        break;
+    }
+  };
+  for (const s of statements) {
+    switch (s.kind) {
+      case "style":
+        addString(s.value);
+        break;
+      case "import":
+        addString(s.path);
+        break;
+      case "guide":
+        addString(s.path);
+        s.options.forEach(addOption);
+        break;
+      case "region":
+      case "grid":
+        s.options.forEach(addOption);
+        break;
+      default:
+        addOption(s);
+    }
+  }
+  return names;
 }
 
 function checkCanvasLimits(reporter: Reporter, canvas: Size, span: Span, explicit: boolean, limits: Limits): boolean {
@@ -179,11 +262,16 @@ function checkInsideCanvas(reporter: Reporter, regions: readonly RegionSpec[], g
 }
 
 function placementHelp(r: { x: number; y: number; width: number; height: number }, canvas: Size): string {
+  // Each tip reads after "use": "use x of at least 0, a width of at most 512, or enlarge the canvas".
   const tips: string[] = [];
-  if (r.x < 0 || r.y < 0) tips.push("coordinates start at 0, 0 in the top-left corner");
-  if (r.x + r.width > canvas.width) tips.push(r.width <= canvas.width ? `x at most ${canvas.width - r.width} for this width` : `a width of at most ${canvas.width}`);
-  if (r.y + r.height > canvas.height) tips.push(r.height <= canvas.height ? `y at most ${canvas.height - r.height} for this height` : `a height of at most ${canvas.height}`);
-  return `use ${tips.join("; ")}, or enlarge the canvas`;
+  if (r.x < 0) tips.push("x of at least 0");
+  if (r.y < 0) tips.push("y of at least 0");
+  const wide = r.x + r.width > canvas.width;
+  const tall = r.y + r.height > canvas.height;
+  if (wide) tips.push(r.width <= canvas.width ? `x of at most ${canvas.width - r.width} for this width` : `a width of at most ${canvas.width}`);
+  if (tall) tips.push(r.height <= canvas.height ? `y of at most ${canvas.height - r.height} for this height` : `a height of at most ${canvas.height}`);
+  const help = `use ${tips.join(", ")}${wide || tall ? ", or enlarge the canvas" : ""}`;
+  return r.x < 0 || r.y < 0 ? `${help} (coordinates start at 0, 0 in the top-left corner)` : help;
 }
 
 function checkCoverage(reporter: Reporter, regions: readonly RegionSpec[], guides: readonly GuideSpec[], canvas: Size, canvasSpan: Span): void {

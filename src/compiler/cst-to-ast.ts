@@ -231,7 +231,9 @@ export class CstToAst extends BaseVisitor {
 
   promptsOption(ctx: Children): A.Option | undefined {
     const head = this.head(ctx);
-    if (!head) return undefined;
+    // A list the parser had to close itself is incomplete: its length would only mislead (S2012).
+    const close = ctx.RSquare?.[0];
+    if (!head || !close || !isToken(close) || close.isInsertedInRecovery || Number.isNaN(close.startOffset)) return undefined;
     const items = nodes(ctx, "text")
       .map((n) => this.visit(n) as A.StringValue | undefined)
       .filter((v): v is A.StringValue => v !== undefined);
@@ -257,7 +259,7 @@ export class CstToAst extends BaseVisitor {
     const guess = suggest(word.image, candidates);
     const kind = context === "scene" ? "statement or setting" : "option";
     this.reporter.report("S1011", this.span(word), `unknown ${kind} \`${word.image}\` ${CONTEXT_NAMES[context]}`, {
-      label: guess ? `did you mean \`${guess}\`?` : "not understood here",
+      label: `unknown ${kind}`,
       help: guess
         ? `did you mean \`${guess}\`?`
         : `expected one of ${candidates.map((c) => `\`${c}\``).join(", ")}`,

@@ -36,6 +36,7 @@ export const DIAGNOSTIC_CODES = {
   S2019: { severity: "error", title: "integer expected" },
   S2020: { severity: "error", title: "conflicting options" },
   S2021: { severity: "error", title: "scene has no regions" },
+  S2022: { severity: "error", title: "too many regions" },
 
   S2501: { severity: "warning", title: "unused style" },
   S2502: { severity: "warning", title: "region dominated by others everywhere" },
@@ -46,6 +47,7 @@ export const DIAGNOSTIC_CODES = {
   S3003: { severity: "error", title: "guide image not found" },
   S3004: { severity: "error", title: "guide file is not a readable image" },
   S3005: { severity: "error", title: "guide image too large" },
+  S3006: { severity: "error", title: "imported file is not a scene file" },
 } as const satisfies Record<string, { severity: Severity; title: string }>;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;

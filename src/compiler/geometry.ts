@@ -25,8 +25,9 @@ export function intersects(a: Rect, b: Rect): boolean {
   return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
 }
 
+/** True when `r` is a non-empty rectangle that lies wholly on the canvas. */
 export function insideCanvas(r: Rect, canvas: Size): boolean {
-  return r.x >= 0 && r.y >= 0 && r.x + r.width <= canvas.width && r.y + r.height <= canvas.height;
+  return r.width > 0 && r.height > 0 && r.x >= 0 && r.y >= 0 && r.x + r.width <= canvas.width && r.y + r.height <= canvas.height;
 }
 
 /** Bounding box of rectangles from the origin (the canvas of a scene that names none). */

@@ -1,13 +1,14 @@
 import { createHash } from "node:crypto";
 import path from "node:path";
 import { imageSize } from "image-size";
-import { literalText, type GuideDecl } from "./ast.js";
+import type { GuideDecl } from "./ast.js";
 import type { Size } from "./geometry.js";
 import type { CompilerHost, Limits } from "./host.js";
 import { resolveFrom } from "./imports.js";
 import { collectOptions, optionOf } from "./options.js";
 import type { FitMode, Rect } from "./plan.js";
 import type { Reporter } from "./reporter.js";
+import type { StyleResolver } from "./styles.js";
 import { suggestionHelp } from "./suggest.js";
 import { LATENT_FACTOR, nearestMultiples, numberIn, pixels } from "./values.js";
 import type { Span } from "./span.js";
@@ -39,14 +40,16 @@ function orientedSize(info: { width: number; height: number; orientation?: numbe
  */
 export function elaborateGuide(
   decl: GuideDecl,
+  /** Undefined when the canvas is unknown (an error has been reported). */
   canvas: Size | undefined,
   host: CompilerHost,
   limits: Limits,
   reporter: Reporter,
+  styles: StyleResolver,
 ): GuideSpec | undefined {
   const options = collectOptions(reporter, decl.options, "guide");
-  const written = literalText(decl.path);
-  const file = resolveFrom(decl.path.span.file, written);
+  // The path interpolates styles like any string (an undefined style is reported by `expand`).
+  const written = styles.expand(decl.path);
 
   const fitOption = optionOf(options, "fit");
   let fit: FitMode | undefined = "stretch";
@@ -71,6 +74,8 @@ export function elaborateGuide(
     ? { width: pixels(reporter, sizeOption.value.width, "guide width", "size"), height: pixels(reporter, sizeOption.value.height, "guide height", "size") }
     : undefined;
 
+  if (written === undefined) return undefined;
+  const file = resolveFrom(decl.path.span.file, written);
   const read = host.readFile(file);
   if (!read.ok) {
     reporter.report(read.reason === "missing" ? "S3003" : "S3004", decl.path.span, read.reason === "missing" ? `cannot find guide image \`${written}\`` : `cannot read guide image \`${written}\`: ${read.message}`, {
@@ -103,8 +108,11 @@ export function elaborateGuide(
   let width: number | undefined;
   let height: number | undefined;
   if (size) ({ width, height } = size);
-  else if (!atOption && canvas) ({ width, height } = canvas); // the whole-canvas form
-  else {
+  else if (!atOption) {
+    // The whole-canvas form. An unknown canvas (invalid, or no canvas and no regions) is reported already.
+    if (!canvas) return undefined;
+    ({ width, height } = canvas);
+  } else {
     ({ width, height } = imageSizePx);
     if (width % LATENT_FACTOR !== 0 || height % LATENT_FACTOR !== 0) {
       const [w] = nearestMultiples(width);

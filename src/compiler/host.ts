@@ -14,10 +14,13 @@ export interface Limits {
   maxCanvasPixels: number;
   /** Largest decoded guide image in pixels (a guard against decompression bombs). */
   maxGuidePixels: number;
+  /** Most regions (grid cells included) in one scene; checked before any grid is expanded. */
+  maxRegions: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
   maxCanvasSide: 16384,
   maxCanvasPixels: 128_000_000,
   maxGuidePixels: 128_000_000,
+  maxRegions: 100_000,
 };

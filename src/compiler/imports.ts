@@ -12,15 +12,31 @@ export interface ImportResult {
   files: string[];
 }
 
+/** Syntax errors reported from one imported file before the rest are replaced by one S3006. */
+export const MAX_IMPORTED_FILE_ERRORS = 20;
+
 /** Resolves a path written in `file` relative to that file's folder. */
 export function resolveFrom(file: string, written: string): string {
   return path.normalize(path.join(path.dirname(file), written));
+}
+
+/** The text of a file, or undefined when it is not UTF-8 text (NUL bytes or invalid UTF-8: an image, say). */
+function decodeText(bytes: Uint8Array): string | undefined {
+  if (bytes.includes(0)) return undefined;
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
  * Loads the import graph from the main file, depth first. A file imported twice (a diamond) is
  * read once; a file that imports itself through others is a cycle, reported at the import that
  * closes it. Imports bring in styles only: anything else in an imported file is a warning.
+ * A file that is not text gets one error at its import, and a text file with more than
+ * MAX_IMPORTED_FILE_ERRORS syntax errors gets its first ones and one error at its import (it is
+ * most likely not a scene file), not a flood.
  */
 export function loadImports(main: SceneFile, host: CompilerHost, sources: Map<string, SourceFile>, reporter: Reporter): ImportResult {
   const styles = new Map<string, StyleDecl>();
@@ -32,10 +48,19 @@ export function loadImports(main: SceneFile, host: CompilerHost, sources: Map<st
       if (s.kind !== "style") continue;
       const existing = styles.get(s.name.name);
       if (existing) {
-        if (existing !== s)
+        if (existing === s) continue;
+        const help = "rename one of them; style names are shared by a scene and everything it imports";
+        if (existing.span.file === main.path && s.span.file !== main.path)
+          // The user's own definition is the one to point at; the imported one is context.
+          reporter.report("S2004", existing.name.span, `style \`${s.name.name}\` is defined twice`, {
+            label: "also defined in an imported file",
+            help,
+            related: [{ message: `also defined in \`${s.span.file}\``, span: s.name.span }],
+          });
+        else
           reporter.report("S2004", s.name.span, `style \`${s.name.name}\` is defined twice`, {
             label: "defined again here",
-            help: "rename one of them; style names are shared by a scene and everything it imports",
+            help,
             related: [{ message: "first defined here", span: existing.name.span }],
           });
         continue;
@@ -48,6 +73,14 @@ export function loadImports(main: SceneFile, host: CompilerHost, sources: Map<st
     addStyles(file);
     for (const s of file.statements) {
       if (s.kind !== "import") continue;
+      const ref = s.path.parts.find((p) => p.kind === "ref");
+      if (ref) {
+        reporter.report("S2005", ref.span, `an import path cannot use a style (\`{${ref.name}}\`)`, {
+          label: "styles are not known yet when imports are read",
+          help: "write the path out in full; write `\\{` for a literal brace",
+        });
+        continue;
+      }
       const written = literalText(s.path);
       const target = resolveFrom(file.path, written);
       if (stack.includes(target)) {
@@ -58,33 +91,50 @@ export function loadImports(main: SceneFile, host: CompilerHost, sources: Map<st
         });
         continue;
       }
-      let imported = loaded.get(target);
-      if (!imported) {
-        const read = host.readFile(target);
-        if (!read.ok) {
-          reporter.report("S3001", s.path.span, read.reason === "missing" ? `cannot find imported file \`${written}\`` : `cannot read imported file \`${written}\`: ${read.message}`, {
-            label: read.reason === "missing" ? `no file at ${target}` : "unreadable",
-            help: "import paths are relative to the folder of the file that imports them",
-          });
-          continue;
-        }
-        const source = new SourceFile(target, new TextDecoder().decode(read.bytes));
-        sources.set(target, source);
-        files.push(target);
-        imported = parseScene(source, reporter);
-        loaded.set(target, imported);
-        const ignored = imported.statements.find((x) => x.kind !== "style" && x.kind !== "import");
-        if (ignored)
-          reporter.report("S2503", s.path.span, `\`${written}\` has statements other than styles; an import brings in only its styles`, {
-            label: "only styles are imported",
-            help: "keep shared styles in a file of their own",
-            related: [{ message: "ignored", span: ignored.span }],
-          });
-        visit(imported, [...stack, target]);
+      if (loaded.has(target)) continue;
+      const read = host.readFile(target);
+      if (!read.ok) {
+        reporter.report("S3001", s.path.span, read.reason === "missing" ? `cannot find imported file \`${written}\`` : `cannot read imported file \`${written}\`: ${read.message}`, {
+          label: read.reason === "missing" ? `no file at ${target}` : "unreadable",
+          help: "import paths are relative to the folder of the file that imports them",
+        });
+        continue;
       }
+      files.push(target);
+      const text = decodeText(read.bytes);
+      if (text === undefined) {
+        loaded.set(target, { path: target, statements: [] });
+        reporter.report("S3006", s.path.span, `\`${written}\` is not a scene file: it is not text`, {
+          label: "binary data (NUL bytes or invalid UTF-8)",
+          help: "`import` reads the styles of a `.scene` file; to use an image, write `guide \"file.png\"`",
+        });
+        continue;
+      }
+      const source = new SourceFile(target, text);
+      sources.set(target, source);
+      const mark = reporter.mark;
+      const imported = parseScene(source, reporter);
+      loaded.set(target, imported);
+      const syntaxErrors = reporter.takeSince(mark).sort((a, b) => a.location.start.offset - b.location.start.offset);
+      reporter.restore(syntaxErrors.slice(0, MAX_IMPORTED_FILE_ERRORS));
+      if (syntaxErrors.length > MAX_IMPORTED_FILE_ERRORS) {
+        reporter.report("S3006", s.path.span, `\`${written}\` does not look like a scene file: ${syntaxErrors.length} syntax errors`, {
+          label: `only the first ${MAX_IMPORTED_FILE_ERRORS} are shown`,
+          help: "`import` reads the styles of a `.scene` file; check the path",
+        });
+      }
+      const ignored = imported.statements.find((x) => x.kind !== "style" && x.kind !== "import");
+      if (ignored && syntaxErrors.length <= MAX_IMPORTED_FILE_ERRORS)
+        reporter.report("S2503", s.path.span, `\`${written}\` has statements other than styles; an import brings in only its styles`, {
+          label: "only styles are imported",
+          help: "keep shared styles in a file of their own",
+          related: [{ message: "ignored", span: ignored.span }],
+        });
+      visit(imported, [...stack, target]);
     }
   };
 
-  visit(main, [main.path]);
+  // Normalised like every import target, so that `./a.scene` importing `a.scene` is a cycle, not a second read.
+  visit(main, [path.normalize(main.path)]);
   return { styles, files };
 }

@@ -1,31 +1,47 @@
-import { CstParser, EOF, type CstNode, type IParserErrorMessageProvider, type TokenType, defaultParserErrorProvider } from "chevrotain";
+import { CstParser, EOF, type CstNode, type IParserErrorMessageProvider, type IToken, type TokenType, defaultParserErrorProvider } from "chevrotain";
 import * as T from "./tokens.js";
 
 function describe(tokenType: TokenType): string {
   return tokenType.LABEL ?? tokenType.name;
 }
 
-/** Messages in the project's style: lowercase, matter of fact, token labels instead of token names. */
+function found(token: IToken | undefined): string {
+  return !token || token.tokenType === EOF ? "end of file" : `\`${token.image}\``;
+}
+
+/** A token after the last complete statement, where only another statement (or the end) may come. */
+export function strayMessage(token: IToken): string {
+  return `unexpected ${found(token)} at the top level`;
+}
+
+/** "expected A or B, found X"; only the end of file expected means a stray token at the top level. */
+function expectedMessage(expected: readonly TokenType[], actual: IToken | undefined): string {
+  if (expected.length > 0 && expected.every((t) => t === EOF) && actual && actual.tokenType !== EOF) return strayMessage(actual);
+  const names = [...new Set(expected.map(describe))];
+  return `expected ${names.join(" or ")}, found ${found(actual)}`;
+}
+
+/**
+ * Messages in the project's style: lowercase, matter of fact, token labels instead of token names.
+ * syntax.ts reads the expected tokens back from "expected …, found …" to choose its help.
+ */
 const errorMessageProvider: IParserErrorMessageProvider = {
   buildMismatchTokenMessage({ expected, actual }) {
-    return `expected ${describe(expected)}, found ${actual.tokenType === EOF ? "end of file" : `\`${actual.image}\``}`;
+    return expectedMessage([expected], actual);
   },
   buildNotAllInputParsedMessage({ firstRedundant }) {
-    return `unexpected \`${firstRedundant.image}\``;
+    return strayMessage(firstRedundant);
   },
   buildNoViableAltMessage({ expectedPathsPerAlt, actual, ruleName }) {
-    const first = new Set<string>();
-    for (const alt of expectedPathsPerAlt) for (const path of alt) if (path[0]) first.add(describe(path[0]));
-    const found = actual[0];
-    const what = !found || found.tokenType === EOF ? "end of file" : `\`${found.image}\``;
-    return `expected ${[...first].join(", ") || ruleName}, found ${what}`;
+    const first: TokenType[] = [];
+    for (const alt of expectedPathsPerAlt) for (const path of alt) if (path[0]) first.push(path[0]);
+    if (first.length === 0) return `expected ${ruleName}, found ${found(actual[0])}`;
+    return expectedMessage(first, actual[0]);
   },
   buildEarlyExitMessage(options) {
-    const found = options.actual[0];
-    const what = !found || found.tokenType === EOF ? "end of file" : `\`${found.image}\``;
-    const expected = options.expectedIterationPaths.map((p) => (p[0] ? describe(p[0]) : "")).filter(Boolean);
+    const expected = options.expectedIterationPaths.map((p) => p[0]).filter((t): t is TokenType => t !== undefined);
     if (expected.length === 0) return defaultParserErrorProvider.buildEarlyExitMessage(options);
-    return `expected ${[...new Set(expected)].join(" or ")}, found ${what}`;
+    return expectedMessage(expected, options.actual[0]);
   },
 };
 

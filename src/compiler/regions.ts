@@ -15,6 +15,13 @@ export interface ElaborateContext {
   /** True when a `canvas` was written, even an invalid one (already reported): no follow-on errors. */
   canvasWritten: boolean;
   defaults: Paint;
+  /** The most regions a scene may have (grid cells included). */
+  maxRegions: number;
+}
+
+/** 128851 → "128,851", for counts in messages. */
+export function formatCount(n: number): string {
+  return n.toLocaleString("en-US");
 }
 
 /** `at X, Y`, default 0, 0; undefined after an error. */
@@ -47,7 +54,19 @@ export function elaborateRegion(ctx: ElaborateContext, decl: RegionDecl): Region
       help: "add `size W x H`; a region without one reaches the canvas edges, which needs a `canvas` setting",
     });
     return undefined;
-  } else if (at) size = { width: ctx.canvas.width - at.x, height: ctx.canvas.height - at.y };
+  } else if (at) {
+    const { width, height } = ctx.canvas;
+    if (at.x >= width || at.y >= height) {
+      // No room between `at` and the canvas edges: the derived size would be empty or negative.
+      const limits = [...(at.x >= width ? [`x below ${width}`] : []), ...(at.y >= height ? [`y below ${height}`] : [])];
+      ctx.reporter.report("S2002", optionOf(options, "at")?.value.span ?? decl.name.span, `region \`${decl.name.name}\` starts at ${at.x}, ${at.y}, on or past the edge of the ${width} x ${height} canvas`, {
+        label: "no room left for the region",
+        help: `a region without \`size\` reaches the canvas's right and bottom edges, so it must start inside the canvas: use ${limits.join(" and ")}, or give it a \`size\``,
+      });
+      return undefined;
+    }
+    size = { width: width - at.x, height: height - at.y };
+  }
   if (!at || !size) return undefined;
   return { name: decl.name.name, span: decl.name.span, rect: { ...at, ...size }, ...paint };
 }
@@ -62,7 +81,7 @@ function readPrompts(ctx: ElaborateContext, items: StringValue[]): (string | und
  * derived so the grid reaches the canvas edge exactly; when no whole number does, the error says
  * which canvas sizes, overlaps or tile sizes would.
  */
-export function elaborateGrid(ctx: ElaborateContext, decl: GridDecl): RegionSpec[] {
+export function elaborateGrid(ctx: ElaborateContext, decl: GridDecl, regionsSoFar: number): RegionSpec[] {
   const { reporter } = ctx;
   const name = decl.name.name;
   const options = collectOptions(reporter, decl.options, "grid");
@@ -90,6 +109,16 @@ export function elaborateGrid(ctx: ElaborateContext, decl: GridDecl): RegionSpec
     reporter.report("S2011", overlapOption.value.span, `overlap ${overlap.x} x ${overlap.y} is not smaller than the tile ${tile.width} x ${tile.height}`, {
       label: "tiles would not advance",
       help: "neighbouring tiles overlap by less than a whole tile; a common choice is half the tile",
+    });
+    return [];
+  }
+
+  if (ctx.canvas && (at.x >= ctx.canvas.width || at.y >= ctx.canvas.height)) {
+    const { width, height } = ctx.canvas;
+    const limits = [...(at.x >= width ? [`x below ${width}`] : []), ...(at.y >= height ? [`y below ${height}`] : [])];
+    reporter.report("S2002", optionOf(options, "at")?.value.span ?? decl.name.span, `grid \`${name}\` starts at ${at.x}, ${at.y}, outside the ${width} x ${height} canvas`, {
+      label: "the grid's top-left corner is off the canvas",
+      help: `\`at\` is where the grid's first cell starts: use ${limits.join(" and ")}`,
     });
     return [];
   }
@@ -124,7 +153,23 @@ export function elaborateGrid(ctx: ElaborateContext, decl: GridDecl): RegionSpec
   const columns = axis("columns");
   const rows = axis("rows");
   if (columns === undefined || rows === undefined) return [];
+  // Counted before a single cell is built: `columns 1000000 rows 1000000` must not hang.
   const cellCount = columns * rows;
+  if (regionsSoFar + cellCount > ctx.maxRegions) {
+    const shape = `${formatCount(columns)} column${columns === 1 ? "" : "s"} x ${formatCount(rows)} row${rows === 1 ? "" : "s"}`;
+    reporter.report(
+      "S2022",
+      decl.name.span,
+      cellCount > ctx.maxRegions
+        ? `grid \`${name}\` has ${formatCount(cellCount)} cells, over the limit of ${formatCount(ctx.maxRegions)} regions`
+        : `grid \`${name}\`'s ${formatCount(cellCount)} cells bring the scene to ${formatCount(regionsSoFar + cellCount)} regions, over the limit of ${formatCount(ctx.maxRegions)}`,
+      {
+        label: shape,
+        help: "every cell is a diffusion process run at every step; use a larger tile or a smaller overlap, or fewer `columns` and `rows`",
+      },
+    );
+    return [];
+  }
 
   const promptOption = optionOf(options, "prompt");
   const promptsOption = optionOf(options, "prompts");

@@ -41,6 +41,21 @@ export class Reporter {
     this.diagnostics.push(diagnostic);
   }
 
+  /** A mark for `takeSince`: the number of diagnostics so far. */
+  get mark(): number {
+    return this.diagnostics.length;
+  }
+
+  /** Removes and returns the diagnostics reported since `mark` (to filter or cap them). */
+  takeSince(mark: number): Diagnostic[] {
+    return this.diagnostics.splice(mark);
+  }
+
+  /** Puts back diagnostics taken with `takeSince`. */
+  restore(diagnostics: readonly Diagnostic[]): void {
+    for (const d of diagnostics) this.diagnostics.push(d);
+  }
+
   get errorCount(): number {
     return this.diagnostics.filter((d) => d.severity === "error").length;
   }

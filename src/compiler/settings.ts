@@ -1,4 +1,4 @@
-import { literalText, type Option, type OptionKind } from "./ast.js";
+import type { Option, OptionKind, OptionOf } from "./ast.js";
 import type { Size } from "./geometry.js";
 import { optionOf } from "./options.js";
 import { DEFAULT_GUIDANCE, readBlend, readGuidance, readSeed, type Paint } from "./paint.js";
@@ -59,14 +59,28 @@ export function readSettings(reporter: Reporter, styles: StyleResolver, options:
   const modelOption = optionOf(options, "model");
   const outputOption = optionOf(options, "output");
 
+  // Paths interpolate styles like any string; an empty one is an error, not "the default".
+  const path = (option: OptionOf<"model" | "output"> | undefined, help: string): string | undefined => {
+    if (!option) return undefined;
+    const text = styles.expand(option.value);
+    if (text === "")
+      reporter.report("S2010", option.value.span, `\`${option.kind}\` is empty`, {
+        label: option.kind === "model" ? "no model named" : "no file named",
+        help,
+      });
+    return text || undefined;
+  };
+  const model = path(modelOption, "name a model from `scenec.yaml` (such as `\"sd15\"`) or a path to an ONNX folder, or leave `model` out for the default model");
+  const output = path(outputOption, "name the PNG file to write (such as `\"picture.png\"`), or leave `output` out to write the scene's name with `.png` beside it");
+
   return {
     canvas,
     canvasSpan: canvasOption?.span,
-    model: modelOption ? modelRef(literalText(modelOption.value)) : { kind: "builtin" },
+    model: model !== undefined ? modelRef(model) : { kind: "builtin" },
     seed: (seedOption && readSeed(reporter, seedOption)) ?? 0,
     steps: (stepsOption && integerIn(reporter, stepsOption.value, "steps", 1, 1000)) ?? DEFAULT_STEPS,
     scheduler,
-    output: outputOption ? literalText(outputOption.value) : undefined,
+    output,
     defaults: {
       prompt: "",
       negative: (negativeOption && styles.expand(negativeOption.value)) ?? "",

@@ -6,7 +6,7 @@ import { createToken, Lexer, type TokenType } from "chevrotain";
  * positions accept; option positions match keywords exactly, so a misspelt option lexes as a
  * plain `Identifier` and reaches the parser's catch-all rule, which reports it with a suggestion.
  */
-export const Word = createToken({ name: "Word", pattern: Lexer.NA });
+export const Word = createToken({ name: "Word", pattern: Lexer.NA, label: "a name" });
 
 export const WhiteSpace = createToken({
   name: "WhiteSpace",
@@ -113,3 +113,6 @@ export const ALL_TOKENS: readonly TokenType[] = [
   ...KEYWORD_TOKENS,
   Identifier, Word,
 ];
+
+/** Tokens that are values (of a setting or option), never the start of a statement. */
+export const ValueTokens: readonly TokenType[] = [StringLiteral, UnterminatedString, SizeLiteral, NumberLiteral];

@@ -11,6 +11,10 @@ function isIntegerLiteral(raw: string): boolean {
 
 /** An integer in [min, max] (checked on the digits as written, so huge seeds are exact), or undefined. */
 export function integerIn(reporter: Reporter, v: NumberValue, what: string, min: number, max: number): number | undefined {
+  if (!Number.isFinite(v.value)) {
+    reportTooLarge(reporter, v, what, `must be between ${min} and ${max}`, `use a value from ${min} to ${max}`);
+    return undefined;
+  }
   if (!isIntegerLiteral(v.raw)) {
     const rounded = Math.round(v.value);
     reporter.report("S2019", v.span, `${what} must be a whole number, not \`${v.raw}\``, {
@@ -52,6 +56,11 @@ export function numberIn(reporter: Reporter, v: NumberValue, what: string, range
   return v.value;
 }
 
+/** S2010 for a number too large to represent (`1e400`): no "nearest value" to suggest. */
+function reportTooLarge(reporter: Reporter, v: NumberValue, what: string, label: string, help: string): void {
+  reporter.report("S2010", v.span, `${what} \`${v.raw}\` is out of range`, { label, help });
+}
+
 /** The multiples of the latent factor on either side of a value, for "nearest valid values" messages. */
 export function nearestMultiples(value: number): [number, number] {
   const below = Math.floor(value / LATENT_FACTOR) * LATENT_FACTOR;
@@ -64,6 +73,10 @@ export function nearestMultiples(value: number): [number, number] {
  * positive. Returns undefined after reporting a violation.
  */
 export function pixels(reporter: Reporter, v: NumberValue, what: string, kind: "position" | "size" | "overlap"): number | undefined {
+  if (!Number.isFinite(v.value)) {
+    reportTooLarge(reporter, v, what, "too large to be a number of pixels", "use a multiple of 8 that fits the canvas");
+    return undefined;
+  }
   if (!isIntegerLiteral(v.raw) || v.value % LATENT_FACTOR !== 0) {
     const [below, above] = nearestMultiples(v.value);
     const options = [below, above].filter((n) => kind === "position" || (kind === "overlap" ? n >= 0 : n > 0));
