@@ -170,7 +170,7 @@ describe("plan schema", () => {
       "/model/path: is not a known property",
     ]);
     expect(errorsAfter((p) => (p.model = { kind: "remote" }))).toEqual([
-      '/model/kind: must be one of "builtin", "named", "path"',
+      '/model/kind: must be one of "default", "builtin", "named", "path"',
     ]);
     expect(errorsAfter((p) => (p.model = {}))).toEqual(["/model/kind: is required"]);
   });

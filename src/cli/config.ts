@@ -1,20 +1,17 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parse as parseYaml } from "yaml";
+import type { ModelConfig } from "../runtime/model/resolve-model.js";
 import { CliError } from "./errors.js";
 
 export const CONFIG_FILE = "scenec.yaml";
 
-export interface ScenecConfig {
-  /** The file it came from, for messages. */
-  file?: string;
-  /** Model names → absolute folder paths. */
-  models: Record<string, string>;
-}
+export type ScenecConfig = ModelConfig;
 
 /**
- * The user's configuration: the nearest scenec.yaml in the scene's folder or above. Today it
- * names model folders (`models: { sd15: ../models/sd15-onnx }`, relative to the file).
+ * The user's configuration: the nearest scenec.yaml in the scene's folder or above. It names model
+ * folders (`models: { sd15: ../models/sd15-onnx }`, relative to the file) and, optionally, the
+ * `default` model for scenes that name none (one of those names, or a folder).
  */
 export function loadConfig(startFolder: string): ScenecConfig {
   let dir = path.resolve(startFolder);
@@ -36,9 +33,9 @@ export function parseConfig(file: string, text: string): ScenecConfig {
   }
   if (value === null || value === undefined) return { file, models: {} };
   if (typeof value !== "object" || Array.isArray(value)) throw new CliError(`${file}: expected a mapping with \`models:\``);
-  const { models, ...rest } = value as Record<string, unknown>;
+  const { models, default: fallback, ...rest } = value as Record<string, unknown>;
   const unknown = Object.keys(rest);
-  if (unknown.length) throw new CliError(`${file}: unknown setting${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => `\`${k}\``).join(", ")}; the file has \`models:\``);
+  if (unknown.length) throw new CliError(`${file}: unknown setting${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => `\`${k}\``).join(", ")}; the file has \`models:\` and \`default:\``);
   const out: Record<string, string> = {};
   if (models !== undefined) {
     if (typeof models !== "object" || models === null || Array.isArray(models)) throw new CliError(`${file}: \`models\` must map names to model folders`);
@@ -47,5 +44,7 @@ export function parseConfig(file: string, text: string): ScenecConfig {
       out[name] = path.resolve(path.dirname(file), folder);
     }
   }
-  return { file, models: out };
+  if (fallback === undefined) return { file, models: out };
+  if (typeof fallback !== "string" || fallback === "") throw new CliError(`${file}: \`default\` must be a model name or folder`);
+  return { file, models: out, default: out[fallback] ?? path.resolve(path.dirname(file), fallback) };
 }

@@ -6,14 +6,13 @@ import type { Size } from "./geometry.js";
 import type { CompilerHost, Limits } from "./host.js";
 import { resolveFrom } from "./imports.js";
 import { collectOptions, optionOf } from "./options.js";
-import type { FitMode, Rect } from "./plan.js";
+import { FIT_MODES, type FitMode, type Rect } from "./plan.js";
 import type { Reporter } from "./reporter.js";
 import type { StyleResolver } from "./styles.js";
 import { suggestionHelp } from "./suggest.js";
 import { LATENT_FACTOR, nearestMultiples, numberIn, pixels } from "./values.js";
 import type { Span } from "./span.js";
 
-export const FIT_MODES: readonly FitMode[] = ["stretch", "cover", "contain"];
 /** diffusers' img2img default strength. */
 export const DEFAULT_STRENGTH = 0.8;
 

@@ -1,12 +1,11 @@
 import type { Option, OptionKind, OptionOf } from "./ast.js";
 import { optionOf } from "./options.js";
-import type { BlendKernel } from "./plan.js";
+import { BLEND_KERNELS, type BlendKernel } from "./plan.js";
 import type { Reporter } from "./reporter.js";
 import type { StyleResolver } from "./styles.js";
 import { suggestionHelp } from "./suggest.js";
 import { integerIn, MAX_SEED, numberIn } from "./values.js";
 
-export const BLEND_KERNELS: readonly BlendKernel[] = ["gaussian", "quartic", "constant"];
 
 /** What a region paints with: the options a region, a grid or a cell may set, and the scene defaults for them. */
 export interface Paint {

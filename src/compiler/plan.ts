@@ -13,15 +13,21 @@ export interface Rect {
 }
 
 export type ModelRef =
+  /** The scene names no model: the configured default, else the built-in model. */
+  | { kind: "default" }
   | { kind: "builtin" }
   /** A name to look up in the user's configuration (scenec.yaml). */
   | { kind: "named"; name: string }
   /** A diffusers-ONNX or optimum-ONNX folder. */
   | { kind: "path"; path: string };
 
-export type SchedulerName = "lms" | "euler" | "euler_ancestral" | "ddim" | "dpmpp_2m";
-export type BlendKernel = "gaussian" | "quartic" | "constant";
-export type FitMode = "stretch" | "cover" | "contain";
+/** The vocabularies of the plan (and of the language's settings of the same names). */
+export const SCHEDULER_NAMES = ["lms", "euler", "euler_ancestral", "ddim", "dpmpp_2m"] as const;
+export const BLEND_KERNELS = ["gaussian", "quartic", "constant"] as const;
+export const FIT_MODES = ["stretch", "cover", "contain"] as const;
+export type SchedulerName = (typeof SCHEDULER_NAMES)[number];
+export type BlendKernel = (typeof BLEND_KERNELS)[number];
+export type FitMode = (typeof FIT_MODES)[number];
 
 export interface PlanRegion {
   /** `house`, or `mosaic[3,2]` for a grid cell. */

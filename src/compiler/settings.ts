@@ -2,13 +2,12 @@ import type { Option, OptionKind, OptionOf } from "./ast.js";
 import type { Size } from "./geometry.js";
 import { optionOf } from "./options.js";
 import { DEFAULT_GUIDANCE, readBlend, readGuidance, readSeed, type Paint } from "./paint.js";
-import type { ModelRef, SchedulerName } from "./plan.js";
+import { SCHEDULER_NAMES, type ModelRef, type SchedulerName } from "./plan.js";
 import type { Reporter } from "./reporter.js";
 import type { StyleResolver } from "./styles.js";
 import { suggestionHelp } from "./suggest.js";
 import { integerIn, pixels } from "./values.js";
 
-export const SCHEDULERS: readonly SchedulerName[] = ["lms", "euler", "euler_ancestral", "ddim", "dpmpp_2m"];
 export const DEFAULT_STEPS = 30;
 export const DEFAULT_SCHEDULER: SchedulerName = "lms";
 
@@ -25,8 +24,9 @@ export interface Settings {
   defaults: Paint;
 }
 
-/** A model setting names a configured model unless it looks like a path. */
+/** `model "builtin"` is the built-in model; a setting names a configured model unless it looks like a path. */
 function modelRef(text: string): ModelRef {
+  if (text === "builtin") return { kind: "builtin" };
   return /[/\\]|^\.|\.onnx$/i.test(text) ? { kind: "path", path: text } : { kind: "named", name: text };
 }
 
@@ -43,11 +43,11 @@ export function readSettings(reporter: Reporter, styles: StyleResolver, options:
   let scheduler = { name: DEFAULT_SCHEDULER, karras: false };
   if (schedulerOption) {
     const name = schedulerOption.value.name;
-    if ((SCHEDULERS as readonly string[]).includes(name)) scheduler = { name: name as SchedulerName, karras: schedulerOption.karras !== undefined };
+    if ((SCHEDULER_NAMES as readonly string[]).includes(name)) scheduler = { name: name as SchedulerName, karras: schedulerOption.karras !== undefined };
     else
       reporter.report("S2007", schedulerOption.value.span, `unknown scheduler \`${name}\``, {
         label: "not a scheduler",
-        help: suggestionHelp(name, SCHEDULERS),
+        help: suggestionHelp(name, SCHEDULER_NAMES),
       });
   }
 
@@ -76,7 +76,7 @@ export function readSettings(reporter: Reporter, styles: StyleResolver, options:
   return {
     canvas,
     canvasSpan: canvasOption?.span,
-    model: model !== undefined ? modelRef(model) : { kind: "builtin" },
+    model: model !== undefined ? modelRef(model) : { kind: "default" },
     seed: (seedOption && readSeed(reporter, seedOption)) ?? 0,
     steps: (stepsOption && integerIn(reporter, stepsOption.value, "steps", 1, 1000)) ?? DEFAULT_STEPS,
     scheduler,

@@ -68,7 +68,7 @@ model, or a file that cannot be read or written; 130 interrupted`,
     const config = loadConfig(input.folder);
     let model;
     try {
-      model = resolveModel(plan.model, input.folder, config.models, config.file);
+      model = resolveModel(plan.model, input.folder, config);
     } catch (error) {
       if (error instanceof ModelError) throw new CliError(error.message);
       throw error;
