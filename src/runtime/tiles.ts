@@ -15,6 +15,7 @@ export interface Tile1D {
 
 export function tiles1D(length: number, tile: number, overlap: number): Tile1D[] {
   if (length <= tile) return [{ start: 0, size: length, weight: new Float32Array(length).fill(1) }];
+  if (!(Number.isInteger(tile) && Number.isInteger(overlap) && overlap >= 0 && overlap < tile)) throw new RangeError(`tiles need integer sizes with 0 <= overlap < tile, got tile ${tile}, overlap ${overlap}`);
   const stride = tile - overlap;
   const starts: number[] = [];
   for (let p = 0; ; p += stride) {
