@@ -1,3 +1,4 @@
+import sharp from "sharp";
 /**
  * Guides in the plan and the caches: a changed guide file changes the plan (its sha256 and the
  * plan hash), an unchanged one reuses the encoded latents, a file changed after planning is a
@@ -146,14 +147,24 @@ describe("bad guide files are diagnostics on the path", () => {
     expect(d.message).toBe("guide image `bomb.png` is 100000 x 100000, over the limit of 128000000 pixels");
   });
 
-  // KNOWN GAP: the compiler reads only the header (image-size), so a file with a valid header and
-  // damaged or missing data compiles cleanly, and the render then fails in sharp ("Input buffer has
-  // corrupt header", which the CLI reports as an internal error). Drop `.fails` when the compiler
-  // checks the data (PNG chunk CRCs and IEND, JPEG EOI) or the CLI pre-decodes guides.
-  it.fails("a truncated PNG (valid header, no data): S3004 at compile time", async () => {
+  // A file with a valid header but damaged or missing data must not pass compile and then fail
+  // halfway through a render: the compiler checks PNG chunk CRCs and IEND, and JPEG's end marker.
+  it("a truncated PNG (valid header, no data): S3004 at compile time", async () => {
     await writeImage(join(dir, "whole.png"), 64, 64, gradient(64, 64));
     writeFileSync(join(dir, "truncated.png"), readFileSync(join(dir, "whole.png")).subarray(0, 60));
     expect(only(scene("truncated.png")).code).toBe("S3004");
+    const damaged = Buffer.from(readFileSync(join(dir, "whole.png")));
+    damaged[damaged.length - 20] = damaged[damaged.length - 20]! ^ 0xff;
+    writeFileSync(join(dir, "damaged.png"), damaged);
+    expect(only(scene("damaged.png")).message).toMatch(/is damaged: the PNG chunk `\w+` is damaged/);
+  });
+
+  it("a JPEG cut short: S3004 at compile time", async () => {
+    const jpeg = await sharp({ create: { width: 64, height: 64, channels: 3, background: "#884422" } }).jpeg().toBuffer();
+    writeFileSync(join(dir, "cut.jpg"), jpeg.subarray(0, jpeg.length - 40));
+    expect(only(scene("cut.jpg")).message).toMatch(/no end-of-image marker/);
+    writeFileSync(join(dir, "whole.jpg"), jpeg);
+    expect(compileIn(dir, scene("whole.jpg")).plan).toBeDefined();
   });
 
   it("over a lowered maxGuidePixels: S3005", async () => {

@@ -59,6 +59,18 @@ describe("scenec render", () => {
     expect(run.stderr()).toContain("not a valid plan");
   });
 
+  it("refuses a saved plan whose guide image changed since, exit 2", async () => {
+    await sharp({ create: { width: 64, height: 64, channels: 3, background: "#336699" } }).png().toFile(join(dir, "g.png"));
+    writeFileSync(join(dir, "guided.scene"), `canvas 128 x 64\nsteps 2\nregion r { size 128 x 64 prompt "red" }\nguide "g.png" { at 0, 0 strength 1 }\n`);
+    expect(await start(["plan", "guided.scene", "-o", "guided.plan.json"]).done).toBe(0);
+    await sharp({ create: { width: 64, height: 64, channels: 3, background: "#aa2200" } }).png().toFile(join(dir, "g.png"));
+    const run = start(["render", "guided.plan.json", "-o", "guided.png"]);
+    expect(await run.done).toBe(2);
+    expect(run.stderr()).toMatch(/^scenec: guide image .*g\.png has changed since the plan was made/m);
+    expect(run.stderr()).not.toContain("internal error");
+    expect(existsSync(join(dir, "guided.png"))).toBe(false);
+  });
+
   it("rejects bad flags, exit 2", async () => {
     for (const args of [["--steps", "0"], ["--device", "tpu"], ["--batch", "x"]]) {
       const run = start(["render", "pair.scene", ...args]);

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import path from "node:path";
 import { imageSize } from "image-size";
+import { imageDamage } from "./image-integrity.js";
 import type { GuideDecl } from "./ast.js";
 import type { Size } from "./geometry.js";
 import type { CompilerHost, Limits } from "./host.js";
@@ -87,7 +88,7 @@ export function elaborateGuide(
   try {
     const probed = imageSize(read.bytes);
     if (probed.width === undefined || probed.height === undefined) throw new Error("no dimensions");
-    info = { width: probed.width, height: probed.height, ...(probed.orientation !== undefined ? { orientation: probed.orientation } : {}) };
+    info = { width: probed.width, height: probed.height, ...(probed.orientation !== undefined ? { orientation: probed.orientation } : {}), ...(probed.type !== undefined ? { type: probed.type } : {}) };
   } catch {
     reporter.report("S3004", decl.path.span, `\`${written}\` is not an image`, {
       label: "not a readable image",
@@ -100,6 +101,14 @@ export function elaborateGuide(
     reporter.report("S3005", decl.path.span, `guide image \`${written}\` is ${imageSizePx.width} x ${imageSizePx.height}, over the limit of ${limits.maxGuidePixels} pixels`, {
       label: "too many pixels to decode safely",
       help: "scale the image down, or raise the limit (`--max-guide-megapixels`) if you trust the file",
+    });
+    return undefined;
+  }
+  const damage = imageDamage(read.bytes, info.type);
+  if (damage !== undefined) {
+    reporter.report("S3004", decl.path.span, `guide image \`${written}\` is damaged: ${damage}`, {
+      label: "cannot be decoded",
+      help: "the file is cut short or corrupted; export or download it again",
     });
     return undefined;
   }

@@ -117,7 +117,7 @@ model, or a file that cannot be read or written; 130 interrupted`,
         terminal.stderr.write("scenec: interrupted; nothing was written\n");
         return 130;
       }
-      if (error instanceof ModelError) throw new CliError(error.message);
+      if (error instanceof ModelError || ["GuideImageError", "StaleGuideError"].includes((error as Error).name)) throw new CliError((error as Error).message);
       const code = (error as NodeJS.ErrnoException).code;
       if (typeof code === "string" && code.startsWith("E")) throw new CliError(`cannot write ${out}: ${(error as Error).message}`);
       throw error;

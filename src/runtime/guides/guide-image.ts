@@ -15,10 +15,21 @@ export interface GuidePixels {
 
 const SHARP_FIT: Record<FitMode, "fill" | "cover" | "contain"> = { stretch: "fill", cover: "cover", contain: "contain" };
 
+/** A guide image that cannot be used at render time (the CLI reports it as a user error, exit 2). */
+export class GuideImageError extends Error {
+  constructor(
+    message: string,
+    readonly file: string,
+  ) {
+    super(message);
+    this.name = "GuideImageError";
+  }
+}
+
 /** A guide's file changed after its plan was made: the plan's content hash no longer matches. */
-export class StaleGuideError extends Error {
-  constructor(readonly file: string) {
-    super(`guide image ${file} has changed since the plan was made; compile the scene again`);
+export class StaleGuideError extends GuideImageError {
+  constructor(file: string) {
+    super(`guide image ${file} has changed since the plan was made; compile the scene again`, file);
     this.name = "StaleGuideError";
   }
 }
@@ -29,15 +40,24 @@ export class StaleGuideError extends Error {
  * (centred), `contain` fits inside and leaves the margins transparent, so they are not pinned.
  */
 export async function loadGuidePixels(file: string, guide: PlanGuide): Promise<GuidePixels> {
-  const bytes = readFileSync(file);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (error) {
+    throw new GuideImageError(`cannot read guide image ${file}: ${(error as Error).message}`, file);
+  }
   if (createHash("sha256").update(bytes).digest("hex") !== guide.sha256) throw new StaleGuideError(file);
   const { width, height } = guide.rect;
-  const { data } = await sharp(bytes, { limitInputPixels: Math.max(guide.imageSize.width * guide.imageSize.height, 1) })
+  const decoded = sharp(bytes, { limitInputPixels: Math.max(guide.imageSize.width * guide.imageSize.height, 1) })
     .rotate()
     .ensureAlpha()
     .resize(width, height, { fit: SHARP_FIT[guide.fit], position: "centre", background: { r: 0, g: 0, b: 0, alpha: 0 }, kernel: "lanczos3" })
     .raw()
-    .toBuffer({ resolveWithObject: true });
+    .toBuffer({ resolveWithObject: true })
+    .catch((error: Error) => {
+      throw new GuideImageError(`guide image ${file} cannot be decoded: ${error.message}`, file);
+    });
+  const { data } = await decoded;
   const plane = width * height;
   const rgb = new Float32Array(3 * plane);
   const alpha = new Float32Array(plane);
