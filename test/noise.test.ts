@@ -5,7 +5,7 @@ import { NormalNoise, seededNoise } from "../src/runtime/noise.js";
 /**
  * The seeded noise generator (src/runtime/noise.ts): its values are part of every picture, so
  * they are pinned, and checked against an independent implementation of the documented
- * algorithm (SplitMix32 seeding, xoshiro128**, Box–Muller with cos then sin).
+ * algorithm (SplitMix64 seeding, xoshiro128**, Box–Muller with cos then sin).
  */
 
 const MAX_SEED = 2 ** 53 - 1;
@@ -17,18 +17,19 @@ class ReferenceNoise {
   static readonly M = 0xffffffffn;
 
   constructor(seed: number, stream = 0) {
-    const M = ReferenceNoise.M;
-    const low = BigInt(seed) & M;
-    const high = BigInt(seed) >> 32n;
-    let state = (low ^ ((high * 0x9e3779b9n) & M) ^ ((BigInt(stream) * 0x85ebca6bn) & M)) & M;
-    const splitmix32 = () => {
-      state = (state + 0x9e3779b9n) & M;
-      let z = state;
-      z = ((z ^ (z >> 16n)) * 0x85ebca6bn) & M;
-      z = ((z ^ (z >> 13n)) * 0xc2b2ae35n) & M;
-      return z ^ (z >> 16n);
+    // SplitMix64 from seed + stream * 2^53, written with BigInt.asUintN instead of masks.
+    const u64 = (x: bigint) => BigInt.asUintN(64, x);
+    let x = u64(BigInt(seed) + BigInt(stream) * 2n ** 53n);
+    const splitmix64 = () => {
+      x = u64(x + 0x9e3779b97f4a7c15n);
+      let z = x;
+      z = u64((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n);
+      z = u64((z ^ (z >> 27n)) * 0x94d049bb133111ebn);
+      return z ^ (z >> 31n);
     };
-    this.s = [splitmix32(), splitmix32(), splitmix32(), splitmix32()];
+    const a = splitmix64();
+    const b = splitmix64();
+    this.s = [a >> 32n, BigInt.asUintN(32, a), b >> 32n, BigInt.asUintN(32, b)];
   }
 
   private static rotl(x: bigint, k: bigint): bigint {
@@ -68,28 +69,45 @@ function draw(seed: number, n: number, stream = 0): Float32Array {
 }
 
 describe("NormalNoise", () => {
+  it("starts from SplitMix64's published first output (seed 0: 0xe220a8397b1dcdaf)", () => {
+    // xoshiro128**'s first output is rotl(s1 * 5, 7) * 9 with s1 the low word of that value.
+    const s1 = 0x7b1dcdaf;
+    const expected = Math.imul(((Math.imul(s1, 5) << 7) | (Math.imul(s1, 5) >>> 25)) >>> 0, 9) >>> 0;
+    expect(new NormalNoise(0).nextUint32()).toBe(expected);
+  });
+
   it("gives pinned values for seed 0", () => {
     const u = new NormalNoise(0);
-    expect([u.nextUint32(), u.nextUint32(), u.nextUint32(), u.nextUint32()]).toEqual([3809008728, 1133695204, 53579671, 2891528803]);
+    expect([u.nextUint32(), u.nextUint32(), u.nextUint32(), u.nextUint32()]).toEqual([513008459, 2795874746, 972916236, 1374099887]);
     expect(Array.from(draw(0, 6))).toEqual([
-      -0.04292575642466545, 0.48816728591918945, -1.3734577894210815, -2.6232943534851074, -2.608858108520508, -0.21337103843688965,
+      -1.2015860080718994, -1.6751134395599365, -0.7330895662307739, 1.5596096515655518, 0.7828388214111328, -0.9345942139625549,
     ]);
-    expect(Array.from(draw(0, 4, 1))).toEqual([0.7203384637832642, 0.8946890830993652, -0.4778406620025635, -0.636259138584137]);
+    expect(Array.from(draw(0, 4, 1))).toEqual([1.0778120756149292, -0.45345380902290344, -0.0693025141954422, -1.3224576711654663]);
   });
 
   it("gives pinned values for seed 7178915308 (the paper's seed, over 2^32)", () => {
     const u = new NormalNoise(7178915308);
-    expect([u.nextUint32(), u.nextUint32(), u.nextUint32(), u.nextUint32()]).toEqual([3679842779, 2273401142, 221421391, 1621215808]);
+    expect([u.nextUint32(), u.nextUint32(), u.nextUint32(), u.nextUint32()]).toEqual([3141717525, 3023053323, 1212450527, 2048593679]);
     expect(Array.from(draw(7178915308, 6))).toEqual([
-      -0.5466039180755615, -0.10184279084205627, -1.7484575510025024, 1.6950396299362183, -0.2588784098625183, -0.0666821077466011,
+      -0.22605963051319122, -0.7577899694442749, -1.5738575458526611, 0.2292885184288025, -0.8296815156936646, -1.3278719186782837,
     ]);
-    expect(Array.from(draw(7178915308, 4, 1))).toEqual([-0.5413854718208313, 0.08454453945159912, -0.3358193039894104, -0.20218512415885925]);
+    expect(Array.from(draw(7178915308, 4, 1))).toEqual([-1.3907982110977173, -0.5724118947982788, -1.141760230064392, -0.541558027267456]);
   });
 
   it("gives pinned values for the largest seed, 2^53 - 1", () => {
     const u = new NormalNoise(MAX_SEED);
-    expect([u.nextUint32(), u.nextUint32(), u.nextUint32(), u.nextUint32()]).toEqual([1212605407, 3964891305, 34424621, 2301469027]);
-    expect(Array.from(draw(MAX_SEED, 4))).toEqual([1.408552646636963, -0.7384611368179321, -3.0284061431884766, -0.6939817667007446]);
+    expect([u.nextUint32(), u.nextUint32(), u.nextUint32(), u.nextUint32()]).toEqual([2256960655, 2188756253, 2143589989, 4237968077]);
+    expect(Array.from(draw(MAX_SEED, 4))).toEqual([-1.1323268413543701, -0.06845133006572723, 1.174854040145874, -0.09819310903549194]);
+  });
+
+  it("never gives two seeds or streams the same start (the seeding is a bijection)", () => {
+    // These collided under the earlier 32-bit seeding: low word xor high word times a constant.
+    const pairs: [number, number, number, number][] = [
+      [4294967296, 0, 2654435769, 0],
+      [5, 1, (5 ^ 0x85ebca6b) >>> 0, 0],
+      [7, 0, 7 * 2 ** 32, 0],
+    ];
+    for (const [a, sa, b, sb] of pairs) expect(Array.from(draw(a, 4, sa))).not.toEqual(Array.from(draw(b, 4, sb)));
   });
 
   it("matches an independent implementation of the documented algorithm", () => {

@@ -1,13 +1,14 @@
 /**
  * Seeded standard-normal noise, identical on every machine.
  *
- * Generator: xoshiro128** (Blackman & Vigna), 32-bit integer arithmetic only, its 128-bit state
- * filled by SplitMix32 from the seed's low 32-bit word, xor its high word times 0x9e3779b9, xor
- * the stream number times 0x85ebca6b (seeds go up to 2^53 − 1; stream 1 is Euler ancestral's
- * per-step noise). Normals: the Box–Muller transform on pairs of uniforms u = (k + 0.5) / 2^32,
- * producing cos then sin. Values are drawn channel by channel, row by row (C, H, W order).
- * V8 computes Math.log/sqrt/cos/sin in software (fdlibm), so the doubles are the same on every
- * platform; they are rounded to float32 at the end.
+ * Generator: xoshiro128** (Blackman & Vigna), 32-bit integer arithmetic only. Its 128-bit state
+ * is two outputs of SplitMix64 started at key = seed + stream · 2^53 (seeds go up to 2^53 − 1;
+ * stream 0 is the initial noise, stream 1 Euler ancestral's per-step noise), high word first.
+ * SplitMix64's output function is a bijection, so different (seed, stream) pairs always start
+ * from different states. Normals: the Box–Muller transform on pairs of uniforms
+ * u = (k + 0.5) / 2^32, producing cos then sin. Values are drawn channel by channel, row by row
+ * (C, H, W order). V8 computes Math.log/sqrt/cos/sin in software (fdlibm), so the doubles are
+ * the same on every platform; they are rounded to float32 at the end.
  */
 export class NormalNoise {
   private s0: number;
@@ -16,22 +17,25 @@ export class NormalNoise {
   private s3: number;
   private spare: number | undefined;
 
-  /** `stream` picks an independent sequence for the same seed (0: the initial noise). */
+  /** `stream` picks an independent sequence for the same seed (0 to 2047). */
   constructor(seed: number, stream = 0) {
     if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`seed must be an integer from 0 to 2^53 - 1, got ${seed}`);
-    let state = (seed >>> 0) ^ Math.imul(Math.floor(seed / 2 ** 32) >>> 0, 0x9e3779b9) ^ Math.imul(stream, 0x85ebca6b);
+    if (!Number.isInteger(stream) || stream < 0 || stream >= 2048) throw new RangeError(`stream must be an integer from 0 to 2047, got ${stream}`);
+    let state = BigInt(seed) + (BigInt(stream) << 53n);
     const next = () => {
-      // SplitMix32
-      state = (state + 0x9e3779b9) | 0;
+      // SplitMix64 (Steele, Lea & Flood).
+      state = (state + 0x9e3779b97f4a7c15n) & MASK64;
       let z = state;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-      return (z ^ (z >>> 16)) >>> 0;
+      z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & MASK64;
+      z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & MASK64;
+      return z ^ (z >> 31n);
     };
-    this.s0 = next();
-    this.s1 = next();
-    this.s2 = next();
-    this.s3 = next();
+    const a = next();
+    const b = next();
+    this.s0 = Number(a >> 32n) | 0;
+    this.s1 = Number(a & 0xffffffffn) | 0;
+    this.s2 = Number(b >> 32n) | 0;
+    this.s3 = Number(b & 0xffffffffn) | 0;
   }
 
   /** The next 32-bit output of xoshiro128**. */
@@ -66,6 +70,8 @@ export class NormalNoise {
     return out;
   }
 }
+
+const MASK64 = 0xffffffffffffffffn;
 
 function rotl(x: number, k: number): number {
   return (x << k) | (x >>> (32 - k));
