@@ -103,10 +103,11 @@ describe("seams between overlapping regions (paper Figure 4)", () => {
   it("with the paper's steeper geometry (256-wide regions overlapping 128 px) gaussian weights move the cut to the overlap's middle and soften it", async () => {
     const constant = await seam(256, 128, 256, "constant", PAPER_SEED);
     const gaussian = await seam(256, 128, 256, "gaussian", PAPER_SEED);
-    // Measured: constant ≈ 7.0 at x = 254, gaussian ≈ 3.65 at x = 191: a ratio of about 1.9, the
-    // share step's 0.5 / 0.37 = 1.34 plus the constant weights' crop-edge discontinuity.
+    // Measured: constant ≈ 5.2 at x = 256, gaussian ≈ 3.6 at x = 194: a ratio of about 1.44, the
+    // share step's 0.5 / 0.37 = 1.34 plus the constant weights' crop-edge discontinuity (it was
+    // 1.9 when the built-in model treated crops as periodic, which added wrap-around at the edge).
     const ratio = constant.jump / gaussian.jump;
-    expect(ratio, `constant ${constant.jump.toFixed(2)} at x=${constant.at}, gaussian ${gaussian.jump.toFixed(2)} at x=${gaussian.at}`).toBeGreaterThanOrEqual(1.5);
+    expect(ratio, `constant ${constant.jump.toFixed(2)} at x=${constant.at}, gaussian ${gaussian.jump.toFixed(2)} at x=${gaussian.at}`).toBeGreaterThanOrEqual(1.3);
     expect(Math.min(Math.abs(constant.at - 127.5), Math.abs(constant.at - 255.5))).toBeLessThanOrEqual(8);
     // The gaussian transition is centred between the regions' centres (x = 128 + 64 = 192 px).
     expect(Math.abs(gaussian.at - 191.5)).toBeLessThanOrEqual(16);

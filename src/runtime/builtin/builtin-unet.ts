@@ -13,7 +13,8 @@ import { ATTR, ATTRIBUTE_DIM, COLOUR_GAIN, NEUTRAL_COLOUR_WEIGHT, NEUTRAL_TEXTUR
  *
  *     ε̂(k) = s · (X(k) − a·μ̂(k)) / (a²·P(k) + s²)
  *
- * computed with ONNX DFTs over the crop (the field is treated as periodic on it). σ comes from the
+ * computed in the crop's cosine basis (a DCT as two matrix products per axis: the Fourier filter of
+ * the crop mirrored at its edges, so opposite edges do not bleed into each other). σ comes from the
  * timestep by linear interpolation in the training schedule's sigma table, exactly as the
  * schedulers interpolate it. S is a Gaussian bump of correlation lengths (ℓx, ℓy), normalised to
  * unit mean power, mixed with white grain: S = (1−g)·Ŝ + g.
@@ -73,16 +74,24 @@ export function buildUnet(sig: ModelSignature, sigmas: Float64Array): { model: U
   const ly = g.node("Exp", [average(ATTR.logDown, ATTR.textureWeight, Math.log(NEUTRAL_TEXTURE.down), NEUTRAL_TEXTURE_WEIGHT)]);
   const grain = g.node("Reshape", [average(ATTR.grain, ATTR.textureWeight, NEUTRAL_TEXTURE.grain, NEUTRAL_TEXTURE_WEIGHT), g.ints([-1, 1, 1])]);
 
-  // Frequencies of the crop, in cycles per latent pixel: min(n, N − n) / N.
+  // The crop's cosine basis (orthonormal DCT-II, one matrix per axis) and its frequencies k / 2N in
+  // cycles per latent pixel: filtering in this basis is the Fourier-domain filter applied to the
+  // crop mirrored at its edges, so a crop's left and right sides never bleed into each other.
   const shape = g.node("Shape", [x]);
-  const freq = (axis: number) => {
+  const basis = (axis: number) => {
     const n = g.node("Gather", [shape, g.constant([axis], [], "int64")]);
     const nf = g.node("Cast", [n], { to: 1 });
     const idx = g.node("Cast", [g.node("Range", [g.constant([0], [], "int64"), n, g.constant([1], [], "int64")])], { to: 1 });
-    return { f: g.node("Div", [g.node("Min", [idx, g.node("Sub", [nf, idx])]), nf]), nf };
+    const k = g.node("Unsqueeze", [idx, g.ints([1])]); // [N, 1]
+    const m = g.node("Unsqueeze", [g.node("Add", [idx, g.scalar(0.5)]), g.ints([0])]); // [1, N]
+    const angle = g.node("Div", [g.node("Mul", [g.node("Mul", [k, m]), g.scalar(Math.PI)]), nf]);
+    // α_0 = √(1/N), α_k = √(2/N)
+    const alpha = g.node("Sqrt", [g.node("Div", [g.node("Sub", [g.scalar(2), g.node("Cast", [g.node("Equal", [k, g.scalar(0)])], { to: 1 })]), nf])]);
+    const matrix = g.node("Mul", [g.node("Cos", [angle]), alpha]); // [N(k), N(n)]
+    return { matrix, transposed: g.node("Transpose", [matrix], { perm: [1, 0] }), f: g.node("Div", [idx, g.node("Mul", [nf, g.scalar(2)])]), nf };
   };
-  const fy = freq(2);
-  const fx = freq(3);
+  const fy = basis(2);
+  const fx = basis(3);
   const fx2 = g.node("Reshape", [g.node("Mul", [fx.f, fx.f]), g.ints([1, 1, -1])]);
   const fy2 = g.node("Reshape", [g.node("Mul", [fy.f, fy.f]), g.ints([1, -1, 1])]);
   const area = g.node("Mul", [fx.nf, fy.nf]);
@@ -107,16 +116,12 @@ export function buildUnet(sig: ModelSignature, sigmas: Float64Array): { model: U
   const channelPower = g.constant(TEXTURE_CHANNEL_AMPLITUDE.map((b) => b * b), [1, 4, 1, 1]);
   const power = g.node("Mul", [channelPower, g.node("Exp", [g.node("Unsqueeze", [logPower, g.ints([1])])])]); // [B,4,H,W]
 
-  // Wiener filter on x − a·μ, in the Fourier domain.
+  // Wiener filter on x − a·μ in the cosine basis: C_H · d · C_Wᵀ, scaled, then back.
   const s2 = g.node("Mul", [s, s]);
   const filter = g.node("Div", [s, g.node("Add", [g.node("Mul", [g.node("Mul", [a, a]), power]), s2])]);
-  const centred = g.node("Unsqueeze", [g.node("Sub", [x, g.node("Mul", [a, mu])]), g.ints([-1])]);
-  const axisW = g.constant([3], [], "int64");
-  const axisH = g.constant([2], [], "int64");
-  const spectrumX = g.node("DFT", [g.node("DFT", [centred, "", axisW]), "", axisH]);
-  const filtered = g.node("Mul", [spectrumX, g.node("Unsqueeze", [filter, g.ints([-1])])]);
-  const back = g.node("DFT", [g.node("DFT", [filtered, "", axisH], { inverse: 1 }), "", axisW], { inverse: 1 });
-  let eps = g.node("Squeeze", [g.node("Slice", [back, g.ints([0]), g.ints([1]), g.ints([4])]), g.ints([4])]);
+  const centred = g.node("Sub", [x, g.node("Mul", [a, mu])]);
+  const coefficients = g.node("MatMul", [g.node("MatMul", [fy.matrix, centred]), fx.transposed]);
+  let eps = g.node("MatMul", [g.node("MatMul", [fy.transposed, g.node("Mul", [coefficients, filter])]), fx.matrix]);
 
   if (sig.prediction === "v_prediction") {
     // v = a·ε − s·x̂0 with x̂0 = (x − s·ε)/a, i.e. v = (ε − s·x)/a.
