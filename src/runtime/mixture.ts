@@ -31,6 +31,12 @@ export interface DenoiseOptions {
   /** Called after each UNet call; throw RenderCancelled (or return true from shouldStop) to stop. */
   onProgress?: (progress: StepProgress) => void;
   shouldStop?: () => boolean;
+  /**
+   * Called once a step, after the regions' predictions are mixed and before the scheduler step:
+   * the latents at noise level `step` and the mixed model output (noise or v). Both are the
+   * loop's own buffers: read them during the call, never keep or change them. For live previews.
+   */
+  onStep?: (step: number, latents: Float32Array, prediction: Float32Array) => void;
   /** Guide images to impose (paper Algorithm 2), encoded, in plan order. */
   guides?: readonly ActiveGuide[];
 }
@@ -40,10 +46,8 @@ interface Batch {
   regions: { region: PlanRegion; shares: Float32Array }[];
   height: number;
   width: number;
-  /** [2·n, sequence, hidden]: negative then positive embedding for each region. */
-  hidden: Float32Array;
-  /** Reused input buffer [2·n, 4, h, w]. */
-  sample: Float32Array;
+  /** Input buffers shared by every batch of this size: [2·n, 4, h, w] and [2·n, sequence, hidden]. */
+  buffers: { sample: Float32Array; hidden: Float32Array };
 }
 
 const CHANNELS = 4;
@@ -81,7 +85,8 @@ export async function denoise(options: DenoiseOptions): Promise<Float32Array> {
   guides?.impose(latents, 0);
 
   const shares = mixingShares(plan.regions, W, H);
-  const batches = makeBatches(plan.regions, shares, embeddings, Math.max(1, options.batch), model.sequenceLength * model.hiddenSize);
+  const embeddingSize = model.sequenceLength * model.hiddenSize;
+  const batches = makeBatches(plan.regions, shares, Math.max(1, options.batch), embeddingSize);
   const mixed = new Float32Array(size);
   const ancestral = scheduler.needsNoise ? new NormalNoise(plan.seed, 1) : undefined;
   const stepNoise = ancestral ? new Float32Array(size) : undefined;
@@ -93,41 +98,19 @@ export async function denoise(options: DenoiseOptions): Promise<Float32Array> {
     for (let b = 0; b < batches.length; b++) {
       if (options.shouldStop?.()) throw new RenderCancelled();
       const batch = batches[b]!;
-      const { width: w, height: h, sample } = batch;
-      const plane = w * h;
-      batch.regions.forEach(({ region }, k) => {
-        const { x, y } = region.latent;
-        for (let c = 0; c < CHANNELS; c++)
-          for (let j = 0; j < h; j++) {
-            const from = (c * H + y + j) * W + x;
-            const neg = ((2 * k * CHANNELS + c) * h + j) * w;
-            const pos = neg + CHANNELS * plane;
-            for (let i = 0; i < w; i++) {
-              const v = latents[from + i]! * scale;
-              sample[neg + i] = v;
-              sample[pos + i] = v;
-            }
-          }
-      });
+      const { width: w, height: h } = batch;
       const n = batch.regions.length;
-      const out = await model.unet(sample, [2 * n, CHANNELS, h, w], timestep, batch.hidden);
-      batch.regions.forEach(({ region, shares: share }, k) => {
-        const { x, y } = region.latent;
-        const g = region.guidance;
-        for (let c = 0; c < CHANNELS; c++)
-          for (let j = 0; j < h; j++) {
-            const to = (c * H + y + j) * W + x;
-            const neg = ((2 * k * CHANNELS + c) * h + j) * w;
-            const pos = neg + CHANNELS * plane;
-            const row = j * w;
-            for (let i = 0; i < w; i++) {
-              const e0 = out[neg + i]!;
-              mixed[to + i]! += share[row + i]! * (e0 + g * (out[pos + i]! - e0));
-            }
-          }
+      const { sample, hidden } = batch.buffers;
+      batch.regions.forEach(({ region }, k) => {
+        cropInto(latents, W, H, region.latent.x, region.latent.y, w, h, scale, sample, k);
+        hidden.set(embeddings[region.negativeText]!, 2 * k * embeddingSize);
+        hidden.set(embeddings[region.promptText]!, (2 * k + 1) * embeddingSize);
       });
+      const out = await model.unet(sample.subarray(0, 2 * n * CHANNELS * w * h), [2 * n, CHANNELS, h, w], timestep, hidden.subarray(0, 2 * n * embeddingSize));
+      batch.regions.forEach(({ region, shares: share }, k) => mixInto(out, k, w, h, share, region.guidance, mixed, W, H, region.latent.x, region.latent.y));
       options.onProgress?.({ step, steps: scheduler.steps, tile: b + 1, tiles: batches.length });
     }
+    options.onStep?.(step, latents, mixed);
     if (ancestral && stepNoise) ancestral.fill(stepNoise);
     scheduler.step(mixed, step, latents, stepNoise);
     guides?.impose(latents, step + 1);
@@ -135,13 +118,40 @@ export async function denoise(options: DenoiseOptions): Promise<Float32Array> {
   return latents;
 }
 
-function makeBatches(
-  regions: readonly PlanRegion[],
-  shares: readonly Float32Array[],
-  embeddings: readonly Float32Array[],
-  batchSize: number,
-  embeddingSize: number,
-): Batch[] {
+/**
+ * Region k's crop of the latents, times the input scale, into batch items 2k (for the negative
+ * prompt) and 2k + 1 (positive): written once, then copied. Module-level and monomorphic, so V8
+ * keeps this per-element loop tight.
+ */
+function cropInto(latents: Float32Array, W: number, H: number, x: number, y: number, w: number, h: number, scale: number, sample: Float32Array, k: number): void {
+  const item = CHANNELS * w * h;
+  const neg = 2 * k * item;
+  for (let c = 0; c < CHANNELS; c++)
+    for (let j = 0; j < h; j++) {
+      const from = (c * H + y + j) * W + x;
+      const to = neg + (c * h + j) * w;
+      for (let i = 0; i < w; i++) sample[to + i] = latents[from + i]! * scale;
+    }
+  sample.copyWithin(neg + item, neg, neg + item);
+}
+
+/** Adds region k's guided prediction `ε_neg + g·(ε_pos − ε_neg)`, weighted by its shares, to the mix. */
+function mixInto(out: Float32Array, k: number, w: number, h: number, share: Float32Array, g: number, mixed: Float32Array, W: number, H: number, x: number, y: number): void {
+  const item = CHANNELS * w * h;
+  for (let c = 0; c < CHANNELS; c++)
+    for (let j = 0; j < h; j++) {
+      const to = (c * H + y + j) * W + x;
+      const neg = 2 * k * item + (c * h + j) * w;
+      const pos = neg + item;
+      const row = j * w;
+      for (let i = 0; i < w; i++) {
+        const e0 = out[neg + i]!;
+        mixed[to + i]! += share[row + i]! * (e0 + g * (out[pos + i]! - e0));
+      }
+    }
+}
+
+function makeBatches(regions: readonly PlanRegion[], shares: readonly Float32Array[], batchSize: number, embeddingSize: number): Batch[] {
   const bySize = new Map<string, { region: PlanRegion; shares: Float32Array }[]>();
   regions.forEach((region, i) => {
     const key = `${region.latent.width}x${region.latent.height}`;
@@ -150,16 +160,12 @@ function makeBatches(
     bySize.set(key, list);
   });
   const batches: Batch[] = [];
-  for (const list of bySize.values())
-    for (let start = 0; start < list.length; start += batchSize) {
-      const members = list.slice(start, start + batchSize);
-      const { width, height } = members[0]!.region.latent;
-      const hidden = new Float32Array(2 * members.length * embeddingSize);
-      members.forEach(({ region }, k) => {
-        hidden.set(embeddings[region.negativeText]!, 2 * k * embeddingSize);
-        hidden.set(embeddings[region.promptText]!, (2 * k + 1) * embeddingSize);
-      });
-      batches.push({ regions: members, width, height, hidden, sample: new Float32Array(2 * members.length * CHANNELS * width * height) });
-    }
+  for (const list of bySize.values()) {
+    const { width, height } = list[0]!.region.latent;
+    const most = Math.min(batchSize, list.length);
+    // UNet calls are awaited one at a time, so one pair of buffers per size serves every batch.
+    const buffers = { sample: new Float32Array(2 * most * CHANNELS * width * height), hidden: new Float32Array(2 * most * embeddingSize) };
+    for (let start = 0; start < list.length; start += batchSize) batches.push({ regions: list.slice(start, start + batchSize), width, height, buffers });
+  }
   return batches;
 }
