@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -69,6 +69,24 @@ describe("scenec render", () => {
     expect(run.stderr()).toMatch(/^scenec: guide image .*g\.png has changed since the plan was made/m);
     expect(run.stderr()).not.toContain("internal error");
     expect(existsSync(join(dir, "guided.png"))).toBe(false);
+  });
+
+  it("exports the built-in model as a folder that renders the same picture", async () => {
+    expect(await start(["model", "export-builtin", "exported"]).done).toBe(0);
+    expect(existsSync(join(dir, "exported", "unet", "model.onnx"))).toBe(true);
+    writeFileSync(join(dir, "exported.scene"), readFileSync(join(dir, "pair.scene"), "utf8").replace("steps 6", 'steps 6\nmodel "./exported"'));
+    expect(await start(["render", "exported.scene", "-o", "exported.png"]).done).toBe(0);
+    expect(await start(["render", "pair.scene", "-o", "builtin.png"]).done).toBe(0);
+    expect(Buffer.compare(await raw(join(dir, "exported.png")), await raw(join(dir, "builtin.png")))).toBe(0);
+  });
+
+  it("lists the built-in vocabulary", async () => {
+    const child = spawn(process.execPath, [BIN, "model", "vocabulary"], { cwd: dir });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    expect(await new Promise((r) => child.on("close", r))).toBe(0);
+    expect(out).toMatch(/^sea\s+deep blue, horizontal waves\s+colour #/m);
+    expect(out).toContain("Known words without effect");
   });
 
   it("rejects bad flags, exit 2", async () => {

@@ -5,7 +5,7 @@
  * share of fine grain. Each word contributes to these; the model averages colours and textures
  * over the words that carry them (weighted), and adds up the modifiers (brightness, saturation).
  * Words it does not know tokenize into byte pieces that carry nothing.
- * `npm run vocabulary` (src/runtime/builtin/README.md) prints this table as documentation.
+ * `scenec model vocabulary` prints this table for users.
  */
 export interface Texture {
   /** Standard deviation of the texture, in scaled latent units (0.1 smooth … 0.6 busy). */
@@ -189,3 +189,25 @@ export const NEUTRAL_WORDS: readonly string[] = [
   "autumn", "spring", "people", "person", "man", "woman", "blurry", "lowres", "ugly", "bad", "worst", "text",
   "watermark", "signature", "e",
 ].filter((w) => !(w in VOCABULARY));
+
+function describeTexture(t: Texture): string {
+  const direction = t.across > 2 * t.down ? "horizontal streaks" : t.down > 2 * t.across ? "vertical streaks" : t.across >= 6 ? "broad patches" : t.across <= 2 ? "fine detail" : "medium patches";
+  return `texture ${t.amplitude.toFixed(2)}, ${direction}${t.grain >= 0.3 ? ", grainy" : ""}`;
+}
+
+/** The vocabulary as a plain-text table: word, colour, texture, modifiers, and the note. */
+export function vocabularyTable(): string {
+  const hex = (c: readonly number[]) => `#${c.map((v) => Math.round(v * 255).toString(16).padStart(2, "0")).join("")}`;
+  const rows = Object.entries(VOCABULARY)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([word, m]) => {
+      const parts = [
+        m.colour ? `colour ${hex(m.colour)}${m.colourWeight !== undefined ? ` (weight ${m.colourWeight})` : ""}` : "",
+        m.texture ? `${describeTexture(m.texture)}${m.textureWeight !== undefined ? ` (weight ${m.textureWeight})` : ""}` : "",
+        m.brightness ? `brightness ${m.brightness > 0 ? "+" : ""}${m.brightness}` : "",
+        m.saturation ? `saturation ${m.saturation > 0 ? "+" : ""}${m.saturation}` : "",
+      ].filter(Boolean);
+      return `${word.padEnd(14)}${m.note.padEnd(52)}${parts.join("; ")}`;
+    });
+  return `${"word".padEnd(14)}${"what it paints".padEnd(52)}attributes\n${rows.join("\n")}\n\nKnown words without effect (so prompts count tokens as with CLIP): ${NEUTRAL_WORDS.join(", ")}\n`;
+}
