@@ -6,12 +6,13 @@ import { infoCommand } from "./commands/info.js";
 import { planCommand } from "./commands/plan.js";
 import { modelCommand } from "./commands/model.js";
 import { renderCommand } from "./commands/render.js";
+import { watchCommand } from "./commands/watch.js";
 import { CliError, UsageError } from "./errors.js";
 import { terminalFromProcess, type Terminal } from "./terminal.js";
 import { version } from "./version.js";
 
 /** Every subcommand, in the order `scenec --help` lists them. `render` and `watch` slot in here. */
-export const COMMANDS: readonly Command[] = [checkCommand, planCommand, renderCommand, infoCommand, modelCommand];
+export const COMMANDS: readonly Command[] = [checkCommand, planCommand, renderCommand, watchCommand, infoCommand, modelCommand];
 
 function findCommand(name: string): Command | undefined {
   return COMMANDS.find((c) => c.name === name);

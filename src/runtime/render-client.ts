@@ -1,5 +1,6 @@
 import { Worker } from "node:worker_threads";
 import type { Plan } from "../compiler/plan.js";
+import type { LatentPreview } from "./latent-preview.js";
 import { RenderCancelled } from "./mixture.js";
 import { ModelError } from "./model/model-error.js";
 import type { Device } from "./model/onnx-model.js";
@@ -17,6 +18,8 @@ export interface RenderJob {
   decodeTile?: { tile: number; overlap: number };
   onProgress?: (progress: RenderProgress) => void;
   onWarning?: (message: string) => void;
+  /** Live previews of the render (latent-preview.ts), computed in the worker every `every` steps. */
+  preview?: { every: number; maxSide?: number; onPreview: (preview: LatentPreview) => void };
 }
 
 /**
@@ -55,6 +58,9 @@ export class Renderer {
           case "warning":
             job.onWarning?.(message.message);
             break;
+          case "preview":
+            job.preview?.onPreview(message.preview);
+            break;
           case "done":
             finish();
             resolve({ width: message.width, height: message.height, rgb: message.rgb, textEncodings: message.textEncodings, guideEncodings: message.guideEncodings });
@@ -90,6 +96,7 @@ export class Renderer {
         device: job.device,
         batch: job.batch,
         ...(job.decodeTile ? { decodeTile: job.decodeTile } : {}),
+        ...(job.preview ? { preview: { every: job.preview.every, ...(job.preview.maxSide !== undefined ? { maxSide: job.preview.maxSide } : {}) } } : {}),
         cancel,
       };
       worker.postMessage(request);

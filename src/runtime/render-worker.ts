@@ -1,5 +1,6 @@
 import { parentPort } from "node:worker_threads";
 import type { Plan } from "../compiler/plan.js";
+import type { LatentPreview } from "./latent-preview.js";
 import { RenderCancelled } from "./mixture.js";
 import type { DiffusionModel } from "./model/diffusion-model.js";
 import { StaleGuideError } from "./guides/guide-image.js";
@@ -23,6 +24,8 @@ export type WorkerRequest = {
   device: Device;
   batch: number;
   decodeTile?: { tile: number; overlap: number };
+  /** Send a `preview` message (latent-preview.ts) every this many steps. */
+  preview?: { every: number; maxSide?: number };
   /** Int32Array over a SharedArrayBuffer: element 0 becomes non-zero to cancel. */
   cancel: SharedArrayBuffer;
 };
@@ -30,6 +33,7 @@ export type WorkerRequest = {
 export type WorkerMessage =
   | { type: "progress"; id: number; progress: RenderProgress }
   | { type: "warning"; id: number; message: string }
+  | { type: "preview"; id: number; preview: LatentPreview }
   | { type: "done"; id: number; width: number; height: number; rgb: Uint8Array; textEncodings: number; guideEncodings: number }
   | { type: "error"; id: number; name: string; message: string; file?: string };
 
@@ -63,6 +67,9 @@ port.on("message", async (request: WorkerRequest) => {
       onProgress: (progress) => post({ type: "progress", id: request.id, progress }),
       onWarning: warn,
       shouldStop: () => Atomics.load(flag, 0) !== 0,
+      ...(request.preview
+        ? { preview: { ...request.preview, onPreview: (preview: LatentPreview) => post({ type: "preview", id: request.id, preview }, [preview.rgb.buffer as ArrayBuffer]) } }
+        : {}),
     });
     post({ type: "done", id: request.id, width: image.width, height: image.height, rgb: image.rgb, textEncodings: caches.texts.size - before, guideEncodings: caches.guides.encodes - encodesBefore }, [image.rgb.buffer as ArrayBuffer]);
   } catch (error) {

@@ -1,8 +1,9 @@
 import path from "node:path";
 import type { Plan } from "../compiler/plan.js";
+import { latentPreview, type LatentPreview } from "./latent-preview.js";
 import { denoise, type StepProgress } from "./mixture.js";
 import type { DiffusionModel } from "./model/diffusion-model.js";
-import { createScheduler } from "./schedulers/scheduler.js";
+import { createScheduler, type PredictionType, type SchedulerWithSigmas } from "./schedulers/scheduler.js";
 import type { ActiveGuide } from "./guides/apply-guides.js";
 import { loadGuidePixels } from "./guides/guide-image.js";
 import { GuideLatentCache } from "./guides/guide-latents.js";
@@ -30,6 +31,8 @@ export interface RenderOptions {
   onProgress?: (progress: RenderProgress) => void;
   onWarning?: (message: string) => void;
   shouldStop?: () => boolean;
+  /** Live previews (latent-preview.ts) after every `every` steps and after the last; for watch mode. */
+  preview?: { every: number; maxSide?: number; onPreview: (preview: LatentPreview) => void };
 }
 
 export interface RenderedImage {
@@ -76,6 +79,7 @@ export async function renderPlan(plan: Plan, model: DiffusionModel, caches: Rend
     batch: options.batch,
     ...(options.onProgress ? { onProgress: (step: StepProgress) => options.onProgress!({ phase: "denoise", step }) } : {}),
     ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
+    ...(options.preview ? { onStep: previewHook(options.preview, scheduler, model.schedulerConfig.predictionType, plan.latent) } : {}),
   });
   const tile = options.decodeTile ?? DEFAULT_DECODE_TILE;
   const rgb = await decodeLatents(model, latents, plan.latent.width, plan.latent.height, {
@@ -84,4 +88,18 @@ export async function renderPlan(plan: Plan, model: DiffusionModel, caches: Rend
     ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
   });
   return { width: plan.canvas.width, height: plan.canvas.height, rgb };
+}
+
+function previewHook(
+  preview: NonNullable<RenderOptions["preview"]>,
+  scheduler: SchedulerWithSigmas,
+  predictionType: PredictionType,
+  latent: { width: number; height: number },
+): (step: number, latents: Float32Array, prediction: Float32Array) => void {
+  const every = Math.max(1, Math.floor(preview.every));
+  return (step, latents, prediction) => {
+    if ((step + 1) % every !== 0 && step + 1 !== scheduler.steps) return;
+    const info = { index: step, steps: scheduler.steps, inputScale: scheduler.inputScale(step), sigma: scheduler.sigmas[step]!, predictionType };
+    preview.onPreview(latentPreview(latents, prediction, latent.width, latent.height, info, preview.maxSide));
+  };
 }

@@ -1,0 +1,106 @@
+/**
+ * The one page `scenec watch --serve` serves: the latest picture, a live preview of the render in
+ * progress, the status line and the scene's diagnostics when it is broken. It listens to
+ * `/events` (Server-Sent Events; EventSource reconnects by itself) and never reloads: a new
+ * picture is fetched as `/image.png?v=VERSION` and swapped in once it has loaded.
+ *
+ * Hooks for tests and tools: `#picture[data-version]` is the version shown, `#status[data-status]`
+ * the watch status, `#diagnostics` the diagnostics text (hidden when there are none).
+ */
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+const STYLE = `
+:root { color-scheme: light dark; --bg: #f6f6f4; --fg: #1d1d1f; --muted: #6b6b70; --panel: #ffffff; --bad: #b3261e; --stale: #8a5a00; --ok: #1f7a3a; }
+@media (prefers-color-scheme: dark) { :root { --bg: #161618; --fg: #e8e8ea; --muted: #9a9aa2; --panel: #212124; --bad: #ff8a80; --stale: #ffcc66; --ok: #7bd88f; } }
+* { box-sizing: border-box; }
+body { margin: 0; font: 14px/1.4 system-ui, sans-serif; background: var(--bg); color: var(--fg); }
+header { display: flex; gap: 1em; align-items: baseline; padding: 0.6em 1em; background: var(--panel); border-bottom: 1px solid #8884; position: sticky; top: 0; }
+header h1 { font-size: 1em; margin: 0; font-weight: 600; }
+#status { color: var(--muted); }
+#status[data-status="ok"] { color: var(--ok); }
+#status[data-status="errors"], #status[data-status="failed"], #status[data-status="missing"] { color: var(--bad); }
+#status.stale::before { content: "stale · "; color: var(--stale); font-weight: 600; }
+main { padding: 1em; display: grid; gap: 1em; }
+figure { margin: 0; position: relative; }
+#picture { max-width: 100%; height: auto; display: block; background: #8882; min-height: 4em; }
+#picture.stale { opacity: 0.6; }
+#live { position: absolute; right: 0.5em; top: 0.5em; width: 30%; min-width: 10em; background: var(--panel); padding: 0.3em; border-radius: 4px; box-shadow: 0 1px 6px #0006; }
+#live img { width: 100%; image-rendering: pixelated; display: block; }
+#live figcaption { font-size: 12px; color: var(--muted); }
+#diagnostics { margin: 0; padding: 0.8em 1em; background: var(--panel); border-left: 4px solid var(--bad); overflow: auto; font: 13px/1.35 ui-monospace, SFMono-Regular, Menlo, monospace; white-space: pre; }
+figcaption { color: var(--muted); font-size: 12px; margin-top: 0.3em; }
+[hidden] { display: none !important; }
+`;
+
+const SCRIPT = `
+const $ = (id) => document.getElementById(id);
+const picture = $("picture"), caption = $("caption"), status = $("status"), diagnostics = $("diagnostics");
+const live = $("live"), liveImage = $("live-image"), liveCaption = $("live-caption");
+let wanted = null;
+function showImage(image) {
+  if (!image) return;
+  const version = String(image.version);
+  if (picture.dataset.version === version || wanted === version) return;
+  wanted = version;
+  const next = new Image();
+  next.onload = () => {
+    if (wanted !== version) return;
+    picture.src = next.src;
+    picture.width = image.width;
+    picture.height = image.height;
+    picture.dataset.version = version;
+    caption.textContent = image.width + " x " + image.height + " · rendered " + new Date(image.renderedAt).toLocaleTimeString() + " in " + image.renderMs + " ms";
+  };
+  next.src = "/image.png?v=" + encodeURIComponent(version);
+}
+function apply(state) {
+  status.textContent = state.message;
+  status.dataset.status = state.status;
+  status.classList.toggle("stale", state.stale);
+  picture.classList.toggle("stale", state.stale);
+  showImage(state.image);
+  diagnostics.textContent = state.diagnostics || "";
+  diagnostics.hidden = !state.diagnostics;
+  if (state.status !== "rendering") live.hidden = true;
+  else if (state.progress) liveCaption.textContent = "rendering · step " + state.progress.step + "/" + state.progress.steps;
+  document.title = (state.stale ? "(stale) " : "") + state.scene + " · scenec watch";
+}
+const events = new EventSource("/events");
+events.addEventListener("state", (e) => apply(JSON.parse(e.data)));
+events.addEventListener("preview", (e) => {
+  const p = JSON.parse(e.data);
+  liveImage.src = p.url;
+  liveCaption.textContent = "rendering · step " + p.step + "/" + p.steps;
+  live.hidden = false;
+});
+events.addEventListener("error", () => { status.textContent = "disconnected from scenec watch; retrying…"; status.dataset.status = "failed"; });
+`;
+
+export function previewPage(scene: string): string {
+  const name = escapeHtml(scene);
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${name} · scenec watch</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<header><h1>${name}</h1><span id="status" data-status="starting">connecting…</span></header>
+<main>
+<figure>
+<img id="picture" alt="the latest render of ${name}">
+<figcaption id="caption">no picture yet</figcaption>
+<figure id="live" hidden><img id="live-image" alt="the render in progress"><figcaption id="live-caption"></figcaption></figure>
+</figure>
+<pre id="diagnostics" hidden></pre>
+</main>
+<script>${SCRIPT}</script>
+</body>
+</html>
+`;
+}
