@@ -16,6 +16,14 @@ const ALIASES: Record<string, string> = {
   letterbox: "contain",
 };
 
+/** `a` becomes `b` by swapping two neighbouring letters (`lsm` → `lms`): edit distance counts it as 2. */
+function isTransposition(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  const diff: number[] = [];
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) diff.push(i);
+  return diff.length === 2 && diff[1] === diff[0]! + 1 && a[diff[0]!] === b[diff[1]!] && a[diff[1]!] === b[diff[0]!];
+}
+
 function isSubsequence(short: string, long: string): boolean {
   let i = 0;
   for (let j = 0; j < long.length && i < short.length; j++) if (short[i] === long[j]) i++;
@@ -23,14 +31,17 @@ function isSubsequence(short: string, long: string): boolean {
 }
 
 /**
- * The candidate the user most likely meant, or undefined. Accepts a close edit distance, an
- * abbreviation (same first letter, letters in order: `eulr_a` → `euler_ancestral`) or a known alias.
+ * The candidate the user most likely meant, or undefined. Accepts a close edit distance, two
+ * swapped neighbouring letters, an abbreviation (same first letter, letters in order:
+ * `eulr_a` → `euler_ancestral`) or a known alias.
  */
 export function suggest(word: string, candidates: readonly string[]): string | undefined {
   const lower = word.toLowerCase();
   if (candidates.includes(lower)) return lower;
   const alias = ALIASES[lower];
   if (alias && candidates.includes(alias)) return alias;
+  const swapped = candidates.find((c) => isTransposition(lower, c));
+  if (swapped !== undefined) return swapped;
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of candidates) {
