@@ -7,7 +7,7 @@ describe("did you mean", () => {
   it("catches the usual typos", () => {
     expect(suggest("eulr", SCHEDULERS)).toBe("euler");
     expect(suggest("lsm", SCHEDULERS)).toBe("lms"); // two neighbouring letters swapped
-    expect(suggest("dimd", SCHEDULERS)).toBe("ddim");
+    expect(suggest("ddmi", SCHEDULERS)).toBe("ddim");
     expect(suggest("eulr_a", SCHEDULERS)).toBe("euler_ancestral"); // an abbreviation
     expect(suggest("euler_a", SCHEDULERS)).toBe("euler_ancestral"); // another tool's name
     expect(suggest("LMS", SCHEDULERS)).toBe("lms");
