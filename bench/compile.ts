@@ -22,15 +22,10 @@ import { compile, type CompilerHost } from "../src/compiler/compile.js";
 import { nodeHost } from "../src/compiler/node-host.js";
 import type { Plan } from "../src/compiler/plan.js";
 import { gcAvailable, measure, repoRoot, table, type Benchmark, type MeasureOptions, type Timing } from "./harness.js";
-import { gridScene, regionsScene } from "./scenes.js";
+import { generatedSceneHost, gridScene, regionsScene } from "./scenes.js";
 
 export const TARGET_MS = 1000;
 const TARGET_REGIONS = 10_000;
-
-/** Generated scenes import nothing and use no guide: any read is a bug in the scene. */
-const memoryHost: CompilerHost = {
-  readFile: (path) => ({ ok: false, reason: "missing", message: `${path}: generated benchmark scenes read no files` }),
-};
 
 interface Case {
   /** For `--cold ID`. */
@@ -78,8 +73,8 @@ function cases(root: string): Case[] {
   const generated: Case[] = [];
   for (const perSide of [50, 100]) {
     const n = (perSide * perSide).toLocaleString("en-US");
-    generated.push({ id: `grid-${perSide}`, name: `grid ${perSide}x${perSide} (${n} cells)`, path: `bench-grid-${perSide}.scene`, text: gridScene(perSide), host: memoryHost, large: true });
-    generated.push({ id: `regions-${perSide}`, name: `${n} region statements`, path: `bench-regions-${perSide}.scene`, text: regionsScene(perSide), host: memoryHost, large: true });
+    generated.push({ id: `grid-${perSide}`, name: `grid ${perSide}x${perSide} (${n} cells)`, path: `bench-grid-${perSide}.scene`, text: gridScene(perSide), host: generatedSceneHost, large: true });
+    generated.push({ id: `regions-${perSide}`, name: `${n} region statements`, path: `bench-regions-${perSide}.scene`, text: regionsScene(perSide), host: generatedSceneHost, large: true });
   }
   const scenes = join(root, "scenes");
   const examples = readdirSync(scenes)

@@ -5,11 +5,11 @@
  * garbage is not charged to the next. Not before every run: a forced full GC throws away part of
  * V8's warm state, and measured 3x slower runs on the small scenes and +20% on the large ones.
  */
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { packageRoot } from "../src/package-root.js";
 
 export interface MeasureOptions {
   /** Untimed runs first, to let the JIT and caches settle. */
@@ -45,17 +45,7 @@ export function measure(fn: () => unknown, options: MeasureOptions): Timing {
     samples.push(elapsed);
     spent += elapsed;
   }
-  const sorted = [...samples].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  const median = sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-  return {
-    runs: samples.length,
-    medianMs: round(median),
-    minMs: round(sorted[0]!),
-    maxMs: round(sorted[sorted.length - 1]!),
-    meanMs: round(samples.reduce((a, b) => a + b, 0) / samples.length),
-    samplesMs: samples.map(round),
-  };
+  return summarize(samples);
 }
 
 /** {@link measure} for asynchronous work: each run is awaited before the next starts. */
@@ -91,16 +81,8 @@ export function summarize(samples: readonly number[]): Timing {
 
 const round = (ms: number): number => Math.round(ms * 1000) / 1000;
 
-/** The repository root: the first folder above this file that holds package.json and bench/. */
-export function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, "package.json")) && existsSync(join(dir, "scenes"))) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error("cannot find the repository root (package.json and scenes/)");
-    dir = parent;
-  }
-}
+/** The repository root (benchmarks run in a checkout): the folder of scenec's package.json. */
+export { packageRoot as repoRoot };
 
 /** A plain-text table with right-aligned numeric columns. */
 export function table(header: string[], rows: string[][]): string {
@@ -134,7 +116,7 @@ export function environment(): Record<string, unknown> {
 
 /** Writes bench/results/NAME.json and returns its path. */
 export function writeResult(name: string, report: unknown): string {
-  const folder = join(repoRoot(), "bench", "results");
+  const folder = join(packageRoot(), "bench", "results");
   mkdirSync(folder, { recursive: true });
   const out = join(folder, `${name}.json`);
   writeFileSync(out, JSON.stringify(report, null, 2) + "\n");

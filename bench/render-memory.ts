@@ -21,7 +21,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { performance } from "node:perf_hooks";
-import { compile, type CompilerHost } from "../src/compiler/compile.js";
+import { compile } from "../src/compiler/compile.js";
 import type { Plan } from "../src/compiler/plan.js";
 import { denoise } from "../src/runtime/mixture.js";
 import { OnnxDiffusionModel } from "../src/runtime/model/onnx-model.js";
@@ -33,6 +33,7 @@ import { createScheduler } from "../src/runtime/schedulers/scheduler.js";
 import { TextEmbeddings } from "../src/runtime/text-embeddings.js";
 import { decodeLatents, DEFAULT_DECODE_TILE } from "../src/runtime/tiled-decode.js";
 import { environment, repoRoot, table, writeResult, type Benchmark } from "./harness.js";
+import { generatedSceneHost } from "./scenes.js";
 
 export const TARGET_PEAK_MB_8K = 1000;
 export const TARGET_TILED_RATIO_8K = 0.25;
@@ -59,10 +60,6 @@ const WORKER_CONFIGS = ["8k-tiled-worker"];
 /** Per child; the 8K renders take tens of seconds on two cores. */
 const CHILD_TIMEOUT_MS = 10 * 60_000;
 
-const memoryHost: CompilerHost = {
-  readFile: (path) => ({ ok: false, reason: "missing", message: `${path}: generated benchmark scenes read no files` }),
-};
-
 /** A grid of overlapping tiles over the canvas, one prompt, one cell overridden. */
 export function coverScene(r: Resolution): string {
   const [tw, th] = r.tile;
@@ -83,7 +80,7 @@ export function coverScene(r: Resolution): string {
 }
 
 function planFor(r: Resolution): Plan {
-  const result = compile(coverScene(r), { path: `bench-memory-${r.id}.scene`, host: memoryHost });
+  const result = compile(coverScene(r), { path: `bench-memory-${r.id}.scene`, host: generatedSceneHost });
   if (!result.plan) {
     const first = result.diagnostics.find((d) => d.severity === "error");
     throw new Error(`the ${r.id} scene does not compile${first ? `: ${first.code} ${first.message}` : ""}`);

@@ -41,16 +41,13 @@ import { createScheduler, type Scheduler } from "../src/runtime/schedulers/sched
 import { TextEmbeddings } from "../src/runtime/text-embeddings.js";
 import { environment, gcAvailable, measureAsync, repoRoot, summarize, table, writeResult, type Benchmark, type Timing } from "./harness.js";
 import { NoopModel } from "./noop-model.js";
+import { generatedSceneHost } from "./scenes.js";
 
 export const TARGET_MS_PER_TILE = 0.25;
 export const TARGET_MS_PER_MOSAIC_STEP = 30;
 const BATCHES = [1, 4];
 /** Steps of the real-model measurement: step 0 also pays the setup, so at least 3. */
 const ONNX_STEPS = 3;
-
-const memoryHost: CompilerHost = {
-  readFile: (path) => ({ ok: false, reason: "missing", message: `${path}: generated benchmark scenes read no files` }),
-};
 
 interface Scene {
   id: string;
@@ -95,7 +92,7 @@ function scenes(): Scene[] {
   };
   return [
     { id: "countryside", name: "scenes/countryside.scene", plan: fromFile("countryside.scene"), tiles640: true, mosaic: false },
-    { id: "grid640", name: "grid 11x5 of 640x640 (3840x1920)", plan: compileScene(grid640Scene(), "bench-grid-640.scene", memoryHost), tiles640: true, mosaic: false },
+    { id: "grid640", name: "grid 11x5 of 640x640 (3840x1920)", plan: compileScene(grid640Scene(), "bench-grid-640.scene", generatedSceneHost), tiles640: true, mosaic: false },
     { id: "mosaic-4k", name: "scenes/mosaic-4k.scene", plan: fromFile("mosaic-4k.scene"), tiles640: false, mosaic: true },
   ];
 }

@@ -4,6 +4,13 @@
  * 64 + (n - 1) * 32 pixels, so 100 x 100 = 10,000 tiles exactly fill 3232 x 3232.
  */
 
+import type { CompilerHost } from "../src/compiler/compile.js";
+
+/** The host generated scenes compile with: they import nothing and use no guide, so any read is a bug in the scene. */
+export const generatedSceneHost: CompilerHost = {
+  readFile: (path) => ({ ok: false, reason: "missing", message: `${path}: generated benchmark scenes read no files` }),
+};
+
 export const TILE = 64;
 export const STEP = 32;
 

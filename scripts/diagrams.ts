@@ -8,12 +8,13 @@
  * The output depends only on the grammar and the installed chevrotain, so it is the same on every
  * run; test/diagrams.test.ts checks that the committed file is up to date.
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, relative } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 import { createSyntaxDiagramsCode } from "chevrotain";
 import { sceneParser } from "../src/compiler/parser.js";
+import { packageFolderAbove, packageRoot } from "../src/package-root.js";
 
 /** Placeholders handed to chevrotain instead of CDN addresses, then replaced by inline copies. */
 const RESOURCE_BASE = "scenec-inline:/";
@@ -24,17 +25,7 @@ const SCRIPTS = ["vendor/railroad-diagrams.js", "src/diagrams_builder.js", "src/
 
 /** node_modules/chevrotain/diagrams: found from chevrotain's entry point (its package.json is not exported). */
 export function chevrotainDiagramsDir(): string {
-  const require = createRequire(import.meta.url);
-  let dir = dirname(require.resolve("chevrotain"));
-  for (;;) {
-    const manifest = join(dir, "package.json");
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, "utf8")) as { name?: string }).name === "chevrotain") {
-      return join(dir, "diagrams");
-    }
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error("cannot find the chevrotain package folder");
-    dir = parent;
-  }
+  return join(packageFolderAbove(dirname(createRequire(import.meta.url).resolve("chevrotain")), "chevrotain"), "diagrams");
 }
 
 /**
@@ -73,22 +64,10 @@ export function diagramsHtml(): string {
   return html.replace(/[ \t]+$/gm, "").trim() + "\n";
 }
 
-/** The repository root: the first folder above this script that holds package.json and grammar/. */
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, "package.json")) && existsSync(join(dir, "grammar"))) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error("cannot find the repository root (package.json and grammar/)");
-    dir = parent;
-  }
-}
-
 export const DIAGRAMS_PATH = "grammar/diagrams.html";
 
 function main(): void {
-  const root = repoRoot();
-  const path = join(root, DIAGRAMS_PATH);
+  const path = join(packageRoot(), DIAGRAMS_PATH);
   const html = diagramsHtml();
   writeFileSync(path, html);
   console.log(`wrote ${relative(process.cwd(), path) || path} (${sceneParser.getSerializedGastProductions().length} rules, ${html.length} characters)`);

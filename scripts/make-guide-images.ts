@@ -9,23 +9,12 @@
  * Every pixel is computed from its coordinates alone (no randomness), so the files are the same on
  * every run. Run with `npm run guides`.
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
-import { fileURLToPath } from "node:url";
 import sharp from "sharp";
+import { packageRoot } from "../src/package-root.js";
 
 type Rgb = readonly [number, number, number];
-
-/** The repository root: the first folder above this script that holds package.json and scenes/. */
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, "package.json")) && existsSync(join(dir, "scenes"))) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error("cannot find the repository root (package.json and scenes/)");
-    dir = parent;
-  }
-}
 
 const clamp01 = (t: number): number => (t < 0 ? 0 : t > 1 ? 1 : t);
 const smoothstep = (a: number, b: number, t: number): number => {
@@ -144,7 +133,7 @@ async function writePng(path: string, width: number, height: number, data: Buffe
 }
 
 async function main(): Promise<void> {
-  const root = repoRoot();
+  const root = packageRoot();
   const guides = join(root, "scenes", "guides");
   const images = [
     { name: "postcard-sea.png", width: 352, height: 352, make: postcardSea },

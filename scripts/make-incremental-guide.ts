@@ -14,25 +14,14 @@
  * `UPDATE_GOLDEN=1 npx vitest run test/plan-golden.test.ts`.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
-import { fileURLToPath } from "node:url";
 import sharp from "sharp";
-
-/** The repository root: the first folder above this script that holds package.json and scenes/. */
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, "package.json")) && existsSync(join(dir, "scenes"))) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error("cannot find the repository root (package.json and scenes/)");
-    dir = parent;
-  }
-}
+import { packageRoot } from "../src/package-root.js";
 
 async function main(): Promise<void> {
-  const root = repoRoot();
+  const root = packageRoot();
   const scene = join(root, "scenes", "countryside.scene");
   const target = join(root, "scenes", "guides", "countryside-bottom.png");
   const work = mkdtempSync(join(tmpdir(), "scenec-incremental-"));

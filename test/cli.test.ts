@@ -1,20 +1,17 @@
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../src/cli/main.js";
 import { colorFor, type OutputStream } from "../src/cli/terminal.js";
+import { ROOT, runScenec, type CliRun } from "./helpers/scenec-cli.js";
 
 /**
  * The `scenec` command line, run as a user runs it: `node bin/scenec.js …` in a folder of scenes,
  * with NO_COLOR=1. It runs the built package (dist/), which `npm test` builds first.
  */
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const BIN = join(ROOT, "bin", "scenec.js");
 const VERSION = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string }).version;
 
 const SCENES: Record<string, string> = {
@@ -51,35 +48,17 @@ grid tiles {
 
 let dir: string;
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
+function scenec(...args: string[]): Promise<CliRun> {
+  return runScenec(args, { cwd: dir });
 }
 
-function scenec(...args: string[]): Promise<Run> {
-  return scenecWith({}, ...args);
-}
-
-/** Runs scenec with NO_COLOR=1 and without FORCE_COLOR or SCENEC_DEBUG, then `extra` on top. */
-function scenecWith(extra: NodeJS.ProcessEnv, ...args: string[]): Promise<Run> {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
-  delete env["FORCE_COLOR"];
-  delete env["SCENEC_DEBUG"];
-  Object.assign(env, extra);
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
+/** Runs scenec with `extra` on top of the plain environment. */
+function scenecWith(extra: NodeJS.ProcessEnv, ...args: string[]): Promise<CliRun> {
+  return runScenec(args, { cwd: dir, env: extra });
 }
 
 /** A usage or file error: exit 2, one line on stderr, nothing on stdout, no stack trace. */
-function expectOneLineError(r: Run, ...fragments: string[]): void {
+function expectOneLineError(r: CliRun, ...fragments: string[]): void {
   expect(r.status).toBe(2);
   expect(r.stdout).toBe("");
   expect(r.stderr.endsWith("\n")).toBe(true);

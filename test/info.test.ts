@@ -1,20 +1,16 @@
-import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KEY_SCENE, scenecPngText } from "../src/runtime/image/png-text.js";
 import { encodePng, writePng } from "../src/runtime/image/png-write.js";
+import { ROOT, runScenec, type CliRun } from "./helpers/scenec-cli.js";
 
 /**
  * `scenec info`, run as a user runs it: `node bin/scenec.js info …` on PNGs written by the runtime's
  * PNG writer. It runs the built package (dist/), which `npm test` builds first.
  */
-
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const BIN = join(ROOT, "bin", "scenec.js");
 
 const SCENE = `# a postcard from Kyoto — 京都 🌸
 canvas 96 x 64
@@ -25,28 +21,11 @@ const SHA = "3f".repeat(32);
 
 let dir: string;
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
+function scenec(...args: string[]): Promise<CliRun> {
+  return runScenec(args, { cwd: dir });
 }
 
-function scenec(...args: string[]): Promise<Run> {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
-  delete env["FORCE_COLOR"];
-  delete env["SCENEC_DEBUG"];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
-}
-
-function expectOneLineError(r: Run, ...fragments: string[]): void {
+function expectOneLineError(r: CliRun, ...fragments: string[]): void {
   expect(r.status).toBe(2);
   expect(r.stdout).toBe("");
   expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);

@@ -1,8 +1,6 @@
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import ort from "onnxruntime-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { builtinModelFiles } from "../src/runtime/builtin/builtin-model.js";
@@ -11,14 +9,13 @@ import { ModelError } from "../src/runtime/model/model-error.js";
 import { folderSource, memorySource } from "../src/runtime/model/model-source.js";
 import { CUDA_INSTALL_HINT, cudaProbeModel, OnnxDiffusionModel } from "../src/runtime/model/onnx-model.js";
 import { writeModelFolder } from "./helpers/model-folder.js";
+import { runScenec, type CliRun } from "./helpers/scenec-cli.js";
 
 /**
  * Broken model folders: each gives a ModelError that names the folder, the file and what was
  * expected, and through the CLI exit status 2 with one `scenec: …` line and no PNG.
  */
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const BIN = path.join(ROOT, "bin", "scenec.js");
 const encode = (text: string) => new TextEncoder().encode(text);
 
 /** A tiny stand-in UNet: out_sample = sample, with the inputs' dtypes and shapes to test. */
@@ -180,25 +177,8 @@ describe("a broken model folder gives a ModelError naming the file and what was 
   });
 });
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function scenec(cwd: string, ...args: string[]): Promise<Run> {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
-  delete env["FORCE_COLOR"];
-  delete env["SCENEC_DEBUG"];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
+function scenec(cwd: string, ...args: string[]): Promise<CliRun> {
+  return runScenec(args, { cwd });
 }
 
 /** A tiny scene; `model` is written as given (a path relative to the scene, or none for the built-in model). */

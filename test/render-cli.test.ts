@@ -1,14 +1,10 @@
-import { spawn } from "node:child_process";
+/** `scenec render` as a user runs it (the built package; `npm test` builds first). */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-
-/** `scenec render` as a user runs it (the built package; `npm test` builds first). */
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const BIN = join(ROOT, "bin", "scenec.js");
+import { startScenec } from "./helpers/scenec-cli.js";
 
 let dir: string;
 
@@ -25,11 +21,7 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function start(args: string[]) {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, env: { ...process.env, NO_COLOR: "1" } });
-  let stderr = "";
-  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
-  return { child, done, stderr: () => stderr };
+  return startScenec(args, { cwd: dir });
 }
 
 async function raw(file: string) {
@@ -81,10 +73,9 @@ describe("scenec render", () => {
   });
 
   it("lists the built-in vocabulary", async () => {
-    const child = spawn(process.execPath, [BIN, "model", "vocabulary"], { cwd: dir });
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    expect(await new Promise((r) => child.on("close", r))).toBe(0);
+    const run = start(["model", "vocabulary"]);
+    expect(await run.done).toBe(0);
+    const out = run.stdout();
     expect(out).toMatch(/^sea\s+deep blue, horizontal waves\s+colour #/m);
     expect(out).toContain("Known words without effect");
   });

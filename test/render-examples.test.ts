@@ -1,8 +1,6 @@
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CompilerHost } from "../src/compiler/host.js";
 import type { Plan } from "../src/compiler/plan.js";
@@ -11,6 +9,7 @@ import { planHash } from "../src/compiler/plan-hash.js";
 import { withOverrides } from "../src/compiler/plan-overrides.js";
 import { KEY_PLAN_SHA256, KEY_SCENE, KEY_SEED, KEY_SOFTWARE, KEY_VERSION, pngChunks } from "../src/runtime/image/png-text.js";
 import { compileScene } from "./helpers/render-helpers.js";
+import { ROOT, runScenec, type CliRun } from "./helpers/scenec-cli.js";
 
 /**
  * Every example scene renders through the real command line (`node bin/scenec.js render`, the
@@ -18,8 +17,6 @@ import { compileScene } from "./helpers/render-helpers.js";
  * was made: `scenec info --json` gives back the scene's text, its seed and the plan's sha256.
  */
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const BIN = join(ROOT, "bin", "scenec.js");
 const VERSION = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string }).version;
 const SCENES = readdirSync(join(ROOT, "scenes"))
   .filter((f) => f.endsWith(".scene"))
@@ -41,25 +38,8 @@ afterAll(() => {
   if (out) rmSync(out, { recursive: true, force: true });
 });
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function scenec(...args: string[]): Promise<Run> {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
-  delete env["FORCE_COLOR"];
-  delete env["SCENEC_DEBUG"];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
+function scenec(...args: string[]): Promise<CliRun> {
+  return runScenec(args, { cwd: ROOT });
 }
 
 /** Width and height from the PNG's IHDR chunk. */

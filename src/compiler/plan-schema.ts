@@ -1,30 +1,16 @@
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
+import { packageRoot } from "../package-root.js";
 
 /**
  * Validation of execution plans against schema/plan.schema.json, the JSON Schema that ships with
  * the package. The schema is read and compiled once, on first use.
  */
 
-const SCHEMA_RELATIVE_PATH = join("schema", "plan.schema.json");
-
-/**
- * Finds schema/plan.schema.json by walking up from this module's folder: the module runs as
- * `src/compiler/plan-schema.ts` under vitest and as `dist/src/compiler/plan-schema.js` once built.
- */
+/** schema/plan.schema.json in the package (it ships with it). */
 export function planSchemaPath(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = join(dir, SCHEMA_RELATIVE_PATH);
-    if (existsSync(candidate)) return candidate;
-    const parent = dirname(dir);
-    if (parent === dir) {
-      throw new Error(`cannot find ${SCHEMA_RELATIVE_PATH} above ${dirname(fileURLToPath(import.meta.url))}`);
-    }
-    dir = parent;
-  }
+  return join(packageRoot(), "schema", "plan.schema.json");
 }
 
 let cachedSchema: Record<string, unknown> | undefined;

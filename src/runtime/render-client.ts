@@ -1,25 +1,16 @@
 import { Worker } from "node:worker_threads";
-import type { Plan } from "../compiler/plan.js";
 import type { LatentPreview } from "./latent-preview.js";
 import { RenderCancelled } from "./mixture.js";
 import { ModelError } from "./model/model-error.js";
-import type { Device } from "./model/onnx-model.js";
-import type { ModelLocation } from "./model/resolve-model.js";
 import type { RenderedImage, RenderProgress } from "./render.js";
 import type { WorkerMessage, WorkerRequest } from "./render-worker.js";
 
-export interface RenderJob {
-  plan: Plan;
-  model: ModelLocation;
-  /** The folder the plan's guide paths are relative to. */
-  folder: string;
-  device: Device;
-  batch: number;
-  decodeTile?: { tile: number; overlap: number };
+/** A render: what the worker is sent (plan, model, folder, device, …), plus the callbacks for its messages. */
+export interface RenderJob extends Omit<WorkerRequest, "type" | "id" | "cancel" | "preview"> {
   onProgress?: (progress: RenderProgress) => void;
   onWarning?: (message: string) => void;
   /** Live previews of the render (latent-preview.ts), computed in the worker every `every` steps. */
-  preview?: { every: number; maxSide?: number; onPreview: (preview: LatentPreview) => void };
+  preview?: NonNullable<WorkerRequest["preview"]> & { onPreview: (preview: LatentPreview) => void };
 }
 
 /**

@@ -24,7 +24,24 @@ export abstract class SchedulerBase implements SchedulerWithSigmas {
 
   abstract inputScale(i: number): number;
   abstract step(modelOutput: Float32Array, i: number, sample: Float32Array, noise?: Float32Array): void;
-  abstract addNoise(original: Float32Array, noise: Float32Array, level: number, out: Float32Array): void;
+
+  /**
+   * add_noise as every scheduler here does it: `out = a·original + b·noise` with the level's
+   * `[a, b]` from {@link noiseScales}, or `original` itself where the level is clean.
+   */
+  addNoise(original: Float32Array, noise: Float32Array, level: number, out: Float32Array): void {
+    this.checkAddNoise(original, noise, level, out);
+    const scales = this.noiseScales(level);
+    if (scales === undefined) {
+      if (out !== original) out.set(original);
+      return;
+    }
+    const [a, b] = scales;
+    for (let j = 0; j < original.length; j++) out[j] = a * original[j]! + b * noise[j]!;
+  }
+
+  /** The scales of {@link addNoise} at `level` (a valid level), or undefined where the latents are clean. */
+  protected abstract noiseScales(level: number): readonly [original: number, noise: number] | undefined;
 
   protected checkIndex(i: number): void {
     if (!Number.isInteger(i) || i < 0 || i >= this.steps) {
@@ -49,7 +66,7 @@ export abstract class SchedulerBase implements SchedulerWithSigmas {
     return earlier;
   }
 
-  protected checkAddNoise(original: Float32Array, noise: Float32Array, level: number, out: Float32Array): void {
+  private checkAddNoise(original: Float32Array, noise: Float32Array, level: number, out: Float32Array): void {
     if (!Number.isInteger(level) || level < 0 || level > this.steps) {
       throw new RangeError(`${this.name}: noise level must be an integer in [0, ${this.steps}], got ${level}`);
     }
@@ -62,4 +79,18 @@ export abstract class SchedulerBase implements SchedulerWithSigmas {
 /** Reuses `buffer` when it has `length` elements, else allocates one. */
 export function ensureBuffer(buffer: Float32Array | undefined, length: number): Float32Array {
   return buffer !== undefined && buffer.length === length ? buffer : new Float32Array(length);
+}
+
+/**
+ * The schedulers whose latents are on the VP scale, x = sqrt(ᾱ)·x0 + sqrt(1−ᾱ)·ε (DDIM,
+ * DPM-Solver++): the initial noise is standard normal and the UNet input is not scaled.
+ */
+export abstract class VpScheduler extends SchedulerBase {
+  readonly initNoiseSigma = 1;
+  readonly needsNoise = false;
+
+  inputScale(i: number): number {
+    this.checkIndex(i);
+    return 1;
+  }
 }

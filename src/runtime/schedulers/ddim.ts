@@ -19,16 +19,14 @@
  *   ᾱ = 1/(1+σ²) of the Karras σ itself, not ᾱ of the rounded timestep (as diffusers' DPM-Solver
  *   does with Karras sigmas), so the steps stay distinct where rounding would make them coincide.
  */
-import { SchedulerBase } from "./base.js";
+import { VpScheduler } from "./base.js";
 import type { SchedulerConfig } from "./config.js";
 import { ddimTimesteps, karrasSigmas, noiseSchedule, roundHalfEven, sigmaToT } from "./noise-schedule.js";
 
 const f32 = Math.fround;
 
-export class DdimScheduler extends SchedulerBase {
+export class DdimScheduler extends VpScheduler {
   readonly name = "ddim" as const;
-  readonly needsNoise = false;
-  readonly initNoiseSigma = 1;
   readonly timesteps: Float64Array;
   readonly sigmas: Float64Array;
   /** ᾱ at each level 0..steps (the last is final_alpha_cumprod). */
@@ -60,11 +58,6 @@ export class DdimScheduler extends SchedulerBase {
     this.sigmas = sigmas;
   }
 
-  inputScale(i: number): number {
-    this.checkIndex(i);
-    return 1;
-  }
-
   step(modelOutput: Float32Array, i: number, sample: Float32Array): void {
     this.beginStep(modelOutput, i, sample);
     const at = this.alphasCumprod[i]!;
@@ -88,15 +81,9 @@ export class DdimScheduler extends SchedulerBase {
   }
 
   /** `sqrt(ᾱ)·original + sqrt(1−ᾱ)·noise` at the level's ᾱ; level = steps returns `original`. */
-  addNoise(original: Float32Array, noise: Float32Array, level: number, out: Float32Array): void {
-    this.checkAddNoise(original, noise, level, out);
-    if (level === this.steps) {
-      if (out !== original) out.set(original);
-      return;
-    }
+  protected noiseScales(level: number): [number, number] | undefined {
+    if (level === this.steps) return undefined;
     const ab = this.alphasCumprod[level]!;
-    const a = Math.sqrt(ab);
-    const b = Math.sqrt(1 - ab);
-    for (let j = 0; j < original.length; j++) out[j] = a * original[j]! + b * noise[j]!;
+    return [Math.sqrt(ab), Math.sqrt(1 - ab)];
   }
 }

@@ -14,16 +14,14 @@
  * (σ(N−1) → σ(0), whatever the spacing), the UNet timestep = round(σ→t) (log-σ interpolation),
  * the solver using the Karras σ itself.
  */
-import { SchedulerBase, ensureBuffer } from "./base.js";
+import { VpScheduler, ensureBuffer } from "./base.js";
 import type { SchedulerConfig } from "./config.js";
 import { dpmTimesteps, karrasSigmas, noiseSchedule, roundHalfEven, sigmaToT } from "./noise-schedule.js";
 
 const f32 = Math.fround;
 
-export class DpmPp2mScheduler extends SchedulerBase {
+export class DpmPp2mScheduler extends VpScheduler {
   readonly name = "dpmpp_2m" as const;
-  readonly needsNoise = false;
-  readonly initNoiseSigma = 1;
   readonly timesteps: Float64Array;
   readonly sigmas: Float64Array;
   /** The previous step's x0 prediction. */
@@ -48,11 +46,6 @@ export class DpmPp2mScheduler extends SchedulerBase {
     sigmas[steps] = 0;
     this.timesteps = timesteps;
     this.sigmas = sigmas;
-  }
-
-  inputScale(i: number): number {
-    this.checkIndex(i);
-    return 1;
   }
 
   step(modelOutput: Float32Array, i: number, sample: Float32Array): void {
@@ -119,15 +112,10 @@ export class DpmPp2mScheduler extends SchedulerBase {
   }
 
   /** VP add_noise: `α·original + σ_VP·noise` with α = 1/sqrt(σ²+1), σ_VP = σ·α; level = steps returns `original`. */
-  addNoise(original: Float32Array, noise: Float32Array, level: number, out: Float32Array): void {
-    this.checkAddNoise(original, noise, level, out);
+  protected noiseScales(level: number): [number, number] | undefined {
     const s = this.sigmas[level]!;
-    if (s === 0) {
-      if (out !== original) out.set(original);
-      return;
-    }
+    if (s === 0) return undefined;
     const alpha = 1 / Math.sqrt(s * s + 1);
-    const sv = s * alpha;
-    for (let j = 0; j < original.length; j++) out[j] = alpha * original[j]! + sv * noise[j]!;
+    return [alpha, s * alpha];
   }
 }

@@ -153,32 +153,7 @@ export function karrasSigmas(sigmaMax: number, sigmaMin: number, n: number, rho 
  * counts, e.g. 61, through float rounding).
  */
 export function sigmaSchedulerTimesteps(spacing: TimestepSpacing, steps: number, n: number, stepsOffset: number): Float64Array {
-  const out = new Float64Array(steps);
-  switch (spacing) {
-    case "linspace": {
-      if (steps === 1) {
-        out[0] = n - 1;
-        break;
-      }
-      const lin = linspace(0, n - 1, steps);
-      for (let i = 0; i < steps; i++) out[i] = f32(lin[steps - 1 - i]!);
-      break;
-    }
-    case "leading": {
-      const ratio = Math.floor(n / steps);
-      for (let i = 0; i < steps; i++) out[i] = (steps - 1 - i) * ratio + stepsOffset;
-      break;
-    }
-    case "trailing":
-      trailing(out, steps, n);
-      break;
-  }
-  return out;
-}
-
-function trailing(out: Float64Array, steps: number, n: number): void {
-  const ratio = n / steps;
-  for (let i = 0; i < steps; i++) out[i] = roundHalfEven(n - i * ratio) - 1;
+  return spacedTimesteps(spacing, steps, n, stepsOffset, { points: steps, linspaceValue: f32 });
 }
 
 /**
@@ -189,27 +164,7 @@ function trailing(out: Float64Array, steps: number, n: number): void {
  * Same edge deviations as {@link sigmaSchedulerTimesteps}.
  */
 export function ddimTimesteps(spacing: TimestepSpacing, steps: number, n: number, stepsOffset: number): Float64Array {
-  const out = new Float64Array(steps);
-  switch (spacing) {
-    case "linspace": {
-      if (steps === 1) {
-        out[0] = n - 1;
-        break;
-      }
-      const lin = linspace(0, n - 1, steps);
-      for (let i = 0; i < steps; i++) out[i] = roundHalfEven(lin[steps - 1 - i]!);
-      break;
-    }
-    case "leading": {
-      const ratio = Math.floor(n / steps);
-      for (let i = 0; i < steps; i++) out[i] = (steps - 1 - i) * ratio + stepsOffset;
-      break;
-    }
-    case "trailing":
-      trailing(out, steps, n);
-      break;
-  }
-  return out;
+  return spacedTimesteps(spacing, steps, n, stepsOffset, { points: steps, linspaceValue: roundHalfEven });
 }
 
 /**
@@ -220,21 +175,46 @@ export function ddimTimesteps(spacing: TimestepSpacing, steps: number, n: number
  * - trailing: as for the sigma schedulers.
  */
 export function dpmTimesteps(spacing: TimestepSpacing, steps: number, n: number, stepsOffset: number): Float64Array {
+  return spacedTimesteps(spacing, steps, n, stepsOffset, { points: steps + 1, linspaceValue: roundHalfEven });
+}
+
+/**
+ * The spacing code the schedulers above share: `points` timesteps spread over 0..N−1, in
+ * decreasing order, of which the first `steps` are kept (`points` − `steps` trailing ones dropped);
+ * `linspaceValue` turns a linspace point into a timestep (float32 or rounded to an integer).
+ * - linspace: `linspaceValue(np.linspace(0, N−1, points))[::-1][:steps]`; one point gives [N−1]
+ * - leading:  `(arange(points) · (N // points))[::-1][:steps] + steps_offset`
+ * - trailing: `round(N − i·N/steps) − 1`, i < steps (whatever `points`)
+ */
+function spacedTimesteps(
+  spacing: TimestepSpacing,
+  steps: number,
+  n: number,
+  stepsOffset: number,
+  options: { points: number; linspaceValue: (t: number) => number },
+): Float64Array {
+  const { points, linspaceValue } = options;
   const out = new Float64Array(steps);
   switch (spacing) {
     case "linspace": {
-      const lin = linspace(0, n - 1, steps + 1);
-      for (let i = 0; i < steps; i++) out[i] = roundHalfEven(lin[steps - i]!);
+      if (points === 1) {
+        out[0] = n - 1;
+        break;
+      }
+      const lin = linspace(0, n - 1, points);
+      for (let i = 0; i < steps; i++) out[i] = linspaceValue(lin[points - 1 - i]!);
       break;
     }
     case "leading": {
-      const ratio = Math.floor(n / (steps + 1));
-      for (let i = 0; i < steps; i++) out[i] = (steps - i) * ratio + stepsOffset;
+      const ratio = Math.floor(n / points);
+      for (let i = 0; i < steps; i++) out[i] = (points - 1 - i) * ratio + stepsOffset;
       break;
     }
-    case "trailing":
-      trailing(out, steps, n);
+    case "trailing": {
+      const ratio = n / steps;
+      for (let i = 0; i < steps; i++) out[i] = roundHalfEven(n - i * ratio) - 1;
       break;
+    }
   }
   return out;
 }

@@ -66,14 +66,9 @@ export abstract class SigmaScheduler extends SchedulerBase {
   }
 
   /** `original + σ_level · noise`. */
-  addNoise(original: Float32Array, noise: Float32Array, level: number, out: Float32Array): void {
-    this.checkAddNoise(original, noise, level, out);
+  protected noiseScales(level: number): [number, number] | undefined {
     const s = this.sigmas[level]!;
-    if (s === 0) {
-      if (out !== original) out.set(original);
-      return;
-    }
-    for (let j = 0; j < original.length; j++) out[j] = original[j]! + s * noise[j]!;
+    return s === 0 ? undefined : [1, s];
   }
 
   /**
