@@ -1,55 +1,34 @@
 import path from "node:path";
-import type { Command, OptionValues } from "../command.js";
+import type { Command } from "../command.js";
 import { CliError, UsageError } from "../errors.js";
 import { LIMIT_OPTIONS, LIMIT_OPTIONS_HELP, limitsFromOptions } from "../limits.js";
-
-const DEVICES = ["cpu", "cuda"] as const;
-
-function integerOption(values: OptionValues, name: string, min: number, max: number): number | undefined {
-  const raw = values[name];
-  if (typeof raw !== "string") return undefined;
-  const value = Number(raw);
-  if (!/^\d+$/.test(raw.trim()) || value < min || value > max) throw new UsageError(`--${name} needs a whole number from ${min} to ${max}, not \`${raw}\``, "render");
-  return value;
-}
+import { RENDER_OPTIONS, RENDER_OPTIONS_HELP, renderSettings } from "../render-options.js";
 
 export const renderCommand: Command = {
   name: "render",
   synopsis: "SCENE|PLAN [-o OUT] [--steps N] [--seed N] [--device cpu|cuda] [--batch N]",
   summary: "render a scene (or a saved plan) to a PNG",
   help: `Compiles the scene (or reads a plan saved by \`scenec plan\`) and renders it with Mixture of
-Diffusers on ONNX Runtime: the scene's model, or the built-in model when it names none. The PNG
+Diffusers on ONNX Runtime: the scene's model (when it names none, scenec.yaml's `default`, else
+the built-in model). The PNG
 is written atomically and carries the scene source, the plan's sha256 and the seed in its text
 chunks (see \`scenec info\`). Ctrl-C stops the render and writes nothing.
 
 options:
-  -o, --output OUT     where to write the PNG (default: the scene's \`output\`, else the scene's
-                       name with .png, beside it)
-  --steps N            denoising steps, overriding the scene's (1 to 1000)
-  --seed N             the seed, overriding the scene's (0 to 2^53 - 1)
-  --device D           cpu (default) or cuda (needs ONNX Runtime's CUDA provider; see README)
-  --batch N            evaluate up to N same-size regions per UNet call (default 1)
+${RENDER_OPTIONS_HELP}
 ${LIMIT_OPTIONS_HELP}
   -h, --help           show this help
 
 exit status: 0 the PNG was written, 1 the scene has errors, 2 bad arguments, a missing or broken
 model, or a file that cannot be read or written; 130 interrupted`,
   options: {
-    output: { type: "string", short: "o" },
-    steps: { type: "string" },
-    seed: { type: "string" },
-    device: { type: "string" },
-    batch: { type: "string" },
+    ...RENDER_OPTIONS,
     ...LIMIT_OPTIONS,
   },
   async run({ values, positionals }, terminal) {
     if (positionals.length !== 1) throw new UsageError(positionals.length ? `render takes one SCENE or PLAN, not ${positionals.length}` : "render needs a SCENE or PLAN file", "render");
     const file = positionals[0]!;
-    const device = (values["device"] ?? "cpu") as string;
-    if (!(DEVICES as readonly string[]).includes(device)) throw new UsageError(`--device must be cpu or cuda, not \`${device}\``, "render");
-    const steps = integerOption(values, "steps", 1, 1000);
-    const seed = integerOption(values, "seed", 0, Number.MAX_SAFE_INTEGER);
-    const batch = integerOption(values, "batch", 1, 1024) ?? 1;
+    const { steps, seed, device, batch, output } = renderSettings(values, "render");
     const limits = limitsFromOptions(values, "render");
 
     const [{ loadRenderInput }, { withOverrides }, { planHash }, { loadConfig }] = await Promise.all([
@@ -61,7 +40,7 @@ model, or a file that cannot be read or written; 130 interrupted`,
     const input = await loadRenderInput(file, limits, terminal);
     if (!input) return 1;
     const plan = withOverrides(input.plan, { ...(steps !== undefined ? { steps } : {}), ...(seed !== undefined ? { seed } : {}) });
-    const out = typeof values["output"] === "string" ? values["output"] : path.join(input.folder, plan.output);
+    const out = output ?? path.join(input.folder, plan.output);
 
     const { resolveModel } = await import("../../runtime/model/resolve-model.js");
     const { ModelError } = await import("../../runtime/model/model-error.js");
@@ -98,7 +77,7 @@ model, or a file that cannot be read or written; 130 interrupted`,
         plan,
         model,
         folder: input.folder,
-        device: device as "cpu" | "cuda",
+        device,
         batch,
         onProgress: (p) => progress.update(p),
         onWarning: (message) => progress.log(`warning: ${message}`),

@@ -1,0 +1,51 @@
+import type { OptionValues } from "./command.js";
+import { UsageError } from "./errors.js";
+
+/** The options `render` and `watch` share: how to render, whatever starts the render. */
+export const RENDER_OPTIONS = {
+  output: { type: "string", short: "o" },
+  steps: { type: "string" },
+  seed: { type: "string" },
+  device: { type: "string" },
+  batch: { type: "string" },
+} as const;
+
+export const RENDER_OPTIONS_HELP = [
+  "  -o, --output OUT     where to write the PNG (default: the scene's `output`, else the scene's",
+  "                       name with .png, beside it)",
+  "  --steps N            denoising steps, overriding the scene's (1 to 1000)",
+  "  --seed N             the seed, overriding the scene's (0 to 2^53 - 1)",
+  "  --device D           cpu (default) or cuda (needs ONNX Runtime's CUDA provider; see README)",
+  "  --batch N            evaluate up to N same-size regions per UNet call (default 1)",
+].join("\n");
+
+export interface RenderSettings {
+  output?: string;
+  steps?: number;
+  seed?: number;
+  device: "cpu" | "cuda";
+  batch: number;
+}
+
+function integerOption(values: OptionValues, name: string, min: number, max: number, command: string): number | undefined {
+  const raw = values[name];
+  if (typeof raw !== "string") return undefined;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || value < min || value > max) throw new UsageError(`--${name} needs a whole number from ${min} to ${max}, not \`${raw}\``, command);
+  return value;
+}
+
+/** The shared options, checked: a bad value is a usage error (exit 2) naming `command`'s help. */
+export function renderSettings(values: OptionValues, command: string): RenderSettings {
+  const device = (values["device"] ?? "cpu") as string;
+  if (device !== "cpu" && device !== "cuda") throw new UsageError(`--device must be cpu or cuda, not \`${device}\``, command);
+  const steps = integerOption(values, "steps", 1, 1000, command);
+  const seed = integerOption(values, "seed", 0, Number.MAX_SAFE_INTEGER, command);
+  return {
+    ...(typeof values["output"] === "string" ? { output: values["output"] } : {}),
+    ...(steps !== undefined ? { steps } : {}),
+    ...(seed !== undefined ? { seed } : {}),
+    device,
+    batch: integerOption(values, "batch", 1, 1024, command) ?? 1,
+  };
+}
