@@ -9,10 +9,9 @@ export const renderCommand: Command = {
   synopsis: "SCENE|PLAN [-o OUT] [--steps N] [--seed N] [--device cpu|cuda] [--batch N]",
   summary: "render a scene (or a saved plan) to a PNG",
   help: `Compiles the scene (or reads a plan saved by \`scenec plan\`) and renders it with Mixture of
-Diffusers on ONNX Runtime: the scene's model (when it names none, scenec.yaml's `default`, else
-the built-in model). The PNG
-is written atomically and carries the scene source, the plan's sha256 and the seed in its text
-chunks (see \`scenec info\`). Ctrl-C stops the render and writes nothing.
+Diffusers on ONNX Runtime: the scene's model (when it names none, scenec.yaml's \`default\`,
+else the built-in model). The PNG is written atomically and carries the scene source, the plan's
+sha256 and the seed in its text chunks (see \`scenec info\`). Ctrl-C stops the render and writes nothing.
 
 options:
 ${RENDER_OPTIONS_HELP}
