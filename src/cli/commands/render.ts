@@ -30,15 +30,14 @@ model, or a file that cannot be read or written; 130 interrupted`,
     const { steps, seed, device, batch, output } = renderSettings(values, "render");
     const limits = limitsFromOptions(values, "render");
 
-    const [{ loadRenderInput }, { withOverrides }, { planHash }, { loadConfig }] = await Promise.all([
+    const [{ loadRenderInput }, { withOverrides }, { loadConfig }] = await Promise.all([
       import("../render-input.js"),
       import("../../compiler/plan-overrides.js"),
-      import("../../compiler/plan-hash.js"),
       import("../config.js"),
     ]);
     const input = await loadRenderInput(file, limits, terminal);
     if (!input) return 1;
-    const plan = withOverrides(input.plan, { ...(steps !== undefined ? { steps } : {}), ...(seed !== undefined ? { seed } : {}) });
+    const plan = withOverrides(input.plan, { steps, seed });
     const out = output ?? path.join(input.folder, plan.output);
 
     const { resolveModel } = await import("../../runtime/model/resolve-model.js");
@@ -55,10 +54,9 @@ model, or a file that cannot be read or written; 130 interrupted`,
     const { Renderer } = await import("../../runtime/render-client.js");
     const { RenderCancelled } = await import("../../runtime/mixture.js");
     const { writePng } = await import("../../runtime/image/png-write.js");
-    const { scenecPngText } = await import("../../runtime/image/png-text.js");
+    const { renderedImageText } = await import("../image-metadata.js");
     const { removePendingTempFiles } = await import("../../runtime/image/atomic-write.js");
     const { progressDisplay } = await import("../render-progress.js");
-    const { version } = await import("../version.js");
 
     const renderer = new Renderer();
     const progress = progressDisplay(terminal);
@@ -83,7 +81,7 @@ model, or a file that cannot be read or written; 130 interrupted`,
       });
       progress.stop();
       if (interrupted) throw new RenderCancelled();
-      await writePng(out, image.rgb, image.width, image.height, scenecPngText({ scene: input.source, planSha256: planHash(plan), seed: plan.seed, version: version() }));
+      await writePng(out, image.rgb, image.width, image.height, renderedImageText(input.source, plan));
       if (interrupted) throw new RenderCancelled();
       const secondsTaken = ((performance.now() - started) / 1000).toFixed(1);
       terminal.stderr.write(`wrote ${out} (${image.width} x ${image.height}) in ${secondsTaken} s\n`);

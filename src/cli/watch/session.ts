@@ -5,10 +5,8 @@ import { compile } from "../../compiler/compile.js";
 import type { CompilerHost, Limits } from "../../compiler/host.js";
 import { nodeHost } from "../../compiler/node-host.js";
 import type { Plan } from "../../compiler/plan.js";
-import { planHash } from "../../compiler/plan-hash.js";
 import { withOverrides } from "../../compiler/plan-overrides.js";
 import { removePendingTempFiles, writeFileAtomicAsync } from "../../runtime/image/atomic-write.js";
-import { scenecPngText } from "../../runtime/image/png-text.js";
 import { encodePng } from "../../runtime/image/png-write.js";
 import type { LatentPreview } from "../../runtime/latent-preview.js";
 import { RenderCancelled } from "../../runtime/mixture.js";
@@ -19,7 +17,7 @@ import { CONFIG_FILE, loadConfig } from "../config.js";
 import { countDiagnostics, renderDiagnostics } from "../diagnostic-text.js";
 import { CliError, describeFsError } from "../errors.js";
 import type { Terminal } from "../terminal.js";
-import { version } from "../version.js";
+import { renderedImageText } from "../image-metadata.js";
 import { FileSet, type FileEvent } from "./file-set.js";
 import { PreviewServer, type PreviewState } from "./preview-server.js";
 import { clock, formatMs, staleText, StatusLine } from "./status-line.js";
@@ -163,7 +161,7 @@ export async function runWatch(options: WatchOptions, terminal: Terminal): Promi
       status.line(`scene has errors (${errorCount(errors)}): ${stale("errors", "the scene has errors")}`);
       return undefined;
     }
-    const plan = withOverrides(result.plan, { ...(options.steps !== undefined ? { steps: options.steps } : {}), ...(options.seed !== undefined ? { seed: options.seed } : {}) });
+    const plan = withOverrides(result.plan, { steps: options.steps, seed: options.seed });
     const folder = path.dirname(options.scene);
     output = options.output ?? path.join(folder, plan.output);
     let model: ModelLocation;
@@ -218,7 +216,7 @@ export async function runWatch(options: WatchOptions, terminal: Terminal): Promi
         ...(server ? { preview: { every: Math.max(1, Math.round(steps / 10)), onPreview } } : {}),
       });
       if (closing) return;
-      const png = await encodePng(rendered.rgb, rendered.width, rendered.height, scenecPngText({ scene: job.source, planSha256: planHash(job.plan), seed: job.plan.seed, version: version() }));
+      const png = await encodePng(rendered.rgb, rendered.width, rendered.height, renderedImageText(job.source, job.plan));
       if (closing) return;
       await writeFileAtomicAsync(job.output, png);
       const renderMs = performance.now() - started;
