@@ -1,4 +1,3 @@
-import sharp from "sharp";
 /**
  * Guides in the plan and the caches: a changed guide file changes the plan (its sha256 and the
  * plan hash), an unchanged one reuses the encoded latents, a file changed after planning is a
@@ -7,6 +6,7 @@ import sharp from "sharp";
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import sharp from "sharp";
 import { crc32, deflateSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compile } from "../src/compiler/compile.js";
