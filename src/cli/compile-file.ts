@@ -35,3 +35,8 @@ export class DiagnosticCollector {
     }
   }
 }
+
+/** Why a style library (only `style` and `import` statements) gets no plan or picture. */
+export function libraryHasNoPlan(path: string): string {
+  return `${path}: a style library (only \`style\` and \`import\` statements) has nothing to plan or render; import it from a scene\n`;
+}

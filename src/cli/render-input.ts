@@ -42,10 +42,14 @@ export async function loadRenderInput(file: string, limits: Partial<Limits>, ter
     }
     return { plan: value as Plan, folder, source: text, files: [file] };
   }
-  const { compileText } = await import("./compile-file.js");
+  const { compileText, libraryHasNoPlan } = await import("./compile-file.js");
   const result = compileText(file, text, limits);
   terminal.stderr.write(renderDiagnostics(result.diagnostics, result.sources, terminal));
   if (countDiagnostics(result.diagnostics).errors > 0) return undefined;
+  if (result.library) {
+    terminal.stderr.write(libraryHasNoPlan(file));
+    return undefined;
+  }
   if (!result.plan) throw new CliError(`the compiler gave neither a plan nor an error for ${file}`);
   return { plan: result.plan, folder, source: text, files: [file, ...result.dependencies] };
 }

@@ -37,6 +37,12 @@ export interface CompileResult {
   sources: Map<string, SourceFile>;
   /** Imported files and guide images, for watch mode. */
   dependencies: string[];
+  /**
+   * True for a style library: a file of only `style` and `import` statements, made to be imported.
+   * It is checked (its styles, its imports) but has no regions to plan, and its styles are there
+   * for others to use, so neither S2021 nor S2501 applies; it never has a plan.
+   */
+  library?: boolean;
 }
 
 const MAX_UNCOVERED_LISTED = 4;
@@ -56,6 +62,7 @@ export function compile(text: string, options: CompileOptions): CompileResult {
   // On a partial tree (statements dropped by the parser), the whole-scene checks (coverage,
   // dominance, "no regions", unused styles) would report the parser's gaps as mistakes of their own.
   const syntaxErrorsInMain = reporter.diagnostics.some((d) => d.code.startsWith("S1") && d.location.file === main.path);
+  const library = ast.statements.some((s) => s.kind === "style") && ast.statements.every((s) => s.kind === "style" || s.kind === "import");
   const imports = loadImports(ast, options.host, sources, reporter);
   const styles = new StyleResolver(reporter, imports.styles);
 
@@ -110,7 +117,7 @@ export function compile(text: string, options: CompileOptions): CompileResult {
   const canvasSpan = settings.canvasSpan ?? ast.statements.find((s) => s.kind === "region" || s.kind === "grid")?.span ?? { file: main.path, start: 0, end: 0 };
   if (settings.canvas === undefined && canvasKnown) canvasFits = checkCanvasLimits(reporter, canvas, canvasSpan, false, limits);
 
-  if (!hasRegions && !syntaxErrorsInMain) {
+  if (!hasRegions && !syntaxErrorsInMain && !library) {
     if (!firstGuide) {
       // Point at the first statement (a comment at 1:1 is no place for it), or the end of an empty scene.
       const first = ast.statements[0];
@@ -152,7 +159,7 @@ export function compile(text: string, options: CompileOptions): CompileResult {
     if (style.kind !== "style") continue;
     styles.expandStyle(style);
   }
-  if (!syntaxErrorsInMain) {
+  if (!syntaxErrorsInMain && !library) {
     // Used means referenced from any string of the scene, whether or not that string's statement
     // could be elaborated (a grid whose `prompts` has the wrong length still uses its styles).
     const referenced = styleReferences(ast.statements);
@@ -166,6 +173,7 @@ export function compile(text: string, options: CompileOptions): CompileResult {
 
   const diagnostics = sortDiagnostics(reporter.diagnostics);
   const dependencies = [...imports.files, ...guides.map((g) => g.file)];
+  if (library) return { diagnostics, sources, dependencies, library };
   if (reporter.errorCount > 0) return { diagnostics, sources, dependencies };
 
   const plan = buildPlan({ sceneFile: main.path, settings, canvas, regions, guides, where: (span) => reporter.where(span) });

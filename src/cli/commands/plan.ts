@@ -31,13 +31,17 @@ file that cannot be read or written`,
     if (positionals.length > 1) throw new UsageError(`plan takes one FILE, not ${positionals.length}`, "plan");
     const path = positionals[0]!;
     const limits = limitsFromOptions(values, "plan");
-    const { DiagnosticCollector, compileFile } = await import("../compile-file.js");
+    const { DiagnosticCollector, compileFile, libraryHasNoPlan } = await import("../compile-file.js");
     const result = compileFile(path, limits);
 
     const collector = new DiagnosticCollector();
     collector.add(result);
     terminal.stderr.write(renderDiagnostics(collector.diagnostics, collector.sources, terminal));
     if (countDiagnostics(collector.diagnostics).errors > 0) return 1;
+    if (result.library) {
+      terminal.stderr.write(libraryHasNoPlan(path));
+      return 1;
+    }
     if (!result.plan) throw new Error(`the compiler gave neither a plan nor an error for ${path}`);
 
     const out = typeof values["output"] === "string" && values["output"] !== "-" ? values["output"] : undefined;

@@ -157,6 +157,10 @@ export async function runWatch(options: WatchOptions, terminal: Terminal): Promi
     status.write(renderDiagnostics(result.diagnostics, result.sources, terminal));
     diagnostics = result.diagnostics.length ? renderDiagnostics(result.diagnostics, result.sources, { color: false }) : null;
     const { errors } = countDiagnostics(result.diagnostics);
+    if (result.library) {
+      status.line(`scene has errors (${errorCount(1)}): ${stale("errors", "it is a style library, with nothing to render")}`);
+      return undefined;
+    }
     if (errors > 0 || !result.plan) {
       status.line(`scene has errors (${errorCount(errors)}): ${stale("errors", "the scene has errors")}`);
       return undefined;
