@@ -135,7 +135,7 @@ region b { at 256, 0  size 320 x 320  prompt "a blue sea" }
       [20, 6],
     ] as const) {
       let tiles = 0;
-      const tiled = await decodeLatents(model, latents, width, height, { tile, overlap, onTile: (done, total) => (tiles = total) });
+      const tiled = await decodeLatents(model, latents, width, height, { tile, overlap, onTile: (_done, total) => (tiles = total) });
       expect(tiles).toBe(tiles1D(width * 8, tile * 8, overlap * 8).length * tiles1D(height * 8, tile * 8, overlap * 8).length);
       // Measured: at most 1 level (rounding) for every tiling here; about 0.3-1% of the bytes differ.
       expect(difference(whole, tiled).max, `tile ${tile}, overlap ${overlap}`).toBeLessThanOrEqual(1);

@@ -1,23 +1,21 @@
-import type { GuideDecl, Option, Statement, StringValue } from "./ast.js";
-import { Coverage } from "./coverage.js";
+import type { GuideDecl, Option } from "./ast.js";
 import type { Diagnostic } from "./diagnostic.js";
-import { dominatedRegions, DOMINANCE_SHARE } from "./dominance.js";
-import { boundingCanvas, insideCanvas, rectText, type RegionSpec, type Size } from "./geometry.js";
+import { checkCanvasLimits, checkCoverage, checkInsideCanvas, reportDominatedRegions } from "./canvas-checks.js";
+import { boundingCanvas, type RegionSpec, type Size } from "./geometry.js";
 import { elaborateGuide, type GuideSpec } from "./guides.js";
 import { DEFAULT_LIMITS, type CompilerHost, type Limits } from "./host.js";
 import { loadImports } from "./imports.js";
 import { collectOptions } from "./options.js";
 import type { Plan } from "./plan.js";
 import { validatePlan } from "./plan-schema.js";
-import { buildPlan, toLatent } from "./planner.js";
+import { buildPlan } from "./planner.js";
 import { elaborateGrid, elaborateRegion, formatCount } from "./regions.js";
 import { Reporter } from "./reporter.js";
 import { readSettings } from "./settings.js";
 import { SourceFile } from "./source-file.js";
 import type { Span } from "./span.js";
-import { StyleResolver } from "./styles.js";
+import { StyleResolver, styleReferences } from "./styles.js";
 import { parseScene } from "./syntax.js";
-import { LATENT_FACTOR } from "./values.js";
 
 export type { CompilerHost, Limits, ReadResult } from "./host.js";
 
@@ -44,8 +42,6 @@ export interface CompileResult {
    */
   library?: boolean;
 }
-
-const MAX_UNCOVERED_LISTED = 4;
 
 /**
  * Compiles a scene: lex → parse → resolve imports and styles → elaborate regions, grids and
@@ -146,11 +142,7 @@ export function compile(text: string, options: CompileOptions): CompileResult {
     if (reporter.errorCount === errorsBeforeGeometry && !syntaxErrorsInMain) {
       checkCoverage(reporter, regions, guides, canvas, canvasSpan);
       if (reporter.errorCount === errorsBeforeGeometry) {
-        for (const { region, share, by } of dominatedRegions(regions, (r) => toLatent(r.rect)))
-          reporter.report("S2502", region.span, `region \`${region.name}\` is drowned out by \`${by.name}\``, {
-            label: `at most ${(share * 100).toFixed(1)}% of the mix anywhere`,
-            help: `its weight is below ${DOMINANCE_SHARE * 100}% wherever it paints, so it barely shows; raise its \`weight\`, lower the others', or move it`,
-          });
+        reportDominatedRegions(reporter, regions);
       }
     }
   }
@@ -180,135 +172,6 @@ export function compile(text: string, options: CompileOptions): CompileResult {
   const problems = validatePlan(plan);
   if (problems.length > 0) throw new Error(`the compiler produced an invalid plan (a bug in scenec): ${problems.join("; ")}`);
   return { plan, diagnostics, sources, dependencies };
-}
-
-/** The names of the styles that the strings of these statements refer to (styles' own texts included). */
-function styleReferences(statements: readonly Statement[]): Set<string> {
-  const names = new Set<string>();
-  const addString = (value: StringValue) => {
-    for (const part of value.parts) if (part.kind === "ref") names.add(part.name);
-  };
-  const addOption = (option: Option) => {
-    switch (option.kind) {
-      case "model":
-      case "negative":
-      case "output":
-      case "prompt":
-        addString(option.value);
-        break;
-      case "prompts":
-        option.items.forEach(addString);
-        break;
-      case "cell":
-        option.options.forEach(addOption);
-        break;
-    }
-  };
-  for (const s of statements) {
-    switch (s.kind) {
-      case "style":
-        addString(s.value);
-        break;
-      case "import":
-        addString(s.path);
-        break;
-      case "guide":
-        addString(s.path);
-        s.options.forEach(addOption);
-        break;
-      case "region":
-      case "grid":
-        s.options.forEach(addOption);
-        break;
-      default:
-        addOption(s);
-    }
-  }
-  return names;
-}
-
-function checkCanvasLimits(reporter: Reporter, canvas: Size, span: Span, explicit: boolean, limits: Limits): boolean {
-  const side = Math.max(canvas.width, canvas.height);
-  const pixels = canvas.width * canvas.height;
-  if (side <= limits.maxCanvasSide && pixels <= limits.maxCanvasPixels) return true;
-  const what = explicit ? "the canvas" : "the canvas the regions span";
-  reporter.report("S2014", span, `${what} is ${canvas.width} x ${canvas.height}, over the limit`, {
-    label: side > limits.maxCanvasSide ? `a side is over ${limits.maxCanvasSide} pixels` : `over ${(limits.maxCanvasPixels / 1e6).toFixed(0)} megapixels`,
-    help: `the limits are ${limits.maxCanvasSide} pixels a side and ${(limits.maxCanvasPixels / 1e6).toFixed(0)} megapixels; raise them with \`--max-side\` and \`--max-megapixels\` if your machine can take it`,
-  });
-  return false;
-}
-
-function checkInsideCanvas(reporter: Reporter, regions: readonly RegionSpec[], guides: readonly GuideSpec[], canvas: Size): void {
-  const reportedGrids = new Set<string>();
-  for (const r of regions) {
-    if (insideCanvas(r.rect, canvas)) continue;
-    if (r.grid !== undefined) {
-      if (reportedGrids.has(r.grid)) continue;
-      reportedGrids.add(r.grid);
-      const cells = regions.filter((x) => x.grid === r.grid);
-      const extent = boundingCanvas(cells.map((c) => c.rect));
-      const outside = cells.filter((c) => !insideCanvas(c.rect, canvas)).length;
-      reporter.report("S2002", r.span, `grid \`${r.grid}\` reaches ${extent.width} x ${extent.height}, outside the ${canvas.width} x ${canvas.height} canvas`, {
-        label: `${outside} cell${outside === 1 ? "" : "s"} outside the canvas, first \`${r.name}\``,
-        help: "use fewer columns or rows, a smaller tile or a larger overlap, or leave `columns`/`rows` out to derive them from the canvas",
-      });
-      continue;
-    }
-    reporter.report("S2002", r.span, `region \`${r.name}\` (${rectText(r.rect)}) is outside the ${canvas.width} x ${canvas.height} canvas`, {
-      label: "pokes out of the canvas",
-      help: placementHelp(r.rect, canvas),
-    });
-  }
-  for (const g of guides) {
-    if (insideCanvas(g.rect, canvas)) continue;
-    reporter.report("S2002", g.span, `guide (${rectText(g.rect)}) is outside the ${canvas.width} x ${canvas.height} canvas`, {
-      label: "pokes out of the canvas",
-      help: placementHelp(g.rect, canvas),
-    });
-  }
-}
-
-function placementHelp(r: { x: number; y: number; width: number; height: number }, canvas: Size): string {
-  // Each tip reads after "use": "use x of at least 0, a width of at most 512, or enlarge the canvas".
-  const tips: string[] = [];
-  if (r.x < 0) tips.push("x of at least 0");
-  if (r.y < 0) tips.push("y of at least 0");
-  const wide = r.x + r.width > canvas.width;
-  const tall = r.y + r.height > canvas.height;
-  if (wide) tips.push(r.width <= canvas.width ? `x of at most ${canvas.width - r.width} for this width` : `a width of at most ${canvas.width}`);
-  if (tall) tips.push(r.height <= canvas.height ? `y of at most ${canvas.height - r.height} for this height` : `a height of at most ${canvas.height}`);
-  const help = `use ${tips.join(", ")}${wide || tall ? ", or enlarge the canvas" : ""}`;
-  return r.x < 0 || r.y < 0 ? `${help} (coordinates start at 0, 0 in the top-left corner)` : help;
-}
-
-function checkCoverage(reporter: Reporter, regions: readonly RegionSpec[], guides: readonly GuideSpec[], canvas: Size, canvasSpan: Span): void {
-  const width = canvas.width / LATENT_FACTOR;
-  const height = canvas.height / LATENT_FACTOR;
-  const cover = new Coverage(width, height, regions.map((r) => toLatent(r.rect)));
-
-  // A guide of strength < 1 lets the regions paint under it at some steps: they must be there.
-  for (const g of guides) {
-    if (g.strength >= 1) continue;
-    const bare = cover.uncoveredIn(toLatent(g.rect));
-    if (bare === 0) continue;
-    reporter.report("S2013", g.span, "part of this guide has no region under it", {
-      label: `${bare * LATENT_FACTOR * LATENT_FACTOR} pixels that no region paints`,
-      help: "a guide of strength below 1 only pins the first steps; add a region over it, or use `strength 1` to keep those pixels exactly",
-    });
-  }
-
-  // Pixels under any guide are accounted for: pinned by a strength-1 guide, or reported above.
-  const guided = new Coverage(width, height, guides.map((g) => toLatent(g.rect)));
-  const holes = cover.uncoveredRects((i) => guided.count[i]! > 0);
-  if (holes.length === 0) return;
-  const px = holes.map((h) => ({ x: h.x * LATENT_FACTOR, y: h.y * LATENT_FACTOR, width: h.width * LATENT_FACTOR, height: h.height * LATENT_FACTOR }));
-  const listed = px.slice(0, MAX_UNCOVERED_LISTED).map(rectText).join("; ");
-  const more = px.length > MAX_UNCOVERED_LISTED ? ` and ${px.length - MAX_UNCOVERED_LISTED} more` : "";
-  reporter.report("S2003", canvasSpan, `canvas pixels covered by no region: ${listed}${more}`, {
-    label: "not fully covered",
-    help: "every pixel needs a region to paint it (or a `strength 1` guide to pin it); add or enlarge regions, or shrink the canvas",
-  });
 }
 
 function sortDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {

@@ -1,4 +1,4 @@
-import type { StringValue, StyleDecl } from "./ast.js";
+import type { Option, Statement, StringValue, StyleDecl } from "./ast.js";
 import type { Reporter } from "./reporter.js";
 import { suggest } from "./suggest.js";
 
@@ -73,4 +73,49 @@ export class StyleResolver {
     this.expanded.set(name, text);
     return text;
   }
+}
+
+/** The names of the styles that the strings of these statements refer to (styles' own texts included). */
+export function styleReferences(statements: readonly Statement[]): Set<string> {
+  const names = new Set<string>();
+  const addString = (value: StringValue) => {
+    for (const part of value.parts) if (part.kind === "ref") names.add(part.name);
+  };
+  const addOption = (option: Option) => {
+    switch (option.kind) {
+      case "model":
+      case "negative":
+      case "output":
+      case "prompt":
+        addString(option.value);
+        break;
+      case "prompts":
+        option.items.forEach(addString);
+        break;
+      case "cell":
+        option.options.forEach(addOption);
+        break;
+    }
+  };
+  for (const s of statements) {
+    switch (s.kind) {
+      case "style":
+        addString(s.value);
+        break;
+      case "import":
+        addString(s.path);
+        break;
+      case "guide":
+        addString(s.path);
+        s.options.forEach(addOption);
+        break;
+      case "region":
+      case "grid":
+        s.options.forEach(addOption);
+        break;
+      default:
+        addOption(s);
+    }
+  }
+  return names;
 }

@@ -1,0 +1,109 @@
+import { Coverage } from "./coverage.js";
+import { dominatedRegions, DOMINANCE_SHARE } from "./dominance.js";
+import { boundingCanvas, insideCanvas, rectText, type RegionSpec, type Size } from "./geometry.js";
+import type { GuideSpec } from "./guides.js";
+import type { Limits } from "./host.js";
+import { toLatent } from "./planner.js";
+import type { Reporter } from "./reporter.js";
+import type { Span } from "./span.js";
+import { LATENT_FACTOR } from "./values.js";
+
+/**
+ * The checks of the whole canvas, once every region and guide is placed: the canvas within the
+ * limits, everything inside it, every pixel painted (S2003, S2013), and no region drowned out.
+ */
+
+const MAX_UNCOVERED_LISTED = 4;
+
+export function checkCanvasLimits(reporter: Reporter, canvas: Size, span: Span, explicit: boolean, limits: Limits): boolean {
+  const side = Math.max(canvas.width, canvas.height);
+  const pixels = canvas.width * canvas.height;
+  if (side <= limits.maxCanvasSide && pixels <= limits.maxCanvasPixels) return true;
+  const what = explicit ? "the canvas" : "the canvas the regions span";
+  reporter.report("S2014", span, `${what} is ${canvas.width} x ${canvas.height}, over the limit`, {
+    label: side > limits.maxCanvasSide ? `a side is over ${limits.maxCanvasSide} pixels` : `over ${(limits.maxCanvasPixels / 1e6).toFixed(0)} megapixels`,
+    help: `the limits are ${limits.maxCanvasSide} pixels a side and ${(limits.maxCanvasPixels / 1e6).toFixed(0)} megapixels; raise them with \`--max-side\` and \`--max-megapixels\` if your machine can take it`,
+  });
+  return false;
+}
+
+export function checkInsideCanvas(reporter: Reporter, regions: readonly RegionSpec[], guides: readonly GuideSpec[], canvas: Size): void {
+  const reportedGrids = new Set<string>();
+  for (const r of regions) {
+    if (insideCanvas(r.rect, canvas)) continue;
+    if (r.grid !== undefined) {
+      if (reportedGrids.has(r.grid)) continue;
+      reportedGrids.add(r.grid);
+      const cells = regions.filter((x) => x.grid === r.grid);
+      const extent = boundingCanvas(cells.map((c) => c.rect));
+      const outside = cells.filter((c) => !insideCanvas(c.rect, canvas)).length;
+      reporter.report("S2002", r.span, `grid \`${r.grid}\` reaches ${extent.width} x ${extent.height}, outside the ${canvas.width} x ${canvas.height} canvas`, {
+        label: `${outside} cell${outside === 1 ? "" : "s"} outside the canvas, first \`${r.name}\``,
+        help: "use fewer columns or rows, a smaller tile or a larger overlap, or leave `columns`/`rows` out to derive them from the canvas",
+      });
+      continue;
+    }
+    reporter.report("S2002", r.span, `region \`${r.name}\` (${rectText(r.rect)}) is outside the ${canvas.width} x ${canvas.height} canvas`, {
+      label: "pokes out of the canvas",
+      help: placementHelp(r.rect, canvas),
+    });
+  }
+  for (const g of guides) {
+    if (insideCanvas(g.rect, canvas)) continue;
+    reporter.report("S2002", g.span, `guide (${rectText(g.rect)}) is outside the ${canvas.width} x ${canvas.height} canvas`, {
+      label: "pokes out of the canvas",
+      help: placementHelp(g.rect, canvas),
+    });
+  }
+}
+
+function placementHelp(r: { x: number; y: number; width: number; height: number }, canvas: Size): string {
+  // Each tip reads after "use": "use x of at least 0, a width of at most 512, or enlarge the canvas".
+  const tips: string[] = [];
+  if (r.x < 0) tips.push("x of at least 0");
+  if (r.y < 0) tips.push("y of at least 0");
+  const wide = r.x + r.width > canvas.width;
+  const tall = r.y + r.height > canvas.height;
+  if (wide) tips.push(r.width <= canvas.width ? `x of at most ${canvas.width - r.width} for this width` : `a width of at most ${canvas.width}`);
+  if (tall) tips.push(r.height <= canvas.height ? `y of at most ${canvas.height - r.height} for this height` : `a height of at most ${canvas.height}`);
+  const help = `use ${tips.join(", ")}${wide || tall ? ", or enlarge the canvas" : ""}`;
+  return r.x < 0 || r.y < 0 ? `${help} (coordinates start at 0, 0 in the top-left corner)` : help;
+}
+
+export function checkCoverage(reporter: Reporter, regions: readonly RegionSpec[], guides: readonly GuideSpec[], canvas: Size, canvasSpan: Span): void {
+  const width = canvas.width / LATENT_FACTOR;
+  const height = canvas.height / LATENT_FACTOR;
+  const cover = new Coverage(width, height, regions.map((r) => toLatent(r.rect)));
+
+  // A guide of strength < 1 lets the regions paint under it at some steps: they must be there.
+  for (const g of guides) {
+    if (g.strength >= 1) continue;
+    const bare = cover.uncoveredIn(toLatent(g.rect));
+    if (bare === 0) continue;
+    reporter.report("S2013", g.span, "part of this guide has no region under it", {
+      label: `${bare * LATENT_FACTOR * LATENT_FACTOR} pixels that no region paints`,
+      help: "a guide of strength below 1 only pins the first steps; add a region over it, or use `strength 1` to keep those pixels exactly",
+    });
+  }
+
+  // Pixels under any guide are accounted for: pinned by a strength-1 guide, or reported above.
+  const guided = new Coverage(width, height, guides.map((g) => toLatent(g.rect)));
+  const holes = cover.uncoveredRects((i) => guided.count[i]! > 0);
+  if (holes.length === 0) return;
+  const px = holes.map((h) => ({ x: h.x * LATENT_FACTOR, y: h.y * LATENT_FACTOR, width: h.width * LATENT_FACTOR, height: h.height * LATENT_FACTOR }));
+  const listed = px.slice(0, MAX_UNCOVERED_LISTED).map(rectText).join("; ");
+  const more = px.length > MAX_UNCOVERED_LISTED ? ` and ${px.length - MAX_UNCOVERED_LISTED} more` : "";
+  reporter.report("S2003", canvasSpan, `canvas pixels covered by no region: ${listed}${more}`, {
+    label: "not fully covered",
+    help: "every pixel needs a region to paint it (or a `strength 1` guide to pin it); add or enlarge regions, or shrink the canvas",
+  });
+}
+
+/** Warning S2502 for each region whose share of the mix is small everywhere it paints. */
+export function reportDominatedRegions(reporter: Reporter, regions: readonly RegionSpec[]): void {
+  for (const { region, share, by } of dominatedRegions(regions, (r) => toLatent(r.rect)))
+    reporter.report("S2502", region.span, `region \`${region.name}\` is drowned out by \`${by.name}\``, {
+      label: `at most ${(share * 100).toFixed(1)}% of the mix anywhere`,
+      help: `its weight is below ${DOMINANCE_SHARE * 100}% wherever it paints, so it barely shows; raise its \`weight\`, lower the others', or move it`,
+    });
+}
