@@ -80,6 +80,13 @@ describe("scenec render", () => {
     expect(out).toContain("Known words without effect");
   });
 
+  it("refuses an output folder that does not exist before rendering, exit 2", async () => {
+    const run = start(["render", "slow.scene", "-o", "missing/folder/out.png"]);
+    expect(await run.done).toBe(2);
+    expect(run.stderr()).toMatch(/^scenec: cannot write missing\/folder\/out\.png: the folder missing\/folder does not exist$/m);
+    expect(run.stderr()).not.toContain("step");
+  });
+
   it("rejects bad flags, exit 2", async () => {
     for (const args of [["--steps", "0"], ["--device", "tpu"], ["--batch", "x"]]) {
       const run = start(["render", "pair.scene", ...args]);

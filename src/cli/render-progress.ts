@@ -21,27 +21,31 @@ function seconds(s: number): string {
  */
 export function progressDisplay(terminal: Terminal): ProgressDisplay {
   const started = performance.now();
-  let denoiseStart = 0;
+  // Rates are measured from the first progress report of the denoising (its time and how far
+  // it had got), so the work before it (loading, the first UNet call) does not skew them.
+  let first: { at: number; fraction: number } | undefined;
   let lastDecile = -1;
   const rateAndEta = (fraction: number, steps: number) => {
-    const elapsed = (performance.now() - denoiseStart) / 1000;
-    const rate = elapsed > 0 ? (fraction * steps) / elapsed : 0;
-    const eta = fraction > 0 ? (elapsed * (1 - fraction)) / fraction : Infinity;
+    first ??= { at: performance.now(), fraction };
+    const elapsed = (performance.now() - first.at) / 1000;
+    const done = fraction - first.fraction;
+    const rate = elapsed > 0 && done > 0 ? (done * steps) / elapsed : NaN;
+    const eta = rate > 0 ? ((1 - fraction) * steps) / rate : Infinity;
     return { rate, eta };
   };
+  const perSecond = (rate: number) => (Number.isFinite(rate) ? `${rate.toFixed(2)} it/s` : "? it/s");
 
   if (terminal.stderr.isTTY !== true) {
     return {
       update(p) {
         if (p.phase === "denoise" && p.step) {
-          if (denoiseStart === 0) denoiseStart = performance.now();
           const { step, steps, tile, tiles } = p.step;
           if (tile !== tiles) return;
           const decile = Math.floor(((step + 1) * 10) / steps);
           if (decile === lastDecile && step + 1 !== steps) return;
           lastDecile = decile;
           const { rate, eta } = rateAndEta((step + 1) / steps, steps);
-          terminal.stderr.write(`step ${step + 1}/${steps}, ${rate.toFixed(2)} it/s, ETA ${seconds(eta)}\n`);
+          terminal.stderr.write(`step ${step + 1}/${steps}${Number.isFinite(rate) ? `, ${perSecond(rate)}, ETA ${seconds(eta)}` : ""}\n`);
         } else if (p.phase === "decode" && p.done === p.total) terminal.stderr.write(`decoded ${p.total} tile${p.total === 1 ? "" : "s"}\n`);
       },
       log: (line) => terminal.stderr.write(`${line}\n`),
@@ -64,11 +68,10 @@ export function progressDisplay(terminal: Terminal): ProgressDisplay {
   return {
     update(p) {
       if (p.phase === "denoise" && p.step) {
-        if (denoiseStart === 0) denoiseStart = performance.now();
         const { step, steps, tile, tiles } = p.step;
         const fraction = (step + tile / tiles) / steps;
         const { rate, eta } = rateAndEta(fraction, steps);
-        bar.update(fraction, { phase: "denoising", detail: `step ${step + 1}/${steps} · tile ${tile}/${tiles} · ${rate.toFixed(2)} it/s · ETA ${seconds(eta)}` });
+        bar.update(fraction, { phase: "denoising", detail: `step ${step + 1}/${steps} · tile ${tile}/${tiles} · ${perSecond(rate)} · ETA ${seconds(eta)}` });
       } else if (p.phase === "decode" && p.total) {
         bar.update(p.done! / p.total, { phase: "decoding", detail: `tile ${p.done}/${p.total} · ${seconds((performance.now() - started) / 1000)} so far` });
       }

@@ -1,6 +1,7 @@
+import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "../command.js";
-import { CliError, UsageError } from "../errors.js";
+import { CliError, describeFsError, UsageError } from "../errors.js";
 import { LIMIT_OPTIONS, LIMIT_OPTIONS_HELP, limitsFromOptions } from "../limits.js";
 import { RENDER_OPTIONS, RENDER_OPTIONS_HELP, renderSettings } from "../render-options.js";
 
@@ -39,6 +40,9 @@ model, or a file that cannot be read or written; 130 interrupted`,
     if (!input) return 1;
     const plan = withOverrides(input.plan, { steps, seed });
     const out = output ?? path.join(input.folder, plan.output);
+    // Before minutes of rendering, not after: the PNG's folder must exist.
+    const outFolder = path.dirname(path.resolve(out));
+    if (!existsSync(outFolder) || !statSync(outFolder).isDirectory()) throw new CliError(`cannot write ${out}: the folder ${path.dirname(out)} does not exist`);
 
     const { resolveModel } = await import("../../runtime/model/resolve-model.js");
     const { ModelError } = await import("../../runtime/model/model-error.js");
@@ -95,7 +99,7 @@ model, or a file that cannot be read or written; 130 interrupted`,
       }
       if (error instanceof ModelError || ["GuideImageError", "StaleGuideError"].includes((error as Error).name)) throw new CliError((error as Error).message);
       const code = (error as NodeJS.ErrnoException).code;
-      if (typeof code === "string" && code.startsWith("E")) throw new CliError(`cannot write ${out}: ${(error as Error).message}`);
+      if (typeof code === "string" && code.startsWith("E")) throw new CliError(`cannot write ${out}: ${describeFsError(error)}`);
       throw error;
     } finally {
       process.off("SIGINT", onSigint);
