@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { atomicSave, pngScene, readIfExists, sleep, waitUntil, WatchProcess } from "./watch-process.js";
+import { atomicSave, pngScene, readIfExists, sleep, waitUntil, WatchProcess } from "./helpers/watch-process.js";
 
 const scene = (left: string, extra = "") => `canvas 128 x 64
 steps 4

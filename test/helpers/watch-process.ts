@@ -6,11 +6,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { readPngText } from "../src/runtime/image/png-text.js";
+import { readPngText } from "../../src/runtime/image/png-text.js";
+import { BIN, ROOT } from "./scenec-cli.js";
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-export const BIN = path.join(ROOT, "bin", "scenec.js");
+export { ROOT, BIN };
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
