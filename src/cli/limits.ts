@@ -6,12 +6,16 @@ import { UsageError } from "./errors.js";
 export const LIMIT_OPTIONS = {
   "max-side": { type: "string" },
   "max-megapixels": { type: "string" },
+  "max-guide-megapixels": { type: "string" },
 } as const;
 
-const { maxCanvasSide, maxCanvasPixels } = DEFAULT_LIMITS;
+const { maxCanvasSide, maxCanvasPixels, maxGuidePixels } = DEFAULT_LIMITS;
 export const LIMIT_OPTIONS_HELP = [
   `  --max-side N         the largest canvas width or height, in pixels (default ${maxCanvasSide})`,
   `  --max-megapixels N   the largest canvas area, in millions of pixels (default ${maxCanvasPixels / 1e6})`,
+  "  --max-guide-megapixels N",
+  `                       the largest guide image, in millions of pixels (default ${maxGuidePixels / 1e6});`,
+  "                       checked from the image's header, before anything is decoded",
 ].join("\n");
 
 function positiveNumber(values: OptionValues, name: string, command: string, integer: boolean): number | undefined {
@@ -24,12 +28,14 @@ function positiveNumber(values: OptionValues, name: string, command: string, int
   return value;
 }
 
-/** Compiler limits from `--max-side` and `--max-megapixels`; absent flags keep the compiler's defaults. */
+/** Compiler limits from `--max-side`, `--max-megapixels` and `--max-guide-megapixels`; absent flags keep the compiler's defaults. */
 export function limitsFromOptions(values: OptionValues, command: string): Partial<Limits> {
   const limits: Partial<Limits> = {};
   const side = positiveNumber(values, "max-side", command, true);
   if (side !== undefined) limits.maxCanvasSide = side;
   const megapixels = positiveNumber(values, "max-megapixels", command, false);
   if (megapixels !== undefined) limits.maxCanvasPixels = Math.round(megapixels * 1_000_000);
+  const guideMegapixels = positiveNumber(values, "max-guide-megapixels", command, false);
+  if (guideMegapixels !== undefined) limits.maxGuidePixels = Math.round(guideMegapixels * 1_000_000);
   return limits;
 }

@@ -29,8 +29,8 @@ commands:
 ${commands}
 
 options:
-  -h, --help   show this help; \`scenec help COMMAND\` or \`scenec COMMAND --help\` for a command
-  --version    print the version
+  -h, --help      show this help; \`scenec help COMMAND\` or \`scenec COMMAND --help\` for a command
+  -v, --version   print the version
 
 Positions in messages are FILE:LINE:COLUMN, counted from 1.
 exit status: 0 success (warnings allowed), 1 the input has errors, 2 usage, file or internal error
@@ -47,21 +47,60 @@ function unknownCommand(name: string): UsageError {
   return new UsageError(`unknown command \`${name}\`${guess ? `; did you mean \`${guess}\`?` : ""}`);
 }
 
+/** "; did you mean `--steps`?" for a mistyped long option (`--step`), or nothing. */
+function optionGuess(flag: string, names: readonly string[]): string {
+  const guess = flag.startsWith("--") ? suggest(flag.slice(2), names) : undefined;
+  return guess === undefined ? "" : `; did you mean \`--${guess}\`?`;
+}
+
+/** An option before the COMMAND: `--verison` is a typo of ours; anything else belongs after it. */
+function unknownTopLevelOption(flag: string): UsageError {
+  const guess = optionGuess(flag, ["help", "version"]);
+  return new UsageError(`unknown option \`${flag}\`${guess || " (options go after the COMMAND)"}`);
+}
+
+/**
+ * parseArgs refuses a value that starts with `-` ("argument is ambiguous"). After a long option
+ * that takes a value, a negative number is that value (`--seed -1`), so it is passed on as
+ * `--seed=-1` and the command's own check says what the option accepts.
+ */
+function joinNegativeNumbers(args: readonly string[], options: Command["options"]): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === "--") return [...joined, ...args.slice(i)];
+    const next = args[i + 1];
+    if (arg.startsWith("--") && options[arg.slice(2)]?.type === "string" && next !== undefined && /^-[\d.]/.test(next)) {
+      joined.push(`${arg}=${next}`);
+      i++;
+    } else joined.push(arg);
+  }
+  return joined;
+}
+
 /** parseArgs' errors, reworded as one lowercase line (GNU style), for `scenec COMMAND`. */
-function parseError(error: unknown, command: string): UsageError | undefined {
+function parseError(error: unknown, command: Command, args: readonly string[]): UsageError | undefined {
   const code = (error as { code?: unknown } | undefined)?.code;
   if (typeof code !== "string" || !code.startsWith("ERR_PARSE_ARGS")) return undefined;
   const message = (error as Error).message;
   const quoted = /'([^']*)'/.exec(message)?.[1];
+  const name = command.name;
   if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && quoted !== undefined) {
-    return new UsageError(`unknown option \`${quoted}\` for \`scenec ${command}\``, command);
+    const guess = optionGuess(quoted, [...Object.keys(command.options), "help"]);
+    return new UsageError(`unknown option \`${quoted}\` for \`scenec ${name}\`${guess}`, name);
   }
   if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" && quoted !== undefined) {
-    if (/argument missing/.test(message)) return new UsageError(`option \`${quoted}\` needs a value`, command);
-    if (/does not take an argument/.test(message)) return new UsageError(`option \`${quoted}\` takes no value`, command);
+    if (/argument missing/.test(message)) return new UsageError(`option \`${quoted}\` needs a value`, name);
+    if (/does not take an argument/.test(message)) return new UsageError(`option \`${quoted}\` takes no value`, name);
+    if (/argument is ambiguous/.test(message)) {
+      // `-o -x`: a value that starts with `-` is given as `--output=-x`.
+      const long = /use '(--[^=']+)=/.exec(message)?.[1] ?? quoted;
+      const value = args[args.indexOf(quoted) + 1];
+      return new UsageError(`option \`${quoted}\` needs a value; one that starts with \`-\` is written \`${long}=${value}\``, name);
+    }
   }
   const firstSentence = message.split(/\.(\s|$)/)[0]!;
-  return new UsageError(firstSentence.charAt(0).toLowerCase() + firstSentence.slice(1), command);
+  return new UsageError(firstSentence.charAt(0).toLowerCase() + firstSentence.slice(1), name);
 }
 
 async function dispatch(argv: string[], terminal: Terminal): Promise<number> {
@@ -74,7 +113,7 @@ async function dispatch(argv: string[], terminal: Terminal): Promise<number> {
     terminal.stdout.write(generalHelp());
     return 0;
   }
-  if (first === "--version") {
+  if (first === "--version" || first === "-v" || first === "-V") {
     terminal.stdout.write(`${version()}\n`);
     return 0;
   }
@@ -89,21 +128,22 @@ async function dispatch(argv: string[], terminal: Terminal): Promise<number> {
     terminal.stdout.write(commandHelp(command));
     return 0;
   }
-  if (first.startsWith("-")) throw new UsageError(`unknown option \`${first}\` (options go after the COMMAND)`);
+  if (first.startsWith("-")) throw unknownTopLevelOption(first);
 
   const command = findCommand(first);
   if (!command) throw unknownCommand(first);
   let values: OptionValues;
   let positionals: string[];
+  const args = joinNegativeNumbers(rest, command.options);
   try {
     ({ values, positionals } = parseArgs({
-      args: rest,
+      args,
       options: { ...command.options, help: { type: "boolean", short: "h" } },
       allowPositionals: true,
       strict: true,
     }) as { values: OptionValues; positionals: string[] });
   } catch (error) {
-    throw parseError(error, command.name) ?? error;
+    throw parseError(error, command, args) ?? error;
   }
   if (values["help"] === true) {
     terminal.stdout.write(commandHelp(command));

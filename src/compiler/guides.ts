@@ -100,7 +100,7 @@ export function elaborateGuide(
   if (imageSizePx.width * imageSizePx.height > limits.maxGuidePixels) {
     reporter.report("S3005", decl.path.span, `guide image \`${written}\` is ${imageSizePx.width} x ${imageSizePx.height}, over the limit of ${limits.maxGuidePixels} pixels`, {
       label: "too many pixels to decode safely",
-      help: "scale the image down, or raise the limit (`--max-guide-megapixels`) if you trust the file",
+      help: `scale the image down, or raise the limit (\`--max-guide-megapixels ${Math.ceil((imageSizePx.width * imageSizePx.height) / 1e6)}\`) if you trust the file`,
     });
     return undefined;
   }
