@@ -3,9 +3,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { KEY_SCENE, scenecPngText } from "../src/runtime/image/png-text.js";
+import { main } from "../src/cli/main.js";
+import type { Terminal } from "../src/cli/terminal.js";
+import { KEY_SCENE, MAX_PNG_TEXT_BYTES, scenecPngText } from "../src/runtime/image/png-text.js";
 import { encodePng, writePng } from "../src/runtime/image/png-write.js";
-import { ROOT, runScenec, type CliRun } from "./helpers/scenec-cli.js";
+import { chunk, handMadePng, ihdr2x1, latin1, PNG_SIGNATURE, zlibZeros } from "./helpers/png-chunks.js";
+import { ROOT, runScenec, startScenec, type CliRun } from "./helpers/scenec-cli.js";
 
 /**
  * `scenec info`, run as a user runs it: `node bin/scenec.js info …` on PNGs written by the runtime's
@@ -48,6 +51,7 @@ beforeAll(async () => {
   const png = await encodePng(rgb, 96, 64, meta);
   writeFileSync(join(dir, "cut.png"), png.subarray(0, png.length - 20));
   mkdirSync(join(dir, "folder.png"));
+  writeFileSync(join(dir, "no-idat.png"), Buffer.concat([PNG_SIGNATURE, ihdr2x1(), chunk("IEND", new Uint8Array(0))]));
 });
 
 afterAll(() => {
@@ -110,6 +114,7 @@ describe.concurrent("scenec info", () => {
   it("reports a file that is not a PNG, or a damaged one, exit 2", async () => {
     expectOneLineError(await scenec("info", "notes.txt"), "scenec: notes.txt is not a PNG\n");
     expectOneLineError(await scenec("info", "cut.png"), "scenec: cut.png is not a valid PNG: truncated");
+    expectOneLineError(await scenec("info", "no-idat.png"), "scenec: no-idat.png is not a valid PNG: damaged PNG file (it has no IDAT chunk, so no image data)\n");
   });
 
   it("reports a file it cannot read, exit 2", async () => {
@@ -130,5 +135,72 @@ describe.concurrent("scenec info", () => {
     expect(page.status).toBe(0);
     expect(page.stdout.startsWith("usage: scenec info IMAGE.png [--json]\n")).toBe(true);
     expect(page.stdout).toContain("--json");
+  });
+});
+
+/** `scenec info ARGS…` in this process (main() with a captured terminal): no spawn needed to see its output. */
+async function info(...args: string[]): Promise<CliRun> {
+  let stdout = "";
+  let stderr = "";
+  const terminal: Terminal = { color: false, stdout: { write: (t: string) => (stdout += t) }, stderr: { write: (t: string) => (stderr += t) } };
+  const status = await main(["info", ...args], terminal);
+  return { status, stdout, stderr };
+}
+
+const iTXt = (keyword: string, text: string) => chunk("iTXt", Buffer.concat([latin1(`${keyword}\0\x00\x00\0\0`), Buffer.from(text, "utf8")]));
+
+describe("scenec info on hostile PNGs", () => {
+  it("shows control characters as escapes, so a PNG cannot retitle or clear the terminal; --json keeps them", async () => {
+    const seed = "\x1b]0;pwned\x07\x1b[2J1";
+    const scene = 'canvas 2 x 1\r\nregion r { prompt "\x1b[31mred\x1b[0m" }\rover\u202egnp.exe\x9b2J\x00\n\ttabbed\n';
+    const file = join(dir, "escapes.png");
+    writeFileSync(file, handMadePng([iTXt("scenec:seed", seed), iTXt("scenec:scene", scene), iTXt("Software", "new\nline")]));
+
+    const r = await info(file);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("seed:        \\x1b]0;pwned\\x07\\x1b[2J1\n");
+    expect(r.stdout).toContain("software:    new\\x0aline\n");
+    expect(r.stdout).toContain(
+      '--- scene ---\ncanvas 2 x 1\r\nregion r { prompt "\\x1b[31mred\\x1b[0m" }\\x0dover\\u202egnp.exe\\x9b2J\\x00\n\ttabbed\n',
+    );
+    expect(r.stdout).not.toMatch(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]|\r(?!\n)/);
+
+    const json = await info(file, "--json");
+    expect(JSON.parse(json.stdout).text).toEqual({ "scenec:seed": seed, "scenec:scene": scene, Software: "new\nline" });
+  });
+
+  it("cuts a huge scene or field with a note; --json prints them whole", async () => {
+    // The cut falls inside the last 🌸 shown, which is left out rather than split.
+    const scene = `a${"🌸".repeat(2 ** 19)}${"x".repeat(2 * 2 ** 20)}`;
+    const file = join(dir, "huge.png");
+    writeFileSync(file, handMadePng([iTXt("scenec:seed", "9".repeat(300)), iTXt("scenec:scene", scene)]));
+    const r = await info(file);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(`seed:        ${"9".repeat(200)}… (the first 200 of 300 characters shown; \`scenec info --json\` prints them all)\n`);
+    const note = "--- scene cut: the first 1,048,575 of 3,145,729 characters shown; `scenec info --json` prints them all ---\n";
+    expect(r.stdout.endsWith(`--- scene ---\na${"🌸".repeat(2 ** 19 - 1)}\n${note}`)).toBe(true);
+    const json = JSON.parse((await info(file, "--json")).stdout);
+    expect(json.text["scenec:scene"]).toBe(scene);
+    expect(json.truncated).toBeUndefined();
+  });
+
+  it("reads a 1 MB PNG whose zTXt inflates to 1 GiB in moments, and says the text was cut", async () => {
+    const file = join(dir, "bomb.png");
+    writeFileSync(file, handMadePng([chunk("zTXt", Buffer.concat([latin1("scenec:scene\0\0"), zlibZeros(1024)])), chunk("tEXt", latin1("scenec:seed\x007"))]));
+    // A spawned scenec, so that inflating the whole gigabyte (as scenec once did: 3 GB, 12 s and
+    // more) ends in a failure after a few seconds, not a test that eats the machine.
+    const run = startScenec(["info", file], { cwd: dir });
+    const guard = setTimeout(() => run.child.kill("SIGKILL"), 5000);
+    const status = await run.done;
+    clearTimeout(guard);
+    expect(status, run.stderr()).toBe(0);
+    const out = run.stdout();
+    expect(out).toContain("seed:        7\n");
+    expect(out.length).toBeLessThan(5 * 2 ** 20);
+    expect(out).toMatch(/\n--- scene cut: the first 1,048,576 characters shown: the PNG holds more than 8 MiB of text, which is all scenec reads of it ---\n$/);
+
+    const json = JSON.parse((await info(file, "--json")).stdout);
+    expect(json.truncated).toEqual(["scenec:scene"]);
+    expect(json.text["scenec:scene"].length).toBeLessThanOrEqual(MAX_PNG_TEXT_BYTES);
   });
 });

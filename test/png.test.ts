@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { crc32, deflateSync } from "node:zlib";
+import { deflateSync } from "node:zlib";
 import extractChunks from "png-chunks-extract";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -18,11 +18,15 @@ import {
   KEY_SEED,
   KEY_SOFTWARE,
   KEY_VERSION,
+  MAX_PNG_TEXT_BYTES,
   pngChunks,
   PngFormatError,
+  pngText,
   readPngText,
   scenecPngText,
 } from "../src/runtime/image/png-text.js";
+import { pngHeader } from "../src/runtime/image/png-header.js";
+import { chunk, handMadePng, ihdr2x1, latin1, PNG_SIGNATURE, zlibZeros } from "./helpers/png-chunks.js";
 
 let dir: string;
 beforeAll(() => {
@@ -45,35 +49,6 @@ function raster(width: number, height: number): Uint8Array {
   }
   return rgb;
 }
-
-/** A PNG chunk built by hand (length, type, data, CRC), independent of the code under test. */
-function chunk(type: string, data: Uint8Array): Buffer {
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE(data.length, 0);
-  head.write(type, 4, "latin1");
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0);
-  return Buffer.concat([head, data, crc]);
-}
-
-/** A 2 x 1 RGB PNG made by hand, with the given extra chunks between IDAT and IEND. */
-function handMadePng(extra: Buffer[]): Buffer {
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(2, 0);
-  ihdr.writeUInt32BE(1, 4);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 2; // RGB
-  const idat = deflateSync(Buffer.from([0, 255, 0, 0, 0, 0, 255])); // filter 0, red, blue
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk("IHDR", ihdr),
-    chunk("IDAT", idat),
-    ...extra,
-    chunk("IEND", new Uint8Array(0)),
-  ]);
-}
-
-const latin1 = (s: string): Buffer => Buffer.from(s, "latin1");
 
 describe("encodePng and readPngText", () => {
   const scene = `canvas 1024 x 512\nregion café { prompt "été à Paris, 日本の庭 🌸🎨" }\n\n`;
@@ -215,6 +190,85 @@ describe("readPngText on PNGs made by hand", () => {
       return undefined;
     })();
     expect(e?.notPng).toBe(false);
+  });
+});
+
+describe("reading text within bounds", () => {
+  const MiB = 2 ** 20;
+  const zTXt = (keyword: string, zlib: Buffer) => chunk("zTXt", Buffer.concat([latin1(`${keyword}\0\0`), zlib]));
+  const compressedITXt = (keyword: string, zlib: Buffer) => chunk("iTXt", Buffer.concat([latin1(`${keyword}\0\x01\x00\0\0`), zlib]));
+
+  // The start is what inflates from as much input as cannot pass the limit: nearly all of it for zeros.
+  const nearlyTheLimit = (text: string | undefined) => {
+    expect(text!.length).toBeGreaterThan(MAX_PNG_TEXT_BYTES * 0.95);
+    expect(text!.length).toBeLessThanOrEqual(MAX_PNG_TEXT_BYTES);
+  };
+
+  it("cuts a zTXt that inflates past the limit to its start", () => {
+    nearlyTheLimit(readPngText(handMadePng([zTXt("Comment", zlibZeros(MAX_PNG_TEXT_BYTES / MiB + 1))]))["Comment"]);
+  });
+
+  it("reads only the start of a 1 MB zTXt or iTXt that inflates to 1 GiB, and says it was cut", () => {
+    const bomb = zlibZeros(1024);
+    expect(bomb.length).toBeLessThan(1.1e6);
+    for (const make of [zTXt, compressedITXt]) {
+      const read = pngText(pngChunks(handMadePng([make("scenec:scene", bomb), chunk("tEXt", latin1("scenec:seed\x007")), make("Comment", bomb)])));
+      nearlyTheLimit(read.text["scenec:scene"]);
+      expect(/^\0+$/.test(read.text["scenec:scene"]!)).toBe(true);
+      // The rest of the limit goes to the chunks that follow.
+      expect(read.text["scenec:seed"]).toBe("7");
+      const total = Object.values(read.text).reduce((sum, text) => sum + text.length, 0);
+      expect(total).toBeLessThanOrEqual(MAX_PNG_TEXT_BYTES);
+      expect(read.truncated).toEqual(["scenec:scene", "Comment"]);
+    }
+  });
+
+  it("counts every chunk against one limit, and cuts UTF-8 between characters", () => {
+    const big = "é".repeat(6); // 12 bytes of UTF-8
+    const png = handMadePng([
+      chunk("tEXt", latin1("first\0abcdefghij")),
+      chunk("iTXt", Buffer.concat([latin1("second\0\x00\x00\0\0"), Buffer.from(big, "utf8")])),
+      zTXt("third", deflateSync(latin1("xyz"))),
+    ]);
+    expect(pngText(pngChunks(png), 100)).toEqual({ text: { first: "abcdefghij", second: big, third: "xyz" }, truncated: [] });
+    expect(pngText(pngChunks(png), 15)).toEqual({ text: { first: "abcdefghij", second: "éé", third: "" }, truncated: ["second", "third"] });
+    expect(pngText(pngChunks(png), 4)).toEqual({ text: { first: "abcd", second: "", third: "" }, truncated: ["first", "second", "third"] });
+  });
+
+  it("a keyword's last text decides whether it is cut", () => {
+    const png = handMadePng([chunk("tEXt", latin1("k\0long text")), chunk("tEXt", latin1("k\0"))]);
+    expect(pngText(pngChunks(png), 6)).toEqual({ text: { k: "" }, truncated: [] });
+  });
+});
+
+describe("pngHeader", () => {
+  const ihdr = (width: number, height: number, depth: number, colour: number, rest = [0, 0, 0]) => {
+    const data = Buffer.alloc(13);
+    data.writeUInt32BE(width, 0);
+    data.writeUInt32BE(height, 4);
+    data.set([depth, colour, ...rest], 8);
+    return chunk("IHDR", data);
+  };
+  const idat = chunk("IDAT", deflateSync(Buffer.from([0, 255, 0, 0, 0, 0, 255])));
+  const iend = chunk("IEND", new Uint8Array(0));
+  const header = (...chunks: Buffer[]) => pngHeader(pngChunks(Buffer.concat([PNG_SIGNATURE, ...chunks])));
+
+  it("reads the size", () => {
+    expect(pngHeader(pngChunks(handMadePng([])))).toEqual({ width: 2, height: 1 });
+  });
+
+  it("says what is wrong with a PNG whose header or image data is missing or malformed", () => {
+    expect(() => header(ihdr2x1(), iend)).toThrow("damaged PNG file (it has no IDAT chunk, so no image data)");
+    expect(() => header(chunk("IHDR", Buffer.alloc(12)), idat, iend)).toThrow("its IHDR chunk is 12 bytes long, not 13");
+    expect(() => header(ihdr(0, 1, 8, 2), idat, iend)).toThrow("gives a size of 0 x 1 pixels; each side must be from 1 to 2147483647");
+    expect(() => header(ihdr(2, 2 ** 31, 8, 2), idat, iend)).toThrow("a size of 2 x 2147483648 pixels");
+    expect(() => header(ihdr(2, 1, 8, 5), idat, iend)).toThrow("colour type 5; the PNG colour types are 0, 2, 3, 4 and 6");
+    expect(() => header(ihdr(2, 1, 4, 2), idat, iend)).toThrow("bit depth 4 for colour type 2, which allows 8, 16");
+    expect(() => header(ihdr(2, 1, 8, 2, [1, 0, 0]), idat, iend)).toThrow("compression method 1 and filter method 0");
+    expect(() => header(ihdr(2, 1, 8, 2, [0, 0, 2]), idat, iend)).toThrow("interlace method 2");
+    expect(() => header(ihdr(2, 1, 8, 3), idat, iend)).toThrow("an indexed-colour image without a PLTE chunk before its image data");
+    expect(() => header(ihdr2x1(), idat, chunk("tEXt", latin1("a\0b")), idat, iend)).toThrow("its IDAT chunks are not consecutive");
+    expect(header(ihdr(2, 1, 8, 3), chunk("PLTE", Buffer.alloc(3)), idat, idat, iend)).toEqual({ width: 2, height: 1 });
   });
 });
 

@@ -1,6 +1,13 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "../command.js";
 import { CliError, describeFsError, UsageError } from "../errors.js";
+import { pngHeader } from "../../runtime/image/png-header.js";
+import * as png from "../../runtime/image/png-text.js";
+
+/** The most characters of a one-line field (seed, plan hash, version, software) shown. */
+const FIELD_LIMIT = 200;
+/** The most characters of the scene shown; `--json` prints it all. */
+const SCENE_LIMIT = 1024 * 1024;
 
 export const infoCommand: Command = {
   name: "info",
@@ -11,8 +18,14 @@ the seed, the plan's SHA-256, the scenec version and, last, the scene's source. 
 scenec metadata is not an error: info says so.
 
 options:
-  --json       print JSON instead: the file, its size and every text chunk (keyword → text)
+  --json       print JSON instead: the file, its size and every text chunk (keyword → text),
+               verbatim; \`truncated\` lists the keywords whose text is cut short
   -h, --help   show this help
+
+Control characters in the text (which could move the cursor, clear the screen or retitle the
+terminal) are shown as \\xNN escapes. A field longer than ${FIELD_LIMIT} characters, or a scene longer than
+${SCENE_LIMIT.toLocaleString("en-US")}, is cut with a note; at most ${png.MAX_PNG_TEXT_BYTES / 2 ** 20} MiB of text is read from a PNG (a compressed
+chunk is never inflated past that).
 
 exit status: 0 information printed (with or without scenec metadata), 2 bad arguments, or a file
 that cannot be read or is not a PNG`,
@@ -30,27 +43,24 @@ that cannot be read or is not a PNG`,
     } catch (error) {
       throw new CliError(`cannot read ${path}: ${describeFsError(error)}`);
     }
-    const png = await import("../../runtime/image/png-text.js");
+    let width: number;
+    let height: number;
     let text: Record<string, string>;
+    let truncated: string[];
     try {
-      text = png.readPngText(bytes);
+      const chunks = png.pngChunks(bytes);
+      ({ width, height } = pngHeader(chunks));
+      ({ text, truncated } = png.pngText(chunks));
     } catch (error) {
       if (error instanceof png.PngFormatError) {
         throw new CliError(error.notPng ? `${path} is not a PNG` : `${path} is not a valid PNG: ${error.message}`);
       }
       throw error;
     }
-    const { default: sharp } = await import("sharp");
-    let width: number;
-    let height: number;
-    try {
-      ({ width, height } = await sharp(bytes, { limitInputPixels: false }).metadata());
-    } catch (error) {
-      throw new CliError(`${path} is not a valid PNG: ${error instanceof Error ? error.message : String(error)}`);
-    }
 
     if (values["json"] === true) {
-      terminal.stdout.write(`${JSON.stringify({ file: path, width, height, text }, null, 2)}\n`);
+      const json = { file: path, width, height, text, ...(truncated.length > 0 ? { truncated } : {}) };
+      terminal.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
       return 0;
     }
 
@@ -58,20 +68,63 @@ that cannot be read or is not a PNG`,
       terminal.stdout.write(`${path}: ${width} x ${height} PNG, no scenec metadata\n`);
       return 0;
     }
-    const fields: [string, string | undefined][] = [
-      ["file", path],
-      ["size", `${width} x ${height}`],
-      ["seed", text[png.KEY_SEED]],
-      ["plan sha256", text[png.KEY_PLAN_SHA256]],
-      ["version", text[png.KEY_VERSION]],
-      ["software", text[png.KEY_SOFTWARE]],
+    const fields: [label: string, value: string | undefined, key: string][] = [
+      ["seed", text[png.KEY_SEED], png.KEY_SEED],
+      ["plan sha256", text[png.KEY_PLAN_SHA256], png.KEY_PLAN_SHA256],
+      ["version", text[png.KEY_VERSION], png.KEY_VERSION],
+      ["software", text[png.KEY_SOFTWARE], png.KEY_SOFTWARE],
     ];
-    let out = "";
-    for (const [label, value] of fields) out += `${`${label}:`.padEnd(13)}${value ?? "(not recorded)"}\n`;
+    // Cut when the PNG was read: the note says how much text scenec reads.
+    const readCut = (key: string) => (truncated.includes(key) ? png.MAX_PNG_TEXT_BYTES : undefined);
+    let out = `file:        ${path}\nsize:        ${width} x ${height}\n`;
+    for (const [label, value, key] of fields) {
+      let shown = "(not recorded)";
+      if (value !== undefined) {
+        const start = startOf(value, FIELD_LIMIT, readCut(key));
+        shown = printable(start.text, false) + (start.note !== undefined ? `… (${start.note})` : "");
+      }
+      out += `${`${label}:`.padEnd(13)}${shown}\n`;
+    }
     const scene = text[png.KEY_SCENE];
     if (scene === undefined) out += "\nscene: (not recorded)\n";
-    else out += `\n--- scene ---\n${scene}${scene.endsWith("\n") || scene === "" ? "" : "\n"}`;
+    else {
+      const start = startOf(scene, SCENE_LIMIT, readCut(png.KEY_SCENE));
+      const shown = printable(start.text, true);
+      out += `\n--- scene ---\n${shown}${shown.endsWith("\n") || shown === "" ? "" : "\n"}`;
+      if (start.note !== undefined) out += `--- scene cut: ${start.note} ---\n`;
+    }
     terminal.stdout.write(out);
     return 0;
   },
 };
+
+
+/**
+ * Characters that would act on a terminal (C0 and C1 controls, DEL: cursor moves, clearing the
+ * screen, setting its title) or reorder what is shown (bidirectional overrides and isolates),
+ * written as `\xNN` or `\uNNNN` escapes. With `lines`, newlines, tabs and the carriage return of
+ * a CRLF stay as they are.
+ */
+function printable(text: string, lines: boolean): string {
+  const unsafe = lines ? /[\0-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]|\r(?!\n)/g : /[\0-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g;
+  return text.replace(unsafe, (c) => {
+    const code = c.charCodeAt(0);
+    return code < 0x100 ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16)}`;
+  });
+}
+
+/**
+ * The start of `value`, at most `limit` characters (never half a surrogate pair), with a note when
+ * that is not all of it: cut here, or already when the PNG was read, at `readLimit` bytes of text.
+ */
+function startOf(value: string, limit: number, readLimit: number | undefined): { text: string; note?: string } {
+  let end = Math.min(value.length, limit);
+  if (end < value.length && /[\ud800-\udbff]/.test(value[end - 1] ?? "")) end -= 1;
+  const text = value.slice(0, end);
+  const count = (n: number) => n.toLocaleString("en-US");
+  if (readLimit !== undefined) {
+    return { text, note: `the first ${count(end)} characters shown: the PNG holds more than ${readLimit / 2 ** 20} MiB of text, which is all scenec reads of it` };
+  }
+  if (end < value.length) return { text, note: `the first ${count(end)} of ${count(value.length)} characters shown; \`scenec info --json\` prints them all` };
+  return { text };
+}

@@ -1,4 +1,4 @@
-import { crc32, inflateSync } from "node:zlib";
+import { constants, crc32, inflateSync } from "node:zlib";
 
 /**
  * Reading the text chunks of a PNG (tEXt, zTXt, iTXt), and the keys under which `scenec render`
@@ -99,19 +99,64 @@ function latin1(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
 }
 
-const utf8 = new TextDecoder("utf-8");
+/** UTF-8, without a character cut in two at the end when the text itself was cut. */
+function utf8(bytes: Uint8Array, cut: boolean): string {
+  return new TextDecoder("utf-8").decode(bytes, { stream: cut });
+}
 
-/** A text chunk's keyword and text, or undefined when its content is malformed (such chunks are skipped, as the PNG spec allows for ancillary chunks). */
-function decodeTextChunk(chunk: PngChunkView): [string, string] | undefined {
+/**
+ * The most text read from one PNG, in bytes after decompression, all text chunks together (room
+ * for any scene scenec compiles): a zTXt of a megabyte can inflate to a gigabyte. Text beyond it
+ * is cut (see {@link PngText}).
+ */
+export const MAX_PNG_TEXT_BYTES = 8 * 1024 * 1024;
+
+/** Deflate's largest expansion: 258 bytes from 2 bits. */
+const MAX_DEFLATE_RATIO = 1032;
+
+/** A text chunk's text bytes, at most `limit` of them, inflated when compressed without inflating more than `limit` + 1 bytes. */
+function textBytes(body: Uint8Array, compressed: boolean, limit: number): { bytes: Uint8Array; cut: boolean } {
+  let bytes: Uint8Array;
+  if (!compressed) bytes = body;
+  else {
+    try {
+      bytes = inflateSync(body, { maxOutputLength: limit + 1 });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ERR_BUFFER_TOO_LARGE") throw error;
+      // For the text's start, inflate only as much input as cannot expand past the limit.
+      const start = body.subarray(0, Math.floor(limit / MAX_DEFLATE_RATIO));
+      return { bytes: inflateSync(start, { finishFlush: constants.Z_SYNC_FLUSH, maxOutputLength: limit + 1 }), cut: true };
+    }
+  }
+  return bytes.length > limit ? { bytes: bytes.subarray(0, limit), cut: true } : { bytes, cut: false };
+}
+
+interface TextEntry {
+  keyword: string;
+  text: string;
+  /** Text bytes read (after decompression), counted against the limit. */
+  size: number;
+  cut: boolean;
+}
+
+/**
+ * A text chunk's keyword and text, at most `limit` bytes of it, or undefined when its content is
+ * malformed (such chunks are skipped, as the PNG spec allows for ancillary chunks).
+ */
+function decodeTextChunk(chunk: PngChunkView, limit: number): TextEntry | undefined {
   const { type, data } = chunk;
   const nul = data.indexOf(0);
   if (nul < 1 || nul > 79) return undefined;
   const keyword = latin1(data.subarray(0, nul));
+  const entry = (body: Uint8Array, compressed: boolean, decode: (bytes: Uint8Array, cut: boolean) => string): TextEntry => {
+    const { bytes, cut } = textBytes(body, compressed, limit);
+    return { keyword, text: decode(bytes, cut), size: bytes.length, cut };
+  };
   try {
-    if (type === "tEXt") return [keyword, latin1(data.subarray(nul + 1))];
+    if (type === "tEXt") return entry(data.subarray(nul + 1), false, latin1);
     if (type === "zTXt") {
       if (data[nul + 1] !== 0) return undefined; // compression method 0 (zlib) is the only one
-      return [keyword, latin1(inflateSync(data.subarray(nul + 2)))];
+      return entry(data.subarray(nul + 2), true, latin1);
     }
     // iTXt: keyword \0 flag method language \0 translated-keyword \0 text
     const flag = data[nul + 1];
@@ -121,28 +166,45 @@ function decodeTextChunk(chunk: PngChunkView): [string, string] | undefined {
     const translatedEnd = data.indexOf(0, languageEnd + 1);
     if (translatedEnd < 0) return undefined;
     const text = data.subarray(translatedEnd + 1);
-    if (flag === 0) return [keyword, utf8.decode(text)];
-    if (flag === 1 && method === 0) return [keyword, utf8.decode(inflateSync(text))];
+    if (flag === 0) return entry(text, false, utf8);
+    if (flag === 1 && method === 0) return entry(text, true, utf8);
     return undefined;
   } catch {
     return undefined; // bad zlib data
   }
 }
 
+/** A PNG's text chunks, read within {@link MAX_PNG_TEXT_BYTES}. */
+export interface PngText {
+  /** Keyword → text. */
+  text: Record<string, string>;
+  /** The keywords whose text is only its start: the PNG holds more text than the limit. */
+  truncated: string[];
+}
+
 /**
  * Every text chunk of a PNG (iTXt as UTF-8, compressed or not; tEXt and zTXt as Latin-1), keyword
- * → text. A keyword that appears twice keeps its last text. Throws PngFormatError for bytes that
- * are not a whole, undamaged PNG.
+ * → text, reading at most `limit` bytes of text in all. A keyword that appears twice keeps its
+ * last text.
  */
-export function readPngText(bytes: Uint8Array): Record<string, string> {
+export function pngText(chunks: readonly PngChunkView[], limit = MAX_PNG_TEXT_BYTES): PngText {
   const text: Record<string, string> = {};
-  for (const chunk of pngChunks(bytes)) {
+  const truncated = new Set<string>();
+  let left = limit;
+  for (const chunk of chunks) {
     if (chunk.type !== "tEXt" && chunk.type !== "zTXt" && chunk.type !== "iTXt") continue;
-    const entry = decodeTextChunk(chunk);
-    if (entry) {
-      // Object.defineProperty, not assignment: a keyword `__proto__` is data, not the prototype.
-      Object.defineProperty(text, entry[0], { value: entry[1], enumerable: true, writable: true, configurable: true });
-    }
+    const entry = decodeTextChunk(chunk, left);
+    if (!entry) continue;
+    left -= entry.size;
+    // Object.defineProperty, not assignment: a keyword `__proto__` is data, not the prototype.
+    Object.defineProperty(text, entry.keyword, { value: entry.text, enumerable: true, writable: true, configurable: true });
+    if (entry.cut) truncated.add(entry.keyword);
+    else truncated.delete(entry.keyword);
   }
-  return text;
+  return { text, truncated: [...truncated] };
+}
+
+/** {@link pngText}'s text of a whole PNG file. Throws PngFormatError for bytes that are not a whole, undamaged PNG. */
+export function readPngText(bytes: Uint8Array): Record<string, string> {
+  return pngText(pngChunks(bytes)).text;
 }
