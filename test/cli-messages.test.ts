@@ -58,8 +58,9 @@ describe("command-line messages", () => {
 1 error
 `);
     expect(status).toBe(1);
-    // The flag it names exists and is the compiler's maxGuidePixels: 400 megapixels let it past S3005.
-    expect((await run("check", "--max-guide-megapixels", "400", scene)).stderr).not.toContain("S3005");
+    // The flag it names exists and is the compiler's maxGuidePixels: 400 megapixels let it past
+    // S3005, to the decoder, which finds no pixels behind the header.
+    expect((await run("check", "--max-guide-megapixels", "400", scene)).stderr).toContain("error[S3004]: guide image `guides/huge-20000x20000.png` is damaged");
     expect((await run("check", "--max-guide-megapixels", "399.9", scene)).stderr).toContain("over the limit of 399900000 pixels");
   });
 });

@@ -1,6 +1,6 @@
 import { compile, type CompileResult } from "../compiler/compile.js";
 import type { Diagnostic } from "../compiler/diagnostic.js";
-import type { Limits } from "../compiler/host.js";
+import type { CompilerHost, Limits } from "../compiler/host.js";
 import { nodeHost } from "../compiler/node-host.js";
 import type { SourceFile } from "../compiler/source-file.js";
 import { readTextFile } from "./files.js";
@@ -11,12 +11,12 @@ import { readTextFile } from "./files.js";
  */
 
 /** Reads and compiles one scene file with the Node host. Unreadable file: CliError (exit 2). */
-export function compileFile(path: string, limits: Partial<Limits>): CompileResult {
-  return compileText(path, readTextFile(path), limits);
+export function compileFile(path: string, limits: Partial<Limits>, host: CompilerHost = nodeHost): CompileResult {
+  return compileText(path, readTextFile(path), limits, host);
 }
 
-export function compileText(path: string, text: string, limits: Partial<Limits>): CompileResult {
-  return compile(text, { path, host: nodeHost, limits });
+export function compileText(path: string, text: string, limits: Partial<Limits>, host: CompilerHost = nodeHost): CompileResult {
+  return compile(text, { path, host, limits });
 }
 
 /** The diagnostics of several compilations, each reported once (an import shared by two inputs). */

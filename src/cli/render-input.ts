@@ -43,7 +43,8 @@ export async function loadRenderInput(file: string, limits: Partial<Limits>, ter
     return { plan: value as Plan, folder, source: text, files: [file] };
   }
   const { compileText, libraryHasNoPlan } = await import("./compile-file.js");
-  const result = compileText(file, text, limits);
+  const { GuideDecoder } = await import("./guide-check.js");
+  const result = await new GuideDecoder().compile((host) => compileText(file, text, limits, host));
   terminal.stderr.write(renderDiagnostics(result.diagnostics, result.sources, terminal));
   if (countDiagnostics(result.diagnostics).errors > 0) return undefined;
   if (result.library) {

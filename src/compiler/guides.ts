@@ -104,7 +104,8 @@ export function elaborateGuide(
     });
     return undefined;
   }
-  const damage = imageDamage(read.bytes, info.type);
+  const sha256 = createHash("sha256").update(read.bytes).digest("hex");
+  const damage = imageDamage(read.bytes, info.type) ?? host.decodeProblem?.({ bytes: read.bytes, sha256, pixels: imageSizePx.width * imageSizePx.height });
   if (damage !== undefined) {
     reporter.report("S3004", decl.path.span, `guide image \`${written}\` is damaged: ${damage}`, {
       label: "cannot be decoded",
@@ -137,7 +138,7 @@ export function elaborateGuide(
   return {
     file,
     span: decl.path.span,
-    sha256: createHash("sha256").update(read.bytes).digest("hex"),
+    sha256,
     imageSize: imageSizePx,
     fit,
     strength,

@@ -29,11 +29,13 @@ cannot be read`,
     if (positionals.length === 0) throw new UsageError("check needs at least one FILE", "check");
     const limits = limitsFromOptions(values, "check");
     const { DiagnosticCollector, compileText } = await import("../compile-file.js");
+    const { GuideDecoder } = await import("../guide-check.js");
     // Read every file before compiling any, so that a typo in a path fails fast and alone.
     const texts = positionals.map((path) => ({ path, text: readTextFile(path) }));
     const collector = new DiagnosticCollector();
+    const guides = new GuideDecoder();
     for (const { path, text } of texts) {
-      collector.add(compileText(path, text, limits));
+      collector.add(await guides.compile((host) => compileText(path, text, limits, host)));
     }
     const { diagnostics, sources } = collector;
     if (values["json"] === true) {

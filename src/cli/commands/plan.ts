@@ -32,7 +32,8 @@ file that cannot be read or written`,
     const path = positionals[0]!;
     const limits = limitsFromOptions(values, "plan");
     const { DiagnosticCollector, compileFile, libraryHasNoPlan } = await import("../compile-file.js");
-    const result = compileFile(path, limits);
+    const { GuideDecoder } = await import("../guide-check.js");
+    const result = await new GuideDecoder().compile((host) => compileFile(path, limits, host));
 
     const collector = new DiagnosticCollector();
     collector.add(result);

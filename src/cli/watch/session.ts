@@ -18,6 +18,7 @@ import { countDiagnostics, renderDiagnostics } from "../diagnostic-text.js";
 import { CliError, describeFsError } from "../errors.js";
 import type { Terminal } from "../terminal.js";
 import { renderedImageText } from "../image-metadata.js";
+import { GuideDecoder } from "../guide-check.js";
 import { FileSet, type FileEvent } from "./file-set.js";
 import { PreviewServer, type PreviewState } from "./preview-server.js";
 import { clock, formatMs, staleText, StatusLine } from "./status-line.js";
@@ -54,6 +55,8 @@ interface Job {
   source: string;
   output: string;
   compileMs: number;
+  /** False when a guide this round met for the first time does not decode (a new round reports it). */
+  guidesDecode: Promise<boolean>;
 }
 
 /** One line, for the status: `2 errors`, `1 error, 1 warning`. */
@@ -78,6 +81,8 @@ export async function runWatch(options: WatchOptions, terminal: Terminal): Promi
   }
 
   const renderer = new Renderer();
+  // Kept for the session: each round decodes only the guides whose content it has not seen.
+  const guides = new GuideDecoder();
   let closing = false;
   let lastGood: Date | undefined;
   let image: PreviewState["image"] = null;
@@ -143,7 +148,13 @@ export async function runWatch(options: WatchOptions, terminal: Terminal): Promi
       },
     };
     const started = performance.now();
-    const result = compile(text, { path: options.scene, host, limits: options.limits });
+    const result = compile(text, { path: options.scene, host: guides.host(host), limits: options.limits });
+    // New guides are decoded before anything renders; one that fails starts a round whose compile
+    // reports it as S3004, like any other error of the scene.
+    const guidesDecode = guides.decodeQueued().then((failed) => {
+      if (failed && !closing) loop.trigger();
+      return !failed;
+    });
     const compileMs = performance.now() - started;
     let config: ReturnType<typeof loadConfig> | undefined;
     let configError: string | undefined;
@@ -179,7 +190,7 @@ export async function runWatch(options: WatchOptions, terminal: Terminal): Promi
     }
     problem = undefined;
     publish();
-    return { plan, model, folder, source: text, output, compileMs };
+    return { plan, model, folder, source: text, output, compileMs, guidesDecode };
   };
 
   let previewBusy = false;
@@ -197,6 +208,7 @@ export async function runWatch(options: WatchOptions, terminal: Terminal): Promi
   };
 
   const run = async (job: Job): Promise<void> => {
+    if (!(await job.guidesDecode)) return;
     status.line("render started");
     const started = performance.now();
     const steps = job.plan.steps;

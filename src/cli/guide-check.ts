@@ -1,0 +1,73 @@
+import type { CompileResult } from "../compiler/compile.js";
+import type { CompilerHost, ImageToDecode } from "../compiler/host.js";
+import { nodeHost } from "../compiler/node-host.js";
+
+/**
+ * Guide images decoded at compile time, so that a file whose header and checksums are fine but
+ * whose pixel data is corrupt is an S3004 on its `guide` line from `scenec check`, not a failure
+ * after the model is loaded. The compiler is synchronous and sharp is not: the compiler asks the
+ * host (`decodeProblem`) and gets what was decoded before, and `compile` runs the compiler again
+ * when a guide it had not seen turns out not to decode. Each image is decoded once per content
+ * hash; watch mode keeps one GuideDecoder for the session, so a round decodes only changed guides.
+ */
+export class GuideDecoder {
+  /** sha256 → why the image does not decode, or null when it decodes. */
+  private readonly verdicts = new Map<string, string | null>();
+  /** Images the compiler asked about that have not been decoded yet, by sha256. */
+  private readonly queued = new Map<string, ImageToDecode>();
+
+  /** `base` with `decodeProblem` answered from the images decoded so far; unknown ones are queued. */
+  host(base: CompilerHost): CompilerHost {
+    return {
+      ...base,
+      decodeProblem: (image) => {
+        const verdict = this.verdicts.get(image.sha256);
+        if (verdict === undefined) this.queued.set(image.sha256, image);
+        return verdict ?? undefined;
+      },
+    };
+  }
+
+  /** Decodes the queued images; true when one of them does not decode (a compile now reports it). */
+  async decodeQueued(): Promise<boolean> {
+    const images = [...this.queued.values()];
+    this.queued.clear();
+    if (images.length === 0) return false;
+    let failed = false;
+    // One at a time: libvips reports decoding errors through state its threads share, and two
+    // corrupt images decoded at once can each get the other's message, or pass.
+    for (const image of images) {
+      const problem = await decodeProblem(image);
+      this.verdicts.set(image.sha256, problem ?? null);
+      failed ||= problem !== undefined;
+    }
+    return failed;
+  }
+
+  /**
+   * Compiles with `compileWith` (given the host to use), decodes the guides it met for the first
+   * time, and compiles again when one of them does not decode, so that its S3004 comes from the
+   * compiler like any other diagnostic (sorted, with its code frame, and no plan).
+   */
+  async compile(compileWith: (host: CompilerHost) => CompileResult, base: CompilerHost = nodeHost): Promise<CompileResult> {
+    const host = this.host(base);
+    const result = compileWith(host);
+    return (await this.decodeQueued()) ? compileWith(host) : result;
+  }
+}
+
+/**
+ * Decodes every pixel the way the render will (same decoder, same pixel limit, failing on the
+ * decoder's warnings as sharp does by default), keeping none of them: `stats` streams the image.
+ */
+async function decodeProblem(image: ImageToDecode): Promise<string | undefined> {
+  const { default: sharp } = await import("sharp");
+  try {
+    await sharp(image.bytes, { limitInputPixels: Math.max(image.pixels, 1) }).stats();
+    return undefined;
+  } catch (error) {
+    // `VipsJpeg: Corrupt JPEG data: bad Huffman code` → `Corrupt JPEG data: bad Huffman code`.
+    const reason = (error instanceof Error ? error.message : String(error)).split("\n")[0]!.replace(/^vips\w*: /i, "").replace(/:\s*$/, "");
+    return `its pixel data does not decode (${reason || "the decoder gave no reason"})`;
+  }
+}
