@@ -15,6 +15,11 @@ describe("golden plans of scenes/", () => {
     expect(scenes).toEqual(expect.arrayContaining(["countryside.scene", "mosaic-4k.scene", "forest-styles.scene", "postcard.scene", "outpaint.scene"]));
   });
 
+  it("has no golden plan without its scene", () => {
+    const orphans = readdirSync(goldenDir).filter((f) => !scenes.includes(f.replace(/\.plan\.yaml$/, ".scene")));
+    expect(orphans).toEqual([]);
+  });
+
   for (const scene of scenes) {
     it(`${scene} compiles with no diagnostics and matches its golden plan`, () => {
       const file = `scenes/${scene}`;
