@@ -102,6 +102,21 @@ describe("corrupt guide images, in the compiler", () => {
     expect((await run(scene("same-bytes.png"))).diagnostics.map((d) => d.code)).toEqual(["S3004"]);
     expect(compiles).toBe(4);
   });
+
+  it("gives each image its own verdict when decodes are asked for while others run (watch rounds overlap)", async () => {
+    const reasonOf = (result: ReturnType<typeof compile>) => result.diagnostics.map((d) => /\((.*)\)$/.exec(d.message)?.[1]);
+    for (let round = 0; round < 10; round++) {
+      const decoder = new GuideDecoder();
+      const host = decoder.host(memoryHost(files()));
+      const texts = [scene("bad.png"), scene("bad.jpg"), scene("good.png")];
+      const decodes = texts.map((text) => {
+        compile(text, { path: "s.scene", host });
+        return decoder.decodeQueued();
+      });
+      expect(await Promise.all(decodes)).toEqual([true, true, false]);
+      expect(texts.map((text) => reasonOf(compile(text, { path: "s.scene", host })))).toEqual([["libpng read error"], ["Corrupt JPEG data: bad Huffman code"], []]);
+    }
+  });
 });
 
 describe("corrupt guide images, on the command line", () => {

@@ -15,6 +15,8 @@ export class GuideDecoder {
   private readonly verdicts = new Map<string, string | null>();
   /** Images the compiler asked about that have not been decoded yet, by sha256. */
   private readonly queued = new Map<string, ImageToDecode>();
+  /** The decoding in progress: one image at a time, whoever asked. */
+  private decoding: Promise<unknown> = Promise.resolve();
 
   /** `base` with `decodeProblem` answered from the images decoded so far; unknown ones are queued. */
   host(base: CompilerHost): CompilerHost {
@@ -29,17 +31,27 @@ export class GuideDecoder {
   }
 
   /** Decodes the queued images; true when one of them does not decode (a compile now reports it). */
-  async decodeQueued(): Promise<boolean> {
+  decodeQueued(): Promise<boolean> {
     const images = [...this.queued.values()];
     this.queued.clear();
-    if (images.length === 0) return false;
+    // One at a time, after any earlier call (watch rounds can overlap): libvips reports decoding
+    // errors through state its threads share, and two corrupt images decoded at once can each
+    // get the other's message, or pass.
+    const done = this.decoding.then(() => this.decodeEach(images));
+    this.decoding = done.catch(() => undefined);
+    return done;
+  }
+
+  private async decodeEach(images: readonly ImageToDecode[]): Promise<boolean> {
     let failed = false;
-    // One at a time: libvips reports decoding errors through state its threads share, and two
-    // corrupt images decoded at once can each get the other's message, or pass.
     for (const image of images) {
-      const problem = await decodeProblem(image);
-      this.verdicts.set(image.sha256, problem ?? null);
-      failed ||= problem !== undefined;
+      // An earlier call may have decoded it since it was queued.
+      let verdict = this.verdicts.get(image.sha256);
+      if (verdict === undefined) {
+        verdict = (await decodeProblem(image)) ?? null;
+        this.verdicts.set(image.sha256, verdict);
+      }
+      failed ||= verdict !== null;
     }
     return failed;
   }
