@@ -42,6 +42,15 @@ function textEncoderWithoutInputIds(): Uint8Array {
 
 type Edit = (files: Map<string, Uint8Array>) => void;
 
+/** Sets keys of one of the model's JSON configs (creating the file when the model has none). */
+function setJson(file: string, keys: Record<string, unknown>): Edit {
+  return (files) => {
+    const bytes = files.get(file);
+    const json = bytes !== undefined ? (JSON.parse(new TextDecoder().decode(bytes)) as object) : {};
+    files.set(file, encode(JSON.stringify({ ...json, ...keys })));
+  };
+}
+
 interface BrokenCase {
   name: string;
   edit: Edit;
@@ -80,12 +89,40 @@ const CASES: BrokenCase[] = [
   },
   {
     name: "sample-prediction",
-    edit: (f) => {
-      const config = JSON.parse(new TextDecoder().decode(f.get("scheduler/scheduler_config.json"))) as object;
-      f.set("scheduler/scheduler_config.json", encode(JSON.stringify({ ...config, prediction_type: "sample" })));
-    },
+    edit: setJson("scheduler/scheduler_config.json", { prediction_type: "sample" }),
     file: "scheduler/scheduler_config.json",
-    says: [/unsupported "prediction_type" "sample"/, /supported: epsilon, v_prediction/],
+    says: [/"prediction_type" is "sample"; it must be one of "epsilon", "v_prediction"/],
+  },
+  {
+    name: "huge-timesteps",
+    edit: setJson("scheduler/scheduler_config.json", { num_train_timesteps: 300000000 }),
+    file: "scheduler/scheduler_config.json",
+    says: [/"num_train_timesteps" is 300000000; it must be an integer from 2 to 10000/],
+  },
+  {
+    name: "trillion-timesteps",
+    edit: setJson("scheduler/scheduler_config.json", { num_train_timesteps: 1000000000000 }),
+    file: "scheduler/scheduler_config.json",
+    says: [/"num_train_timesteps" is 1000000000000; it must be an integer from 2 to 10000/],
+  },
+  {
+    // Each value is in range; together they make a schedule that starts from σ ≈ 4·10¹¹.
+    name: "sigma-overflow",
+    edit: setJson("scheduler/scheduler_config.json", { num_train_timesteps: 10000 }),
+    file: "scheduler/scheduler_config.json",
+    says: [/"num_train_timesteps" 10000, "beta_start" 0\.00085, "beta_end" 0\.012 and "beta_schedule" "scaled_linear" make a noise schedule whose largest σ is \d\.\d\de\+\d+; it must be at most 10000/],
+  },
+  {
+    name: "huge-scaling-factor",
+    edit: setJson("vae_decoder/config.json", { scaling_factor: 1e308 }),
+    file: "vae_decoder/config.json",
+    says: [/"scaling_factor" is 1e\+308; it must be a number from 0\.01 to 10/],
+  },
+  {
+    name: "shifted-vae",
+    edit: setJson("vae_encoder/config.json", { scaling_factor: 1.5305, shift_factor: 0.0609 }),
+    file: "vae_encoder/config.json",
+    says: [/"shift_factor" is 0\.0609; it must be 0 or absent/, /not supported/],
   },
   {
     name: "scheduler-not-json",
@@ -202,18 +239,22 @@ it("the CUDA probe is a valid model (else a machine with CUDA would always fall 
 // Runs the built CLI (dist/): `npm run build` first, as `npm test` does. The runs are independent
 // processes, so they run concurrently.
 describe.concurrent("through the CLI: exit status 2, one `scenec:` line naming the file, no PNG", () => {
-  const CLI_CASES: { model: string; file: string }[] = [
+  /** `says`: the key and the allowed range, for a config value out of bounds. */
+  const CLI_CASES: { model: string; file: string; says?: string }[] = [
     { model: "./no-such-folder", file: "no-such-folder" },
     { model: "./no-unet", file: "unet/model.onnx" },
     { model: "./no-vocab", file: "tokenizer/vocab.json" },
     { model: "./corrupt-unet", file: "unet/model.onnx" },
     { model: "./int32-timestep", file: "unet/model.onnx" },
     { model: "./sample-prediction", file: "scheduler/scheduler_config.json" },
+    { model: "./huge-timesteps", file: "scheduler/scheduler_config.json", says: '"num_train_timesteps" is 300000000; it must be an integer from 2 to 10000' },
+    { model: "./trillion-timesteps", file: "scheduler/scheduler_config.json", says: '"num_train_timesteps" is 1000000000000; it must be an integer from 2 to 10000' },
+    { model: "./huge-scaling-factor", file: "vae_decoder/config.json", says: '"scaling_factor" is 1e+308; it must be a number from 0.01 to 10' },
     { model: "./sdxl-unet", file: "unet/model.onnx" },
     { model: "./no-weights", file: "unet/weights.pb" },
   ];
 
-  for (const { model, file } of CLI_CASES) {
+  for (const { model, file, says } of CLI_CASES) {
     it(`model "${model}"`, async ({ expect }) => {
       const name = model.slice(2);
       writeFileSync(path.join(root, `${name}.scene`), scene(model));
@@ -226,6 +267,7 @@ describe.concurrent("through the CLI: exit status 2, one `scenec:` line naming t
       expect(lines[0]).toMatch(/^scenec: /);
       expect(lines[0]).toContain(path.join(root, name));
       expect(lines[0]).toContain(file);
+      if (says !== undefined) expect(lines[0]).toContain(`${file}: ${says}`);
       expect(run.stderr).not.toMatch(/\n\s+at |internal error|ModelError/);
       expect(existsSync(out)).toBe(false);
     });

@@ -1,10 +1,12 @@
 import ort from "onnxruntime-node";
 import { float32ToHalfArray, halfArrayToFloat32 } from "../onnx/float16.js";
 import { OnnxGraph } from "../onnx/onnx-graph.js";
+import { noiseSchedule } from "../schedulers/noise-schedule.js";
 import { parseSchedulerConfig, SD_SCHEDULER_CONFIG, type SchedulerConfig } from "../schedulers/scheduler.js";
 import { SD_SCALING_FACTOR } from "../latent-rgb.js";
 import { ClipTokenizer } from "../text/clip-tokenizer.js";
 import type { DiffusionModel, Shape4 } from "./diffusion-model.js";
+import { modelConfigProblems } from "./config-schema.js";
 import { ModelError } from "./model-error.js";
 import type { ModelSource } from "./model-source.js";
 
@@ -44,6 +46,56 @@ function readJson(source: ModelSource, file: string): Record<string, unknown> | 
   }
   if (value && typeof value === "object" && !Array.isArray(value)) return value as Record<string, unknown>;
   throw new ModelError(`${source.description}: ${file} is not a JSON object`, file);
+}
+
+const SCHEDULER_CONFIG = "scheduler/scheduler_config.json";
+
+/**
+ * The largest noise level σ a schedule may reach. Stable Diffusion's is 14.6 and the original DDPM
+ * schedule's 157; betas and a number of timesteps that are each within the schema's bounds can
+ * still multiply out to a schedule that starts from σ in the billions (or ᾱ rounding to 0, σ = ∞).
+ */
+const MAX_SIGMA = 10_000;
+
+/** The folder's noise schedule, checked against the schema and {@link MAX_SIGMA}; SD 1.5's, with a warning, when it has none. */
+function readSchedulerConfig(source: ModelSource, onWarning?: (message: string) => void): SchedulerConfig {
+  const json = readJson(source, SCHEDULER_CONFIG);
+  if (json === undefined) {
+    onWarning?.(`${source.description}: no ${SCHEDULER_CONFIG}; using Stable Diffusion 1.5's noise schedule`);
+    return SD_SCHEDULER_CONFIG;
+  }
+  let config: SchedulerConfig;
+  try {
+    config = parseSchedulerConfig(json);
+  } catch (error) {
+    throw new ModelError(`${source.description}: ${SCHEDULER_CONFIG}: ${(error as Error).message.replace(/^scheduler_config\.json: /, "")}`, SCHEDULER_CONFIG);
+  }
+  const sigmas = noiseSchedule(config).sigmas;
+  const sigmaMax = sigmas[sigmas.length - 1]!;
+  if (!(sigmaMax <= MAX_SIGMA)) {
+    const { numTrainTimesteps, betaStart, betaEnd, betaSchedule } = config;
+    throw new ModelError(
+      `${source.description}: ${SCHEDULER_CONFIG}: "num_train_timesteps" ${numTrainTimesteps}, "beta_start" ${betaStart}, "beta_end" ${betaEnd} and "beta_schedule" "${betaSchedule}" make a noise schedule whose largest σ is ${sigmaMax.toPrecision(3)}; it must be at most ${MAX_SIGMA} (Stable Diffusion's is 14.6), so use fewer timesteps or smaller betas`,
+      SCHEDULER_CONFIG,
+    );
+  }
+  return config;
+}
+
+/**
+ * The VAE scaling factor: `scaling_factor` of vae_decoder/config.json, else SD 1.x's. Both VAE
+ * configs present are checked against the schema (the encoder's latents are scaled the same way).
+ */
+function readScalingFactor(source: ModelSource): number {
+  const checked = (file: string) => {
+    const json = readJson(source, file);
+    const problems = json !== undefined ? modelConfigProblems("vae", json) : [];
+    if (problems.length > 0) throw new ModelError(`${source.description}: ${file}: ${problems.join("; ")}`, file);
+    return json;
+  };
+  checked("vae_encoder/config.json");
+  const factor = checked("vae_decoder/config.json")?.["scaling_factor"];
+  return typeof factor === "number" ? factor : SD_SCALING_FACTOR;
 }
 
 /** Which exporter wrote the folder: diffusers' script (no component configs) or optimum. */
@@ -95,17 +147,8 @@ export class OnnxDiffusionModel implements DiffusionModel {
     const layout = detectLayout(source);
     const tokenizer = loadTokenizer(source);
 
-    const schedulerJson = readJson(source, "scheduler/scheduler_config.json");
-    let schedulerConfig = SD_SCHEDULER_CONFIG;
-    if (schedulerJson) {
-      try {
-        schedulerConfig = parseSchedulerConfig(schedulerJson);
-      } catch (error) {
-        throw new ModelError(`${source.description}: scheduler/scheduler_config.json: ${(error as Error).message.replace(/^scheduler_config\.json: /, "")}`, "scheduler/scheduler_config.json");
-      }
-    } else options.onWarning?.(`${source.description}: no scheduler/scheduler_config.json; using Stable Diffusion 1.5's noise schedule`);
-    const vaeConfig = readJson(source, "vae_decoder/config.json");
-    const scalingFactor = typeof vaeConfig?.scaling_factor === "number" && vaeConfig.scaling_factor > 0 ? vaeConfig.scaling_factor : SD_SCALING_FACTOR;
+    const schedulerConfig = readSchedulerConfig(source, options.onWarning);
+    const scalingFactor = readScalingFactor(source);
 
     const providers = await executionProviders(options.device, options.onWarning);
     // Sessions opened before a check fails are released, so a long-lived worker does not keep them.

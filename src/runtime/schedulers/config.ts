@@ -1,3 +1,5 @@
+import { modelConfigProblems } from "../model/config-schema.js";
+
 /**
  * Scheduler configuration: the subset of diffusers' `scheduler/scheduler_config.json` the
  * schedulers read, in camelCase, plus its parser.
@@ -35,14 +37,21 @@ export const SD_SCHEDULER_CONFIG: SchedulerConfig = Object.freeze({
 });
 
 /** diffusers' `__init__` defaults, used for keys a config file leaves out (as `ConfigMixin` does). */
-const DIFFUSERS_DEFAULTS = {
+const DIFFUSERS_DEFAULTS: {
+  num_train_timesteps: number;
+  beta_start: number;
+  beta_end: number;
+  beta_schedule: BetaSchedule;
+  prediction_type: PredictionType;
+  steps_offset: number;
+} = {
   num_train_timesteps: 1000,
   beta_start: 0.0001,
   beta_end: 0.02,
   beta_schedule: "linear",
   prediction_type: "epsilon",
   steps_offset: 0,
-} as const;
+};
 
 const BETA_SCHEDULES: readonly BetaSchedule[] = ["scaled_linear", "linear"];
 const PREDICTION_TYPES: readonly PredictionType[] = ["epsilon", "v_prediction"];
@@ -50,29 +59,6 @@ const SPACINGS: readonly TimestepSpacing[] = ["linspace", "leading", "trailing"]
 
 function fail(message: string): never {
   throw new Error(`scheduler_config.json: ${message}`);
-}
-
-function present(o: Record<string, unknown>, key: string): unknown {
-  const v = o[key];
-  return v === null ? undefined : v;
-}
-
-function numberField(o: Record<string, unknown>, key: string, fallback: number): number {
-  const v = present(o, key);
-  if (v === undefined) return fallback;
-  if (typeof v !== "number" || !Number.isFinite(v)) fail(`"${key}" must be a finite number, got ${JSON.stringify(v)}`);
-  return v;
-}
-
-function enumField<T extends string>(o: Record<string, unknown>, key: string, allowed: readonly T[], fallback: T): T;
-function enumField<T extends string>(o: Record<string, unknown>, key: string, allowed: readonly T[], fallback: undefined): T | undefined;
-function enumField<T extends string>(o: Record<string, unknown>, key: string, allowed: readonly T[], fallback: T | undefined): T | undefined {
-  const v = present(o, key);
-  if (v === undefined) return fallback;
-  if (typeof v !== "string" || !(allowed as readonly string[]).includes(v)) {
-    fail(`unsupported "${key}" ${JSON.stringify(v)} (supported: ${allowed.join(", ")})`);
-  }
-  return v as T;
 }
 
 /** Checks a config's values (also used for configs built in code). Throws Error on a bad value. */
@@ -92,7 +78,9 @@ export function validateSchedulerConfig(c: SchedulerConfig): void {
 }
 
 /**
- * Reads a diffusers `scheduler_config.json` (the parsed object, or its text). Keys it leaves out
+ * Reads a diffusers `scheduler_config.json` (the parsed object, or its text), checked against
+ * schema/model-config.schema.json (`$defs/scheduler`): each key scenec uses has its type and range,
+ * and an error names the key, its value and what is allowed. Keys it leaves out (or sets to null)
  * take diffusers' class defaults; `timestep_spacing` and `set_alpha_to_one` stay absent so each
  * scheduler applies its own default. Keys that only select a scheduler class or its options
  * (`_class_name`, `skip_prk_steps`, `clip_sample`, `use_karras_sigmas`, ...) are ignored: the scene
@@ -110,28 +98,25 @@ export function parseSchedulerConfig(json: unknown): SchedulerConfig {
   }
   if (typeof json !== "object" || json === null || Array.isArray(json)) fail("expected a JSON object");
   const o = json as Record<string, unknown>;
+  const problems = modelConfigProblems("scheduler", o);
+  if (problems.length > 0) fail(problems.join("; "));
 
-  const trained = present(o, "trained_betas");
-  if (trained !== undefined) fail(`"trained_betas" is not supported (only beta_schedule "linear" or "scaled_linear")`);
-  if (present(o, "rescale_betas_zero_snr") === true) fail(`"rescale_betas_zero_snr": true is not supported`);
-
-  const numTrainTimesteps = numberField(o, "num_train_timesteps", DIFFUSERS_DEFAULTS.num_train_timesteps);
-  if (!Number.isInteger(numTrainTimesteps) || numTrainTimesteps < 2) fail(`"num_train_timesteps" must be an integer ≥ 2, got ${numTrainTimesteps}`);
-  const betaStart = numberField(o, "beta_start", DIFFUSERS_DEFAULTS.beta_start);
-  const betaEnd = numberField(o, "beta_end", DIFFUSERS_DEFAULTS.beta_end);
-  if (!(betaStart > 0 && betaStart < 1)) fail(`"beta_start" must be in (0, 1), got ${betaStart}`);
-  if (!(betaEnd > 0 && betaEnd < 1)) fail(`"beta_end" must be in (0, 1), got ${betaEnd}`);
+  // Valid: each key is absent, null, or of its type and in its range.
+  const value = <K extends keyof typeof DIFFUSERS_DEFAULTS>(key: K) => (o[key] ?? DIFFUSERS_DEFAULTS[key]) as (typeof DIFFUSERS_DEFAULTS)[K];
+  const betaStart = value("beta_start");
+  const betaEnd = value("beta_end");
   if (betaEnd < betaStart) fail(`"beta_end" (${betaEnd}) must not be below "beta_start" (${betaStart})`);
-  const betaSchedule = enumField(o, "beta_schedule", BETA_SCHEDULES, DIFFUSERS_DEFAULTS.beta_schedule);
-  const predictionType = enumField(o, "prediction_type", PREDICTION_TYPES, DIFFUSERS_DEFAULTS.prediction_type);
-  const timestepSpacing = enumField(o, "timestep_spacing", SPACINGS, undefined);
-  const stepsOffset = numberField(o, "steps_offset", DIFFUSERS_DEFAULTS.steps_offset);
-  if (!Number.isInteger(stepsOffset) || stepsOffset < 0) fail(`"steps_offset" must be a non-negative integer, got ${stepsOffset}`);
-  const alphaOne = present(o, "set_alpha_to_one");
-  if (alphaOne !== undefined && typeof alphaOne !== "boolean") fail(`"set_alpha_to_one" must be true or false, got ${JSON.stringify(alphaOne)}`);
-
-  const config: SchedulerConfig = { numTrainTimesteps, betaStart, betaEnd, betaSchedule, predictionType, stepsOffset };
-  if (timestepSpacing !== undefined) config.timestepSpacing = timestepSpacing;
-  if (alphaOne !== undefined) config.setAlphaToOne = alphaOne;
+  const config: SchedulerConfig = {
+    numTrainTimesteps: value("num_train_timesteps"),
+    betaStart,
+    betaEnd,
+    betaSchedule: value("beta_schedule"),
+    predictionType: value("prediction_type"),
+    stepsOffset: value("steps_offset"),
+  };
+  const spacing = o["timestep_spacing"] ?? undefined;
+  if (spacing !== undefined) config.timestepSpacing = spacing as TimestepSpacing;
+  const alphaOne = o["set_alpha_to_one"] ?? undefined;
+  if (alphaOne !== undefined) config.setAlphaToOne = alphaOne as boolean;
   return config;
 }
