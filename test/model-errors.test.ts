@@ -239,7 +239,10 @@ it("the CUDA probe is a valid model (else a machine with CUDA would always fall 
 // Runs the built CLI (dist/): `npm run build` first, as `npm test` does. The runs are independent
 // processes, so they run concurrently.
 describe.concurrent("through the CLI: exit status 2, one `scenec:` line naming the file, no PNG", () => {
-  /** `says`: the key and the allowed range, for a config value out of bounds. */
+  /**
+   * `says`: the key and the allowed range, for a config value out of bounds. (Not 300000000
+   * timesteps: where that is not refused, the render takes 9.5 GB; the loader's case above covers it.)
+   */
   const CLI_CASES: { model: string; file: string; says?: string }[] = [
     { model: "./no-such-folder", file: "no-such-folder" },
     { model: "./no-unet", file: "unet/model.onnx" },
@@ -247,7 +250,6 @@ describe.concurrent("through the CLI: exit status 2, one `scenec:` line naming t
     { model: "./corrupt-unet", file: "unet/model.onnx" },
     { model: "./int32-timestep", file: "unet/model.onnx" },
     { model: "./sample-prediction", file: "scheduler/scheduler_config.json" },
-    { model: "./huge-timesteps", file: "scheduler/scheduler_config.json", says: '"num_train_timesteps" is 300000000; it must be an integer from 2 to 10000' },
     { model: "./trillion-timesteps", file: "scheduler/scheduler_config.json", says: '"num_train_timesteps" is 1000000000000; it must be an integer from 2 to 10000' },
     { model: "./huge-scaling-factor", file: "vae_decoder/config.json", says: '"scaling_factor" is 1e+308; it must be a number from 0.01 to 10' },
     { model: "./sdxl-unet", file: "unet/model.onnx" },
