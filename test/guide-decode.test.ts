@@ -84,6 +84,16 @@ describe("corrupt guide images, in the compiler", () => {
     ]);
   });
 
+  it("finds damage in the last rows, which a resize (the render's own pipeline) never reads", async () => {
+    const raw = Buffer.alloc(600 * 600 * 3);
+    for (let i = 0; i < raw.length; i++) raw[i] = (i * 7919) % 251;
+    const jpeg = Buffer.from(await sharp(raw, { raw: { width: 600, height: 600, channels: 3 } }).jpeg().toBuffer());
+    garble(jpeg, jpeg.length - 1500, jpeg.length - 100);
+    await expect(sharp(jpeg).resize(64, 64).raw().toBuffer()).resolves.toBeDefined();
+    const result = await new GuideDecoder().compile((host) => compile(scene("tail.jpg"), { path: "s.scene", host }), memoryHost({ "tail.jpg": jpeg }));
+    expect(result.diagnostics.map((d) => d.message)).toEqual(["guide image `tail.jpg` is damaged: its pixel data does not decode (Corrupt JPEG data: bad Huffman code)"]);
+  });
+
   it("decodes each image once per content hash, and compiles once when every guide decodes", async () => {
     const decoder = new GuideDecoder();
     let compiles = 0;
