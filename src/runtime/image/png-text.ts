@@ -116,19 +116,16 @@ const MAX_DEFLATE_RATIO = 1032;
 
 /** A text chunk's text bytes, at most `limit` of them, inflated when compressed without inflating more than `limit` + 1 bytes. */
 function textBytes(body: Uint8Array, compressed: boolean, limit: number): { bytes: Uint8Array; cut: boolean } {
-  let bytes: Uint8Array;
-  if (!compressed) bytes = body;
-  else {
-    try {
-      bytes = inflateSync(body, { maxOutputLength: limit + 1 });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ERR_BUFFER_TOO_LARGE") throw error;
-      // For the text's start, inflate only as much input as cannot expand past the limit.
-      const start = body.subarray(0, Math.floor(limit / MAX_DEFLATE_RATIO));
-      return { bytes: inflateSync(start, { finishFlush: constants.Z_SYNC_FLUSH, maxOutputLength: limit + 1 }), cut: true };
-    }
+  const within = (bytes: Uint8Array, cut: boolean) => (bytes.length > limit ? { bytes: bytes.subarray(0, limit), cut: true } : { bytes, cut });
+  if (!compressed) return within(body, false);
+  try {
+    return within(inflateSync(body, { maxOutputLength: limit + 1 }), false);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ERR_BUFFER_TOO_LARGE") throw error;
   }
-  return bytes.length > limit ? { bytes: bytes.subarray(0, limit), cut: true } : { bytes, cut: false };
+  // Over the limit. For the text's start, inflate only as much input as cannot expand past it.
+  const start = body.subarray(0, Math.floor(limit / MAX_DEFLATE_RATIO));
+  return within(inflateSync(start, { finishFlush: constants.Z_SYNC_FLUSH, maxOutputLength: limit + 1 }), true);
 }
 
 interface TextEntry {
