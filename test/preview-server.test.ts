@@ -1,5 +1,6 @@
 /** The preview server of `scenec watch --serve`, in-process: the page, the picture, the event stream. */
 import { request } from "node:http";
+import { connect } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { PreviewServer, type PreviewState } from "../src/cli/watch/preview-server.js";
 import { previewPage } from "../src/cli/watch/preview-page.js";
@@ -102,6 +103,20 @@ describe("PreviewServer", () => {
     });
     expect(status).toBe(403);
     expect((await fetch(`http://localhost:${url.port}/`)).status).toBe(200);
+  });
+
+  it.each(["GET http://[ HTTP/1.1", "GET //[ HTTP/1.1", "GET http://127.0.0.1:99999/ HTTP/1.1"])("answers the malformed request `%s` with 400 and keeps serving", async (line) => {
+    const url = new URL(await start());
+    const reply = await new Promise<string>((resolve, reject) => {
+      let text = "";
+      const socket = connect(Number(url.port), "127.0.0.1", () => socket.end(`${line}\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`));
+      socket.setEncoding("utf8").on("data", (chunk: string) => (text += chunk));
+      socket.on("end", () => resolve(text));
+      socket.on("error", reject);
+    });
+    expect(reply).toMatch(/^HTTP\/1\.1 400 /);
+    expect(reply).toContain("bad request: the path is not a valid URL");
+    expect((await fetch(url)).status).toBe(200);
   });
 
   it("closes with clients still connected", async () => {

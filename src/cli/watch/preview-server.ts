@@ -117,7 +117,8 @@ export class PreviewServer {
       response.setHeader("Allow", "GET, HEAD");
       return plain(response, 405, "method not allowed\n");
     }
-    const { pathname } = new URL(request.url ?? "/", "http://localhost");
+    const pathname = pathOf(request.url ?? "/");
+    if (pathname === undefined) return plain(response, 400, "bad request: the path is not a valid URL\n");
     switch (pathname) {
       case "/":
       case "/index.html": {
@@ -147,6 +148,15 @@ export class PreviewServer {
       default:
         return plain(response, 404, "not found\n");
     }
+  }
+}
+
+/** The request target's path, or undefined when it is not a valid URL (`GET http://[`, `GET //[`): a stranger's request must not stop the server. */
+function pathOf(target: string): string | undefined {
+  try {
+    return new URL(target, "http://localhost").pathname;
+  } catch {
+    return undefined;
   }
 }
 
