@@ -1,6 +1,6 @@
 import type { Command } from "../command.js";
 import { UsageError } from "../errors.js";
-import { LIMIT_OPTIONS, LIMIT_OPTIONS_HELP, limitsFromOptions } from "../limits.js";
+import { allowOutsideFromOptions, LIMIT_OPTIONS, LIMIT_OPTIONS_HELP, limitsFromOptions } from "../limits.js";
 import { RENDER_OPTIONS, RENDER_OPTIONS_HELP, renderSettings } from "../render-options.js";
 
 /** Kept in step with watch/session.ts and watch/preview-server.ts (imported only when the command runs). */
@@ -17,6 +17,11 @@ function sceneAndPort(positionals: string[], serve: boolean): { scene: string; p
     const port = Number(ports[0]);
     if (port > 65535) throw new UsageError(`--serve needs a port from 0 to 65535, not \`${ports[0]}\``, "watch");
     return { scene: positionals.find((p) => p !== ports[0])!, port };
+  }
+  // `--serve abc`: the word beside the scene was meant as the port.
+  const notScenes = positionals.filter((p) => !/\.scene$/i.test(p));
+  if (serve && positionals.length === 2 && notScenes.length === 1) {
+    throw new UsageError(`\`${notScenes[0]}\` is not a port: --serve needs a port number from 0 to 65535`, "watch");
   }
   if (positionals.length !== 1) throw new UsageError(positionals.length ? `watch takes one SCENE, not ${positionals.length}` : "watch needs a SCENE file", "watch");
   return { scene: positionals[0]! };
@@ -73,6 +78,7 @@ or a scene file that cannot be read at the start`,
         scene,
         ...settings,
         limits,
+        allowOutside: allowOutsideFromOptions(values),
         keepHistory: values["keep-history"] === true,
         ...(serve ? { serve: { port: port ?? DEFAULT_PORT } } : {}),
       },
