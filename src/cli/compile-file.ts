@@ -3,6 +3,7 @@ import type { Diagnostic } from "../compiler/diagnostic.js";
 import type { CompilerHost, Limits } from "../compiler/host.js";
 import { nodeHost } from "../compiler/node-host.js";
 import type { SourceFile } from "../compiler/source-file.js";
+import { projectRules } from "./config.js";
 import { readTextFile } from "./files.js";
 
 /*
@@ -11,12 +12,13 @@ import { readTextFile } from "./files.js";
  */
 
 /** Reads and compiles one scene file with the Node host. Unreadable file: CliError (exit 2). */
-export function compileFile(path: string, limits: Partial<Limits>, host: CompilerHost = nodeHost): CompileResult {
-  return compileText(path, readTextFile(path), limits, host);
+export function compileFile(path: string, limits: Partial<Limits>, host: CompilerHost = nodeHost, allowOutside = false): CompileResult {
+  return compileText(path, readTextFile(path), limits, host, allowOutside);
 }
 
-export function compileText(path: string, text: string, limits: Partial<Limits>, host: CompilerHost = nodeHost): CompileResult {
-  return compile(text, { path, host, limits });
+/** Compiles under the project root rule of the scene's scenec.yaml (lifted by `--allow-outside`). */
+export function compileText(path: string, text: string, limits: Partial<Limits>, host: CompilerHost = nodeHost, allowOutside = false): CompileResult {
+  return compile(text, { path, host, limits, project: projectRules(path, allowOutside) });
 }
 
 /** The diagnostics of several compilations, each reported once (an import shared by two inputs). */

@@ -1,27 +1,56 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { parse as parseYaml } from "yaml";
+import type { ProjectRules } from "../compiler/project-root.js";
 import type { ModelConfig } from "../runtime/model/resolve-model.js";
 import { CliError } from "./errors.js";
+import { readTextFile } from "./files.js";
 
 export const CONFIG_FILE = "scenec.yaml";
 
-export type ScenecConfig = ModelConfig;
+export interface ScenecConfig extends ModelConfig {
+  /** Folders outside the project root that scenes may reach (`allow-outside:`), absolute. */
+  allowOutside?: readonly string[];
+}
 
-/**
- * The user's configuration: the nearest scenec.yaml in the scene's folder or above. It names model
- * folders (`models: { sd15: ../models/sd15-onnx }`, relative to the file) and, optionally, the
- * `default` model for scenes that name none (one of those names, or a folder).
- */
-export function loadConfig(startFolder: string): ScenecConfig {
+/** The nearest scenec.yaml in `startFolder` or above it, or undefined. */
+export function findConfigFile(startFolder: string): string | undefined {
   let dir = path.resolve(startFolder);
   for (;;) {
     const file = path.join(dir, CONFIG_FILE);
-    if (existsSync(file)) return parseConfig(file, readFileSync(file, "utf8"));
+    if (existsSync(file)) return file;
     const parent = path.dirname(dir);
-    if (parent === dir) return { models: {} };
+    if (parent === dir) return undefined;
     dir = parent;
   }
+}
+
+/**
+ * The user's configuration: the nearest scenec.yaml in the scene's folder or above. It names model
+ * folders (`models: { sd15: ../models/sd15-onnx }`, relative to the file), optionally the
+ * `default` model for scenes that name none (one of those names, or a folder), and the folders
+ * outside the project that scenes may reach (`allow-outside: [../shared-guides]`).
+ */
+export function loadConfig(startFolder: string): ScenecConfig {
+  const file = findConfigFile(startFolder);
+  return file === undefined ? { models: {} } : parseConfig(file, readTextFile(file));
+}
+
+/**
+ * The project root rule for a file (a scene, or a plan) in the CLI: the folder of the nearest
+ * scenec.yaml, else the file's own folder; `--allow-outside` lifts the rule.
+ */
+export function projectRules(file: string, allowOutside: boolean): ProjectRules {
+  const config = loadConfig(path.dirname(file));
+  const root = config.file !== undefined ? path.dirname(config.file) : path.dirname(path.resolve(file));
+  return { root, ...(config.file !== undefined ? { configFile: config.file } : {}), outside: allowOutside ? "anywhere" : (config.allowOutside ?? []) };
+}
+
+function folderList(file: string, key: string, value: unknown): string[] {
+  const list = typeof value === "string" ? [value] : value;
+  if (!Array.isArray(list) || list.some((folder) => typeof folder !== "string" || folder === ""))
+    throw new CliError(`${file}: \`${key}\` must list folders (relative to ${CONFIG_FILE}), such as \`${key}: [../shared]\``);
+  return list.map((folder: string) => path.resolve(path.dirname(file), folder));
 }
 
 export function parseConfig(file: string, text: string): ScenecConfig {
@@ -33,9 +62,10 @@ export function parseConfig(file: string, text: string): ScenecConfig {
   }
   if (value === null || value === undefined) return { file, models: {} };
   if (typeof value !== "object" || Array.isArray(value)) throw new CliError(`${file}: expected a mapping with \`models:\``);
-  const { models, default: fallback, ...rest } = value as Record<string, unknown>;
+  const { models, default: fallback, "allow-outside": outside, ...rest } = value as Record<string, unknown>;
   const unknown = Object.keys(rest);
-  if (unknown.length) throw new CliError(`${file}: unknown setting${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => `\`${k}\``).join(", ")}; the file has \`models:\` and \`default:\``);
+  if (unknown.length)
+    throw new CliError(`${file}: unknown setting${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => `\`${k}\``).join(", ")}; the file has \`models:\`, \`default:\` and \`allow-outside:\``);
   const out: Record<string, string> = {};
   if (models !== undefined) {
     if (typeof models !== "object" || models === null || Array.isArray(models)) throw new CliError(`${file}: \`models\` must map names to model folders`);
@@ -44,7 +74,8 @@ export function parseConfig(file: string, text: string): ScenecConfig {
       out[name] = path.resolve(path.dirname(file), folder);
     }
   }
-  if (fallback === undefined) return { file, models: out };
+  const allowOutside = outside === undefined ? {} : { allowOutside: folderList(file, "allow-outside", outside) };
+  if (fallback === undefined) return { file, models: out, ...allowOutside };
   if (typeof fallback !== "string" || fallback === "") throw new CliError(`${file}: \`default\` must be a model name or folder`);
-  return { file, models: out, default: out[fallback] ?? path.resolve(path.dirname(file), fallback) };
+  return { file, models: out, default: out[fallback] ?? path.resolve(path.dirname(file), fallback), ...allowOutside };
 }

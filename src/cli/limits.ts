@@ -7,6 +7,7 @@ export const LIMIT_OPTIONS = {
   "max-side": { type: "string" },
   "max-megapixels": { type: "string" },
   "max-guide-megapixels": { type: "string" },
+  "allow-outside": { type: "boolean" },
 } as const;
 
 const { maxCanvasSide, maxCanvasPixels, maxGuidePixels } = DEFAULT_LIMITS;
@@ -16,7 +17,15 @@ export const LIMIT_OPTIONS_HELP = [
   "  --max-guide-megapixels N",
   `                       the largest guide image, in millions of pixels (default ${maxGuidePixels / 1e6});`,
   "                       checked from the image's header, before anything is decoded",
+  "  --allow-outside      let the scene's imports, guides and output leave its project root (the",
+  "                       folder of the nearest scenec.yaml, else the scene's folder); only for a",
+  "                       scene you trust",
 ].join("\n");
+
+/** `--allow-outside`: the user trusts the scene to reach outside its project root. */
+export function allowOutsideFromOptions(values: OptionValues): boolean {
+  return values["allow-outside"] === true;
+}
 
 function positiveNumber(values: OptionValues, name: string, command: string, integer: boolean): number | undefined {
   const raw = values[name];

@@ -3,8 +3,11 @@ import { parse as parseYaml } from "yaml";
 import type { Plan } from "../compiler/plan.js";
 import { validatePlan } from "../compiler/plan-schema.js";
 import type { Limits } from "../compiler/host.js";
+import type { ProjectRules } from "../compiler/project-root.js";
+import { projectRules } from "./config.js";
 import { CliError } from "./errors.js";
 import { readTextFile } from "./files.js";
+import { PLAN_FILE } from "./plan-output.js";
 import { countDiagnostics, renderDiagnostics } from "./diagnostic-text.js";
 import type { Terminal } from "./terminal.js";
 
@@ -14,18 +17,21 @@ export interface RenderInput {
   folder: string;
   /** What the PNG records as its source: the scene's text, or the plan file's. */
   source: string;
-  /** The scene file and everything it depends on (imports, guides), for watch mode. */
+  /** The scene or plan file, then everything it reads (imports, guides): never to be overwritten. */
   files: string[];
+  /** The project root rule of the file rendered, which its output follows. */
+  rules: ProjectRules;
 }
-
-const PLAN_FILE = /\.(json|ya?ml)$/i;
 
 /**
  * A render's plan: compiled from a `.scene` (diagnostics printed; undefined when it has errors)
- * or read from a saved plan (`.json`, `.yaml`), which must pass the plan schema.
+ * or read from a saved plan (`.json`, `.yaml`), which must pass the plan schema. A saved plan's
+ * guide paths are relative to the plan file (`scenec plan -o` writes them so); they may lead
+ * anywhere, since a guide is used only when its content matches the plan's sha256.
  */
-export async function loadRenderInput(file: string, limits: Partial<Limits>, terminal: Terminal): Promise<RenderInput | undefined> {
+export async function loadRenderInput(file: string, limits: Partial<Limits>, terminal: Terminal, allowOutside = false): Promise<RenderInput | undefined> {
   const folder = path.dirname(file);
+  const rules = projectRules(file, allowOutside);
   const text = readTextFile(file);
   if (PLAN_FILE.test(file)) {
     let value: unknown;
@@ -40,11 +46,12 @@ export async function loadRenderInput(file: string, limits: Partial<Limits>, ter
       terminal.stderr.write(`${file}: not a valid plan (schema/plan.schema.json):\n${problems.map((p) => `  ${p}`).join("\n")}\n`);
       return undefined;
     }
-    return { plan: value as Plan, folder, source: text, files: [file] };
+    const plan = value as Plan;
+    return { plan, folder, source: text, files: [file, ...plan.guides.map((g) => path.join(folder, g.path))], rules };
   }
   const { compileText, libraryHasNoPlan } = await import("./compile-file.js");
   const { GuideDecoder } = await import("./guide-check.js");
-  const result = await new GuideDecoder().compile((host) => compileText(file, text, limits, host));
+  const result = await new GuideDecoder().compile((host) => compileText(file, text, limits, host, allowOutside));
   terminal.stderr.write(renderDiagnostics(result.diagnostics, result.sources, terminal));
   if (countDiagnostics(result.diagnostics).errors > 0) return undefined;
   if (result.library) {
@@ -52,5 +59,5 @@ export async function loadRenderInput(file: string, limits: Partial<Limits>, ter
     return undefined;
   }
   if (!result.plan) throw new CliError(`the compiler gave neither a plan nor an error for ${file}`);
-  return { plan: result.plan, folder, source: text, files: [file, ...result.dependencies] };
+  return { plan: result.plan, folder, source: text, files: [file, ...result.dependencies], rules };
 }

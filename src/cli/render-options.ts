@@ -11,8 +11,9 @@ export const RENDER_OPTIONS = {
 } as const;
 
 export const RENDER_OPTIONS_HELP = [
-  "  -o, --output OUT     where to write the PNG (default: the scene's `output`, else the scene's",
-  "                       name with .png, beside it)",
+  "  -o, --output OUT     where to write the picture: .png (with the scene in its metadata), .jpg,",
+  "                       .jpeg or .webp; any folder (created if missing). Default: the scene's",
+  "                       `output`, else the scene's name with .png, beside it",
   "  --steps N            denoising steps, overriding the scene's (1 to 1000)",
   "  --seed N             the seed, overriding the scene's (0 to 2^53 - 1)",
   "  --device D           cpu (default) or cuda (needs ONNX Runtime's CUDA provider; see README)",

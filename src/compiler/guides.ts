@@ -4,8 +4,8 @@ import { imageSize } from "image-size";
 import { imageDamage } from "./image-integrity.js";
 import type { GuideDecl } from "./ast.js";
 import type { Size } from "./geometry.js";
-import type { CompilerHost, Limits } from "./host.js";
-import { resolveFrom } from "./imports.js";
+import { maxGuideBytes, type CompilerHost, type Limits } from "./host.js";
+import { readWithin, resolveScenePath, type ProjectRules } from "./project-root.js";
 import { collectOptions, optionOf } from "./options.js";
 import { FIT_MODES, type FitMode, type Rect } from "./plan.js";
 import type { Reporter } from "./reporter.js";
@@ -35,14 +35,16 @@ function orientedSize(info: { width: number; height: number; orientation?: numbe
 }
 
 /**
- * One `guide` statement: reads the image through the host (never the file system directly),
- * checks that it is an image within the pixel limit, hashes it, and places it on the canvas.
+ * One `guide` statement: reads the image through the host (never the file system directly; a
+ * path within the project root rule, a regular file within the byte limit), checks that it is an
+ * image within the pixel limit, hashes it, and places it on the canvas.
  */
 export function elaborateGuide(
   decl: GuideDecl,
   /** Undefined when the canvas is unknown (an error has been reported). */
   canvas: Size | undefined,
   host: CompilerHost,
+  rules: ProjectRules,
   limits: Limits,
   reporter: Reporter,
   styles: StyleResolver,
@@ -75,8 +77,10 @@ export function elaborateGuide(
     : undefined;
 
   if (written === undefined) return undefined;
-  const file = resolveFrom(decl.path.span.file, written);
-  const read = host.readFile(file);
+  const file = resolveScenePath(reporter, rules, host, "guide", decl.path.span.file, written, decl.path.span);
+  if (file === undefined) return undefined;
+  const read = readWithin(reporter, host, "guide", file, maxGuideBytes(limits), written, decl.path.span);
+  if (!read.ok && (read.reason === "not-a-file" || read.reason === "too-large")) return undefined;
   if (!read.ok) {
     reporter.report(read.reason === "missing" ? "S3003" : "S3004", decl.path.span, read.reason === "missing" ? `cannot find guide image \`${written}\`` : `cannot read guide image \`${written}\`: ${read.message}`, {
       label: read.reason === "missing" ? `no file at ${file}` : "unreadable",

@@ -1,10 +1,25 @@
 /** How the compiler reads files: injected, so the compiler itself stays pure and testable. */
 export type ReadResult =
   | { ok: true; bytes: Uint8Array }
-  | { ok: false; reason: "missing" | "unreadable"; message: string };
+  | {
+      ok: false;
+      /**
+       * `not-a-file`: a folder, a device, a FIFO or a socket, which are never read (a device or a
+       * FIFO would never end, or block); `too-large`: over the byte limit the compiler asked for.
+       */
+      reason: "missing" | "unreadable" | "not-a-file" | "too-large";
+      /** What is wrong, to follow the file's name: `is a directory`, `is 5 MB, over the limit of 4 MB`. */
+      message: string;
+    };
 
 export interface CompilerHost {
-  readFile(path: string): ReadResult;
+  /**
+   * The bytes of the regular file at `path`. A host should refuse a file of more than `maxBytes`
+   * without reading it (`too-large`); the compiler treats more bytes than that as too large anyway.
+   */
+  readFile(path: string, maxBytes?: number): ReadResult;
+  /** `path` with symbolic links resolved (the path itself when it cannot be), for the project-root rule. */
+  realPath?(path: string): string;
   /**
    * Why an image that passes the compiler's own checks (header, pixel limit, checksums) still does
    * not decode, or undefined: it decodes, or the host does not know yet. Decoding is asynchronous
@@ -31,6 +46,8 @@ export interface Limits {
   maxGuidePixels: number;
   /** Most regions (grid cells included) in one scene; checked before any grid is expanded. */
   maxRegions: number;
+  /** Largest scene or imported file, in bytes. */
+  maxSourceBytes: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -38,4 +55,19 @@ export const DEFAULT_LIMITS: Limits = {
   maxCanvasPixels: 128_000_000,
   maxGuidePixels: 128_000_000,
   maxRegions: 100_000,
+  maxSourceBytes: 4_000_000,
 };
+
+/**
+ * The largest guide file, in bytes: 8 bytes a pixel (16-bit RGBA, uncompressed: the largest
+ * common encoding) of the largest guide allowed, plus room for metadata. Derived from the pixel
+ * limit, so that raising one raises the other; the pixel limit itself is checked from the header.
+ */
+export function maxGuideBytes(limits: Pick<Limits, "maxGuidePixels">): number {
+  return limits.maxGuidePixels * 8 + 16 * 1024 * 1024;
+}
+
+/** `1.5 MB`, `4 MB`: a byte count for messages. */
+export function formatBytes(bytes: number): string {
+  return `${Number((bytes / 1_000_000).toPrecision(3))} MB`;
+}

@@ -12,8 +12,8 @@ export interface PlanInput {
   canvas: { width: number; height: number };
   regions: readonly RegionSpec[];
   guides: readonly GuideSpec[];
-  /** `file:line:col` of a span. */
-  where: (span: RegionSpec["span"]) => string;
+  /** The line and column a span starts at. */
+  locate: (span: RegionSpec["span"]) => { line: number; column: number };
 }
 
 /** How many steps a guide is imposed for (see grammar/reference.md, guides). */
@@ -25,9 +25,12 @@ export function toLatent(r: Rect): Rect {
   return { x: r.x / LATENT_FACTOR, y: r.y / LATENT_FACTOR, width: r.width / LATENT_FACTOR, height: r.height / LATENT_FACTOR };
 }
 
-/** Plans carry `/`-separated paths relative to the scene's folder, whatever the machine. */
-function relativeToScene(sceneFile: string, file: string): string {
-  return path.relative(path.dirname(sceneFile), file).split(path.sep).join("/");
+/**
+ * Plans carry `/`-separated paths relative to the scene's folder, whatever the machine and however
+ * the scene's path was typed (`scenes/x.scene`, or `x.scene` from inside `scenes/`).
+ */
+export function relativeToScene(sceneFile: string, file: string): string {
+  return path.relative(path.dirname(path.resolve(sceneFile)), path.resolve(file)).split(path.sep).join("/");
 }
 
 /**
@@ -36,6 +39,11 @@ function relativeToScene(sceneFile: string, file: string): string {
  */
 export function buildPlan(input: PlanInput): Plan {
   const { settings, canvas, sceneFile } = input;
+  /** `file:line:col`, the file relative to the scene's folder. */
+  const where = (span: RegionSpec["span"]) => {
+    const { line, column } = input.locate(span);
+    return `${relativeToScene(sceneFile, span.file)}:${line}:${column}`;
+  };
   const texts: string[] = [];
   const textIndex = new Map<string, number>();
   const intern = (text: string) => {
@@ -50,7 +58,7 @@ export function buildPlan(input: PlanInput): Plan {
 
   const regions = input.regions.map((r) => ({
     name: r.name,
-    source: input.where(r.span),
+    source: where(r.span),
     prompt: r.prompt,
     negative: r.negative,
     promptText: intern(r.prompt),
@@ -65,7 +73,7 @@ export function buildPlan(input: PlanInput): Plan {
 
   const guides = input.guides.map((g) => ({
     path: relativeToScene(sceneFile, g.file),
-    source: input.where(g.span),
+    source: where(g.span),
     sha256: g.sha256,
     imageSize: { ...g.imageSize },
     fit: g.fit,

@@ -1,5 +1,5 @@
 import type { Command } from "../command.js";
-import { LIMIT_OPTIONS, LIMIT_OPTIONS_HELP, limitsFromOptions } from "../limits.js";
+import { allowOutsideFromOptions, LIMIT_OPTIONS, LIMIT_OPTIONS_HELP, limitsFromOptions } from "../limits.js";
 import { formatDiagnosticsJson } from "../diagnostic-json.js";
 import { countDiagnostics, renderDiagnostics } from "../diagnostic-text.js";
 import { UsageError } from "../errors.js";
@@ -35,7 +35,7 @@ cannot be read`,
     const collector = new DiagnosticCollector();
     const guides = new GuideDecoder();
     for (const { path, text } of texts) {
-      collector.add(await guides.compile((host) => compileText(path, text, limits, host)));
+      collector.add(await guides.compile((host) => compileText(path, text, limits, host, allowOutsideFromOptions(values))));
     }
     const { diagnostics, sources } = collector;
     if (values["json"] === true) {

@@ -1,5 +1,5 @@
 import type { Command } from "../command.js";
-import { LIMIT_OPTIONS, LIMIT_OPTIONS_HELP, limitsFromOptions } from "../limits.js";
+import { allowOutsideFromOptions, LIMIT_OPTIONS, LIMIT_OPTIONS_HELP, limitsFromOptions } from "../limits.js";
 import { countDiagnostics, renderDiagnostics } from "../diagnostic-text.js";
 import { UsageError } from "../errors.js";
 import { writeFileAtomic } from "../files.js";
@@ -14,8 +14,11 @@ go to stderr as with \`scenec check\`; a scene with errors gets no plan.
 
 options:
   --json               write the plan as JSON instead of YAML
-  -o, --output OUT     write the plan to the file OUT (replaced atomically) instead of stdout;
-                       an OUT ending in .json gets JSON; \`-o -\` means stdout
+  -o, --output OUT     write the plan to the file OUT (replaced atomically) instead of stdout:
+                       a name ending in .yaml, .yml or .json (JSON); \`-o -\` means stdout.
+                       Its guide and model paths are made relative to OUT, so that
+                       \`scenec render OUT\` works from any folder (on stdout they are
+                       relative to the scene's folder)
 ${LIMIT_OPTIONS_HELP}
   -h, --help           show this help
 
@@ -33,7 +36,7 @@ file that cannot be read or written`,
     const limits = limitsFromOptions(values, "plan");
     const { DiagnosticCollector, compileFile, libraryHasNoPlan } = await import("../compile-file.js");
     const { GuideDecoder } = await import("../guide-check.js");
-    const result = await new GuideDecoder().compile((host) => compileFile(path, limits, host));
+    const result = await new GuideDecoder().compile((host) => compileFile(path, limits, host, allowOutsideFromOptions(values)));
 
     const collector = new DiagnosticCollector();
     collector.add(result);
@@ -46,8 +49,11 @@ file that cannot be read or written`,
     if (!result.plan) throw new Error(`the compiler gave neither a plan nor an error for ${path}`);
 
     const out = typeof values["output"] === "string" && values["output"] !== "-" ? values["output"] : undefined;
-    const { formatPlan, planFormatFor } = await import("../plan-output.js");
-    const text = formatPlan(result.plan, planFormatFor(out, values["json"] === true));
+    const [{ formatPlan, planFormatFor, planForFile }, { checkPlanOutputPath }] = await Promise.all([import("../plan-output.js"), import("../output-path.js")]);
+    if (out !== undefined) checkPlanOutputPath(out, [path, ...result.dependencies]);
+    // A plan written to a file reads its guides relative to that file, so it renders from anywhere.
+    const plan = out === undefined ? result.plan : planForFile(result.plan, path, out);
+    const text = formatPlan(plan, planFormatFor(out, values["json"] === true));
     if (out === undefined) terminal.stdout.write(text);
     else writeFileAtomic(out, text);
     return 0;

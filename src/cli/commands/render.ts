@@ -1,8 +1,6 @@
-import { existsSync, statSync } from "node:fs";
-import path from "node:path";
 import type { Command } from "../command.js";
 import { CliError, describeFsError, UsageError } from "../errors.js";
-import { LIMIT_OPTIONS, LIMIT_OPTIONS_HELP, limitsFromOptions } from "../limits.js";
+import { allowOutsideFromOptions, LIMIT_OPTIONS, LIMIT_OPTIONS_HELP, limitsFromOptions } from "../limits.js";
 import { RENDER_OPTIONS, RENDER_OPTIONS_HELP, renderSettings } from "../render-options.js";
 
 export const renderCommand: Command = {
@@ -31,18 +29,19 @@ model, or a file that cannot be read or written; 130 interrupted`,
     const { steps, seed, device, batch, output } = renderSettings(values, "render");
     const limits = limitsFromOptions(values, "render");
 
-    const [{ loadRenderInput }, { withOverrides }, { loadConfig }] = await Promise.all([
+    const [{ loadRenderInput }, { withOverrides }, { loadConfig }, { renderOutputPath }, { checkOutputFolder }] = await Promise.all([
       import("../render-input.js"),
       import("../../compiler/plan-overrides.js"),
       import("../config.js"),
+      import("../output-path.js"),
+      import("../files.js"),
     ]);
-    const input = await loadRenderInput(file, limits, terminal);
+    const input = await loadRenderInput(file, limits, terminal, allowOutsideFromOptions(values));
     if (!input) return 1;
     const plan = withOverrides(input.plan, { steps, seed });
-    const out = output ?? path.join(input.folder, plan.output);
-    // Before minutes of rendering, not after: the PNG's folder must exist.
-    const outFolder = path.dirname(path.resolve(out));
-    if (!existsSync(outFolder) || !statSync(outFolder).isDirectory()) throw new CliError(`cannot write ${out}: the folder ${path.dirname(out)} does not exist`);
+    const out = renderOutputPath({ cliOutput: output, planOutput: plan.output, folder: input.folder, rules: input.rules, sources: input.files, command: "render" });
+    // Before minutes of rendering, not after: the picture's folder must exist or be possible to create.
+    checkOutputFolder(out);
 
     const { resolveModel } = await import("../../runtime/model/resolve-model.js");
     const { ModelError } = await import("../../runtime/model/model-error.js");
@@ -57,7 +56,7 @@ model, or a file that cannot be read or written; 130 interrupted`,
 
     const { Renderer } = await import("../../runtime/render-client.js");
     const { RenderCancelled } = await import("../../runtime/mixture.js");
-    const { writePng } = await import("../../runtime/image/png-write.js");
+    const { writeImage } = await import("../../runtime/image/image-write.js");
     const { renderedImageText } = await import("../image-metadata.js");
     const { removePendingTempFiles } = await import("../../runtime/image/atomic-write.js");
     const { progressDisplay } = await import("../render-progress.js");
@@ -85,7 +84,7 @@ model, or a file that cannot be read or written; 130 interrupted`,
       });
       progress.stop();
       if (interrupted) throw new RenderCancelled();
-      await writePng(out, image.rgb, image.width, image.height, renderedImageText(input.source, plan));
+      await writeImage(out, image.rgb, image.width, image.height, renderedImageText(input.source, plan));
       if (interrupted) throw new RenderCancelled();
       const secondsTaken = ((performance.now() - started) / 1000).toFixed(1);
       terminal.stderr.write(`wrote ${out} (${image.width} x ${image.height}) in ${secondsTaken} s\n`);

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import sharp from "sharp";
 import { compile } from "../../compiler/compile.js";
@@ -6,16 +6,20 @@ import type { CompilerHost, Limits } from "../../compiler/host.js";
 import { nodeHost } from "../../compiler/node-host.js";
 import type { Plan } from "../../compiler/plan.js";
 import { withOverrides } from "../../compiler/plan-overrides.js";
-import { removePendingTempFiles, writeFileAtomicAsync } from "../../runtime/image/atomic-write.js";
+import { removePendingTempFiles } from "../../runtime/image/atomic-write.js";
+import { encodeImage, writeImageFile } from "../../runtime/image/image-write.js";
+import { imageFormatOf } from "../../compiler/project-root.js";
 import { encodePng } from "../../runtime/image/png-write.js";
 import type { LatentPreview } from "../../runtime/latent-preview.js";
 import { RenderCancelled } from "../../runtime/mixture.js";
 import type { Device } from "../../runtime/model/onnx-model.js";
 import { resolveModel, type ModelLocation } from "../../runtime/model/resolve-model.js";
 import { Renderer } from "../../runtime/render-client.js";
-import { CONFIG_FILE, loadConfig } from "../config.js";
+import { CONFIG_FILE, loadConfig, projectRules } from "../config.js";
+import { renderOutputPath } from "../output-path.js";
 import { countDiagnostics, renderDiagnostics } from "../diagnostic-text.js";
 import { CliError, describeFsError } from "../errors.js";
+import { readText, readTextFile } from "../files.js";
 import type { Terminal } from "../terminal.js";
 import { renderedImageText } from "../image-metadata.js";
 import { GuideDecoder } from "../guide-check.js";
@@ -36,6 +40,8 @@ export interface WatchOptions {
   device: Device;
   batch: number;
   limits: Partial<Limits>;
+  /** `--allow-outside`: the scene may reach outside its project root. */
+  allowOutside?: boolean;
   keepHistory: boolean;
   /** `--serve [PORT]`. */
   serve?: { port: number; host?: string };
@@ -73,12 +79,13 @@ export async function runWatch(options: WatchOptions, terminal: Terminal): Promi
   const scene = path.resolve(options.scene);
   const shown = (file: string) => path.relative(process.cwd(), file) || file;
   const status = new StatusLine(terminal.stderr, { keepHistory: options.keepHistory });
-  // Read once up front, so that a typo in the file name is an error (exit 2), as for `render`.
-  try {
-    readFileSync(scene);
-  } catch (error) {
-    throw new CliError(`cannot read ${options.scene}: ${describeFsError(error)}`);
-  }
+  // Read once up front, so that a typo in the file name is an error (exit 2), as for `render`;
+  // and a `-o` that is no picture's name, too.
+  readTextFile(options.scene);
+  const rulesNow = () => projectRules(options.scene, options.allowOutside === true);
+  const outputFor = (plan: Pick<Plan, "output">, sources: readonly string[]) =>
+    renderOutputPath({ cliOutput: options.output, planOutput: plan.output, folder: path.dirname(options.scene), rules: rulesNow(), sources, command: "watch" });
+  if (options.output !== undefined) outputFor({ output: options.output }, [options.scene]);
 
   const renderer = new Renderer();
   // Kept for the session: each round decodes only the guides whose content it has not seen.
@@ -130,14 +137,13 @@ export async function runWatch(options: WatchOptions, terminal: Terminal): Promi
   const prepare = (changes: readonly string[]): Job | undefined => {
     if (status.clearScreen()) header();
     if (changes.length) status.line(`change: ${changes.map(shown).join(", ")}`);
-    let text: string;
-    try {
-      text = new TextDecoder("utf-8").decode(readFileSync(scene));
-    } catch (error) {
+    const read = readText(scene);
+    if (!read.ok) {
       diagnostics = null;
-      status.line(stale("missing", `cannot read ${shown(scene)}: ${describeFsError(error)}`));
+      status.line(stale("missing", `cannot read ${shown(scene)}: ${read.reason}`));
       return undefined;
     }
+    const text = read.text;
     // The watch set is what this compile read, or tried to: a missing import or guide is watched
     // too, so that the scene is compiled again when the file appears.
     const reads: string[] = [];
@@ -148,7 +154,7 @@ export async function runWatch(options: WatchOptions, terminal: Terminal): Promi
       },
     };
     const started = performance.now();
-    const result = compile(text, { path: options.scene, host: guides.host(host), limits: options.limits });
+    const result = compile(text, { path: options.scene, host: guides.host(host), limits: options.limits, project: rulesNow() });
     // New guides are decoded before anything renders; one that fails starts a round whose compile
     // reports it as S3004, like any other error of the scene.
     const guidesDecode = guides.decodeQueued().then((failed) => {
@@ -178,7 +184,13 @@ export async function runWatch(options: WatchOptions, terminal: Terminal): Promi
     }
     const plan = withOverrides(result.plan, { steps: options.steps, seed: options.seed });
     const folder = path.dirname(options.scene);
-    output = options.output ?? path.join(folder, plan.output);
+    try {
+      output = outputFor(plan, [options.scene, ...result.dependencies]);
+    } catch (error) {
+      status.line(`render failed: ${(error as Error).message}`);
+      status.line(stale("failed", "the picture cannot be written there"));
+      return undefined;
+    }
     let model: ModelLocation;
     try {
       if (configError !== undefined || !config) throw new Error(configError);
@@ -234,7 +246,7 @@ export async function runWatch(options: WatchOptions, terminal: Terminal): Promi
       if (closing) return;
       const png = await encodePng(rendered.rgb, rendered.width, rendered.height, renderedImageText(job.source, job.plan));
       if (closing) return;
-      await writeFileAtomicAsync(job.output, png);
+      await writeImageFile(job.output, imageFormatOf(job.output) === "png" ? png : await encodeImage(job.output, rendered.rgb, rendered.width, rendered.height, {}));
       const renderMs = performance.now() - started;
       lastGood = new Date();
       server?.setImage(png);

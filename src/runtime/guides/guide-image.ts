@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
 import sharp from "sharp";
+import { maxGuideBytes } from "../../compiler/host.js";
+import { readRegularFile } from "../../compiler/node-host.js";
 import type { FitMode, PlanGuide } from "../../compiler/plan.js";
 
 /** A guide image resized into its rectangle: RGB in [-1, 1] (planar) and alpha in [0, 1]. */
@@ -40,12 +41,10 @@ export class StaleGuideError extends GuideImageError {
  * (centred), `contain` fits inside and leaves the margins transparent, so they are not pinned.
  */
 export async function loadGuidePixels(file: string, guide: PlanGuide): Promise<GuidePixels> {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(file);
-  } catch (error) {
-    throw new GuideImageError(`cannot read guide image ${file}: ${(error as Error).message}`, file);
-  }
+  // A saved plan may name any file: only a regular file no larger than its recorded size allows is read.
+  const read = readRegularFile(file, maxGuideBytes({ maxGuidePixels: guide.imageSize.width * guide.imageSize.height }));
+  if (!read.ok) throw new GuideImageError(`cannot read guide image ${file}: ${read.reason === "missing" ? "no such file" : read.message}`, file);
+  const bytes = read.bytes;
   if (createHash("sha256").update(bytes).digest("hex") !== guide.sha256) throw new StaleGuideError(file);
   const { width, height } = guide.rect;
   const decoded = sharp(bytes, { limitInputPixels: Math.max(guide.imageSize.width * guide.imageSize.height, 1) })
