@@ -6,6 +6,7 @@ import { compile, type CompilerHost } from "../src/compiler/compile.js";
 import type { Diagnostic } from "../src/compiler/diagnostic.js";
 import { DIAGNOSTIC_CODES } from "../src/compiler/diagnostic-codes.js";
 import { nodeHost } from "../src/compiler/node-host.js";
+import { renderDiagnostics } from "../src/cli/diagnostic-text.js";
 import { memoryHost } from "./helpers/memory-host.js";
 
 /**
@@ -156,12 +157,74 @@ describe("bad scenes: details beyond the goldens", () => {
     expect(result.dependencies).toContain("test/fixtures/bad/guides/square-64.png");
   });
 
-  it("an imported text file that is no scene shows its first 20 syntax errors and one S3006", () => {
+  it("an imported text file that is no scene is one S3006 naming its first error, and none of its lines is framed", () => {
     const { result } = compileFixture("import-not-a-scene");
-    const inImport = result.diagnostics.filter((d) => d.location.file.endsWith("meeting-notes.txt"));
-    expect(inImport).toHaveLength(20);
-    expect(inImport.every((d) => d.code.startsWith("S1"))).toBe(true);
-    expect(result.diagnostics.filter((d) => d.code === "S3006")).toHaveLength(1);
+    expect(result.diagnostics.map((d) => d.code)).toEqual(["S3006"]);
+    const [d] = result.diagnostics;
+    expect(d!.related.map((r) => [r.message, r.location.file, r.location.start.line])).toEqual([
+      ["its first syntax error: unknown statement or setting `Meeting` at the top level", "test/fixtures/bad/imports/meeting-notes.txt", 1],
+    ]);
+    const text = renderDiagnostics(result.diagnostics, result.sources, { color: false });
+    expect(text).not.toContain("review");
+    expect(text.split("\n").filter((line) => line.includes("│")).every((line) => !line.includes("Meeting"))).toBe(true);
+  });
+
+  it("an imported `.env` is one S3006: its values never reach a code frame", () => {
+    const text = 'import "settings.env"\ncanvas 64 x 64\nregion a { }\n';
+    const files = memoryHost({ "settings.env": "# local\nAPI_KEY=sk-12345\nTOKEN=abcdef\n" });
+    const result = compile(text, { path: "a.scene", host: files });
+    expect(result.diagnostics.map((d) => [d.code, d.message])).toEqual([["S3006", "`settings.env` does not look like a scene file: it does not start with a statement"]]);
+    const shown = renderDiagnostics(result.diagnostics, result.sources, { color: false });
+    expect(shown).not.toMatch(/sk-12345|abcdef/);
+  });
+
+  it("S1016: a PNG rendered by scenec is one error that suggests `scenec info`, with no code frame", () => {
+    const { result } = compileFixture("rendered-picture");
+    expect(result.diagnostics).toHaveLength(1);
+    expect(result.diagnostics[0]!.help).toBe("`scenec info test/fixtures/bad/rendered-picture.scene` prints the scene it was rendered from");
+    expect(result.sources.size).toBe(0);
+    expect(renderDiagnostics(result.diagnostics, result.sources, { color: false })).toBe(
+      [
+        "test/fixtures/bad/rendered-picture.scene:1:1: error[S1016]: not a scene file: it is a PNG image rendered by scenec",
+        "   = help: `scenec info test/fixtures/bad/rendered-picture.scene` prints the scene it was rendered from",
+        "",
+        "1 error",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it.each([
+    ["NUL bytes", "canvas 64 x 64\0\0region a { }\n", "binary data (it has NUL bytes)", 1, 15],
+    ["a GIF image", "GIF89a\u0001\u0000\u0001\u0000", "a GIF image", 1, 1],
+    ["a JPEG image", "\ufffd\ufffd\ufffd\ufffd\u0000\u0010JFIF", "a JPEG image", 1, 1],
+    ["UTF-16", "\ufffd\ufffdc\u0000a\u0000n\u0000", "UTF-16 text", 1, 1],
+    ["a byte that is not UTF-8", "canvas 64 x 64\nregion caf\ufffd { }\n", "not UTF-8 text (it has bytes that are not UTF-8, or a U+FFFD replacement character)", 2, 11],
+  ])("S1016: %s is one error that says what the file is", (_, text, what, line, column) => {
+    const result = compile(text, { path: "x.scene", host });
+    expect(result.diagnostics.map((d) => [d.code, d.message, d.location.start.line, d.location.start.column])).toEqual([["S1016", `not a scene file: it is ${what}`, line, column]]);
+  });
+
+  it("S1013 points at the outermost open block too, and S1014 names the limit", () => {
+    const deep = only("nesting-too-deep", "S1013");
+    expect(deep.related.map((r) => [r.message, r.location.start.line])).toEqual([["the outermost of the open blocks", 3]]);
+    expect(only("token-too-long", "S1014").label).toBe("longer than 10,000 characters");
+  });
+
+  it("S1015 comes after the first 20 errors, syntax or not, and says the rest is not shown", () => {
+    for (const name of ["too-many-errors", "too-many-errors-checks"]) {
+      const codes = compileFixture(name).result.diagnostics.map((d) => d.code);
+      expect(codes, name).toHaveLength(21);
+      expect(codes.indexOf("S1015"), name).toBe(20);
+    }
+  });
+
+  it("the help of one-error syntax mistakes says what to write", () => {
+    expect(only("word-for-number", "S1010").help).toBe("for example `guidance 7.5`");
+    expect(only("karras-typo", "S1011").help).toBe("did you mean `karras`?");
+    expect(only("size-with-units", "S1017").help).toBe("positions and sizes are numbers of pixels, written without `px`");
+    expect(only("curly-quotes", "S1001").help).toBe('write `"a blue sky, the sun’s glare"`');
+    expect(only("missing-quote", "S1002").help).toBe("close it with `\"` before the `}`, which is inside the string now");
   });
 
   it("a main path written `./self.scene` is normalised: importing `self.scene` is a cycle, read once", () => {

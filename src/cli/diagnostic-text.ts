@@ -33,46 +33,47 @@ const INDENT = "   ";
 
 const SEVERITY_STYLE: Record<Diagnostic["severity"], Style> = { error: "red", warning: "yellow" };
 
-/**
- * One line as display cells: each entry is what one terminal column shows (a tab becomes several
- * spaces), and `columnOf[i]` is the display column where code unit `i` starts (`columnOf[length]`
- * is the line's width).
- */
-interface DisplayLine {
-  cells: string[];
-  columnOf: number[];
+/** Display columns taken by code point `cp` at display column `column` (a tab runs to the next stop). */
+function cellWidth(cp: number, column: number): number {
+  return cp === 9 ? TAB_WIDTH - (column % TAB_WIDTH) : 1;
 }
 
-function displayLine(text: string): DisplayLine {
-  const cells: string[] = [];
-  const columnOf: number[] = [];
+/**
+ * The display column where code unit `unit` of `text` starts (the second unit of a surrogate pair
+ * starts where the pair does), or `limit` if that is smaller: the scan stops there, so a frame
+ * costs what it shows, not the length of the line (a 10 MB line, a minified file).
+ */
+function columnAt(text: string, unit: number, limit = Infinity): number {
+  let column = 0;
   let i = 0;
-  while (i < text.length) {
+  while (i < unit && i < text.length && column < limit) {
     const cp = text.codePointAt(i)!;
     const units = cp > 0xffff ? 2 : 1;
-    for (let k = 0; k < units; k++) columnOf.push(cells.length);
-    if (cp === 9) {
-      const width = TAB_WIDTH - (cells.length % TAB_WIDTH);
-      for (let k = 0; k < width; k++) cells.push(" ");
-    } else if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0)) {
-      // A control character would act on the terminal; show a placeholder instead.
-      cells.push("\uFFFD");
-    } else {
-      cells.push(String.fromCodePoint(cp));
-    }
+    if (i + units > unit) break;
+    column += cellWidth(cp, column);
     i += units;
   }
-  columnOf.push(cells.length);
-  return { cells, columnOf };
+  return Math.min(column, limit);
 }
 
-/** The cells in display columns [begin, begin + MAX_LINE_WIDTH), with `…` where some were cut off. */
-function clip(line: DisplayLine, begin: number): string {
+/**
+ * The cells of `text` in display columns [begin, begin + MAX_LINE_WIDTH), with `…` where some were
+ * cut off. A control character would act on the terminal; it shows as a placeholder instead.
+ */
+function clip(text: string, begin: number): string {
   const end = begin + MAX_LINE_WIDTH;
-  const shown = line.cells.slice(begin, end).join("");
-  const before = begin > 0 ? "…" : "";
-  const after = line.cells.length > end ? "…" : "";
-  return before + shown + after;
+  let column = 0;
+  let shown = "";
+  for (let i = 0; i < text.length; ) {
+    const cp = text.codePointAt(i)!;
+    const cell = cp === 9 ? " " : cp < 0x20 || (cp >= 0x7f && cp < 0xa0) ? "\uFFFD" : String.fromCodePoint(cp);
+    for (let w = cellWidth(cp, column); w > 0; w--, column++) {
+      if (column >= end) return `${begin > 0 ? "…" : ""}${shown}…`;
+      if (column >= begin) shown += cell;
+    }
+    i += cp > 0xffff ? 2 : 1;
+  }
+  return (begin > 0 ? "…" : "") + shown;
 }
 
 function plural(n: number, word: string): string {
@@ -85,17 +86,17 @@ function codeFrame(d: Diagnostic, source: SourceFile | undefined, paint: Painter
   const { start, end } = d.location;
   const lineNo = Math.min(Math.max(start.line, 1), source.lineCount);
   const text = source.lineText(lineNo);
-  const line = displayLine(text);
 
   const startUnit = Math.min(Math.max(start.column - 1, 0), text.length);
   const endUnit = end.line === lineNo ? Math.min(Math.max(end.column - 1, startUnit), text.length) : text.length;
-  const caretStart = line.columnOf[startUnit]!;
-  let caretEnd = Math.max(line.columnOf[endUnit]!, caretStart + 1);
+  const caretStart = columnAt(text, startUnit);
+  let caretEnd = Math.max(columnAt(text, endUnit, caretStart + MAX_LINE_WIDTH + 1), caretStart + 1);
 
   // The window of display columns shown: the whole line when it fits, else a cut around the span.
   let begin = 0;
-  if (line.cells.length > MAX_LINE_WIDTH) {
-    begin = Math.max(0, Math.min(caretStart - LEFT_CONTEXT, line.cells.length - MAX_LINE_WIDTH));
+  const lineWidth = columnAt(text, text.length, caretStart + MAX_LINE_WIDTH + 1);
+  if (lineWidth > MAX_LINE_WIDTH) {
+    begin = Math.max(0, Math.min(caretStart - LEFT_CONTEXT, lineWidth - MAX_LINE_WIDTH));
     caretEnd = Math.max(caretStart + 1, Math.min(caretEnd, begin + MAX_LINE_WIDTH));
   }
   const shift = begin > 0 ? 1 : 0; // the leading `…`
@@ -108,11 +109,10 @@ function codeFrame(d: Diagnostic, source: SourceFile | undefined, paint: Painter
   const lines: string[] = [];
   if (lineNo > 1) {
     const previous = source.lineText(lineNo - 1);
-    const shown = displayLine(previous);
     // A blank line, or one that lies wholly left of a cut window, adds nothing.
-    if (previous.trim() !== "" && shown.cells.length > begin) lines.push(numbered(lineNo - 1, clip(shown, begin)));
+    if (/\S/.test(previous) && columnAt(previous, previous.length, begin + 1) > begin) lines.push(numbered(lineNo - 1, clip(previous, begin)));
   }
-  lines.push(numbered(lineNo, clip(line, begin)));
+  lines.push(numbered(lineNo, clip(text, begin)));
   const style = SEVERITY_STYLE[d.severity];
   const carets = "^".repeat(caretEnd - caretStart) + (d.label ? ` ${d.label}` : "");
   lines.push(`${INDENT}${" ".repeat(width)} ${bar} ${" ".repeat(caretStart - begin + shift)}${paint(style, carets)}`);

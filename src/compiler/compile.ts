@@ -1,5 +1,6 @@
 import type { GuideDecl, Option } from "./ast.js";
 import type { Diagnostic } from "./diagnostic.js";
+import { notASceneFile, type NotAScene } from "./binary-files.js";
 import { checkCanvasLimits, checkCoverage, checkInsideCanvas, reportDominatedRegions } from "./canvas-checks.js";
 import { boundingCanvas, type RegionSpec, type Size } from "./geometry.js";
 import { elaborateGuide, type GuideSpec } from "./guides.js";
@@ -51,6 +52,8 @@ export function compile(text: string, options: CompileOptions): CompileResult {
   const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
   const sources = new Map<string, SourceFile>();
   const main = new SourceFile(options.path, text);
+  const notScene = notASceneFile(text, options.path);
+  if (notScene) return notASceneResult(main, notScene);
   sources.set(main.path, main);
   const reporter = new Reporter(sources);
 
@@ -163,6 +166,7 @@ export function compile(text: string, options: CompileOptions): CompileResult {
         });
   }
 
+  reporter.capErrorsPerFile();
   const diagnostics = sortDiagnostics(reporter.diagnostics);
   const dependencies = [...imports.files, ...guides.map((g) => g.file)];
   if (library) return { diagnostics, sources, dependencies, library };
@@ -172,6 +176,16 @@ export function compile(text: string, options: CompileOptions): CompileResult {
   const problems = validatePlan(plan);
   if (problems.length > 0) throw new Error(`the compiler produced an invalid plan (a bug in scenec): ${problems.join("; ")}`);
   return { plan, diagnostics, sources, dependencies };
+}
+
+/** One S1016 for a file that is plainly not a scene; no source for code frames (binary data would only garble the terminal). */
+function notASceneResult(main: SourceFile, notScene: NotAScene): CompileResult {
+  const reporter = new Reporter(new Map([[main.path, main]]));
+  reporter.report("S1016", { file: main.path, start: notScene.offset, end: notScene.offset }, `not a scene file: it is ${notScene.what}`, {
+    label: "not a scene",
+    help: notScene.help,
+  });
+  return { diagnostics: reporter.diagnostics, sources: new Map(), dependencies: [] };
 }
 
 function sortDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {

@@ -154,16 +154,19 @@ export class CstToAst extends BaseVisitor {
     return { keyword, span };
   }
 
+  /** A number token's value; units (`0px`, reported by the syntax phase as S1017) are left out. */
   private number(token: IToken | undefined): A.NumberValue | undefined {
     if (!token || token.isInsertedInRecovery) return undefined;
-    return { value: Number(token.image), raw: token.image, span: this.span(token) };
+    const raw = T.withoutUnits(token.image);
+    return { value: Number(raw), raw, span: { file: this.file, start: token.startOffset, end: token.startOffset + raw.length } };
   }
 
   sizeOption(ctx: Children): A.Option | undefined {
     const head = this.head(ctx);
     const token = ctx.SizeLiteral?.[0];
     if (!head || !token || !isToken(token) || token.isInsertedInRecovery) return undefined;
-    const match = /^(-?[\d.]+)([ \t]*[xX\u00d7][ \t]*)(-?[\d.]+)$/.exec(token.image);
+    // Units (`500px x 500`) are reported by the syntax phase as S1017; the numbers still count.
+    const match = /^(-?[\d.]+)((?:px)?[ \t]*[xX\u00d7][ \t]*)(-?[\d.]+)(?:px)?$/i.exec(token.image);
     if (!match) return undefined;
     const [, w, sep, h] = match as unknown as [string, string, string, string];
     const start = token.startOffset;
@@ -203,9 +206,15 @@ export class CstToAst extends BaseVisitor {
 
   schedulerOption(ctx: Children): A.Option | undefined {
     const head = this.head(ctx);
-    const name = ctx.Identifier?.[0];
-    const karras = ctx.Karras?.[0];
+    const [name, misspelt] = (ctx.Identifier ?? []) as IToken[];
+    // The parser takes a word close to `karras` after the name as a misspelt `karras` (see parser.ts).
+    const karras = ctx.Karras?.[0] ?? misspelt;
     if (!head || !name || !isToken(name) || name.isInsertedInRecovery) return undefined;
+    if (misspelt)
+      this.reporter.report("S1011", this.span(misspelt), `unknown word \`${misspelt.image}\` after \`scheduler ${name.image}\``, {
+        label: "not `karras`",
+        help: "did you mean `karras`?",
+      });
     return {
       kind: "scheduler",
       keyword: this.span(head.keyword),
@@ -286,7 +295,7 @@ export class CstToAst extends BaseVisitor {
 
   private decodeString(token: IToken, parts: A.StringPart[]): void {
     const image = token.image;
-    const closed = token.tokenType !== T.UnterminatedString;
+    const closed = token.tokenType === T.MisquotedString ? T.misquotedIsClosed(image) : token.tokenType !== T.UnterminatedString;
     const bodyEnd = closed ? image.length - 1 : image.length;
     const base = token.startOffset;
     let text = "";

@@ -14,6 +14,11 @@ export const DIAGNOSTIC_CODES = {
   S1010: { severity: "error", title: "unexpected token" },
   S1011: { severity: "error", title: "unknown statement or option" },
   S1012: { severity: "error", title: "unexpected end of file" },
+  S1013: { severity: "error", title: "blocks nested too deeply" },
+  S1014: { severity: "error", title: "token too long" },
+  S1015: { severity: "error", title: "too many errors in a file" },
+  S1016: { severity: "error", title: "file is not a scene file" },
+  S1017: { severity: "error", title: "unit after a number" },
 
   S2001: { severity: "error", title: "coordinate or size is not a multiple of 8" },
   S2002: { severity: "error", title: "region or guide outside the canvas" },

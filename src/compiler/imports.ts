@@ -1,7 +1,8 @@
 import path from "node:path";
 import { literalText, type SceneFile, type StyleDecl } from "./ast.js";
 import type { CompilerHost } from "./host.js";
-import type { Reporter } from "./reporter.js";
+import { notASceneFile } from "./binary-files.js";
+import { MAX_ERRORS_PER_FILE, type Reporter } from "./reporter.js";
 import { SourceFile } from "./source-file.js";
 import { parseScene } from "./syntax.js";
 
@@ -12,31 +13,19 @@ export interface ImportResult {
   files: string[];
 }
 
-/** Syntax errors reported from one imported file before the rest are replaced by one S3006. */
-export const MAX_IMPORTED_FILE_ERRORS = 20;
-
 /** Resolves a path written in `file` relative to that file's folder. */
 export function resolveFrom(file: string, written: string): string {
   return path.normalize(path.join(path.dirname(file), written));
-}
-
-/** The text of a file, or undefined when it is not UTF-8 text (NUL bytes or invalid UTF-8: an image, say). */
-function decodeText(bytes: Uint8Array): string | undefined {
-  if (bytes.includes(0)) return undefined;
-  try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    return undefined;
-  }
 }
 
 /**
  * Loads the import graph from the main file, depth first. A file imported twice (a diamond) is
  * read once; a file that imports itself through others is a cycle, reported at the import that
  * closes it. Imports bring in styles only: anything else in an imported file is a warning.
- * A file that is not text gets one error at its import, and a text file with more than
- * MAX_IMPORTED_FILE_ERRORS syntax errors gets its first ones and one error at its import (it is
- * most likely not a scene file), not a flood.
+ * A file that is not text (binary-files.ts) gets one error at its import, and so does a text file
+ * with a syntax error before its first statement (or more than parseScene shows, S1015): it is
+ * most likely not a scene file (notes, a `.env`), and code frames would put its lines on the
+ * terminal, so its first error is only named, in a note.
  */
 export function loadImports(main: SceneFile, host: CompilerHost, sources: Map<string, SourceFile>, reporter: Reporter): ImportResult {
   const styles = new Map<string, StyleDecl>();
@@ -101,11 +90,12 @@ export function loadImports(main: SceneFile, host: CompilerHost, sources: Map<st
         continue;
       }
       files.push(target);
-      const text = decodeText(read.bytes);
-      if (text === undefined) {
+      const text = new TextDecoder("utf-8").decode(read.bytes);
+      const binary = notASceneFile(text, written);
+      if (binary) {
         loaded.set(target, { path: target, statements: [] });
-        reporter.report("S3006", s.path.span, `\`${written}\` is not a scene file: it is not text`, {
-          label: "binary data (NUL bytes or invalid UTF-8)",
+        reporter.report("S3006", s.path.span, `\`${written}\` is not a scene file: it is ${binary.what}`, {
+          label: "not text",
           help: "`import` reads the styles of a `.scene` file; to use an image, write `guide \"file.png\"`",
         });
         continue;
@@ -115,16 +105,21 @@ export function loadImports(main: SceneFile, host: CompilerHost, sources: Map<st
       const mark = reporter.mark;
       const imported = parseScene(source, reporter);
       loaded.set(target, imported);
-      const syntaxErrors = reporter.takeSince(mark).sort((a, b) => a.location.start.offset - b.location.start.offset);
-      reporter.restore(syntaxErrors.slice(0, MAX_IMPORTED_FILE_ERRORS));
-      if (syntaxErrors.length > MAX_IMPORTED_FILE_ERRORS) {
-        reporter.report("S3006", s.path.span, `\`${written}\` does not look like a scene file: ${syntaxErrors.length} syntax errors`, {
-          label: `only the first ${MAX_IMPORTED_FILE_ERRORS} are shown`,
-          help: "`import` reads the styles of a `.scene` file; check the path",
+      const syntaxErrors = reporter.takeSince(mark);
+      const first = syntaxErrors[0];
+      const opening = imported.statements[0];
+      // Not even its first statement parses (a `.env`, notes, a key file): its lines stay off the terminal.
+      const notAScene = first !== undefined && (opening === undefined || first.location.start.offset < opening.span.start);
+      if (notAScene) {
+        const why = syntaxErrors.some((d) => d.code === "S1015") ? `more than ${MAX_ERRORS_PER_FILE} syntax errors` : "it does not start with a statement";
+        reporter.report("S3006", s.path.span, `\`${written}\` does not look like a scene file: ${why}`, {
+          label: "not a scene file",
+          help: `\`import\` reads the styles of a \`.scene\` file; check the path (\`scenec check ${target}\` lists the errors)`,
+          related: [{ message: `its first syntax error: ${first.message}`, span: { file: target, start: first.location.start.offset, end: first.location.end.offset } }],
         });
-      }
+      } else reporter.restore(syntaxErrors);
       const ignored = imported.statements.find((x) => x.kind !== "style" && x.kind !== "import");
-      if (ignored && syntaxErrors.length <= MAX_IMPORTED_FILE_ERRORS)
+      if (ignored && !notAScene)
         reporter.report("S2503", s.path.span, `\`${written}\` has statements other than styles; an import brings in only its styles`, {
           label: "only styles are imported",
           help: "keep shared styles in a file of their own",

@@ -1,4 +1,5 @@
-import { CstParser, EOF, type CstNode, type IParserErrorMessageProvider, type IToken, type TokenType, defaultParserErrorProvider } from "chevrotain";
+import { CstParser, EOF, type CstNode, type IParserErrorMessageProvider, type IRecognitionException, type IToken, type TokenType, defaultParserErrorProvider } from "chevrotain";
+import { suggest } from "./suggest.js";
 import * as T from "./tokens.js";
 
 function describe(tokenType: TokenType): string {
@@ -14,36 +15,64 @@ export function strayMessage(token: IToken): string {
   return `unexpected ${found(token)} at the top level`;
 }
 
-/** "expected A or B, found X"; only the end of file expected means a stray token at the top level. */
-function expectedMessage(expected: readonly TokenType[], actual: IToken | undefined): string {
+/**
+ * "expected A or B after `keyword`, found X"; only the end of file expected means a stray token at
+ * the top level. The keyword is named when the token before is an option's or statement's keyword
+ * (`guidance high`: "expected a number after `guidance`, found `high`").
+ */
+function expectedMessage(expected: readonly TokenType[], actual: IToken | undefined, previous?: IToken): string {
   if (expected.length > 0 && expected.every((t) => t === EOF) && actual && actual.tokenType !== EOF) return strayMessage(actual);
   const names = [...new Set(expected.map(describe))];
-  return `expected ${names.join(" or ")}, found ${found(actual)}`;
+  const after = previous && T.KEYWORD_TOKENS.includes(previous.tokenType) ? ` after \`${previous.image}\`` : "";
+  return `expected ${names.join(" or ")}${after}, found ${found(actual)}`;
+}
+
+/** Thrown by the message provider when a parse has used up its error budget: the parse stops there. */
+class TooManyParseErrors extends Error {}
+
+/** Parse errors left before the parse in progress stops (see SceneParser.parse). */
+let errorBudget = Infinity;
+
+function spend(): void {
+  errorBudget -= 1;
+  if (errorBudget < 0) throw new TooManyParseErrors("too many parse errors");
 }
 
 /**
  * Messages in the project's style: lowercase, matter of fact, token labels instead of token names.
- * syntax.ts reads the expected tokens back from "expected …, found …" to choose its help.
+ * syntax.ts reads the expected tokens back from "expected …, found …" to choose its help. Every
+ * parse error's message is built here just before chevrotain records the error, which makes this
+ * the place to count them.
  */
 const errorMessageProvider: IParserErrorMessageProvider = {
-  buildMismatchTokenMessage({ expected, actual }) {
-    return expectedMessage([expected], actual);
+  buildMismatchTokenMessage({ expected, actual, previous }) {
+    spend();
+    return expectedMessage([expected], actual, previous);
   },
   buildNotAllInputParsedMessage({ firstRedundant }) {
+    spend();
     return strayMessage(firstRedundant);
   },
-  buildNoViableAltMessage({ expectedPathsPerAlt, actual, ruleName }) {
+  buildNoViableAltMessage({ expectedPathsPerAlt, actual, previous, ruleName }) {
+    spend();
     const first: TokenType[] = [];
     for (const alt of expectedPathsPerAlt) for (const path of alt) if (path[0]) first.push(path[0]);
     if (first.length === 0) return `expected ${ruleName}, found ${found(actual[0])}`;
-    return expectedMessage(first, actual[0]);
+    return expectedMessage(first, actual[0], previous);
   },
   buildEarlyExitMessage(options) {
+    spend();
     const expected = options.expectedIterationPaths.map((p) => p[0]).filter((t): t is TokenType => t !== undefined);
     if (expected.length === 0) return defaultParserErrorProvider.buildEarlyExitMessage(options);
-    return expectedMessage(expected, options.actual[0]);
+    return expectedMessage(expected, options.actual[0], options.previous);
   },
 };
+
+export interface ParseResult {
+  /** Undefined when the parse stopped at its error budget. */
+  cst: CstNode | undefined;
+  errors: IRecognitionException[];
+}
 
 /**
  * The concrete grammar. Options share one rule set for every block (settings, regions, grids,
@@ -61,6 +90,25 @@ export class SceneParser extends CstParser {
       errorMessageProvider,
     });
     this.performSelfAnalysis();
+  }
+
+  /**
+   * Parses a token vector, stopping after `maxErrors` parse errors. Stopping matters for more than
+   * time: chevrotain recovers inside a repetition by calling the repetition again, one stack frame
+   * deeper per recovered error, so a file of thousands of errors would overflow the stack.
+   */
+  parse(tokens: IToken[], maxErrors: number): ParseResult {
+    this.input = tokens;
+    errorBudget = maxErrors;
+    try {
+      const cst = this.scene();
+      return { cst, errors: this.errors };
+    } catch (error) {
+      if (!(error instanceof TooManyParseErrors)) throw error;
+      return { cst: undefined, errors: this.errors };
+    } finally {
+      errorBudget = Infinity;
+    }
   }
 
   scene = this.RULE("scene", () => {
@@ -165,10 +213,26 @@ export class SceneParser extends CstParser {
     this.CONSUME(T.Identifier);
   });
 
+  /**
+   * `scheduler NAME [karras]`. A word close to `karras` on the same line (`scheduler euler karas`)
+   * is taken as a misspelt `karras`, so that cst-to-ast can suggest it, rather than starting a new
+   * statement that would be reported as an unknown setting.
+   */
   schedulerOption = this.RULE("schedulerOption", () => {
     this.CONSUME(T.Scheduler);
     this.CONSUME(T.Identifier);
-    this.OPTION(() => this.CONSUME(T.Karras));
+    this.OPTION(() => {
+      this.OR([
+        { ALT: () => this.CONSUME(T.Karras) },
+        {
+          GATE: () => {
+            const next = this.LA(1);
+            return next.startLine === this.LA(0).endLine && suggest(next.image, ["karras"]) !== undefined;
+          },
+          ALT: () => this.CONSUME2(T.Identifier),
+        },
+      ]);
+    });
   });
 
   atOption = this.RULE("atOption", () => {

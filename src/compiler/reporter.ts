@@ -3,6 +3,12 @@ import { DIAGNOSTIC_CODES, type DiagnosticCode } from "./diagnostic-codes.js";
 import type { SourceFile } from "./source-file.js";
 import type { Span } from "./span.js";
 
+/**
+ * Errors shown per file, as in clang's default `-ferror-limit`: past it, one S1015 (or, for an
+ * imported file, one S3006) says that there are more. A longer list is a storm, not a to-do list.
+ */
+export const MAX_ERRORS_PER_FILE = 20;
+
 export interface ReportDetails {
   label?: string;
   help?: string;
@@ -54,6 +60,38 @@ export class Reporter {
   /** Puts back diagnostics taken with `takeSince`. */
   restore(diagnostics: readonly Diagnostic[]): void {
     for (const d of diagnostics) this.diagnostics.push(d);
+  }
+
+  /**
+   * Keeps the first MAX_ERRORS_PER_FILE errors of each file (by position) and replaces the rest
+   * with one S1015 where the first of them was. For errors found after parsing (thousands of
+   * regions with a bad size); the syntax phase caps its own errors, and then reports S1015 itself.
+   */
+  capErrorsPerFile(): void {
+    const byFile = new Map<string, Diagnostic[]>();
+    for (const d of this.diagnostics) {
+      if (d.severity !== "error") continue;
+      const list = byFile.get(d.location.file) ?? [];
+      list.push(d);
+      byFile.set(d.location.file, list);
+    }
+    const dropped = new Set<Diagnostic>();
+    const firstDropped: Diagnostic[] = [];
+    for (const errors of byFile.values()) {
+      if (errors.length <= MAX_ERRORS_PER_FILE || errors.some((d) => d.code === "S1015")) continue;
+      errors.sort((a, b) => a.location.start.offset - b.location.start.offset);
+      for (const d of errors.slice(MAX_ERRORS_PER_FILE)) dropped.add(d);
+      firstDropped.push(errors[MAX_ERRORS_PER_FILE]!);
+    }
+    if (dropped.size === 0) return;
+    const kept = this.diagnostics.filter((d) => !dropped.has(d));
+    this.diagnostics.length = 0;
+    this.restore(kept);
+    for (const d of firstDropped)
+      this.report("S1015", { file: d.location.file, start: d.location.start.offset, end: d.location.end.offset }, `too many errors: only the first ${MAX_ERRORS_PER_FILE} are shown`, {
+        label: "the first one not shown",
+        help: "fix these first: many errors of one kind often have one cause",
+      });
   }
 
   get errorCount(): number {

@@ -16,9 +16,47 @@ export const WhiteSpace = createToken({
 });
 export const Comment = createToken({ name: "Comment", pattern: /#[^\r\n]*/, group: Lexer.SKIPPED });
 
+/** The longest token (a string, a name, a number) the lexer accepts; longer is S1014, before any parsing. */
+export const MAX_TOKEN_LENGTH = 10_000;
+
+/**
+ * Where the string that opens at `offset` ends (exclusive), and whether a closing `"` ends it: a
+ * string runs to its closing quote or to the end of its line. A scan instead of a regular
+ * expression: an alternation repeated over a 10 MB string overflows the regexp engine's stack.
+ */
+function scanString(text: string, offset: number): { end: number; closed: boolean } {
+  let i = offset + 1;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    if (c === 34) return { end: i + 1, closed: true };
+    if (c === 10 || c === 13) break;
+    if (c === 92) {
+      const next = text.charCodeAt(i + 1);
+      if (Number.isNaN(next) || next === 10 || next === 13) return { end: i + 1, closed: false };
+      i += 2;
+      continue;
+    }
+    i += 1;
+  }
+  return { end: Math.min(i, text.length), closed: false };
+}
+
+/** A custom pattern (chevrotain's `exec` contract: match at `offset` or return null) for strings. */
+function stringPattern(closed: boolean) {
+  return {
+    exec(text: string, offset: number): [string] | null {
+      if (text.charCodeAt(offset) !== 34) return null;
+      const scan = scanString(text, offset);
+      return scan.closed === closed ? [text.slice(offset, scan.end)] : null;
+    },
+  };
+}
+
 export const StringLiteral = createToken({
   name: "StringLiteral",
-  pattern: /"(?:[^"\\\r\n]|\\[^\r\n])*"/,
+  pattern: stringPattern(true),
+  start_chars_hint: ['"'],
+  line_breaks: false,
   label: "a string",
 });
 /**
@@ -27,21 +65,73 @@ export const StringLiteral = createToken({
  */
 export const UnterminatedString = createToken({
   name: "UnterminatedString",
-  pattern: /"(?:[^"\\\r\n]|\\[^\r\n])*\\?/,
+  pattern: stringPattern(false),
+  start_chars_hint: ['"'],
+  line_breaks: false,
   categories: [StringLiteral],
   label: "a string",
 });
+/** Quotes that are not `"`, in two families: a string opened with one is closed by any of its family (or `"`). */
+const DOUBLE_QUOTES = "\u201c\u201d\u201e\u201f\u00ab\u00bb";
+const SINGLE_QUOTES = "\u2018\u2019\u201a\u201b'";
+
+/**
+ * A string in the wrong quotes (`“a blue sky”`, `'a blue sky'`), up to its closing quote or the end
+ * of its line. A kind of StringLiteral, so that one wrong pair of quotes is one diagnostic (the
+ * syntax phase reports it), not an unexpected character, a parse error and an unknown option for
+ * each word. An apostrophe inside typographic double quotes (`“the sky’s”`) does not close them.
+ */
+export const MisquotedString = createToken({
+  name: "MisquotedString",
+  pattern: {
+    exec(text: string, offset: number): [string] | null {
+      const open = text[offset]!;
+      const family = DOUBLE_QUOTES.includes(open) ? DOUBLE_QUOTES : SINGLE_QUOTES.includes(open) ? SINGLE_QUOTES : undefined;
+      if (family === undefined) return null;
+      let i = offset + 1;
+      while (i < text.length) {
+        const c = text[i]!;
+        if (c === "\n" || c === "\r") break;
+        i += 1;
+        if (c === '"' || family.includes(c)) break;
+      }
+      return [text.slice(offset, i)];
+    },
+  },
+  start_chars_hint: [...DOUBLE_QUOTES, ...SINGLE_QUOTES],
+  line_breaks: false,
+  categories: [StringLiteral],
+  label: "a string",
+});
+
+/** Whether a misquoted string has its closing quote (the text between the quotes is then its value). */
+export function misquotedIsClosed(image: string): boolean {
+  const last = image[image.length - 1]!;
+  return image.length > 1 && (last === '"' || DOUBLE_QUOTES.includes(last) || SINGLE_QUOTES.includes(last));
+}
+
+/**
+ * `px` written after a number (`500px x 500`, `at 0px, 0`): lexed as part of the number or size so
+ * that the syntax phase can say "no units" once, instead of a parse error and an unknown option.
+ */
+export const UNIT = /px/gi;
+
 /** `1408 x 640` or `1408x640`: one token, so no whitespace or line break can split a size. */
 export const SizeLiteral = createToken({
   name: "SizeLiteral",
-  pattern: /-?\d+(?:\.\d+)?[ \t]*[xX\u00d7][ \t]*-?\d+(?:\.\d+)?/,
+  pattern: /-?\d+(?:\.\d+)?(?:[pP][xX])?[ \t]*[xX\u00d7][ \t]*-?\d+(?:\.\d+)?(?:[pP][xX])?/,
   label: "a size such as `640 x 480`",
 });
 export const NumberLiteral = createToken({
   name: "NumberLiteral",
-  pattern: /-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?/,
+  pattern: /-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?(?:[pP][xX])?/,
   label: "a number",
 });
+
+/** A number's or size's text without the units the syntax phase has reported. */
+export function withoutUnits(image: string): string {
+  return image.replace(UNIT, "");
+}
 export const Identifier = createToken({
   name: "Identifier",
   pattern: /[A-Za-z_][A-Za-z0-9_-]*/,
@@ -107,7 +197,7 @@ export const KEYWORDS: readonly string[] = KEYWORD_TOKENS.map((t) => (t.PATTERN 
 
 export const ALL_TOKENS: readonly TokenType[] = [
   WhiteSpace, Comment,
-  StringLiteral, UnterminatedString,
+  StringLiteral, UnterminatedString, MisquotedString,
   SizeLiteral, NumberLiteral,
   LCurly, RCurly, LSquare, RSquare, Comma,
   ...KEYWORD_TOKENS,
@@ -115,4 +205,4 @@ export const ALL_TOKENS: readonly TokenType[] = [
 ];
 
 /** Tokens that are values (of a setting or option), never the start of a statement. */
-export const ValueTokens: readonly TokenType[] = [StringLiteral, UnterminatedString, SizeLiteral, NumberLiteral];
+export const ValueTokens: readonly TokenType[] = [StringLiteral, UnterminatedString, MisquotedString, SizeLiteral, NumberLiteral];
