@@ -52,10 +52,16 @@ function summarise(scenePath: string, d: Diagnostic): Expected {
   return { ...where, code: d.code, severity: d.severity, line: d.location.start.line, column: d.location.start.column, message: d.message };
 }
 
+/** A fixture may lower compiler limits in a comment line: `# limits: maxSourceBytes=100`. */
+function fixtureLimits(text: string): Record<string, number> {
+  const line = /^# limits:(.*)$/m.exec(text)?.[1] ?? "";
+  return Object.fromEntries([...line.matchAll(/(\w+)=(\d+)/g)].map(([, key, value]) => [key!, Number(value)]));
+}
+
 function compileFixture(name: string) {
   const scenePath = `${FIXTURES}/${name}.scene`;
   const text = readFileSync(path.join(ROOT, scenePath), "utf8");
-  return { scenePath, text, result: compile(text, { path: scenePath, host }) };
+  return { scenePath, text, result: compile(text, { path: scenePath, host, limits: fixtureLimits(text) }) };
 }
 
 function readExpected(name: string): Expected[] {

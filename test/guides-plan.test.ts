@@ -116,11 +116,11 @@ describe("bad guide files are diagnostics on the path", () => {
     expect(d.message).toBe("cannot find guide image `nowhere.png`");
   });
 
-  it("unreadable (a folder): S3004", () => {
+  it("a folder: S3008, not a regular file", () => {
     mkdirSync(join(dir, "folder.png"), { recursive: true });
     const d = only(scene("folder.png"));
-    expect(d.code).toBe("S3004");
-    expect(d.message).toMatch(/^cannot read guide image `folder\.png`/);
+    expect(d.code).toBe("S3008");
+    expect(d.message).toBe("guide image `folder.png` is not a regular file: it is a directory");
   });
 
   it("unreadable (the host cannot read it, as without permission): S3004", () => {

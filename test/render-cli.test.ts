@@ -1,5 +1,5 @@
 /** `scenec render` as a user runs it (the built package; `npm test` builds first). */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import sharp from "sharp";
@@ -80,11 +80,49 @@ describe("scenec render", () => {
     expect(out).toContain("Known words without effect");
   });
 
-  it("refuses an output folder that does not exist before rendering, exit 2", async () => {
-    const run = start(["render", "slow.scene", "-o", "missing/folder/out.png"]);
+  it("creates a missing output folder, for -o and for the scene's `output`", async () => {
+    expect(await start(["render", "pair.scene", "-o", "new/folder/out.png"]).done).toBe(0);
+    expect(existsSync(join(dir, "new", "folder", "out.png"))).toBe(true);
+    writeFileSync(join(dir, "renders.scene"), readFileSync(join(dir, "pair.scene"), "utf8") + 'output "renders/pair.png"\n');
+    expect(await start(["render", "renders.scene"]).done).toBe(0);
+    expect(existsSync(join(dir, "renders", "pair.png"))).toBe(true);
+  });
+
+  it("refuses an output folder that cannot be made (a file is in the way) before rendering, exit 2", async () => {
+    writeFileSync(join(dir, "a-file"), "");
+    const run = start(["render", "slow.scene", "-o", "a-file/out.png"]);
     expect(await run.done).toBe(2);
-    expect(run.stderr()).toMatch(/^scenec: cannot write missing\/folder\/out\.png: the folder missing\/folder does not exist$/m);
+    expect(run.stderr()).toMatch(/^scenec: cannot write a-file\/out\.png: a-file is not a folder$/m);
     expect(run.stderr()).not.toContain("step");
+  });
+
+  it("writes -o out.jpg as JPEG and out.webp as WebP, never PNG bytes under another name", async () => {
+    expect(await start(["render", "pair.scene", "-o", "out.jpg"]).done).toBe(0);
+    expect(await start(["render", "pair.scene", "-o", "out.webp"]).done).toBe(0);
+    expect((await sharp(join(dir, "out.jpg")).metadata()).format).toBe("jpeg");
+    expect((await sharp(join(dir, "out.webp")).metadata()).format).toBe("webp");
+  });
+
+  it("refuses -o that is the scene or not a picture's name, before rendering and writing nothing, exit 2", async () => {
+    const scene = readFileSync(join(dir, "pair.scene"));
+    const same = start(["render", "pair.scene", "-o", "pair.scene"]);
+    expect(await same.done).toBe(2);
+    expect(same.stderr()).toMatch(/^scenec: cannot write the picture to pair\.scene: `\.scene` is not an image file name/m);
+    const text = start(["render", "pair.scene", "-o", "escaped.txt"]);
+    expect(await text.done).toBe(2);
+    expect(existsSync(join(dir, "escaped.txt"))).toBe(false);
+    expect(readFileSync(join(dir, "pair.scene")).equals(scene)).toBe(true);
+  });
+
+  it("refuses a scene whose `output` leaves its folder (exit 1, nothing written); -o and --allow-outside are the user's way out", async () => {
+    mkdirSync(join(dir, "inner"), { recursive: true });
+    writeFileSync(join(dir, "inner", "escape.scene"), readFileSync(join(dir, "pair.scene"), "utf8") + 'output "../escaped.png"\n');
+    const run = start(["render", "inner/escape.scene"]);
+    expect(await run.done).toBe(1);
+    expect(run.stderr()).toContain("error[S3007]: `../escaped.png` is outside the scene's project root");
+    expect(existsSync(join(dir, "escaped.png"))).toBe(false);
+    expect(await start(["render", "inner/escape.scene", "--allow-outside"]).done).toBe(0);
+    expect(existsSync(join(dir, "escaped.png"))).toBe(true);
   });
 
   it("rejects bad flags, exit 2", async () => {

@@ -1,4 +1,4 @@
-import type { GuideDecl, Option } from "./ast.js";
+import type { GuideDecl, Option, OptionOf } from "./ast.js";
 import type { Diagnostic } from "./diagnostic.js";
 import { notASceneFile, type NotAScene } from "./binary-files.js";
 import { checkCanvasLimits, checkCoverage, checkInsideCanvas, reportDominatedRegions } from "./canvas-checks.js";
@@ -6,6 +6,7 @@ import { boundingCanvas, type RegionSpec, type Size } from "./geometry.js";
 import { elaborateGuide, type GuideSpec } from "./guides.js";
 import { DEFAULT_LIMITS, type CompilerHost, type Limits } from "./host.js";
 import { loadImports } from "./imports.js";
+import { checkOutputSetting, sceneFolderRules, type ProjectRules } from "./project-root.js";
 import { collectOptions } from "./options.js";
 import type { Plan } from "./plan.js";
 import { validatePlan } from "./plan-schema.js";
@@ -19,12 +20,15 @@ import { StyleResolver, styleReferences } from "./styles.js";
 import { parseScene } from "./syntax.js";
 
 export type { CompilerHost, Limits, ReadResult } from "./host.js";
+export type { ProjectRules } from "./project-root.js";
 
 export interface CompileOptions {
   /** The scene file's path, as the user named it; imports and guides resolve against its folder. */
   path: string;
   host: CompilerHost;
   limits?: Partial<Limits>;
+  /** Where the scene's paths may lead (see project-root.ts); default: its own folder only. */
+  project?: ProjectRules;
 }
 
 export interface CompileResult {
@@ -62,7 +66,8 @@ export function compile(text: string, options: CompileOptions): CompileResult {
   // dominance, "no regions", unused styles) would report the parser's gaps as mistakes of their own.
   const syntaxErrorsInMain = reporter.diagnostics.some((d) => d.code.startsWith("S1") && d.location.file === main.path);
   const library = ast.statements.some((s) => s.kind === "style") && ast.statements.every((s) => s.kind === "style" || s.kind === "import");
-  const imports = loadImports(ast, options.host, sources, reporter);
+  const project = options.project ?? sceneFolderRules(options.path);
+  const imports = loadImports(ast, options.host, project, limits.maxSourceBytes, sources, reporter);
   const styles = new StyleResolver(reporter, imports.styles);
 
   const topLevel = ast.statements.filter((s): s is Option => s.kind !== "style" && s.kind !== "import" && s.kind !== "region" && s.kind !== "grid" && s.kind !== "guide");
@@ -135,9 +140,12 @@ export function compile(text: string, options: CompileOptions): CompileResult {
   const guides: GuideSpec[] = [];
   for (const s of ast.statements) {
     if (s.kind !== "guide") continue;
-    const guide = elaborateGuide(s, canvasKnown ? canvas : undefined, options.host, limits, reporter, styles);
+    const guide = elaborateGuide(s, canvasKnown ? canvas : undefined, options.host, project, limits, reporter, styles);
     if (guide) guides.push(guide);
   }
+  const outputOption = topLevel.find((o): o is OptionOf<"output"> => o.kind === "output");
+  if (settings.output !== undefined && outputOption)
+    checkOutputSetting(reporter, project, options.host, main.path, settings.output, outputOption.value.span, [main.path, ...imports.files, ...guides.map((g) => g.file)]);
 
   // Geometry checks only make sense when every region and guide was placed on a known canvas.
   if (reporter.errorCount === errorsBeforeGeometry && canvasFits && canvasKnown) {
@@ -172,7 +180,7 @@ export function compile(text: string, options: CompileOptions): CompileResult {
   if (library) return { diagnostics, sources, dependencies, library };
   if (reporter.errorCount > 0) return { diagnostics, sources, dependencies };
 
-  const plan = buildPlan({ sceneFile: main.path, settings, canvas, regions, guides, where: (span) => reporter.where(span) });
+  const plan = buildPlan({ sceneFile: main.path, settings, canvas, regions, guides, locate: (span) => reporter.locate(span).start });
   const problems = validatePlan(plan);
   if (problems.length > 0) throw new Error(`the compiler produced an invalid plan (a bug in scenec): ${problems.join("; ")}`);
   return { plan, diagnostics, sources, dependencies };

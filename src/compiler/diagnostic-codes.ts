@@ -53,6 +53,12 @@ export const DIAGNOSTIC_CODES = {
   S3004: { severity: "error", title: "guide file is not a readable image" },
   S3005: { severity: "error", title: "guide image too large" },
   S3006: { severity: "error", title: "imported file is not a scene file" },
+  S3007: { severity: "error", title: "path outside the project root" },
+  S3008: { severity: "error", title: "not a regular file" },
+  S3009: { severity: "error", title: "file too large" },
+  S3010: { severity: "error", title: "output is not an image file name" },
+  S3011: { severity: "error", title: "absolute path" },
+  S3012: { severity: "error", title: "output would overwrite a file of the scene" },
 } as const satisfies Record<string, { severity: Severity; title: string }>;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;

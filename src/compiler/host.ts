@@ -67,7 +67,9 @@ export function maxGuideBytes(limits: Pick<Limits, "maxGuidePixels">): number {
   return limits.maxGuidePixels * 8 + 16 * 1024 * 1024;
 }
 
-/** `1.5 MB`, `4 MB`: a byte count for messages. */
+/** `100 bytes`, `1.5 kB`, `4 MB`: a byte count for messages. */
 export function formatBytes(bytes: number): string {
-  return `${Number((bytes / 1_000_000).toPrecision(3))} MB`;
+  if (bytes < 1000) return `${bytes} byte${bytes === 1 ? "" : "s"}`;
+  const [unit, scale] = bytes < 1_000_000 ? ["kB", 1000] : ["MB", 1_000_000];
+  return `${Number((bytes / scale).toPrecision(3))} ${unit}`;
 }

@@ -1,6 +1,7 @@
 import path from "node:path";
 import { literalText, type SceneFile, type StyleDecl } from "./ast.js";
 import type { CompilerHost } from "./host.js";
+import { readWithin, resolveScenePath, type ProjectRules } from "./project-root.js";
 import { notASceneFile } from "./binary-files.js";
 import { MAX_ERRORS_PER_FILE, type Reporter } from "./reporter.js";
 import { SourceFile } from "./source-file.js";
@@ -13,11 +14,6 @@ export interface ImportResult {
   files: string[];
 }
 
-/** Resolves a path written in `file` relative to that file's folder. */
-export function resolveFrom(file: string, written: string): string {
-  return path.normalize(path.join(path.dirname(file), written));
-}
-
 /**
  * Loads the import graph from the main file, depth first. A file imported twice (a diamond) is
  * read once; a file that imports itself through others is a cycle, reported at the import that
@@ -27,7 +23,7 @@ export function resolveFrom(file: string, written: string): string {
  * most likely not a scene file (notes, a `.env`), and code frames would put its lines on the
  * terminal, so its first error is only named, in a note.
  */
-export function loadImports(main: SceneFile, host: CompilerHost, sources: Map<string, SourceFile>, reporter: Reporter): ImportResult {
+export function loadImports(main: SceneFile, host: CompilerHost, rules: ProjectRules, maxBytes: number, sources: Map<string, SourceFile>, reporter: Reporter): ImportResult {
   const styles = new Map<string, StyleDecl>();
   const files: string[] = [];
   const loaded = new Map<string, SceneFile>();
@@ -71,7 +67,8 @@ export function loadImports(main: SceneFile, host: CompilerHost, sources: Map<st
         continue;
       }
       const written = literalText(s.path);
-      const target = resolveFrom(file.path, written);
+      const target = resolveScenePath(reporter, rules, host, "import", file.path, written, s.path.span);
+      if (target === undefined) continue;
       if (stack.includes(target)) {
         const cycle = [...stack.slice(stack.indexOf(target)), target];
         reporter.report("S3002", s.path.span, `import cycle: ${cycle.map((f) => `\`${f}\``).join(" → ")}`, {
@@ -81,7 +78,8 @@ export function loadImports(main: SceneFile, host: CompilerHost, sources: Map<st
         continue;
       }
       if (loaded.has(target)) continue;
-      const read = host.readFile(target);
+      const read = readWithin(reporter, host, "import", target, maxBytes, written, s.path.span);
+      if (!read.ok && (read.reason === "not-a-file" || read.reason === "too-large")) continue;
       if (!read.ok) {
         reporter.report("S3001", s.path.span, read.reason === "missing" ? `cannot find imported file \`${written}\`` : `cannot read imported file \`${written}\`: ${read.message}`, {
           label: read.reason === "missing" ? `no file at ${target}` : "unreadable",

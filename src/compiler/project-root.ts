@@ -97,7 +97,7 @@ const TOO_LARGE_HELP = {
 export function readWithin(reporter: Reporter, host: CompilerHost, use: "import" | "guide", file: string, maxBytes: number, written: string, span: Span): ReadResult {
   const read = host.readFile(file, maxBytes);
   // A host that does not check the limit itself is held to it here.
-  const result: ReadResult = read.ok && read.bytes.length > maxBytes ? { ok: false, reason: "too-large", message: `is over the limit of ${formatBytes(maxBytes)}` } : read;
+  const result: ReadResult = read.ok && read.bytes.length > maxBytes ? { ok: false, reason: "too-large", message: `is ${formatBytes(read.bytes.length)}, over the limit of ${formatBytes(maxBytes)}` } : read;
   if (!result.ok && result.reason === "not-a-file")
     reporter.report("S3008", span, `${READ_WHAT[use]} \`${written}\` is not a regular file: it ${result.message}`, {
       label: "not read",
@@ -118,17 +118,22 @@ export function sourceAt(file: string, sources: readonly string[], host?: Pick<C
   return sources.find((source) => path.resolve(source) === path.resolve(file) || real(source) === target);
 }
 
-/** `the scene file itself`, or `` `styles.scene`, a file the scene reads ``. */
-export function describeSource(source: string, sources: readonly string[]): string {
-  return source === sources[0] ? "the scene file itself" : `\`${source}\`, a file the scene reads`;
+/** `the scene file itself`, or `` `styles.scene`, a file the scene reads `` (the path as `show` writes it). */
+export function describeSource(source: string, sources: readonly string[], show: (file: string) => string = (file) => file): string {
+  return source === sources[0] ? "the scene file itself" : `\`${show(source)}\`, a file the scene reads`;
 }
 
 /** What is wrong with an output file name (not an image name, or one of the scene's own files), or undefined. */
-export function outputNameProblem(file: string, sources: readonly string[], host?: Pick<CompilerHost, "realPath">): { code: "S3010" | "S3012"; message: string } | undefined {
+export function outputNameProblem(
+  file: string,
+  sources: readonly string[],
+  host?: Pick<CompilerHost, "realPath">,
+  show?: (file: string) => string,
+): { code: "S3010" | "S3012"; message: string } | undefined {
   if (imageFormatOf(file) === undefined)
     return { code: "S3010", message: `${path.extname(file) ? `\`${path.extname(file)}\` is not` : "a name without an extension is not"} an image file name: end it with one of ${IMAGE_EXTENSIONS}` };
   const source = sourceAt(file, sources, host);
-  if (source !== undefined) return { code: "S3012", message: `it is ${describeSource(source, sources)}; rendering would overwrite it` };
+  if (source !== undefined) return { code: "S3012", message: `it is ${describeSource(source, sources, show)}; rendering would overwrite it` };
   return undefined;
 }
 
@@ -140,7 +145,8 @@ export function outputNameProblem(file: string, sources: readonly string[], host
 export function checkOutputSetting(reporter: Reporter, rules: ProjectRules, host: CompilerHost, sceneFile: string, written: string, span: Span, sources: readonly string[]): void {
   const file = resolveScenePath(reporter, rules, host, "output", sceneFile, written, span);
   if (file === undefined) return;
-  const problem = outputNameProblem(file, sources, host);
+  // Named as the scene would write them: relative to its folder.
+  const problem = outputNameProblem(file, sources, host, (source) => path.relative(path.dirname(sceneFile), source).split(path.sep).join("/"));
   if (problem)
     reporter.report(problem.code, span, `cannot write the picture to \`${written}\`: ${problem.message}`, {
       label: problem.code === "S3010" ? "not an image file name" : "a file of the scene",
