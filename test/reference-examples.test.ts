@@ -26,7 +26,7 @@ type ReadResult = ReturnType<Host["readFile"]>;
 const REFERENCE = fileURLToPath(new URL("../grammar/reference.md", import.meta.url));
 const FOLDER = "/virtual";
 const SCENE_PATH = `${FOLDER}/example.scene`;
-const LIMIT_KEYS = ["maxCanvasSide", "maxCanvasPixels", "maxGuidePixels"] as const;
+const LIMIT_KEYS = ["maxCanvasSide", "maxCanvasPixels", "maxGuidePixels", "maxSourceBytes"] as const;
 type LimitKey = (typeof LIMIT_KEYS)[number];
 
 interface SceneBlock {
@@ -107,6 +107,8 @@ const { blocks, sections } = parseReference(markdown);
 
 /** The scene's folder, as the reference describes it. */
 const files = new Map<string, Uint8Array>();
+/** Folders in it, which a host does not read. */
+const FOLDERS = new Set([`${FOLDER}/renders`]);
 const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
 
 beforeAll(async () => {
@@ -125,6 +127,7 @@ function hostFor(sceneText: string): Host {
       if (key === SCENE_PATH) return { ok: true, bytes: utf8(sceneText) };
       const bytes = files.get(key);
       if (bytes) return { ok: true, bytes };
+      if (FOLDERS.has(key)) return { ok: false, reason: "not-a-file", message: "is a directory" };
       return { ok: false, reason: "missing", message: "no such file" };
     },
   };
