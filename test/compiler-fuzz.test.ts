@@ -1,12 +1,15 @@
+import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { isMainThread } from "node:worker_threads";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { compile, type CompilerHost, type CompileResult, type ReadResult } from "../src/compiler/compile.js";
 import type { Location } from "../src/compiler/diagnostic.js";
 import { DIAGNOSTIC_CODES } from "../src/compiler/diagnostic-codes.js";
 import { KEYWORDS } from "../src/compiler/tokens.js";
+import { runScenec } from "./helpers/scenec-cli.js";
 
 /**
  * Property tests: whatever text it is given, `compile` must not throw, must locate every
@@ -15,7 +18,12 @@ import { KEYWORDS } from "../src/compiler/tokens.js";
  * library: a file of only styles and imports, which has no plan by design).
  *
  * Inputs: (a) arbitrary unicode strings, (b) soups of the language's tokens, (c) mutations of the
- * example scenes in scenes/. Runs are seeded so CI sees the same inputs every time; a failure
+ * example scenes in scenes/, (d) hostile files: deep nesting, huge tokens, error storms, binary
+ * data, and the examples with a BOM, CRLF or CR line ends, NUL bytes and bytes that are not
+ * UTF-8. Over 20,000 compiles a run, each of which must take under MAX_COMPILE_MS. They run on the
+ * main thread of a process like the CLI's (vitest's `forks` pool), whose stack is the CLI's: a
+ * test below proves it, since a worker thread's larger stack would hide an overflow the CLI hits.
+ * Runs are seeded so CI sees the same inputs every time; a failure
  * prints the seed, path and counterexample to replay it (`{ seed, path, endOnFailure: true }`).
  * For a longer hunt: `FUZZ_SEED=123 FUZZ_RUNS_SCALE=20 npx vitest run test/compiler-fuzz.test.ts`.
  */
@@ -126,8 +134,12 @@ function locationProblems(result: CompileResult, location: Location, what: strin
   return problems;
 }
 
+/** The longest a single compile may take (the issue's bound; most take a millisecond). */
+const MAX_COMPILE_MS = 2_000;
+
 function compileAndCheck(text: string, scenePath: string): void {
   let result: CompileResult;
+  const started = performance.now();
   try {
     result = compile(text, { path: scenePath, host: scenesHost });
   } catch (error) {
@@ -135,12 +147,20 @@ function compileAndCheck(text: string, scenePath: string): void {
     fc.pre(STRICT || !KNOWN_BUGS.some((bug) => bug.thrown.test(message)));
     throw new Error(`compile threw on ${JSON.stringify(text)}: ${(error as Error).stack ?? message}`);
   }
+  const elapsed = performance.now() - started;
   const problems: string[] = [];
-  if (result.sources.get(scenePath)?.text !== text) problems.push("the scene is not among the sources");
+  if (elapsed > MAX_COMPILE_MS) problems.push(`took ${Math.round(elapsed)} ms`);
+  // A file that is not a scene (S1016) is its one diagnostic, and has no source to frame.
+  const notAScene = result.diagnostics.length === 1 && result.diagnostics[0]!.code === "S1016";
+  if (notAScene && result.sources.size > 0) problems.push("S1016 with sources");
+  if (!notAScene && result.sources.get(scenePath)?.text !== text) problems.push("the scene is not among the sources");
   for (const [i, d] of result.diagnostics.entries()) {
     const what = `diagnostic ${i} (${d.code} ${d.message})`;
     if (DIAGNOSTIC_CODES[d.code as keyof typeof DIAGNOSTIC_CODES]?.severity !== d.severity) problems.push(`${what}: unknown code or wrong severity`);
     if (d.message.length === 0) problems.push(`${what}: empty message`);
+    if (d.message.length > 1000) problems.push(`${what}: a message of ${d.message.length} characters`);
+    if (d.code === "S1016" && !notAScene) problems.push(`${what}: S1016 with other diagnostics`);
+    if (notAScene) continue;
     problems.push(...locationProblems(result, d.location, what));
     for (const r of d.related) problems.push(...locationProblems(result, r.location, `${what}, related "${r.message}"`));
   }
@@ -150,7 +170,8 @@ function compileAndCheck(text: string, scenePath: string): void {
   if (result.plan && errors > 0) problems.push(`a plan despite ${errors} errors`);
   if (result.plan && result.library) problems.push("a plan for a style library");
   if (!result.plan && errors === 0 && !result.library) problems.push(`neither a plan nor an error: ${JSON.stringify(result.diagnostics.map((d) => d.code))}`);
-  expect(problems, `compiling ${JSON.stringify(text)}`).toEqual([]);
+  const shown = JSON.stringify(text.length > 2000 ? `${text.slice(0, 2000)}…` : text);
+  expect(problems, `compiling ${shown}: ${problems.join("; ")}`).toEqual([]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -325,6 +346,64 @@ const mutatedExample = fc
   .map(([i, mutations]) => ({ path: EXAMPLES[i]!.path, text: mutations.reduce(mutate, EXAMPLES[i]!.text) }));
 
 // ---------------------------------------------------------------------------------------------
+// (d) Hostile files.
+
+const blockOpener = fc.constantFrom("region r {", "grid g {", "cell 0, 0 {", 'guide "g.png" {', "{", "cell 1,1{", "region a { at 0, 0", "prompts [");
+/** Blocks opened up to 400 deep (the parser recursed once per level), closed or not. */
+const deepNesting = fc
+  .tuple(fc.integer({ min: 1, max: 400 }), fc.array(blockOpener, { minLength: 1, maxLength: 4 }), fc.constantFrom("\n", " ", ""), fc.constantFrom("", "}", "} ", "]"))
+  .map(([depth, openers, sep, closer]) => `canvas 512 x 512${sep}${Array.from({ length: depth }, (_, i) => openers[i % openers.length]).join(sep)}${closer.repeat(depth)}`);
+
+/** A token of 5,000 to 40,000 characters (the limit is 10,000) in the places tokens go. */
+const hugeToken = fc
+  .tuple(
+    fc.constantFrom('"', "\u201c", "'", "", "9", "-", "512x", "{"),
+    fc.integer({ min: 5_000, max: 40_000 }),
+    fc.constantFrom("a", '\\"', "9", " ", "{x}", "\\", "x", "\t"),
+    fc.constantFrom('"', "", "\u201d", " }", "px"),
+    fc.constantFrom("region r { prompt ", "steps ", "region ", "at ", "style s ", "", "canvas "),
+  )
+  .map(([open, length, unit, close, before]) => `canvas 512 x 512\n${before}${open}${unit.repeat(Math.ceil(length / unit.length))}${close}\n`);
+
+/** One phrase repeated hundreds of times: `region a {` × 3200 took 51 s and printed 6,399 errors. */
+const errorStorm = fc
+  .tuple(fc.oneof(phrase, token, fc.constantFrom("region a {", "} ", "guidance high\n", "- item: milk;\n", "\u201cx\u201d ")), separator, fc.integer({ min: 100, max: 2_000 }))
+  .map(([piece, sep, times]) => (piece + sep).repeat(times));
+
+const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
+/** Bytes decoded as the CLI decodes a file (UTF-8, bytes that are not UTF-8 become U+FFFD, a BOM dropped). */
+const decode = (bytes: Uint8Array): string => new TextDecoder("utf-8").decode(bytes);
+
+const SIGNATURES = [[0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], [0xff, 0xd8, 0xff, 0xe0], utf8("GIF89a"), utf8("RIFF\0\0\0\0WEBP"), [0xff, 0xfe], [0xef, 0xbb, 0xbf], []];
+/** Random bytes, after an image signature or none: what `scenec check picture.png` reads. */
+const binaryFile = fc
+  .tuple(fc.constantFrom(...SIGNATURES), fc.uint8Array({ maxLength: 3_000 }), fc.boolean())
+  .map(([signature, body, asText]) => decode(new Uint8Array([...signature, ...(asText ? utf8(decode(body).replace(/[\0\ufffd]/g, "")) : body)])));
+
+type Damage = "bom" | "crlf" | "cr" | "nul" | "bytes" | "surrogate" | "separators";
+/** An example scene with its encoding damaged: what editors and downloads do to files. */
+const damagedExample = fc
+  .tuple(fc.nat({ max: EXAMPLES.length - 1 }), fc.array(fc.constantFrom<Damage>("bom", "crlf", "cr", "nul", "bytes", "surrogate", "separators"), { minLength: 1, maxLength: 3 }), position, fc.uint8Array({ minLength: 1, maxLength: 4 }))
+  .map(([i, damages, at, bytes]) => {
+    let text = EXAMPLES[i]!.text;
+    for (const damage of damages) {
+      const cut = at % (text.length + 1);
+      if (damage === "bom") text = `\ufeff${text}`;
+      else if (damage === "crlf") text = text.replace(/\r?\n/g, "\r\n");
+      else if (damage === "cr") text = text.replace(/\r?\n/g, "\r");
+      else if (damage === "nul") text = `${text.slice(0, cut)}\0${text.slice(cut)}`;
+      else if (damage === "surrogate") text = `${text.slice(0, cut)}\ud800${text.slice(cut)}`;
+      else if (damage === "separators") text = text.replace(/\n/g, "\u2028");
+      else {
+        const encoded = utf8(text);
+        const byteCut = at % (encoded.length + 1);
+        text = decode(new Uint8Array([...encoded.subarray(0, byteCut), ...bytes.map((b) => b | 0x80), ...encoded.subarray(byteCut)]));
+      }
+    }
+    return { path: EXAMPLES[i]!.path, text };
+  });
+
+// ---------------------------------------------------------------------------------------------
 
 describe("compiler fuzzing", () => {
   it("has examples to mutate, and they compile cleanly", () => {
@@ -338,22 +417,80 @@ describe("compiler fuzzing", () => {
   it("(a) survives arbitrary unicode text", () => {
     fc.assert(
       fc.property(unicodeText, (text) => compileAndCheck(text, "scenes/fuzz.scene")),
-      { seed: SEED, numRuns: runs(3000) },
+      { seed: SEED, numRuns: runs(4000) },
     );
   });
 
   it("(b) survives soups of the language's tokens", () => {
     fc.assert(
       fc.property(tokenSoup, (text) => compileAndCheck(text, "scenes/fuzz.scene")),
-      { seed: SEED + 1, numRuns: runs(1500) },
+      { seed: SEED + 1, numRuns: runs(5000) },
     );
   });
 
   it("(c) survives mutations of the example scenes", () => {
     fc.assert(
       fc.property(mutatedExample, ({ path: scenePath, text }) => compileAndCheck(text, scenePath)),
-      { seed: SEED + 2, numRuns: runs(1200) },
+      { seed: SEED + 2, numRuns: runs(5000) },
     );
+  });
+
+  it("(d) survives deep nesting", () => {
+    fc.assert(fc.property(deepNesting, (text) => compileAndCheck(text, "scenes/fuzz.scene")), { seed: SEED + 3, numRuns: runs(1500) });
+  });
+
+  it("(d) survives huge tokens", () => {
+    fc.assert(fc.property(hugeToken, (text) => compileAndCheck(text, "scenes/fuzz.scene")), { seed: SEED + 4, numRuns: runs(300) });
+  });
+
+  it("(d) survives error storms", () => {
+    fc.assert(fc.property(errorStorm, (text) => compileAndCheck(text, "scenes/fuzz.scene")), { seed: SEED + 5, numRuns: runs(300) });
+  });
+
+  it("(d) survives binary files", () => {
+    fc.assert(fc.property(binaryFile, (text) => compileAndCheck(text, "scenes/fuzz.scene")), { seed: SEED + 6, numRuns: runs(2000) });
+  });
+
+  it("(d) survives a BOM, CRLF and CR line ends, NUL bytes, bytes that are not UTF-8", () => {
+    fc.assert(fc.property(damagedExample, ({ path: scenePath, text }) => compileAndCheck(text, scenePath)), { seed: SEED + 7, numRuns: runs(2500) });
+  });
+
+  it("survives the issue's 10 MB inputs, each compiled in under 2 s", () => {
+    const ten = 10_000_000;
+    const inputs = [
+      `canvas 512 x 512\nregion r { prompt "${"a".repeat(ten)}" }\n`,
+      `canvas 512 x 512\nregion r { prompt "${"a\\\"".repeat(ten / 3)}\n`,
+      `canvas 512 x 512\nregion ${"a".repeat(ten)} { }\n`,
+      `canvas 512 x 512\nsteps ${"9".repeat(ten)}\nregion a { }\n`,
+      `#${"a".repeat(ten)}\ncanvas 512 x 512\nregion a { }\n`,
+      `${" ".repeat(ten)}\ncanvas 512 x 512\nregion a { }\n`,
+      `canvas 512 x 512\nregion r {\n${"cell 0, 0 {\n".repeat(100_000)}`,
+      "region a {".repeat(100_000),
+    ];
+    for (const text of inputs) compileAndCheck(text, "scenes/fuzz.scene");
+  });
+});
+
+describe("the fuzzing runs at the CLI's stack size", () => {
+  /** How deep a trivial function recurses before the stack overflows: a measure of the stack. */
+  const PROBE = "let depth = 0; const down = () => { depth += 1; down(); }; try { down(); } catch {} return depth;";
+
+  it("on a main thread whose stack is no larger than a plain `node` process's (bin/scenec.js sets no stack size)", () => {
+    expect(readFileSync(path.join(ROOT, "bin/scenec.js"), "utf8")).not.toMatch(/stack[-_]size/i);
+    expect(isMainThread, "vitest must run this file in a process (pool: forks), not a worker thread").toBe(true);
+    const here = new Function(PROBE)() as number;
+    const env = { ...process.env };
+    delete env["NODE_OPTIONS"];
+    const cli = Number(execFileSync(process.execPath, ["-e", `console.log((() => { ${PROBE} })())`], { env }).toString());
+    expect(here).toBeGreaterThan(1000);
+    expect(here).toBeLessThanOrEqual(cli * 1.1);
+  });
+
+  it("and the CLI itself reports 160 nested blocks as S1013, without an internal error", async () => {
+    const run = await runScenec(["check", "test/fixtures/bad/nesting-too-deep.scene"], { cwd: ROOT });
+    expect(run.stderr).toContain("error[S1013]: blocks nested more than 16 deep");
+    expect(run.stderr).not.toContain("internal error");
+    expect(run.status).toBe(1);
   });
 });
 

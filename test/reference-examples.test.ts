@@ -26,7 +26,7 @@ type ReadResult = ReturnType<Host["readFile"]>;
 const REFERENCE = fileURLToPath(new URL("../grammar/reference.md", import.meta.url));
 const FOLDER = "/virtual";
 const SCENE_PATH = `${FOLDER}/example.scene`;
-const LIMIT_KEYS = ["maxCanvasSide", "maxCanvasPixels", "maxGuidePixels", "maxSourceBytes"] as const;
+const LIMIT_KEYS = ["maxCanvasSide", "maxCanvasPixels", "maxGuidePixels", "maxTokenLength", "maxSourceBytes"] as const;
 type LimitKey = (typeof LIMIT_KEYS)[number];
 
 interface SceneBlock {

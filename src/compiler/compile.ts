@@ -61,13 +61,13 @@ export function compile(text: string, options: CompileOptions): CompileResult {
   sources.set(main.path, main);
   const reporter = new Reporter(sources);
 
-  const ast = parseScene(main, reporter);
+  const ast = parseScene(main, reporter, limits.maxTokenLength);
   // On a partial tree (statements dropped by the parser), the whole-scene checks (coverage,
   // dominance, "no regions", unused styles) would report the parser's gaps as mistakes of their own.
   const syntaxErrorsInMain = reporter.diagnostics.some((d) => d.code.startsWith("S1") && d.location.file === main.path);
   const library = ast.statements.some((s) => s.kind === "style") && ast.statements.every((s) => s.kind === "style" || s.kind === "import");
   const project = options.project ?? sceneFolderRules(options.path);
-  const imports = loadImports(ast, options.host, project, limits.maxSourceBytes, sources, reporter);
+  const imports = loadImports(ast, options.host, project, limits.maxSourceBytes, limits.maxTokenLength, sources, reporter);
   const styles = new StyleResolver(reporter, imports.styles);
 
   const topLevel = ast.statements.filter((s): s is Option => s.kind !== "style" && s.kind !== "import" && s.kind !== "region" && s.kind !== "grid" && s.kind !== "guide");

@@ -48,6 +48,8 @@ export interface Limits {
   maxRegions: number;
   /** Largest scene or imported file, in bytes. */
   maxSourceBytes: number;
+  /** Longest token (a string, a name, a number) in characters; checked before parsing. */
+  maxTokenLength: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -56,6 +58,7 @@ export const DEFAULT_LIMITS: Limits = {
   maxGuidePixels: 128_000_000,
   maxRegions: 100_000,
   maxSourceBytes: 4_000_000,
+  maxTokenLength: 10_000,
 };
 
 /**

@@ -22,8 +22,10 @@ export interface ImportResult {
  * with a syntax error before its first statement (or more than parseScene shows, S1015): it is
  * most likely not a scene file (notes, a `.env`), and code frames would put its lines on the
  * terminal, so its first error is only named, in a note.
+ * Import paths follow the project root rule (project-root.ts), and only regular files of at most
+ * `maxBytes` are read.
  */
-export function loadImports(main: SceneFile, host: CompilerHost, rules: ProjectRules, maxBytes: number, sources: Map<string, SourceFile>, reporter: Reporter): ImportResult {
+export function loadImports(main: SceneFile, host: CompilerHost, rules: ProjectRules, maxBytes: number, maxTokenLength: number, sources: Map<string, SourceFile>, reporter: Reporter): ImportResult {
   const styles = new Map<string, StyleDecl>();
   const files: string[] = [];
   const loaded = new Map<string, SceneFile>();
@@ -101,7 +103,7 @@ export function loadImports(main: SceneFile, host: CompilerHost, rules: ProjectR
       const source = new SourceFile(target, text);
       sources.set(target, source);
       const mark = reporter.mark;
-      const imported = parseScene(source, reporter);
+      const imported = parseScene(source, reporter, maxTokenLength);
       loaded.set(target, imported);
       const syntaxErrors = reporter.takeSince(mark);
       const first = syntaxErrors[0];

@@ -9,6 +9,15 @@ import type { Span } from "./span.js";
  */
 export const MAX_ERRORS_PER_FILE = 20;
 
+/** Code quoted in a message (`` `text` ``) is cut to this many characters, with `…`: longer than any sensible path. */
+const MAX_QUOTED = 200;
+const LONG_QUOTE = new RegExp(`\`([^\`]{${MAX_QUOTED + 1},})\``, "g");
+
+/** A text with every quoted piece of code over MAX_QUOTED cut short: a name or a stray token can be 10,000 characters. */
+function shortenQuotes(text: string): string {
+  return text.replace(LONG_QUOTE, (_, code: string) => `\`${code.slice(0, MAX_QUOTED)}…\``);
+}
+
 export interface ReportDetails {
   label?: string;
   help?: string;
@@ -38,12 +47,12 @@ export class Reporter {
     const diagnostic: Diagnostic = {
       code,
       severity: DIAGNOSTIC_CODES[code].severity,
-      message,
+      message: shortenQuotes(message),
       location: this.locate(span),
-      related: (details.related ?? []).map((r) => ({ message: r.message, location: this.locate(r.span) })),
+      related: (details.related ?? []).map((r) => ({ message: shortenQuotes(r.message), location: this.locate(r.span) })),
     };
-    if (details.label !== undefined) diagnostic.label = details.label;
-    if (details.help !== undefined) diagnostic.help = details.help;
+    if (details.label !== undefined) diagnostic.label = shortenQuotes(details.label);
+    if (details.help !== undefined) diagnostic.help = shortenQuotes(details.help);
     this.diagnostics.push(diagnostic);
   }
 

@@ -25,18 +25,18 @@ const PARSE_ERROR_BUDGET = 4 * MAX_ERRORS_PER_FILE;
 /**
  * Lex and parse one file into its AST, reporting its syntax errors: at most one per line (the
  * first: later ones on a line are almost always its consequences, as in Go's parser) and at most
- * MAX_ERRORS_PER_FILE, then one S1015. A token over MAX_TOKEN_LENGTH (S1014) or blocks nested over
+ * MAX_ERRORS_PER_FILE, then one S1015. A token over `maxTokenLength` (S1014) or blocks nested over
  * MAX_NESTING (S1013) stop the file there: it is not parsed, and it is one diagnostic. A file
  * with too many syntax errors is not checked further either (its statements are dropped).
  */
-export function parseScene(source: SourceFile, reporter: Reporter): SceneFile {
+export function parseScene(source: SourceFile, reporter: Reporter, maxTokenLength: number): SceneFile {
   const file = source.path;
   const nothing: SceneFile = { path: file, statements: [] };
   const lexed = sceneLexer.tokenize(source.text);
 
-  const long = lexed.tokens.find((t) => t.image.length > T.MAX_TOKEN_LENGTH);
+  const long = lexed.tokens.find((t) => t.image.length > maxTokenLength);
   if (long) {
-    reportTooLong(long, file, reporter);
+    reportTooLong(long, file, maxTokenLength, reporter);
     return nothing;
   }
   const deep = tooDeep(lexed.tokens);
@@ -103,13 +103,13 @@ function tooDeep(tokens: readonly IToken[]): { token: IToken; outermost: IToken 
   return undefined;
 }
 
-function reportTooLong(token: IToken, file: string, reporter: Reporter): void {
+function reportTooLong(token: IToken, file: string, maxLength: number, reporter: Reporter): void {
   const number = token.tokenType === T.NumberLiteral || token.tokenType === T.SizeLiteral;
   const what = number ? "number" : T.ValueTokens.includes(token.tokenType) ? "string" : "word";
   const length = token.image.length.toLocaleString("en-US");
   reporter.report("S1014", { file, start: token.startOffset, end: token.startOffset + 1 }, `a ${what} of ${length} characters is too long`, {
-    label: `longer than ${T.MAX_TOKEN_LENGTH.toLocaleString("en-US")} characters`,
-    help: what === "string" ? "a prompt is read a few dozen words at a time: shorten it, or split it over styles" : `a ${what} is at most ${T.MAX_TOKEN_LENGTH.toLocaleString("en-US")} characters long`,
+    label: `longer than ${maxLength.toLocaleString("en-US")} characters`,
+    help: what === "string" ? "a prompt is read a few dozen words at a time: shorten it, or split it over styles" : `a ${what} is at most ${maxLength.toLocaleString("en-US")} characters long`,
   });
 }
 

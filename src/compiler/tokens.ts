@@ -16,9 +16,6 @@ export const WhiteSpace = createToken({
 });
 export const Comment = createToken({ name: "Comment", pattern: /#[^\r\n]*/, group: Lexer.SKIPPED });
 
-/** The longest token (a string, a name, a number) the lexer accepts; longer is S1014, before any parsing. */
-export const MAX_TOKEN_LENGTH = 10_000;
-
 /**
  * Where the string that opens at `offset` ends (exclusive), and whether a closing `"` ends it: a
  * string runs to its closing quote or to the end of its line. A scan instead of a regular
