@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -26,6 +27,15 @@ let dir: string;
 
 function scenec(...args: string[]): Promise<CliRun> {
   return runScenec(args, { cwd: dir });
+}
+
+/** {@link scenec}, killed after `ms` (status null) if it has not ended by then. */
+async function scenecWithin(ms: number, ...args: string[]): Promise<CliRun> {
+  const run = startScenec(args, { cwd: dir });
+  const deadline = setTimeout(() => run.child.kill("SIGKILL"), ms);
+  const status = await run.done;
+  clearTimeout(deadline);
+  return { status, stdout: run.stdout(), stderr: run.stderr() };
 }
 
 function expectOneLineError(r: CliRun, ...fragments: string[]): void {
@@ -122,6 +132,14 @@ describe.concurrent("scenec info", () => {
     expectOneLineError(await scenec("info", "folder.png"), "cannot read folder.png: is a directory");
   });
 
+  it("never reads a device, and never blocks on a FIFO", async () => {
+    expectOneLineError(await info("/dev/null"), "scenec: cannot read /dev/null: is a device\n");
+    const fifo = join(dir, "pipe.png");
+    execFileSync("mkfifo", [fifo]);
+    // Spawned, with a deadline: a blocked open cannot be interrupted in this process.
+    expectOneLineError(await scenecWithin(5000, "info", fifo), "scenec: cannot read", "pipe.png: is a FIFO (named pipe)\n");
+  });
+
   it("needs exactly one IMAGE", async () => {
     expectOneLineError(await scenec("info"), "info needs an IMAGE", "scenec info --help");
     expectOneLineError(await scenec("info", "a.png", "b.png"), "info takes one IMAGE, not 2");
@@ -187,14 +205,11 @@ describe("scenec info on hostile PNGs", () => {
   it("reads a 1 MB PNG whose zTXt inflates to 1 GiB in moments, and says the text was cut", async () => {
     const file = join(dir, "bomb.png");
     writeFileSync(file, handMadePng([chunk("zTXt", Buffer.concat([latin1("scenec:scene\0\0"), zlibZeros(1024)])), chunk("tEXt", latin1("scenec:seed\x007"))]));
-    // A spawned scenec, so that inflating the whole gigabyte (as scenec once did: 3 GB, 12 s and
-    // more) ends in a failure after a few seconds, not a test that eats the machine.
-    const run = startScenec(["info", file], { cwd: dir });
-    const guard = setTimeout(() => run.child.kill("SIGKILL"), 5000);
-    const status = await run.done;
-    clearTimeout(guard);
-    expect(status, run.stderr()).toBe(0);
-    const out = run.stdout();
+    // Spawned, with a deadline, so that inflating the whole gigabyte (as scenec once did: 3 GB, 12 s
+    // and more) ends in a failure after a few seconds, not a test that eats the machine.
+    const run = await scenecWithin(5000, "info", file);
+    expect(run.status, run.stderr).toBe(0);
+    const out = run.stdout;
     expect(out).toContain("seed:        7\n");
     expect(out.length).toBeLessThan(5 * 2 ** 20);
     expect(out).toMatch(/\n--- scene cut: the first 1,048,576 characters shown: the PNG holds more than 8 MiB of text, which is all scenec reads of it ---\n$/);

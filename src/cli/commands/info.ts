@@ -1,6 +1,7 @@
-import { readFileSync } from "node:fs";
+import { DEFAULT_LIMITS, maxGuideBytes } from "../../compiler/host.js";
+import { readRegularFile } from "../../compiler/node-host.js";
 import type { Command } from "../command.js";
-import { CliError, describeFsError, UsageError } from "../errors.js";
+import { CliError, UsageError } from "../errors.js";
 import { pngHeader } from "../../runtime/image/png-header.js";
 import * as png from "../../runtime/image/png-text.js";
 
@@ -28,7 +29,7 @@ ${SCENE_LIMIT.toLocaleString("en-US")}, is cut with a note; at most ${png.MAX_PN
 chunk is never inflated past that).
 
 exit status: 0 information printed (with or without scenec metadata), 2 bad arguments, or a file
-that cannot be read or is not a PNG`,
+that cannot be read (only a regular file is: never a device or a FIFO) or is not a PNG`,
   options: {
     json: { type: "boolean" },
   },
@@ -37,12 +38,10 @@ that cannot be read or is not a PNG`,
     if (positionals.length > 1) throw new UsageError(`info takes one IMAGE, not ${positionals.length}`, "info");
     const path = positionals[0]!;
 
-    let bytes: Uint8Array;
-    try {
-      bytes = readFileSync(path);
-    } catch (error) {
-      throw new CliError(`cannot read ${path}: ${describeFsError(error)}`);
-    }
+    // Only a regular file, and no larger than the largest guide image: never a device or a FIFO.
+    const read = readRegularFile(path, maxGuideBytes(DEFAULT_LIMITS));
+    if (!read.ok) throw new CliError(`cannot read ${path}: ${read.reason === "missing" ? "no such file or directory" : read.message}`);
+    const bytes = read.bytes;
     let width: number;
     let height: number;
     let text: Record<string, string>;
