@@ -486,11 +486,19 @@ describe("the fuzzing runs at the CLI's stack size", () => {
     expect(here).toBeLessThanOrEqual(cli * 1.1);
   });
 
-  it("and the CLI itself reports 160 nested blocks as S1013, without an internal error", async () => {
-    const run = await runScenec(["check", "test/fixtures/bad/nesting-too-deep.scene"], { cwd: ROOT });
-    expect(run.stderr).toContain("error[S1013]: blocks nested more than 16 deep");
+  it("and the CLI itself gives 160 nested blocks, a PNG and a README a few errors each, without an internal error", async () => {
+    const files = ["test/fixtures/bad/nesting-too-deep.scene", "test/fixtures/bad/rendered-picture.scene", "README.md", "test/fixtures/bad/too-many-errors.scene"];
+    const run = await runScenec(["check", ...files], { cwd: ROOT });
     expect(run.stderr).not.toContain("internal error");
     expect(run.status).toBe(1);
+    const headers = run.stderr.split("\n").filter((line) => /^\S.*: (error|warning)\[S\d{4}\]/.test(line));
+    const count = (file: string, code?: string) => headers.filter((h) => h.startsWith(`${file}:`) && (!code || h.includes(`[${code}]`))).length;
+    expect([count(files[0]!), count(files[0]!, "S1013")]).toEqual([1, 1]);
+    expect([count(files[1]!), count(files[1]!, "S1016")]).toEqual([1, 1]);
+    expect(run.stderr).toContain(`help: \`scenec info ${files[1]}\` prints the scene it was rendered from`);
+    expect([count(files[2]!), count(files[2]!, "S1015")]).toEqual([21, 1]);
+    expect([count(files[3]!), count(files[3]!, "S1015")]).toEqual([21, 1]);
+    expect(run.stderr.length).toBeLessThan(20_000);
   });
 });
 

@@ -238,4 +238,18 @@ describe("diagnostic text", () => {
     expect(out).not.toContain("\x1b");
     expect(out.split("\n")[1]).toBe("   1 │ seed 1\uFFFD[2J");
   });
+
+  it("frames a span on a 10 MB line as fast as on a short one: only the window shown is read", () => {
+    const line = `${"\t".repeat(3)}${"a".repeat(5_000_000)}oops${"b".repeat(5_000_000)}`;
+    const source = new SourceFile("huge.scene", `# header\n${line}\n`);
+    const at = source.text.indexOf("oops");
+    const d = diag(source, at, at + 4, { code: "S1001", message: "unexpected word" });
+    const started = performance.now();
+    const out = renderDiagnostic(d, sourcesOf(source), plain);
+    for (let i = 0; i < 20; i++) renderDiagnostic(d, sourcesOf(source), plain);
+    expect(performance.now() - started).toBeLessThan(1_000);
+    const [, code, carets] = out.split("\n");
+    expect(code).toBe(`   2 │ …${"a".repeat(40)}oops${"b".repeat(116)}…`);
+    expect(carets).toBe(`     │ ${" ".repeat(41)}^^^^`);
+  });
 });

@@ -12,11 +12,14 @@ describe("did you mean", () => {
     expect(suggest("euler_a", SCHEDULERS)).toBe("euler_ancestral"); // another tool's name
     expect(suggest("LMS", SCHEDULERS)).toBe("lms");
     expect(suggest("gausian", ["gaussian", "quartic", "constant"])).toBe("gaussian");
+    expect(suggest("karas", ["karras"])).toBe("karras"); // after `scheduler NAME` (parser.ts)
+    expect(suggest("karass", ["karras"])).toBe("karras");
   });
 
   it("stays quiet when nothing is close", () => {
     expect(suggest("banana", SCHEDULERS)).toBeUndefined();
     expect(suggest("x", SCHEDULERS)).toBeUndefined();
+    expect(suggest("stpes", ["karras"])).toBeUndefined(); // `scheduler euler stpes 30`: not a misspelt `karras`
     expect(suggestionHelp("banana", ["a", "b"])).toBe("expected one of `a`, `b`");
     expect(suggestionHelp("lsm", SCHEDULERS)).toBe("did you mean `lms`?");
   });

@@ -17,6 +17,10 @@ import { painter, type Painter, type Style } from "./terminal.js";
  * to later lines is underlined to the end of its first line. Tabs become spaces up to the next
  * multiple of TAB_WIDTH, in the code and the caret line alike. Lines wider than MAX_LINE_WIDTH
  * are cut to a window around the span, with `…` where text was left out.
+ *
+ * A frame is at most two lines of MAX_LINE_WIDTH columns, and a file has at most 20 errors
+ * (compiler/reporter.ts). A file that is not a scene is never framed: the compiler keeps binary
+ * files out of `sources`, and an import that is not a scene is one diagnostic at its `import`.
  */
 
 export interface TextOptions {
@@ -28,6 +32,8 @@ export const TAB_WIDTH = 4;
 export const MAX_LINE_WIDTH = 160;
 /** How many columns of text to keep left of the span when a long line is cut. */
 const LEFT_CONTEXT = 40;
+/** Code units into a line past which its frame is cut before counting columns (see codeFrame). */
+const FAR = 10 * MAX_LINE_WIDTH;
 /** Every line of the frame starts with this much indent before the gutter. */
 const INDENT = "   ";
 
@@ -58,9 +64,10 @@ function columnAt(text: string, unit: number, limit = Infinity): number {
 
 /**
  * The cells of `text` in display columns [begin, begin + MAX_LINE_WIDTH), with `…` where some were
- * cut off. A control character would act on the terminal; it shows as a placeholder instead.
+ * cut off (on the left also when `cut`: the text is the end of a longer line). A control
+ * character would act on the terminal; it shows as a placeholder instead.
  */
-function clip(text: string, begin: number): string {
+function clip(text: string, begin: number, cut: boolean): string {
   const end = begin + MAX_LINE_WIDTH;
   let column = 0;
   let shown = "";
@@ -68,12 +75,12 @@ function clip(text: string, begin: number): string {
     const cp = text.codePointAt(i)!;
     const cell = cp === 9 ? " " : cp < 0x20 || (cp >= 0x7f && cp < 0xa0) ? "\uFFFD" : String.fromCodePoint(cp);
     for (let w = cellWidth(cp, column); w > 0; w--, column++) {
-      if (column >= end) return `${begin > 0 ? "…" : ""}${shown}…`;
+      if (column >= end) return `${cut ? "…" : ""}${shown}…`;
       if (column >= begin) shown += cell;
     }
     i += cp > 0xffff ? 2 : 1;
   }
-  return (begin > 0 ? "…" : "") + shown;
+  return (cut ? "…" : "") + shown;
 }
 
 function plural(n: number, word: string): string {
@@ -85,10 +92,14 @@ function codeFrame(d: Diagnostic, source: SourceFile | undefined, paint: Painter
   if (!source) return [];
   const { start, end } = d.location;
   const lineNo = Math.min(Math.max(start.line, 1), source.lineCount);
-  const text = source.lineText(lineNo);
-
-  const startUnit = Math.min(Math.max(start.column - 1, 0), text.length);
-  const endUnit = end.line === lineNo ? Math.min(Math.max(end.column - 1, startUnit), text.length) : text.length;
+  const line = source.lineText(lineNo);
+  const spanUnit = Math.min(Math.max(start.column - 1, 0), line.length);
+  // Far along a line (minified text, or not a scene at all), columns count from a cut shortly before
+  // the span, so that a frame costs what it shows however long the line is.
+  const from = spanUnit > FAR ? spanUnit - LEFT_CONTEXT : 0;
+  const text = line.slice(from);
+  const startUnit = spanUnit - from;
+  const endUnit = end.line === lineNo ? Math.min(Math.max(end.column - 1 - from, startUnit), text.length) : text.length;
   const caretStart = columnAt(text, startUnit);
   let caretEnd = Math.max(columnAt(text, endUnit, caretStart + MAX_LINE_WIDTH + 1), caretStart + 1);
 
@@ -99,7 +110,8 @@ function codeFrame(d: Diagnostic, source: SourceFile | undefined, paint: Painter
     begin = Math.max(0, Math.min(caretStart - LEFT_CONTEXT, lineWidth - MAX_LINE_WIDTH));
     caretEnd = Math.max(caretStart + 1, Math.min(caretEnd, begin + MAX_LINE_WIDTH));
   }
-  const shift = begin > 0 ? 1 : 0; // the leading `…`
+  const cut = begin > 0 || from > 0;
+  const shift = cut ? 1 : 0; // the leading `…`
 
   const width = String(lineNo).length;
   const bar = paint("cyan", "│");
@@ -108,11 +120,11 @@ function codeFrame(d: Diagnostic, source: SourceFile | undefined, paint: Painter
 
   const lines: string[] = [];
   if (lineNo > 1) {
-    const previous = source.lineText(lineNo - 1);
+    const previous = source.lineText(lineNo - 1).slice(from);
     // A blank line, or one that lies wholly left of a cut window, adds nothing.
-    if (/\S/.test(previous) && columnAt(previous, previous.length, begin + 1) > begin) lines.push(numbered(lineNo - 1, clip(previous, begin)));
+    if (/\S/.test(previous) && columnAt(previous, previous.length, begin + 1) > begin) lines.push(numbered(lineNo - 1, clip(previous, begin, cut)));
   }
-  lines.push(numbered(lineNo, clip(text, begin)));
+  lines.push(numbered(lineNo, clip(text, begin, cut)));
   const style = SEVERITY_STYLE[d.severity];
   const carets = "^".repeat(caretEnd - caretStart) + (d.label ? ` ${d.label}` : "");
   lines.push(`${INDENT}${" ".repeat(width)} ${bar} ${" ".repeat(caretStart - begin + shift)}${paint(style, carets)}`);
