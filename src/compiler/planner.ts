@@ -1,6 +1,7 @@
 import path from "node:path";
 import type { RegionSpec } from "./geometry.js";
 import type { GuideSpec } from "./guides.js";
+import { relativeToScene } from "./project-root.js";
 import { PLAN_VERSION, type Plan, type Rect } from "./plan.js";
 import type { Settings } from "./settings.js";
 import { LATENT_FACTOR } from "./values.js";
@@ -23,14 +24,6 @@ export function guideSteps(strength: number, steps: number): number {
 
 export function toLatent(r: Rect): Rect {
   return { x: r.x / LATENT_FACTOR, y: r.y / LATENT_FACTOR, width: r.width / LATENT_FACTOR, height: r.height / LATENT_FACTOR };
-}
-
-/**
- * Plans carry `/`-separated paths relative to the scene's folder, whatever the machine and however
- * the scene's path was typed (`scenes/x.scene`, or `x.scene` from inside `scenes/`).
- */
-export function relativeToScene(sceneFile: string, file: string): string {
-  return path.relative(path.dirname(path.resolve(sceneFile)), path.resolve(file)).split(path.sep).join("/");
 }
 
 /**

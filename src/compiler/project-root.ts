@@ -33,8 +33,16 @@ export function imageFormatOf(file: string): ImageFormat | undefined {
   return Object.hasOwn(IMAGE_FORMATS, ext) ? IMAGE_FORMATS[ext as keyof typeof IMAGE_FORMATS] : undefined;
 }
 
+/**
+ * `file` as plans and messages write it: `/`-separated, relative to the scene's folder, whatever
+ * the machine and however the scene's path was typed (`scenes/x.scene`, or `x.scene` inside `scenes/`).
+ */
+export function relativeToScene(sceneFile: string, file: string): string {
+  return path.relative(path.dirname(path.resolve(sceneFile)), path.resolve(file)).split(path.sep).join("/");
+}
+
 /** True when `file` is `folder` or inside it (both resolved against the working folder). */
-export function isInside(folder: string, file: string): boolean {
+function isInside(folder: string, file: string): boolean {
   const relative = path.relative(path.resolve(folder), path.resolve(file));
   return relative === "" || (!relative.startsWith(`..${path.sep}`) && relative !== ".." && !path.isAbsolute(relative));
 }
@@ -145,8 +153,7 @@ export function outputNameProblem(
 export function checkOutputSetting(reporter: Reporter, rules: ProjectRules, host: CompilerHost, sceneFile: string, written: string, span: Span, sources: readonly string[]): void {
   const file = resolveScenePath(reporter, rules, host, "output", sceneFile, written, span);
   if (file === undefined) return;
-  // Named as the scene would write them: relative to its folder.
-  const problem = outputNameProblem(file, sources, host, (source) => path.relative(path.dirname(sceneFile), source).split(path.sep).join("/"));
+  const problem = outputNameProblem(file, sources, host, (source) => relativeToScene(sceneFile, source));
   if (problem)
     reporter.report(problem.code, span, `cannot write the picture to \`${written}\`: ${problem.message}`, {
       label: problem.code === "S3010" ? "not an image file name" : "a file of the scene",

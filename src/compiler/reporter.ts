@@ -106,10 +106,4 @@ export class Reporter {
   get errorCount(): number {
     return this.diagnostics.filter((d) => d.severity === "error").length;
   }
-
-  /** Reading `file:line:col` of a span, for plans and related notes. */
-  where(span: Span): string {
-    const { start } = this.locate(span);
-    return `${span.file}:${start.line}:${start.column}`;
-  }
 }
