@@ -148,9 +148,10 @@ export async function runWatch(options: WatchOptions, terminal: Terminal): Promi
     // too, so that the scene is compiled again when the file appears.
     const reads: string[] = [];
     const host: CompilerHost = {
-      readFile(file) {
+      ...nodeHost,
+      readFile(file, maxBytes) {
         reads.push(file);
-        return nodeHost.readFile(file);
+        return nodeHost.readFile(file, maxBytes);
       },
     };
     const started = performance.now();
