@@ -3,14 +3,14 @@ import type { LatentPreview } from "./latent-preview.js";
 import { RenderCancelled } from "./mixture.js";
 import { ModelError } from "./model/model-error.js";
 import type { RenderedImage, RenderProgress } from "./render.js";
-import type { WorkerMessage, WorkerRequest } from "./render-worker.js";
+import type { RenderRequest, WorkerMessage, WorkerRequest } from "./render-worker.js";
 
 /** A render: what the worker is sent (plan, model, folder, device, …), plus the callbacks for its messages. */
-export interface RenderJob extends Omit<WorkerRequest, "type" | "id" | "cancel" | "preview"> {
+export interface RenderJob extends Omit<RenderRequest, "type" | "id" | "cancel" | "preview"> {
   onProgress?: (progress: RenderProgress) => void;
   onWarning?: (message: string) => void;
   /** Live previews of the render (latent-preview.ts), computed in the worker every `every` steps. */
-  preview?: NonNullable<WorkerRequest["preview"]> & { onPreview: (preview: LatentPreview) => void };
+  preview?: NonNullable<RenderRequest["preview"]> & { onPreview: (preview: LatentPreview) => void };
 }
 
 /**
@@ -78,7 +78,7 @@ export class Renderer {
       worker.on("message", onMessage);
       worker.on("error", onError);
       worker.on("exit", onExit);
-      const request: WorkerRequest = {
+      const request: RenderRequest = {
         type: "render",
         id,
         plan: job.plan,
@@ -99,9 +99,19 @@ export class Renderer {
     if (this.current) Atomics.store(this.current.cancel, 0, 1);
   }
 
+  /**
+   * Cancels the running render and ends the worker once that render has settled (at its next UNet
+   * call, or when the native call in flight returns): never `worker.terminate()`, which aborts the
+   * process when it lands inside ONNX Runtime (render-worker.ts).
+   */
   async close(): Promise<void> {
     const worker = this.worker;
     this.worker = undefined;
-    if (worker) await worker.terminate();
+    if (!worker) return;
+    this.cancel();
+    const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
+    const close: WorkerRequest = { type: "close" };
+    worker.postMessage(close);
+    await exited;
   }
 }

@@ -13,8 +13,15 @@ import { renderCaches, renderPlan, type RenderCaches, type RenderProgress } from
  * The render worker: ONNX Runtime's `run` blocks its thread, so inference lives here and the
  * main thread stays free for progress, Ctrl-C and watch mode. The loaded model and its prompt
  * embeddings stay in memory between renders.
+ *
+ * The worker is never terminated from outside: a thread cut off inside one of ONNX Runtime's
+ * native calls (`InferenceSession.create`, `run`, `release`) aborts the whole process
+ * ("terminate called after throwing an instance of 'Napi::Error'"). It is asked to `close`
+ * instead: it lets the render in flight settle, releases its sessions and ends by itself.
  */
-export type WorkerRequest = {
+export type WorkerRequest = RenderRequest | { type: "close" };
+
+export type RenderRequest = {
   type: "render";
   id: number;
   plan: Plan;
@@ -52,12 +59,33 @@ async function modelFor(location: ModelLocation, device: Device, warn: (message:
 const port = parentPort;
 if (!port) throw new Error("render-worker.js must run as a worker thread");
 
-port.on("message", async (request: WorkerRequest) => {
-  const post = (message: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
+/** The render in flight (one at a time: render-client.ts sends the next only after this one's answer). */
+let rendering: Promise<void> = Promise.resolve();
+
+port.on("message", (request: WorkerRequest) => {
+  if (request.type === "close") void close();
+  else rendering = render(request);
+});
+
+/** After the render in flight (cancelled by the client) settles: release the sessions, then let the thread end. */
+async function close(): Promise<void> {
+  await rendering;
+  const model = loaded?.model;
+  loaded = undefined;
+  await model?.release().catch(() => undefined);
+  port!.close();
+}
+
+async function render(request: RenderRequest): Promise<void> {
+  const post = (message: WorkerMessage, transfer: ArrayBuffer[] = []) => port!.postMessage(message, transfer);
   const flag = new Int32Array(request.cancel);
+  const shouldStop = () => Atomics.load(flag, 0) !== 0;
   const warn = (message: string) => post({ type: "warning", id: request.id, message });
   try {
+    // Loading can take seconds: a render cancelled before it, or during it, goes no further.
+    if (shouldStop()) throw new RenderCancelled();
     const { model, caches } = await modelFor(request.model, request.device, warn);
+    if (shouldStop()) throw new RenderCancelled();
     const before = caches.texts.size;
     const encodesBefore = caches.guides.encodes;
     const image = await renderPlan(request.plan, model, caches, {
@@ -66,7 +94,7 @@ port.on("message", async (request: WorkerRequest) => {
       ...(request.decodeTile ? { decodeTile: request.decodeTile } : {}),
       onProgress: (progress) => post({ type: "progress", id: request.id, progress }),
       onWarning: warn,
-      shouldStop: () => Atomics.load(flag, 0) !== 0,
+      shouldStop,
       ...(request.preview
         ? { preview: { ...request.preview, onPreview: (preview: LatentPreview) => post({ type: "preview", id: request.id, preview }, [preview.rgb.buffer as ArrayBuffer]) } }
         : {}),
@@ -76,4 +104,4 @@ port.on("message", async (request: WorkerRequest) => {
     const e = error as Error;
     post({ type: "error", id: request.id, name: e instanceof RenderCancelled ? "RenderCancelled" : e instanceof ModelError ? "ModelError" : e instanceof StaleGuideError ? "StaleGuideError" : e.name, message: e.message, ...(e instanceof ModelError && e.file ? { file: e.file } : {}) });
   }
-});
+}

@@ -2,6 +2,7 @@ import type { Command } from "../command.js";
 import { CliError, describeFsError, UsageError } from "../errors.js";
 import { allowOutsideFromOptions, LIMIT_OPTIONS, LIMIT_OPTIONS_HELP, limitsFromOptions } from "../limits.js";
 import { RENDER_OPTIONS, RENDER_OPTIONS_HELP, renderSettings } from "../render-options.js";
+import type { StopSignal } from "../stop-signals.js";
 
 export const renderCommand: Command = {
   name: "render",
@@ -10,7 +11,8 @@ export const renderCommand: Command = {
   help: `Compiles the scene (or reads a plan saved by \`scenec plan\`) and renders it with Mixture of
 Diffusers on ONNX Runtime: the scene's model (when it names none, scenec.yaml's \`default\`,
 else the built-in model). The PNG is written atomically and carries the scene source, the plan's
-sha256 and the seed in its text chunks (see \`scenec info\`). Ctrl-C stops the render and writes nothing.
+sha256 and the seed in its text chunks (see \`scenec info\`). Ctrl-C (or SIGTERM, SIGHUP) stops the
+render and writes nothing; a second one ends it at once.
 
 options:
 ${RENDER_OPTIONS_HELP}
@@ -18,7 +20,7 @@ ${LIMIT_OPTIONS_HELP}
   -h, --help           show this help
 
 exit status: 0 the PNG was written, 1 the scene has errors, 2 bad arguments, a missing or broken
-model, or a file that cannot be read or written; 130 interrupted`,
+model, or a file that cannot be read or written; 130 interrupted (Ctrl-C), 143 SIGTERM, 129 SIGHUP`,
   options: {
     ...RENDER_OPTIONS,
     ...LIMIT_OPTIONS,
@@ -58,19 +60,20 @@ model, or a file that cannot be read or written; 130 interrupted`,
     const { RenderCancelled } = await import("../../runtime/mixture.js");
     const { writeImage } = await import("../../runtime/image/image-write.js");
     const { renderedImageText } = await import("../image-metadata.js");
-    const { removePendingTempFiles } = await import("../../runtime/image/atomic-write.js");
+    const { removePendingTempFiles, removeStaleTempFiles } = await import("../../runtime/image/atomic-write.js");
     const { progressDisplay } = await import("../render-progress.js");
+    const { onStopSignals, signalExitStatus } = await import("../stop-signals.js");
 
     const renderer = new Renderer();
     const progress = progressDisplay(terminal);
-    let interrupted = false;
-    const onSigint = () => {
-      if (interrupted) process.exit(130);
-      interrupted = true;
+    let interrupted: StopSignal | undefined;
+    const stopListening = onStopSignals((signal) => {
+      interrupted = signal;
       renderer.cancel();
       removePendingTempFiles();
-    };
-    process.on("SIGINT", onSigint);
+    });
+    // What an earlier render of this output left when it was killed (SIGKILL, a power cut).
+    removeStaleTempFiles(out);
     const started = performance.now();
     try {
       const image = await renderer.render({
@@ -93,16 +96,17 @@ model, or a file that cannot be read or written; 130 interrupted`,
       progress.stop();
       if (error instanceof RenderCancelled || interrupted || (error as Error).name === "AbortError") {
         removePendingTempFiles();
-        terminal.stderr.write("scenec: interrupted; nothing was written\n");
-        return 130;
+        terminal.stderr.write(`scenec: ${interrupted === undefined || interrupted === "SIGINT" ? "interrupted" : `stopped by ${interrupted}`}; nothing was written\n`);
+        return signalExitStatus(interrupted ?? "SIGINT");
       }
       if (error instanceof ModelError || ["GuideImageError", "StaleGuideError"].includes((error as Error).name)) throw new CliError((error as Error).message);
       const code = (error as NodeJS.ErrnoException).code;
       if (typeof code === "string" && code.startsWith("E")) throw new CliError(`cannot write ${out}: ${describeFsError(error)}`);
       throw error;
     } finally {
-      process.off("SIGINT", onSigint);
+      // Still listening while the worker finishes its step: a second Ctrl-C ends the process at once.
       await renderer.close();
+      stopListening();
     }
   },
 };

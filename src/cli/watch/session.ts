@@ -6,7 +6,7 @@ import type { CompilerHost, Limits } from "../../compiler/host.js";
 import { nodeHost } from "../../compiler/node-host.js";
 import type { Plan } from "../../compiler/plan.js";
 import { withOverrides } from "../../compiler/plan-overrides.js";
-import { removePendingTempFiles } from "../../runtime/image/atomic-write.js";
+import { removePendingTempFiles, removeStaleTempFiles } from "../../runtime/image/atomic-write.js";
 import { encodeImage, writeImageFile } from "../../runtime/image/image-write.js";
 import { imageFormatOf } from "../../compiler/project-root.js";
 import { encodePng } from "../../runtime/image/png-write.js";
@@ -23,7 +23,9 @@ import { readText, readTextFile } from "../files.js";
 import type { Terminal } from "../terminal.js";
 import { renderedImageText } from "../image-metadata.js";
 import { GuideDecoder } from "../guide-check.js";
+import { onStopSignals } from "../stop-signals.js";
 import { FileSet, type FileEvent } from "./file-set.js";
+import { watchForOrphaning } from "./orphan-check.js";
 import { PreviewServer, type PreviewState } from "./preview-server.js";
 import { clock, formatMs, staleText, StatusLine } from "./status-line.js";
 import { WatchLoop } from "./watch-loop.js";
@@ -46,7 +48,7 @@ export interface WatchOptions {
   /** `--serve [PORT]`. */
   serve?: { port: number; host?: string };
   debounceMs?: number;
-  /** Resolves when the session is to end (default: SIGINT or SIGTERM). */
+  /** Resolves when the session is to end (default: SIGINT, SIGTERM or SIGHUP, or the process that started it gone: orphan-check.ts). */
   stop?: Promise<void>;
   /** Called once the first round has been started and the server (if any) listens. */
   onReady?: (info: { url?: string }) => void;
@@ -71,9 +73,9 @@ function errorCount(errors: number): string {
 }
 
 /**
- * `scenec watch`: renders the scene, then again after every save, until SIGINT. One Renderer (one
- * worker, one loaded model, its prompt and guide caches) serves the whole session. Returns the
- * exit status: 0.
+ * `scenec watch`: renders the scene, then again after every save, until it is asked to stop (see
+ * `stop`). One Renderer (one worker, one loaded model, its prompt and guide caches) serves the
+ * whole session. Returns the exit status: 0, however it was stopped (a watch's normal end).
  */
 export async function runWatch(options: WatchOptions, terminal: Terminal): Promise<number> {
   const scene = path.resolve(options.scene);
@@ -223,6 +225,7 @@ export async function runWatch(options: WatchOptions, terminal: Terminal): Promi
   const run = async (job: Job): Promise<void> => {
     if (!(await job.guidesDecode)) return;
     status.line("render started");
+    removeStaleTempFiles(job.output);
     const started = performance.now();
     const steps = job.plan.steps;
     rendering = { step: 0, steps };
@@ -304,22 +307,24 @@ export async function runWatch(options: WatchOptions, terminal: Terminal): Promi
   };
   const fileSet: FileSet = new FileSet([scene], onFileEvent, (error) => status.line(`warning: watching files: ${error.message}`));
 
-  // --- the end: SIGINT / SIGTERM ---------------------------------------------------------------
+  // --- the end: a stop signal, or the process that started the watch gone -----------------------
   let signalled: (() => void) | undefined;
   const stopped = new Promise<void>((resolve) => (signalled = resolve));
-  let signals = 0;
-  const onSignal = () => {
-    signals++;
+  const stop = () => {
     closing = true;
     renderer.cancel();
     removePendingTempFiles();
-    if (signals > 1) process.exit(0); // a second Ctrl-C: no more waiting
     signalled?.();
   };
+  let stopListening = () => {};
+  let stopChecking = () => {};
   if (!options.stop) {
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
-  } else void options.stop.then(() => onSignal());
+    stopListening = onStopSignals(stop);
+    stopChecking = watchForOrphaning((why) => {
+      status.line(why === "parent" ? "the process that started this watch has ended; stopping" : "stdin was closed; stopping");
+      stop();
+    });
+  } else void options.stop.then(stop);
 
   try {
     if (options.serve) {
@@ -341,16 +346,18 @@ export async function runWatch(options: WatchOptions, terminal: Terminal): Promi
     await stopped;
   } finally {
     closing = true;
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    stopChecking();
     renderer.cancel();
     removePendingTempFiles();
     await Promise.race([
       Promise.allSettled([loop.close(), fileSet.close(), server?.close()]),
       new Promise((resolve) => setTimeout(resolve, 2000).unref()),
     ]);
+    // Waits for the worker to finish its step (never cut off: render-client.ts); meanwhile a second
+    // signal still ends the process at once.
     await renderer.close();
     removePendingTempFiles();
+    stopListening();
   }
   status.erase();
   status.line("stopped");

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { open, rename, unlink, type FileHandle } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 
@@ -12,7 +12,10 @@ import { basename, dirname, join } from "node:path";
  *
  * Every temporary file is registered while it exists, so that a caller that is interrupted
  * (Ctrl-C during `scenec render`) can remove them before exiting: {@link removePendingTempFiles}
- * is synchronous and safe to call from a signal handler.
+ * is synchronous and safe to call from a signal handler. What a killed process (SIGKILL, a power
+ * cut) leaves behind is removed by {@link removeStaleTempFiles} when the next write of the same
+ * target is about to start; meanwhile its name (hidden, ending in `.tmp`) keeps it from being
+ * taken for the target.
  */
 
 /** Each temporary file being written, and whether a caller has cancelled its write. */
@@ -46,6 +49,52 @@ export function removePendingTempFiles(): string[] {
 /** The temporary file's path for a target: `.NAME.PID.RANDOM.tmp` beside it. */
 export function tempPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+}
+
+/** A temporary file untouched this long is stale even if its PID now belongs to another process. */
+const STALE_AFTER_MS = 10 * 60 * 1000;
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM"; // someone else's process, running
+  }
+}
+
+/**
+ * Removes the temporary files of earlier, interrupted writes of `path` (the {@link tempPathFor}
+ * pattern, nothing else): those of a process that is no longer running, and any untouched for
+ * ten minutes. A write in flight in this or another running process is left alone. Returns the
+ * paths removed; a folder that cannot be read removes nothing (the write itself will say why).
+ */
+export function removeStaleTempFiles(path: string): string[] {
+  const folder = dirname(path);
+  const prefix = `.${basename(path)}.`;
+  let names: string[];
+  try {
+    names = readdirSync(folder);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const match = /^(\d+)\.[0-9a-f]{8}\.tmp$/.exec(name.slice(prefix.length));
+    if (!match) continue;
+    const temp = join(folder, name);
+    const pid = Number(match[1]);
+    try {
+      const live = pid === process.pid ? pending.has(temp) : isRunning(pid);
+      if (live && Date.now() - statSync(temp).mtimeMs < STALE_AFTER_MS) continue;
+      unlinkSync(temp);
+      removed.push(temp);
+    } catch {
+      // gone meanwhile (its write finished), or not ours to remove
+    }
+  }
+  return removed;
 }
 
 function toBytes(data: Uint8Array | string): Uint8Array {
