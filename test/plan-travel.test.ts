@@ -58,6 +58,8 @@ describe("a written plan renders from anywhere", () => {
     expect(moved.guides[0]!.path).toBe("../scenes/guides/postcard-sea.png");
     expect(moved.guides[0]!.sha256).toBe(plan.guides[0]!.sha256);
     expect(planForFile(plan, join(dir, "scenes", "postcard.scene"), join(dir, "scenes", "p.yaml"))).toBe(plan);
+    const withModel = compile(`model "./models/sd15"\n${text}`, { path: join(dir, "scenes", "postcard.scene"), host: nodeHost }).plan!;
+    expect(planForFile(withModel, join(dir, "scenes", "postcard.scene"), join(dir, "plans", "p.yaml")).model).toEqual({ kind: "path", path: "../scenes/models/sd15" });
   });
 
   it("`scenec plan scenes/postcard.scene -o plans/p.yaml`, then `scenec render` of it from another folder", async () => {
