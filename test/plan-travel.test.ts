@@ -71,6 +71,15 @@ describe("a written plan renders from anywhere", () => {
     expect(existsSync(join(dir, "plans", "postcard.png"))).toBe(true);
   });
 
+  it("a plan printed on stdout and saved in another folder says where its paths start, exit 2", async () => {
+    const printed = await runScenec(["plan", "scenes/postcard.scene"], { cwd: dir });
+    writeFileSync(join(dir, "plans", "stdout.yaml"), printed.stdout);
+    const run = await runScenec(["render", "plans/stdout.yaml"], { cwd: dir });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain("scenec: plans/stdout.yaml: guide image `guides/postcard-sea.png` is not there (plans/guides/postcard-sea.png)");
+    expect(run.stderr).toContain("a saved plan's paths are relative to the plan file: write it with `scenec plan SCENE -o plans/stdout.yaml`");
+  });
+
   it("refuses `plan -o` over the scene or without a plan's extension, exit 2", async () => {
     const scene = readFileSync(join(dir, "scenes", "postcard.scene"));
     const over = await runScenec(["plan", "scenes/postcard.scene", "-o", "scenes/postcard.scene"], { cwd: dir });

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { Plan } from "../compiler/plan.js";
@@ -47,7 +48,15 @@ export async function loadRenderInput(file: string, limits: Partial<Limits>, ter
       return undefined;
     }
     const plan = value as Plan;
-    return { plan, folder, source: text, files: [file, ...plan.guides.map((g) => path.join(folder, g.path))], rules };
+    const guides = plan.guides.map((g) => path.join(folder, g.path));
+    // Before the model loads: a plan saved from stdout into another folder has the scene's paths.
+    const missing = plan.guides.find((_, i) => !existsSync(guides[i]!));
+    if (missing)
+      throw new CliError(
+        `${file}: guide image \`${missing.path}\` is not there (${path.join(folder, missing.path)})`,
+        `a saved plan's paths are relative to the plan file: write it with \`scenec plan SCENE -o ${file}\``,
+      );
+    return { plan, folder, source: text, files: [file, ...guides], rules };
   }
   const { compileText, libraryHasNoPlan } = await import("./compile-file.js");
   const { GuideDecoder } = await import("./guide-check.js");
