@@ -225,6 +225,11 @@ describe("bad scenes: details beyond the goldens", () => {
     }
   });
 
+  it("S1001 quotes backticks with double ones (a Markdown file given to check)", () => {
+    const result = compile("```scene\ncanvas 64 x 64\n", { path: "x.scene", host });
+    expect(result.diagnostics[0]!.message).toBe("unexpected characters `` ``` ``");
+  });
+
   it("the help of one-error syntax mistakes says what to write", () => {
     expect(only("word-for-number", "S1010").help).toBe("for example `guidance 7.5`");
     expect(only("karras-typo", "S1011").help).toBe("did you mean `karras`?");

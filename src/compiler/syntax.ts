@@ -53,7 +53,9 @@ export function parseScene(source: SourceFile, reporter: Reporter, maxTokenLengt
   for (const error of lexed.errors) {
     const text = source.text.slice(error.offset, error.offset + Math.min(error.length, 21));
     const shown = text.length > 20 ? `${text.slice(0, 20)}…` : text;
-    reporter.report("S1001", { file, start: error.offset, end: error.offset + Math.max(1, error.length) }, `unexpected character${error.length > 1 ? "s" : ""} \`${shown}\``, {
+    // Backticks are quoted with double ones, as in Markdown: "unexpected characters `` ``` ``".
+    const quoted = shown.includes("`") ? `\`\` ${shown} \`\`` : `\`${shown}\``;
+    reporter.report("S1001", { file, start: error.offset, end: error.offset + Math.max(1, error.length) }, `unexpected character${error.length > 1 ? "s" : ""} ${quoted}`, {
       label: "not part of the language",
       help: "strings go in double quotes; comments start with `#`",
     });
