@@ -50,11 +50,12 @@ export class WatchProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private readonly child: ChildProcess;
 
-  constructor(args: string[], cwd: string) {
+  /** `stdin: "pipe"`: stdin is a pipe from this process (as a task runner's), which {@link closeStdin} closes. */
+  constructor(args: string[], cwd: string, options: { stdin?: "ignore" | "pipe" } = {}) {
     this.child = spawn(process.execPath, [BIN, "watch", ...args], {
       cwd,
       env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" },
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: [options.stdin ?? "ignore", "pipe", "pipe"],
     });
     this.child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (this.stderr += chunk));
     this.child.stdout!.setEncoding("utf8").on("data", (chunk: string) => (this.stdout += chunk));
@@ -97,6 +98,10 @@ export class WatchProcess {
 
   get running(): boolean {
     return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  closeStdin(): void {
+    this.child.stdin?.end();
   }
 
   kill(signal: NodeJS.Signals): void {
