@@ -59,8 +59,12 @@ ${RENDER_OPTIONS_HELP}
 ${LIMIT_OPTIONS_HELP}
   -h, --help           show this help
 
-exit status: 0 when stopped with Ctrl-C (nothing half-written is left behind); 2 bad arguments
-or a scene file that cannot be read at the start`,
+It stops cleanly (nothing half-written is left behind) on Ctrl-C, SIGTERM or SIGHUP, when the
+process that started it ends, or when its stdin is a pipe and closes; a second signal while it
+stops ends it at once.
+
+exit status: 0 when stopped; 2 bad arguments or a scene file that cannot be read at the start;
+128 + N when a second signal N ended it`,
   options: {
     ...RENDER_OPTIONS,
     serve: { type: "boolean" },
