@@ -19,11 +19,22 @@ export interface RenderJob extends Omit<RenderRequest, "type" | "id" | "cancel" 
  */
 export class Renderer {
   private worker: Worker | undefined;
+  /** Resolves when the worker has ended: `close` waits for it (at once when the worker has already ended). */
+  private exited: Promise<void> = Promise.resolve();
   private nextId = 1;
   private current: { id: number; cancel: Int32Array } | undefined;
 
   private ensureWorker(): Worker {
-    this.worker ??= new Worker(new URL("./render-worker.js", import.meta.url));
+    if (!this.worker) {
+      const worker = new Worker(new URL("./render-worker.js", import.meta.url));
+      this.exited = new Promise((resolve) =>
+        worker.once("exit", () => {
+          if (this.worker === worker) this.worker = undefined;
+          resolve();
+        }),
+      );
+      this.worker = worker;
+    }
     return this.worker;
   }
 
@@ -72,7 +83,6 @@ export class Renderer {
       };
       const onExit = (code: number) => {
         finish();
-        this.worker = undefined;
         reject(new Error(`the render worker stopped (exit code ${code})`));
       };
       worker.on("message", onMessage);
@@ -109,9 +119,8 @@ export class Renderer {
     this.worker = undefined;
     if (!worker) return;
     this.cancel();
-    const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
     const close: WorkerRequest = { type: "close" };
     worker.postMessage(close);
-    await exited;
+    await this.exited;
   }
 }

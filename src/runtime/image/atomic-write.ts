@@ -28,7 +28,7 @@ export function pendingTempFiles(): string[] {
 
 /**
  * Cancels every atomic write in flight and removes its temporary file, synchronously; returns the
- * temporary paths. Meant for a SIGINT/SIGTERM handler just before `process.exit`. A cancelled
+ * temporary paths. Meant for a stop-signal handler (src/cli/stop-signals.ts). A cancelled
  * asynchronous write rejects with an AbortError (removing its temporary file again, should it
  * have been created after this call) and leaves its target untouched.
  */
