@@ -6,6 +6,7 @@ import type { Limits } from "./host.js";
 import { toLatent } from "./planner.js";
 import type { Reporter } from "./reporter.js";
 import type { Span } from "./span.js";
+import { formatCount } from "./regions.js";
 import { LATENT_FACTOR } from "./values.js";
 
 /**
@@ -99,11 +100,22 @@ export function checkCoverage(reporter: Reporter, regions: readonly RegionSpec[]
   });
 }
 
+/** S2502 warnings shown one by one; past them, one more S2502 counts the rest (a storm is not a to-do list). */
+const MAX_DOMINANCE_WARNINGS = 20;
+
 /** Warning S2502 for each region whose share of the mix is small everywhere it paints. */
 export function reportDominatedRegions(reporter: Reporter, regions: readonly RegionSpec[]): void {
-  for (const { region, share, by } of dominatedRegions(regions, (r) => toLatent(r.rect)))
-    reporter.report("S2502", region.span, `region \`${region.name}\` is drowned out by \`${by.name}\``, {
+  const dominated = dominatedRegions(regions, (r) => toLatent(r.rect), MAX_DOMINANCE_WARNINGS);
+  const help = `its weight is below ${DOMINANCE_SHARE * 100}% wherever it paints, so it barely shows; raise its \`weight\`, lower the others', or move it`;
+  for (const { region, share, by } of dominated.slice(0, MAX_DOMINANCE_WARNINGS))
+    reporter.report("S2502", region.span, `region \`${region.name}\` is drowned out by \`${by!.name}\``, {
       label: `at most ${(share * 100).toFixed(1)}% of the mix anywhere`,
-      help: `its weight is below ${DOMINANCE_SHARE * 100}% wherever it paints, so it barely shows; raise its \`weight\`, lower the others', or move it`,
+      help,
+    });
+  const rest = dominated.slice(MAX_DOMINANCE_WARNINGS);
+  if (rest.length > 0)
+    reporter.report("S2502", rest[0]!.region.span, `region \`${rest[0]!.region.name}\` and ${formatCount(rest.length - 1)} more are drowned out too`, {
+      label: `the first of ${formatCount(rest.length)} regions not listed one by one`,
+      help,
     });
 }

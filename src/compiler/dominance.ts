@@ -6,27 +6,34 @@ import type { BlendKernel, Rect } from "./plan.js";
 export const DOMINANCE_SHARE = 0.05;
 /** Samples per axis when measuring a region's share (its maximum is near its centre for every kernel). */
 const SAMPLES = 17;
-const BUCKET = 32;
+
+export interface Dominated {
+  region: RegionSpec;
+  /** The region's largest share of the mix at any sample point. */
+  share: number;
+  /** The overlapping region with the most weight over this one's sample points; only for the first `namedLimit`. */
+  by?: RegionSpec;
+}
 
 /**
  * The regions whose mixing weight is dominated by overlapping regions everywhere they paint: the
  * largest share `w_i / Σ w` over a lattice of sample points, kernels and weights as the runtime
- * mixes them. Neighbours are found through a bucket grid, so the cost stays linear in the number
- * of regions for tiled scenes.
+ * mixes them. The denominator is the summed weight field over the latent canvas, built once, so
+ * the cost is the regions' total area whatever their overlap (a neighbour search is quadratic
+ * when thousands of regions share one place, as a hostile scene can make them). The region that
+ * drowns each one out is named only for the first `namedLimit` dominated regions: that search
+ * visits every overlapping region.
  */
-export function dominatedRegions(regions: readonly RegionSpec[], latentOf: (r: RegionSpec) => Rect): { region: RegionSpec; share: number; by: RegionSpec }[] {
+export function dominatedRegions(regions: readonly RegionSpec[], latentOf: (r: RegionSpec) => Rect, namedLimit = Infinity): Dominated[] {
   const rects = regions.map(latentOf);
-  const buckets = new Map<number, number[]>();
-  const key = (bx: number, by: number) => bx * 1_000_003 + by;
-  rects.forEach((r, i) => {
-    for (let bx = Math.floor(r.x / BUCKET); bx <= Math.floor((r.x + r.width - 1) / BUCKET); bx++)
-      for (let by = Math.floor(r.y / BUCKET); by <= Math.floor((r.y + r.height - 1) / BUCKET); by++) {
-        const k = key(bx, by);
-        const list = buckets.get(k);
-        if (list) list.push(i);
-        else buckets.set(k, [i]);
-      }
-  });
+  if (rects.length < 2) return [];
+  // A loop, not Math.max(...): spreading 100,000 values overflows the call stack.
+  let width = 0;
+  let height = 0;
+  for (const r of rects) {
+    width = Math.max(width, r.x + r.width);
+    height = Math.max(height, r.y + r.height);
+  }
 
   const profiles = new Map<string, Float64Array>();
   const profile = (kind: BlendKernel, n: number) => {
@@ -35,7 +42,6 @@ export function dominatedRegions(regions: readonly RegionSpec[], latentOf: (r: R
     if (!p) profiles.set(k, (p = kernelProfile(kind, n)));
     return p;
   };
-  // Each region's two profiles, looked up once (the inner loop runs millions of times).
   const across = regions.map((spec, i) => profile(spec.blend, rects[i]!.width));
   const down = regions.map((spec, i) => profile(spec.blend, rects[i]!.height));
   const weightAt = (i: number, x: number, y: number) => {
@@ -43,41 +49,51 @@ export function dominatedRegions(regions: readonly RegionSpec[], latentOf: (r: R
     return regions[i]!.weight * across[i]![x - r.x]! * down[i]![y - r.y]!;
   };
 
-  const stamp = new Int32Array(regions.length).fill(-1);
-  const out: { region: RegionSpec; share: number; by: RegionSpec }[] = [];
+  const total = new Float64Array(width * height);
   rects.forEach((r, i) => {
-    const neighbours: number[] = [];
-    for (let bx = Math.floor(r.x / BUCKET); bx <= Math.floor((r.x + r.width - 1) / BUCKET); bx++)
-      for (let by = Math.floor(r.y / BUCKET); by <= Math.floor((r.y + r.height - 1) / BUCKET); by++)
-        for (const j of buckets.get(key(bx, by)) ?? []) {
-          if (j === i || stamp[j] === i) continue;
-          stamp[j] = i;
-          if (intersects(r, rects[j]!)) neighbours.push(j);
-        }
-    if (neighbours.length === 0) return;
-    let best = 0;
-    const heaviest = new Map<number, number>();
-    const xs = sampleLine(r.x, r.width);
-    const ys = sampleLine(r.y, r.height);
-    for (const y of ys)
-      for (const x of xs) {
-        const own = weightAt(i, x, y);
-        let total = own;
-        for (const j of neighbours) {
-          const q = rects[j]!;
-          if (x < q.x || x >= q.x + q.width || y < q.y || y >= q.y + q.height) continue;
-          const w = weightAt(j, x, y);
-          total += w;
-          heaviest.set(j, (heaviest.get(j) ?? 0) + w);
-        }
-        best = Math.max(best, total > 0 ? own / total : 1);
-      }
-    if (best < DOMINANCE_SHARE) {
-      const by = [...heaviest.entries()].sort((a, b) => b[1] - a[1])[0]![0];
-      out.push({ region: regions[i]!, share: best, by: regions[by]! });
+    const a = across[i]!;
+    const d = down[i]!;
+    const w = regions[i]!.weight;
+    for (let y = 0; y < r.height; y++) {
+      const row = (r.y + y) * width + r.x;
+      const wy = w * d[y]!;
+      for (let x = 0; x < r.width; x++) total[row + x]! += wy * a[x]!;
     }
   });
+
+  const out: Dominated[] = [];
+  rects.forEach((r, i) => {
+    const xs = sampleLine(r.x, r.width);
+    const ys = sampleLine(r.y, r.height);
+    let best = 0;
+    for (const y of ys)
+      for (const x of xs) {
+        const sum = total[y * width + x]!;
+        best = Math.max(best, sum > 0 ? weightAt(i, x, y) / sum : 1);
+      }
+    if (best >= DOMINANCE_SHARE) return;
+    const dominated: Dominated = { region: regions[i]!, share: best };
+    if (out.length < namedLimit) dominated.by = regions[heaviestOver(i, xs, ys)]!;
+    out.push(dominated);
+  });
   return out;
+
+  /** The region other than `i` with the most weight summed over `i`'s sample points. */
+  function heaviestOver(i: number, xs: readonly number[], ys: readonly number[]): number {
+    const r = rects[i]!;
+    let heaviest = -1;
+    let most = -1;
+    rects.forEach((q, j) => {
+      if (j === i || !intersects(r, q)) return;
+      let sum = 0;
+      for (const y of ys) {
+        if (y < q.y || y >= q.y + q.height) continue;
+        for (const x of xs) if (x >= q.x && x < q.x + q.width) sum += weightAt(j, x, y);
+      }
+      if (sum > most) [heaviest, most] = [j, sum];
+    });
+    return heaviest;
+  }
 }
 
 function sampleLine(start: number, length: number): number[] {
