@@ -1,4 +1,4 @@
-import { parentPort } from "node:worker_threads";
+import { parentPort, type MessagePort } from "node:worker_threads";
 import type { Plan } from "../compiler/plan.js";
 import type { LatentPreview } from "./latent-preview.js";
 import { RenderCancelled } from "./mixture.js";
@@ -56,8 +56,8 @@ async function modelFor(location: ModelLocation, device: Device, warn: (message:
   return loaded;
 }
 
-const port = parentPort;
-if (!port) throw new Error("render-worker.js must run as a worker thread");
+if (!parentPort) throw new Error("render-worker.js must run as a worker thread");
+const port: MessagePort = parentPort;
 
 /** The render in flight (one at a time: render-client.ts sends the next only after this one's answer). */
 let rendering: Promise<void> = Promise.resolve();
@@ -73,11 +73,11 @@ async function close(): Promise<void> {
   const model = loaded?.model;
   loaded = undefined;
   await model?.release().catch(() => undefined);
-  port!.close();
+  port.close();
 }
 
 async function render(request: RenderRequest): Promise<void> {
-  const post = (message: WorkerMessage, transfer: ArrayBuffer[] = []) => port!.postMessage(message, transfer);
+  const post = (message: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
   const flag = new Int32Array(request.cancel);
   const shouldStop = () => Atomics.load(flag, 0) !== 0;
   const warn = (message: string) => post({ type: "warning", id: request.id, message });
