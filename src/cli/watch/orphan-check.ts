@@ -1,7 +1,7 @@
 import { fstatSync } from "node:fs";
 
 /** How often the parent process is looked at: a stopped watcher should not outlive its parent by long. */
-export const PARENT_POLL_MS = 1000;
+const PARENT_POLL_MS = 1000;
 
 /** What ended the process that started the watch. */
 export type Orphaned = "parent" | "stdin";
