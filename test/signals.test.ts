@@ -42,7 +42,12 @@ interface Stopped {
 async function signalled(args: string[], scene: string, after: RegExp, delayMs: number, signals: NodeJS.Signals[]): Promise<Stopped> {
   const folder = folderWith(scene);
   const run = startScenec([...args, "s.scene"], { cwd: folder });
-  await waitUntil(() => after.test(run.stderr()), String(after), 30_000, run.stderr);
+  try {
+    await waitUntil(() => after.test(run.stderr()), String(after), 30_000, run.stderr);
+  } catch (error) {
+    run.child.kill("SIGKILL");
+    throw error;
+  }
   await new Promise((resolve) => setTimeout(resolve, delayMs));
   for (const [i, signal] of signals.entries()) setTimeout(() => run.child.kill(signal), i * 50);
   const status = await run.done;
