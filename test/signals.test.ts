@@ -105,18 +105,29 @@ describe("Ctrl-C during a render's start-up", () => {
 });
 
 describe("SIGTERM and SIGHUP", () => {
-  it.each([
-    ["SIGTERM", 143],
-    ["SIGHUP", 129],
-  ] as const)("render stopped by %s: exit %i, nothing written, no temporary file", async (signal, status) => {
-    const run = await signalled(["render"], LONG, /^step \d+\/1000/m, 0, [signal]);
-    expect({ status: run.status, signal: run.signal, files: run.files }, run.stderr).toEqual({ status, signal: null, files: ["s.scene"] });
-    expect(run.stderr).toContain(`scenec: stopped by ${signal}; nothing was written`);
+  it("render stopped by SIGTERM: exit 143, nothing written, no temporary file", async () => {
+    const run = await signalled(["render"], LONG, /^step \d+\/1000/m, 0, ["SIGTERM"]);
+    expect({ status: run.status, signal: run.signal, files: run.files }, run.stderr).toEqual({ status: 143, signal: null, files: ["s.scene"] });
+    expect(run.stderr).toContain("scenec: stopped by SIGTERM; nothing was written");
   });
 
-  it.each(["SIGTERM", "SIGHUP"] as const)("watch stopped by %s: a clean stop, as with Ctrl-C (exit 0)", async (signal) => {
-    const run = await signalled(["watch", "--keep-history"], LONG, /^\[watch\] render started$/m, 50, [signal]);
+  // After a SIGHUP the process ends by SIGHUP itself (129 to a shell), once the work has stopped
+  // cleanly: its terminal is gone (src/cli/stop-signals.ts).
+  it("render stopped by SIGHUP: nothing written, no temporary file, ended by SIGHUP", async () => {
+    const run = await signalled(["render"], LONG, /^step \d+\/1000/m, 0, ["SIGHUP"]);
+    expect({ status: run.status, signal: run.signal, files: run.files }, run.stderr).toEqual({ status: null, signal: "SIGHUP", files: ["s.scene"] });
+    expect(run.stderr).toContain("scenec: stopped by SIGHUP; nothing was written");
+  });
+
+  it("watch stopped by SIGTERM: a clean stop, as with Ctrl-C (exit 0)", async () => {
+    const run = await signalled(["watch", "--keep-history"], LONG, /^\[watch\] render started$/m, 50, ["SIGTERM"]);
     expect({ status: run.status, signal: run.signal, files: run.files }, run.stderr).toEqual({ status: 0, signal: null, files: ["s.scene"] });
+    expect(run.stderr).toMatch(/^\[watch\] stopped$/m);
+  });
+
+  it("watch stopped by SIGHUP: a clean stop, then ended by SIGHUP", async () => {
+    const run = await signalled(["watch", "--keep-history"], LONG, /^\[watch\] render started$/m, 50, ["SIGHUP"]);
+    expect({ status: run.status, signal: run.signal, files: run.files }, run.stderr).toEqual({ status: null, signal: "SIGHUP", files: ["s.scene"] });
     expect(run.stderr).toMatch(/^\[watch\] stopped$/m);
   });
 });

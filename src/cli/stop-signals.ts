@@ -11,28 +11,32 @@ export function signalExitStatus(signal: StopSignal): number {
 }
 
 /**
+ * Ends the process now by `signal`'s default action, as if it had never been caught (the shell
+ * sees 128 + N), skipping Node's teardown. For a second signal: `process.exit` would stop the
+ * render worker, which aborts the process when the worker is inside an ONNX Runtime call. And at
+ * the end of a SIGHUP stop: the terminal is gone, and Node's normal exit aborts trying to restore
+ * its settings (`node::ResetStdio`, EIO).
+ */
+export function endBySignal(signal: StopSignal): void {
+  removePendingTempFiles();
+  process.removeAllListeners(signal);
+  process.kill(process.pid, signal);
+}
+
+/**
  * Listens for the stop signals until the returned function is called. The first one calls
  * `onStop`, which stops the work cleanly (the render is cancelled at its next step, the worker
- * ends by itself: render-client.ts). A second one removes the temporary files and ends the
- * process at once by that signal's default action, so the shell sees 128 + N: not with
- * `process.exit`, whose teardown stops the render worker and aborts the process when the worker
- * is inside an ONNX Runtime call.
+ * ends by itself: render-client.ts); a second one ends the process at once ({@link endBySignal}).
  */
 export function onStopSignals(onStop: (signal: StopSignal) => void): () => void {
   let stopping = false;
-  const stopListening = () => {
-    for (const signal of STOP_SIGNALS) process.off(signal, handler);
-  };
   const handler = (signal: StopSignal) => {
-    if (!stopping) {
-      stopping = true;
-      onStop(signal);
-      return;
-    }
-    removePendingTempFiles();
-    stopListening();
-    process.kill(process.pid, signal);
+    if (stopping) return endBySignal(signal);
+    stopping = true;
+    onStop(signal);
   };
   for (const signal of STOP_SIGNALS) process.on(signal, handler);
-  return stopListening;
+  return () => {
+    for (const signal of STOP_SIGNALS) process.off(signal, handler);
+  };
 }

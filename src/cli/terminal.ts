@@ -42,13 +42,16 @@ export function createTerminal(stdout: OutputStream, stderr: OutputStream, env: 
 
 let pipeGuard = false;
 
-/** The process's own terminal. A reader that goes away early (`scenec plan x.scene | head`) ends output quietly. */
+/**
+ * The process's own terminal. A reader that goes away early (`scenec plan x.scene | head`: EPIPE)
+ * or a terminal that is closed (EIO, with the SIGHUP that stops `render` and `watch`) ends output quietly.
+ */
 export function terminalFromProcess(): Terminal {
   if (!pipeGuard) {
     pipeGuard = true;
     for (const stream of [process.stdout, process.stderr]) {
       stream.on("error", (error: NodeJS.ErrnoException) => {
-        if (error.code !== "EPIPE") throw error;
+        if (error.code !== "EPIPE" && error.code !== "EIO") throw error;
       });
     }
   }

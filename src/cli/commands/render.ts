@@ -62,7 +62,7 @@ model, or a file that cannot be read or written; 130 interrupted (Ctrl-C), 143 S
     const { renderedImageText } = await import("../image-metadata.js");
     const { removePendingTempFiles, removeStaleTempFiles } = await import("../../runtime/image/atomic-write.js");
     const { progressDisplay } = await import("../render-progress.js");
-    const { onStopSignals, signalExitStatus } = await import("../stop-signals.js");
+    const { endBySignal, onStopSignals, signalExitStatus } = await import("../stop-signals.js");
 
     const renderer = new Renderer();
     const progress = progressDisplay(terminal);
@@ -107,6 +107,7 @@ model, or a file that cannot be read or written; 130 interrupted (Ctrl-C), 143 S
       // Still listening while the worker finishes its step: a second Ctrl-C ends the process at once.
       await renderer.close();
       stopListening();
+      if (interrupted === "SIGHUP") endBySignal("SIGHUP"); // the terminal is gone: see stop-signals.ts
     }
   },
 };

@@ -64,7 +64,7 @@ process that started it ends, or when its stdin is a pipe and closes; a second s
 stops ends it at once.
 
 exit status: 0 when stopped; 2 bad arguments or a scene file that cannot be read at the start;
-128 + N when a second signal N ended it`,
+129 (ended by SIGHUP once stopped: the terminal is gone); 128 + N when a second signal N ended it`,
   options: {
     ...RENDER_OPTIONS,
     serve: { type: "boolean" },

@@ -23,7 +23,7 @@ import { readText, readTextFile } from "../files.js";
 import type { Terminal } from "../terminal.js";
 import { renderedImageText } from "../image-metadata.js";
 import { GuideDecoder } from "../guide-check.js";
-import { onStopSignals } from "../stop-signals.js";
+import { endBySignal, onStopSignals, type StopSignal } from "../stop-signals.js";
 import { FileSet, type FileEvent } from "./file-set.js";
 import { watchForOrphaning } from "./orphan-check.js";
 import { PreviewServer, type PreviewState } from "./preview-server.js";
@@ -310,7 +310,9 @@ export async function runWatch(options: WatchOptions, terminal: Terminal): Promi
   // --- the end: a stop signal, or the process that started the watch gone -----------------------
   let signalled: (() => void) | undefined;
   const stopped = new Promise<void>((resolve) => (signalled = resolve));
-  const stop = () => {
+  let stoppedBy: StopSignal | undefined;
+  const stop = (signal?: StopSignal) => {
+    stoppedBy = signal;
     closing = true;
     renderer.cancel();
     removePendingTempFiles();
@@ -324,7 +326,7 @@ export async function runWatch(options: WatchOptions, terminal: Terminal): Promi
       status.line(why === "parent" ? "the process that started this watch has ended; stopping" : "stdin was closed; stopping");
       stop();
     });
-  } else void options.stop.then(stop);
+  } else void options.stop.then(() => stop());
 
   try {
     if (options.serve) {
@@ -361,5 +363,6 @@ export async function runWatch(options: WatchOptions, terminal: Terminal): Promi
   }
   status.erase();
   status.line("stopped");
+  if (stoppedBy === "SIGHUP") endBySignal("SIGHUP"); // the terminal is gone: see stop-signals.ts
   return 0;
 }
