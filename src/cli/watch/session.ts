@@ -312,7 +312,7 @@ export async function runWatch(options: WatchOptions, terminal: Terminal): Promi
   const stopped = new Promise<void>((resolve) => (signalled = resolve));
   let stoppedBy: StopSignal | undefined;
   const stop = (signal?: StopSignal) => {
-    stoppedBy = signal;
+    stoppedBy ??= signal;
     closing = true;
     renderer.cancel();
     removePendingTempFiles();
@@ -323,6 +323,7 @@ export async function runWatch(options: WatchOptions, terminal: Terminal): Promi
   if (!options.stop) {
     stopListening = onStopSignals(stop);
     stopChecking = watchForOrphaning((why) => {
+      if (closing) return; // already stopping (a Ctrl-C reaches the parent too)
       status.line(why === "parent" ? "the process that started this watch has ended; stopping" : "stdin was closed; stopping");
       stop();
     });
