@@ -4,17 +4,9 @@
  */
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { main } from "../src/cli/main.js";
-import type { Terminal } from "../src/cli/terminal.js";
+import { runMain as run } from "./helpers/scenec-main.js";
 import { ROOT } from "./helpers/scenec-cli.js";
 
-async function run(...argv: string[]) {
-  let stdout = "";
-  let stderr = "";
-  const terminal: Terminal = { color: false, stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) } };
-  const status = await main(argv, terminal);
-  return { status, stdout, stderr };
-}
 
 /** A committed fixture, named as a user in the current folder would name it. */
 const fixture = (name: string) => path.relative(process.cwd(), path.join(ROOT, "test/fixtures/bad", name));

@@ -9,9 +9,9 @@ import path from "node:path";
 import { crc32 } from "node:zlib";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { GuideDecoder } from "../src/cli/guide-check.js";
-import { main } from "../src/cli/main.js";
 import type { Terminal } from "../src/cli/terminal.js";
+import { runMain as run } from "./helpers/scenec-main.js";
+import { GuideDecoder } from "../src/cli/guide-check.js";
 import { compile, type CompilerHost } from "../src/compiler/compile.js";
 import { memoryHost } from "./helpers/memory-host.js";
 import { waitUntil } from "./helpers/watch-process.js";
@@ -141,13 +141,6 @@ describe("corrupt guide images, on the command line", () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  async function run(...argv: string[]) {
-    let stdout = "";
-    let stderr = "";
-    const terminal: Terminal = { color: false, stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) } };
-    const status = await main(argv, terminal);
-    return { status, stdout, stderr };
-  }
 
   it("`check` reports it with a code frame and exits 1", async () => {
     const { status, stderr } = await run("check", shown("s.scene"));

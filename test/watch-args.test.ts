@@ -1,15 +1,7 @@
 /** `scenec watch`'s command line, in-process: help and usage errors (nothing is watched). */
 import { describe, expect, it } from "vitest";
-import { main } from "../src/cli/main.js";
-import type { Terminal } from "../src/cli/terminal.js";
+import { runMain as run } from "./helpers/scenec-main.js";
 
-async function run(...argv: string[]) {
-  let stdout = "";
-  let stderr = "";
-  const terminal: Terminal = { color: false, stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) } };
-  const status = await main(argv, terminal);
-  return { status, stdout, stderr };
-}
 
 describe("scenec watch arguments", () => {
   it("is listed in the general help, and its help documents the debounce, --serve and the stable lines", async () => {
