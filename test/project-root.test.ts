@@ -132,7 +132,7 @@ describe("the scene's `output`", () => {
 
   it("is an image file name (S3010): `output \"x.scene\"` inside x.scene, or any other extension", () => {
     const result = compileIn(`${region}output "x.scene"\n`);
-    expect(result.diagnostics.map((d) => [d.code, d.message])).toEqual([["S3010", "cannot write the picture to `x.scene`: `.scene` is not an image file name: end it with one of .png, .jpg, .jpeg, .webp"]]);
+    expect(result.diagnostics.map((d) => [d.code, d.message])).toEqual([["S3010", "cannot write the picture to `x.scene`: `.scene` is not a picture format scenec writes: end it with one of .png, .jpg, .jpeg, .webp"]]);
     expect(codes(compileIn(`${region}output "escaped.txt"\n`))).toEqual(["S3010"]);
     expect(codes(compileIn(`${region}output "picture"\n`))).toEqual(["S3010"]);
     for (const name of ["a.png", "a.JPG", "a.jpeg", "a.webp"]) expect(codes(compileIn(`${region}output "${name}"\n`))).toEqual([]);

@@ -107,7 +107,7 @@ describe("scenec render", () => {
     const scene = readFileSync(join(dir, "pair.scene"));
     const same = start(["render", "pair.scene", "-o", "pair.scene"]);
     expect(await same.done).toBe(2);
-    expect(same.stderr()).toMatch(/^scenec: cannot write the picture to pair\.scene: `\.scene` is not an image file name/m);
+    expect(same.stderr()).toMatch(/^scenec: cannot write the picture to pair\.scene: `\.scene` is not a picture format scenec writes/m);
     const text = start(["render", "pair.scene", "-o", "escaped.txt"]);
     expect(await text.done).toBe(2);
     expect(existsSync(join(dir, "escaped.txt"))).toBe(false);

@@ -139,7 +139,7 @@ export function outputNameProblem(
   show?: (file: string) => string,
 ): { code: "S3010" | "S3012"; message: string } | undefined {
   if (imageFormatOf(file) === undefined)
-    return { code: "S3010", message: `${path.extname(file) ? `\`${path.extname(file)}\` is not` : "a name without an extension is not"} an image file name: end it with one of ${IMAGE_EXTENSIONS}` };
+    return { code: "S3010", message: `${path.extname(file) ? `\`${path.extname(file)}\` is not` : "a name without an extension is not"} a picture format scenec writes: end it with one of ${IMAGE_EXTENSIONS}` };
   const source = sourceAt(file, sources, host);
   if (source !== undefined) return { code: "S3012", message: `it is ${describeSource(source, sources, show)}; rendering would overwrite it` };
   return undefined;
