@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -7,6 +7,7 @@ import type { Diagnostic } from "../src/compiler/diagnostic.js";
 import { DIAGNOSTIC_CODES } from "../src/compiler/diagnostic-codes.js";
 import { nodeHost } from "../src/compiler/node-host.js";
 import { renderDiagnostics } from "../src/cli/diagnostic-text.js";
+import { golden, UPDATE_GOLDEN as UPDATE } from "./helpers/golden.js";
 import { memoryHost } from "./helpers/memory-host.js";
 
 /**
@@ -24,7 +25,6 @@ import { memoryHost } from "./helpers/memory-host.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const FIXTURES = "test/fixtures/bad";
-const UPDATE = process.env["UPDATE_GOLDEN"] === "1";
 
 /** nodeHost, with relative paths taken from the repository root whatever the working folder. */
 const host: CompilerHost = { readFile: (file) => nodeHost.readFile(path.resolve(ROOT, file)) };
@@ -82,12 +82,8 @@ describe("bad scenes", () => {
     expect(result.diagnostics.some((d) => d.severity === "error")).toBe(true);
     for (const d of result.diagnostics) expect(d.severity).toBe(DIAGNOSTIC_CODES[d.code as keyof typeof DIAGNOSTIC_CODES]?.severity);
 
-    if (UPDATE) {
-      writeFileSync(expectedPath(name), `${JSON.stringify(actual, null, 2)}\n`);
-      return;
-    }
-    expect(existsSync(expectedPath(name)), `missing ${name}.expected.json (run with UPDATE_GOLDEN=1)`).toBe(true);
-    expect(actual).toEqual(readExpected(name));
+    const text = `${JSON.stringify(actual, null, 2)}\n`;
+    expect(actual).toEqual(JSON.parse(golden(expectedPath(name), text, "npx vitest run test/bad-scenes.test.ts")));
   });
 
   it("has no expected file without its scene", () => {

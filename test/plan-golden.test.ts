@@ -1,9 +1,10 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { compile } from "../src/compiler/compile.js";
 import { nodeHost } from "../src/compiler/node-host.js";
 import { formatPlan } from "../src/cli/plan-output.js";
+import { golden } from "./helpers/golden.js";
 
 // Golden plans for every example: `UPDATE_GOLDEN=1 npx vitest run test/plan-golden.test.ts` rewrites them.
 const root = path.resolve(import.meta.dirname, "..");
@@ -28,11 +29,9 @@ describe("golden plans of scenes/", () => {
       expect(result.diagnostics).toEqual([]);
       expect(result.plan).toBeDefined();
       const yaml = formatPlan(result.plan!, "yaml");
-      const golden = path.join(goldenDir, scene.replace(/\.scene$/, ".plan.yaml"));
-      // Only an explicit update writes a golden: a missing one is a failure, never a silent pass.
-      if (process.env.UPDATE_GOLDEN === "1") writeFileSync(golden, yaml);
-      expect(existsSync(golden), `missing golden file ${golden}; run UPDATE_GOLDEN=1 npx vitest run test/plan-golden.test.ts`).toBe(true);
-      expect(yaml, `plan of ${file} changed; if intended, run UPDATE_GOLDEN=1 npx vitest run test/plan-golden.test.ts`).toBe(readFileSync(golden, "utf8"));
+      const goldenFile = path.join(goldenDir, scene.replace(/\.scene$/, ".plan.yaml"));
+      const rerun = "npx vitest run test/plan-golden.test.ts";
+      expect(yaml, `plan of ${file} changed; if intended, run UPDATE_GOLDEN=1 ${rerun}`).toBe(golden(goldenFile, yaml, rerun));
     });
   }
 });
