@@ -20,7 +20,7 @@ import { execFileSync } from "node:child_process";
 import { performance } from "node:perf_hooks";
 import { compile, type CompilerHost } from "../src/compiler/compile.js";
 import { nodeHost } from "../src/compiler/node-host.js";
-import type { Plan } from "../src/compiler/plan.js";
+import type { Plan } from "../src/compiler/plan/plan.js";
 import { gcAvailable, measure, repoRoot, table, type Benchmark, type MeasureOptions, type Timing } from "./harness.js";
 import { generatedSceneHost, gridScene, regionsScene } from "./scenes.js";
 

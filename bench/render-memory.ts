@@ -22,7 +22,7 @@ import { join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { performance } from "node:perf_hooks";
 import { compile } from "../src/compiler/compile.js";
-import type { Plan } from "../src/compiler/plan.js";
+import type { Plan } from "../src/compiler/plan/plan.js";
 import { denoise } from "../src/runtime/mixture.js";
 import { OnnxDiffusionModel } from "../src/runtime/model/onnx-model.js";
 import { modelSource } from "../src/runtime/model/resolve-model.js";

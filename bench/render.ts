@@ -31,7 +31,7 @@ import { performance } from "node:perf_hooks";
 import ort from "onnxruntime-node";
 import { compile, type CompilerHost } from "../src/compiler/compile.js";
 import { nodeHost } from "../src/compiler/node-host.js";
-import type { Plan } from "../src/compiler/plan.js";
+import type { Plan } from "../src/compiler/plan/plan.js";
 import { builtinModelFiles } from "../src/runtime/builtin/builtin-model.js";
 import { denoise } from "../src/runtime/mixture.js";
 import type { DiffusionModel } from "../src/runtime/model/diffusion-model.js";

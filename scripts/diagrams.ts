@@ -13,7 +13,7 @@ import { createRequire } from "node:module";
 import { dirname, join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
 import { createSyntaxDiagramsCode } from "chevrotain";
-import { sceneParser } from "../src/compiler/parser.js";
+import { sceneParser } from "../src/compiler/syntax/parser.js";
 import { packageFolderAbove, packageRoot } from "../src/package-root.js";
 
 /** Placeholders handed to chevrotain instead of CDN addresses, then replaced by inline copies. */

@@ -6,9 +6,9 @@ import { isMainThread } from "node:worker_threads";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { compile, type CompilerHost, type CompileResult, type ReadResult } from "../src/compiler/compile.js";
-import type { Location } from "../src/compiler/diagnostic.js";
-import { DIAGNOSTIC_CODES } from "../src/compiler/diagnostic-codes.js";
-import { KEYWORDS } from "../src/compiler/tokens.js";
+import type { Location } from "../src/compiler/diagnostics/diagnostic.js";
+import { DIAGNOSTIC_CODES } from "../src/compiler/diagnostics/diagnostic-codes.js";
+import { KEYWORDS } from "../src/compiler/syntax/tokens.js";
 import { runScenec } from "./helpers/scenec-cli.js";
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { Diagnostic, RelatedInformation } from "../src/compiler/diagnostic.js";
-import { SourceFile } from "../src/compiler/source-file.js";
+import type { Diagnostic, RelatedInformation } from "../src/compiler/diagnostics/diagnostic.js";
+import { SourceFile } from "../src/compiler/diagnostics/source-file.js";
 import { renderDiagnostic, renderDiagnostics, summaryLine } from "../src/cli/diagnostic-text.js";
 
 const plain = { color: false };

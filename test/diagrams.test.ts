@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import vm from "node:vm";
 import { diagramsHtml } from "../scripts/diagrams.js";
-import { sceneParser } from "../src/compiler/parser.js";
+import { sceneParser } from "../src/compiler/syntax/parser.js";
 
 const committedPath = fileURLToPath(new URL("../grammar/diagrams.html", import.meta.url));
 

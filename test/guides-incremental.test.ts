@@ -12,8 +12,8 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { compile } from "../src/compiler/compile.js";
 import { nodeHost } from "../src/compiler/node-host.js";
-import { withOverrides } from "../src/compiler/plan-overrides.js";
-import type { Plan } from "../src/compiler/plan.js";
+import { withOverrides } from "../src/compiler/plan/plan-overrides.js";
+import type { Plan } from "../src/compiler/plan/plan.js";
 import type { OnnxDiffusionModel } from "../src/runtime/model/onnx-model.js";
 import { crop, loadBuiltinModel, meanAbsDiff, psnr, readRgb, renderIn } from "./helpers/guide-helpers.js";
 

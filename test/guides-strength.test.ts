@@ -7,7 +7,7 @@
  */
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { PlanGuide } from "../src/compiler/plan.js";
+import type { PlanGuide } from "../src/compiler/plan/plan.js";
 import { GuideImposer } from "../src/runtime/guides/apply-guides.js";
 import type { OnnxDiffusionModel } from "../src/runtime/model/onnx-model.js";
 import { SD_SCHEDULER_CONFIG, createScheduler } from "../src/runtime/schedulers/scheduler.js";

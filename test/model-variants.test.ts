@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Plan } from "../src/compiler/plan.js";
+import type { Plan } from "../src/compiler/plan/plan.js";
 import { builtinModelFiles } from "../src/runtime/builtin/builtin-model.js";
 import { DIFFUSERS_FP32, OPTIMUM_CURRENT, OPTIMUM_LEGACY, SD2_V_PREDICTION, SIGNATURES, type ModelSignature } from "../src/runtime/builtin/signature.js";
 import { folderSource, memorySource } from "../src/runtime/model/model-source.js";

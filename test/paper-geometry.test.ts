@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { compile } from "../src/compiler/compile.js";
-import type { Plan } from "../src/compiler/plan.js";
+import type { Plan } from "../src/compiler/plan/plan.js";
 import { memoryHost } from "./helpers/memory-host.js";
 
 // The geometries of the Mixture of Diffusers paper, asserted on the plan.

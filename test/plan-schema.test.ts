@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { Plan } from "../src/compiler/plan.js";
-import { planSchema, validatePlan } from "../src/compiler/plan-schema.js";
+import type { Plan } from "../src/compiler/plan/plan.js";
+import { planSchema, validatePlan } from "../src/compiler/plan/plan-schema.js";
 
 /** A plan written by hand: 1024 x 512, two overlapping regions, a sky band and one guide. */
 function validPlan(): Plan {

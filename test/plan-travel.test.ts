@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatPlan, planForFile } from "../src/cli/plan-output.js";
 import { compile } from "../src/compiler/compile.js";
 import { nodeHost } from "../src/compiler/node-host.js";
-import { planHash } from "../src/compiler/plan-hash.js";
+import { planHash } from "../src/compiler/plan/plan-hash.js";
 import { tempFolder } from "./helpers/guide-helpers.js";
 import { ROOT, runScenec } from "./helpers/scenec-cli.js";
 

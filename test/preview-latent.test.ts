@@ -3,7 +3,7 @@
  * step, through the linear latent→RGB factors, computed in the render worker.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { withOverrides } from "../src/compiler/plan-overrides.js";
+import { withOverrides } from "../src/compiler/plan/plan-overrides.js";
 import { latentPreview, type LatentPreview } from "../src/runtime/latent-preview.js";
 import { LATENT_RGB_FACTORS, latentForColour } from "../src/runtime/latent-rgb.js";
 import type { DiffusionModel } from "../src/runtime/model/diffusion-model.js";

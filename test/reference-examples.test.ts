@@ -4,8 +4,8 @@ import { fileURLToPath } from "node:url";
 import sharp from "sharp";
 import { beforeAll, describe, expect, it } from "vitest";
 import { compile } from "../src/compiler/compile.js";
-import type { Diagnostic } from "../src/compiler/diagnostic.js";
-import { DIAGNOSTIC_CODES } from "../src/compiler/diagnostic-codes.js";
+import type { Diagnostic } from "../src/compiler/diagnostics/diagnostic.js";
+import { DIAGNOSTIC_CODES } from "../src/compiler/diagnostics/diagnostic-codes.js";
 
 /**
  * Every ```scene block of grammar/reference.md is compiled here, so the language reference cannot

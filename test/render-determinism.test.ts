@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { withOverrides } from "../src/compiler/plan-overrides.js";
+import { withOverrides } from "../src/compiler/plan/plan-overrides.js";
 import { encodePng } from "../src/runtime/image/png-write.js";
 import { scenecPngText } from "../src/runtime/image/png-text.js";
 import { initialNoise } from "../src/runtime/mixture.js";

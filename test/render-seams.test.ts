@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Plan } from "../src/compiler/plan.js";
+import type { Plan } from "../src/compiler/plan/plan.js";
 import { mixingShares } from "../src/runtime/mixing-weights.js";
 import type { OnnxDiffusionModel } from "../src/runtime/model/onnx-model.js";
 import type { RenderCaches } from "../src/runtime/render.js";

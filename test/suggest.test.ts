@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { suggest, suggestionHelp } from "../src/compiler/suggest.js";
+import { suggest, suggestionHelp } from "../src/compiler/check/suggest.js";
 
 const SCHEDULERS = ["lms", "euler", "euler_ancestral", "ddim", "dpmpp_2m"];
 

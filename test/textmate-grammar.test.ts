@@ -4,7 +4,7 @@ import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import vsctm from "vscode-textmate";
 import oniguruma from "vscode-oniguruma";
-import { KEYWORDS } from "../src/compiler/tokens.js";
+import { KEYWORDS } from "../src/compiler/syntax/tokens.js";
 
 const require = createRequire(import.meta.url);
 const grammarPath = fileURLToPath(new URL("../grammar/scene.tmLanguage.json", import.meta.url));

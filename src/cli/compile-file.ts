@@ -1,8 +1,8 @@
 import { compile, type CompileResult } from "../compiler/compile.js";
-import type { Diagnostic } from "../compiler/diagnostic.js";
+import type { Diagnostic } from "../compiler/diagnostics/diagnostic.js";
 import type { CompilerHost, Limits } from "../compiler/host.js";
 import { nodeHost } from "../compiler/node-host.js";
-import type { SourceFile } from "../compiler/source-file.js";
+import type { SourceFile } from "../compiler/diagnostics/source-file.js";
 import { projectRules } from "./config.js";
 import { readTextFile } from "./files.js";
 

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { parse as parseYaml } from "yaml";
-import type { ProjectRules } from "../compiler/project-root.js";
+import type { ProjectRules } from "../compiler/check/project-root.js";
 import type { ModelConfig } from "../runtime/model/resolve-model.js";
 import { CliError } from "./errors.js";
 import { readTextFile } from "./files.js";

@@ -1,5 +1,5 @@
-import type { Diagnostic, Location } from "../compiler/diagnostic.js";
-import type { Position } from "../compiler/source-file.js";
+import type { Diagnostic, Location } from "../compiler/diagnostics/diagnostic.js";
+import type { Position } from "../compiler/diagnostics/source-file.js";
 import { countDiagnostics } from "./diagnostic-text.js";
 
 /**

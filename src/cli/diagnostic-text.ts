@@ -1,5 +1,5 @@
-import type { Diagnostic } from "../compiler/diagnostic.js";
-import type { SourceFile } from "../compiler/source-file.js";
+import type { Diagnostic } from "../compiler/diagnostics/diagnostic.js";
+import type { SourceFile } from "../compiler/diagnostics/source-file.js";
 import { painter, type Painter, type Style } from "./terminal.js";
 
 /**
@@ -19,7 +19,7 @@ import { painter, type Painter, type Style } from "./terminal.js";
  * are cut to a window around the span, with `…` where text was left out.
  *
  * A frame is at most two lines of MAX_LINE_WIDTH columns, and a file has at most 20 errors
- * (compiler/reporter.ts). A file that is not a scene is never framed: the compiler keeps binary
+ * (compiler/diagnostics/reporter.ts). A file that is not a scene is never framed: the compiler keeps binary
  * files out of `sources`, and an import that is not a scene is one diagnostic at its `import`.
  */
 

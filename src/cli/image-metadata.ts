@@ -1,5 +1,5 @@
-import type { Plan } from "../compiler/plan.js";
-import { planHash } from "../compiler/plan-hash.js";
+import type { Plan } from "../compiler/plan/plan.js";
+import { planHash } from "../compiler/plan/plan-hash.js";
 import { scenecPngText } from "../runtime/image/png-text.js";
 import { version } from "./version.js";
 

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { suggest } from "../compiler/suggest.js";
+import { suggest } from "../compiler/check/suggest.js";
 import type { Command, OptionValues } from "./command.js";
 import { checkCommand } from "./commands/check.js";
 import { infoCommand } from "./commands/info.js";

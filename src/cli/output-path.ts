@@ -1,6 +1,6 @@
 import path from "node:path";
 import { nodeHost } from "../compiler/node-host.js";
-import { allowedBy, ALLOW_OUTSIDE_HELP, describeSource, outputNameProblem, rootDescription, sourceAt, type ProjectRules } from "../compiler/project-root.js";
+import { allowedBy, ALLOW_OUTSIDE_HELP, describeSource, outputNameProblem, rootDescription, sourceAt, type ProjectRules } from "../compiler/check/project-root.js";
 import { CliError, UsageError } from "./errors.js";
 import { PLAN_FILE } from "./plan-output.js";
 

@@ -1,6 +1,6 @@
 import path from "node:path";
 import { stringify } from "yaml";
-import type { Plan } from "../compiler/plan.js";
+import type { Plan } from "../compiler/plan/plan.js";
 
 /**
  * A plan as text. Both forms keep the object keys in the order the planner built them (the Plan

@@ -1,10 +1,10 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { parse as parseYaml } from "yaml";
-import type { Plan } from "../compiler/plan.js";
-import { validatePlan } from "../compiler/plan-schema.js";
+import type { Plan } from "../compiler/plan/plan.js";
+import { validatePlan } from "../compiler/plan/plan-schema.js";
 import type { Limits } from "../compiler/host.js";
-import type { ProjectRules } from "../compiler/project-root.js";
+import type { ProjectRules } from "../compiler/check/project-root.js";
 import { projectRules } from "./config.js";
 import { CliError } from "./errors.js";
 import { readTextFile } from "./files.js";

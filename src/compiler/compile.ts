@@ -1,26 +1,26 @@
-import type { GuideDecl, Option, OptionOf } from "./ast.js";
-import type { Diagnostic } from "./diagnostic.js";
-import { notASceneFile, type NotAScene } from "./binary-files.js";
-import { checkCanvasLimits, checkCoverage, checkInsideCanvas, reportDominatedRegions } from "./canvas-checks.js";
-import { boundingCanvas, type RegionSpec, type Size } from "./geometry.js";
-import { elaborateGuide, type GuideSpec } from "./guides.js";
+import type { GuideDecl, Option, OptionOf } from "./syntax/ast.js";
+import type { Diagnostic } from "./diagnostics/diagnostic.js";
+import { notASceneFile, type NotAScene } from "./syntax/binary-files.js";
+import { checkCanvasLimits, checkCoverage, checkInsideCanvas, reportDominatedRegions } from "./check/canvas-checks.js";
+import { boundingCanvas, type RegionSpec, type Size } from "./check/geometry.js";
+import { elaborateGuide, type GuideSpec } from "./check/guides.js";
 import { DEFAULT_LIMITS, type CompilerHost, type Limits } from "./host.js";
-import { loadImports } from "./imports.js";
-import { checkOutputSetting, sceneFolderRules, type ProjectRules } from "./project-root.js";
-import { collectOptions } from "./options.js";
-import type { Plan } from "./plan.js";
-import { validatePlan } from "./plan-schema.js";
-import { buildPlan } from "./planner.js";
-import { elaborateGrid, elaborateRegion, formatCount } from "./regions.js";
-import { Reporter } from "./reporter.js";
-import { readSettings } from "./settings.js";
-import { SourceFile } from "./source-file.js";
-import type { Span } from "./span.js";
-import { StyleResolver, styleReferences } from "./styles.js";
-import { parseScene } from "./syntax.js";
+import { loadImports } from "./check/imports.js";
+import { checkOutputSetting, sceneFolderRules, type ProjectRules } from "./check/project-root.js";
+import { collectOptions } from "./check/options.js";
+import type { Plan } from "./plan/plan.js";
+import { validatePlan } from "./plan/plan-schema.js";
+import { buildPlan } from "./plan/planner.js";
+import { elaborateGrid, elaborateRegion, formatCount } from "./check/regions.js";
+import { Reporter } from "./diagnostics/reporter.js";
+import { readSettings } from "./check/settings.js";
+import { SourceFile } from "./diagnostics/source-file.js";
+import type { Span } from "./diagnostics/span.js";
+import { StyleResolver, styleReferences } from "./check/styles.js";
+import { parseScene } from "./syntax/parse-scene.js";
 
 export type { CompilerHost, Limits, ReadResult } from "./host.js";
-export type { ProjectRules } from "./project-root.js";
+export type { ProjectRules } from "./check/project-root.js";
 
 export interface CompileOptions {
   /** The scene file's path, as the user named it; imports and guides resolve against its folder. */

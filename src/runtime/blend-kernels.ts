@@ -1,4 +1,4 @@
-import type { BlendKernel } from "../compiler/plan.js";
+import type { BlendKernel } from "../compiler/plan/plan.js";
 
 /**
  * The per-region mixing kernels of Mixture of Diffusers, separable into a row profile times a

@@ -1,4 +1,4 @@
-import type { PlanRegion } from "../compiler/plan.js";
+import type { PlanRegion } from "../compiler/plan/plan.js";
 import { kernelProfile } from "./blend-kernels.js";
 
 /**

@@ -1,4 +1,4 @@
-import type { Plan, PlanRegion } from "../compiler/plan.js";
+import type { Plan, PlanRegion } from "../compiler/plan/plan.js";
 import { GuideImposer, type ActiveGuide } from "./guides/apply-guides.js";
 import type { DiffusionModel } from "./model/diffusion-model.js";
 import { mixingShares } from "./mixing-weights.js";

@@ -1,5 +1,5 @@
 import { parentPort, type MessagePort } from "node:worker_threads";
-import type { Plan } from "../compiler/plan.js";
+import type { Plan } from "../compiler/plan/plan.js";
 import type { LatentPreview } from "./latent-preview.js";
 import { RenderCancelled } from "./mixture.js";
 import type { DiffusionModel } from "./model/diffusion-model.js";

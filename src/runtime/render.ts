@@ -1,5 +1,5 @@
 import path from "node:path";
-import type { Plan } from "../compiler/plan.js";
+import type { Plan } from "../compiler/plan/plan.js";
 import { latentPreview, type LatentPreview } from "./latent-preview.js";
 import { denoise, type StepProgress } from "./mixture.js";
 import type { DiffusionModel } from "./model/diffusion-model.js";

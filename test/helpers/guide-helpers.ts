@@ -5,7 +5,7 @@ import { join } from "node:path";
 import sharp from "sharp";
 import { compile, type CompileResult, type Limits } from "../../src/compiler/compile.js";
 import { nodeHost } from "../../src/compiler/node-host.js";
-import type { Plan } from "../../src/compiler/plan.js";
+import type { Plan } from "../../src/compiler/plan/plan.js";
 import { builtinModelFiles } from "../../src/runtime/builtin/builtin-model.js";
 import { memorySource } from "../../src/runtime/model/model-source.js";
 import { OnnxDiffusionModel } from "../../src/runtime/model/onnx-model.js";

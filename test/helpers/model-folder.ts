@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { compile } from "../../src/compiler/compile.js";
-import type { Plan } from "../../src/compiler/plan.js";
+import type { Plan } from "../../src/compiler/plan/plan.js";
 import type { DiffusionModel } from "../../src/runtime/model/diffusion-model.js";
 import { renderCaches, renderPlan, type RenderedImage } from "../../src/runtime/render.js";
 import { memoryHost } from "./memory-host.js";

@@ -1,6 +1,6 @@
 import { compile } from "../../src/compiler/compile.js";
 import type { CompilerHost } from "../../src/compiler/host.js";
-import type { Plan } from "../../src/compiler/plan.js";
+import type { Plan } from "../../src/compiler/plan/plan.js";
 import { builtinModelFiles } from "../../src/runtime/builtin/builtin-model.js";
 import { memorySource } from "../../src/runtime/model/model-source.js";
 import { OnnxDiffusionModel } from "../../src/runtime/model/onnx-model.js";

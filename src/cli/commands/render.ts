@@ -33,7 +33,7 @@ model, or a file that cannot be read or written; 130 interrupted (Ctrl-C), 143 S
 
     const [{ loadRenderInput }, { withOverrides }, { loadConfig }, { renderOutputPath }, { checkOutputFolder }] = await Promise.all([
       import("../render-input.js"),
-      import("../../compiler/plan-overrides.js"),
+      import("../../compiler/plan/plan-overrides.js"),
       import("../config.js"),
       import("../output-path.js"),
       import("../files.js"),

@@ -1,4 +1,4 @@
-import type { PlanGuide } from "../../compiler/plan.js";
+import type { PlanGuide } from "../../compiler/plan/plan.js";
 import type { Scheduler } from "../schedulers/scheduler.js";
 import type { GuideLatents } from "./guide-latents.js";
 

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import sharp from "sharp";
 import { maxGuideBytes } from "../../compiler/host.js";
 import { readRegularFile } from "../../compiler/node-host.js";
-import type { FitMode, PlanGuide } from "../../compiler/plan.js";
+import type { FitMode, PlanGuide } from "../../compiler/plan/plan.js";
 
 /** A guide image resized into its rectangle: RGB in [-1, 1] (planar) and alpha in [0, 1]. */
 export interface GuidePixels {

@@ -1,4 +1,4 @@
-import type { PlanGuide } from "../../compiler/plan.js";
+import type { PlanGuide } from "../../compiler/plan/plan.js";
 import type { DiffusionModel } from "../model/diffusion-model.js";
 import type { GuidePixels } from "./guide-image.js";
 import { encodeImageTiled } from "./tiled-encode.js";

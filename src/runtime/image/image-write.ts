@@ -1,7 +1,7 @@
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import sharp from "sharp";
-import { IMAGE_EXTENSIONS, imageFormatOf } from "../../compiler/project-root.js";
+import { IMAGE_EXTENSIONS, imageFormatOf } from "../../compiler/check/project-root.js";
 import { writeFileAtomicAsync, type AtomicWriteOptions } from "./atomic-write.js";
 import { encodePng } from "./png-write.js";
 

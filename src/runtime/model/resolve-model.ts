@@ -1,5 +1,5 @@
 import path from "node:path";
-import type { ModelRef } from "../../compiler/plan.js";
+import type { ModelRef } from "../../compiler/plan/plan.js";
 import { builtinModelFiles } from "../builtin/builtin-model.js";
 import { ModelError } from "./model-error.js";
 import { folderSource, memorySource, type ModelSource } from "./model-source.js";

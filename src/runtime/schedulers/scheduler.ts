@@ -7,7 +7,7 @@
  * (i, i+1, ...), so starting at a later step (img2img strength) or starting over at 0 begins with
  * a first-order step, as diffusers does after `set_begin_index`.
  */
-import { SCHEDULER_NAMES, type SchedulerName } from "../../compiler/plan.js";
+import { SCHEDULER_NAMES, type SchedulerName } from "../../compiler/plan/plan.js";
 import { validateSchedulerConfig, type SchedulerConfig } from "./config.js";
 import { DdimScheduler } from "./ddim.js";
 import { DpmPp2mScheduler } from "./dpmpp-2m.js";
@@ -18,7 +18,7 @@ import { LmsScheduler } from "./lms.js";
 export { SD_SCHEDULER_CONFIG, parseSchedulerConfig, validateSchedulerConfig } from "./config.js";
 export type { SchedulerConfig, BetaSchedule, PredictionType, TimestepSpacing } from "./config.js";
 
-export { SCHEDULER_NAMES, type SchedulerName } from "../../compiler/plan.js";
+export { SCHEDULER_NAMES, type SchedulerName } from "../../compiler/plan/plan.js";
 
 export interface Scheduler {
   readonly name: SchedulerName;

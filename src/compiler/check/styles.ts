@@ -1,5 +1,5 @@
-import type { Option, Statement, StringValue, StyleDecl } from "./ast.js";
-import type { Reporter } from "./reporter.js";
+import type { Option, Statement, StringValue, StyleDecl } from "../syntax/ast.js";
+import type { Reporter } from "../diagnostics/reporter.js";
 import { suggest } from "./suggest.js";
 
 /**

@@ -1,10 +1,10 @@
 import path from "node:path";
-import type { RegionSpec } from "./geometry.js";
-import type { GuideSpec } from "./guides.js";
-import { relativeToScene } from "./project-root.js";
+import type { RegionSpec } from "../check/geometry.js";
+import type { GuideSpec } from "../check/guides.js";
+import { relativeToScene } from "../check/project-root.js";
 import { PLAN_VERSION, type Plan, type Rect } from "./plan.js";
-import type { Settings } from "./settings.js";
-import { LATENT_FACTOR } from "./values.js";
+import type { Settings } from "../check/settings.js";
+import { LATENT_FACTOR } from "../check/values.js";
 
 export interface PlanInput {
   /** The main scene file, as the compiler was given it. */

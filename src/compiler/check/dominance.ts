@@ -1,6 +1,6 @@
-import { kernelProfile } from "../runtime/blend-kernels.js";
+import { kernelProfile } from "../../runtime/blend-kernels.js";
 import { intersects, type RegionSpec } from "./geometry.js";
-import type { BlendKernel, Rect } from "./plan.js";
+import type { BlendKernel, Rect } from "../plan/plan.js";
 
 /** Below this share of the mixing weight at every one of its elements, a region is "dominated". */
 export const DOMINANCE_SHARE = 0.05;

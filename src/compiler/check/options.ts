@@ -1,6 +1,6 @@
-import type { Option, OptionKind, OptionOf } from "./ast.js";
+import type { Option, OptionKind, OptionOf } from "../syntax/ast.js";
 import { CONTEXT_NAMES, OPTIONS_BY_CONTEXT, type OptionContext } from "./option-contexts.js";
-import type { Reporter } from "./reporter.js";
+import type { Reporter } from "../diagnostics/reporter.js";
 
 /** Where a misplaced option belongs, for the help line. */
 const HOME: Partial<Record<OptionKind, string>> = {

@@ -1,11 +1,11 @@
 import path from "node:path";
-import { literalText, type SceneFile, type StyleDecl } from "./ast.js";
-import type { CompilerHost } from "./host.js";
+import { literalText, type SceneFile, type StyleDecl } from "../syntax/ast.js";
+import type { CompilerHost } from "../host.js";
 import { readWithin, resolveScenePath, type ProjectRules } from "./project-root.js";
-import { notASceneFile } from "./binary-files.js";
-import { MAX_ERRORS_PER_FILE, type Reporter } from "./reporter.js";
-import { SourceFile } from "./source-file.js";
-import { parseScene } from "./syntax.js";
+import { notASceneFile } from "../syntax/binary-files.js";
+import { MAX_ERRORS_PER_FILE, type Reporter } from "../diagnostics/reporter.js";
+import { SourceFile } from "../diagnostics/source-file.js";
+import { parseScene } from "../syntax/parse-scene.js";
 
 export interface ImportResult {
   /** Every style visible from the main file: its own and all imported ones. */

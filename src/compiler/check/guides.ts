@@ -2,17 +2,17 @@ import { createHash } from "node:crypto";
 import path from "node:path";
 import { imageSize } from "image-size";
 import { imageDamage } from "./image-integrity.js";
-import type { GuideDecl } from "./ast.js";
+import type { GuideDecl } from "../syntax/ast.js";
 import type { Size } from "./geometry.js";
-import { maxGuideBytes, type CompilerHost, type Limits } from "./host.js";
+import { maxGuideBytes, type CompilerHost, type Limits } from "../host.js";
 import { readWithin, resolveScenePath, type ProjectRules } from "./project-root.js";
 import { collectOptions, optionOf } from "./options.js";
-import { FIT_MODES, type FitMode, type Rect } from "./plan.js";
-import type { Reporter } from "./reporter.js";
+import { FIT_MODES, type FitMode, type Rect } from "../plan/plan.js";
+import type { Reporter } from "../diagnostics/reporter.js";
 import type { StyleResolver } from "./styles.js";
 import { suggestionHelp } from "./suggest.js";
 import { LATENT_FACTOR, nearestMultiples, numberIn, pixels } from "./values.js";
-import type { Span } from "./span.js";
+import type { Span } from "../diagnostics/span.js";
 
 /** diffusers' img2img default strength. */
 export const DEFAULT_STRENGTH = 0.8;

@@ -1,10 +1,10 @@
 import type { CstNode, IToken } from "chevrotain";
 import type * as A from "./ast.js";
-import { CONTEXT_NAMES, DECLARATION_KEYWORDS, OPTIONS_BY_CONTEXT, type OptionContext } from "./option-contexts.js";
+import { CONTEXT_NAMES, DECLARATION_KEYWORDS, OPTIONS_BY_CONTEXT, type OptionContext } from "../check/option-contexts.js";
 import { sceneParser } from "./parser.js";
-import type { Reporter } from "./reporter.js";
-import type { Span } from "./span.js";
-import { suggest } from "./suggest.js";
+import type { Reporter } from "../diagnostics/reporter.js";
+import type { Span } from "../diagnostics/span.js";
+import { suggest } from "../check/suggest.js";
 import * as T from "./tokens.js";
 
 type Children = Record<string, (CstNode | IToken)[] | undefined>;

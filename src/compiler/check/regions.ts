@@ -1,9 +1,9 @@
-import type { GridDecl, Option, OptionKind, OptionOf, RegionDecl, StringValue } from "./ast.js";
+import type { GridDecl, Option, OptionKind, OptionOf, RegionDecl, StringValue } from "../syntax/ast.js";
 import type { RegionSpec, Size } from "./geometry.js";
 import { exactCount, fitSuggestions } from "./grid-fit.js";
 import { collectOptions, optionOf } from "./options.js";
 import { readPaint, type Paint } from "./paint.js";
-import type { Reporter } from "./reporter.js";
+import type { Reporter } from "../diagnostics/reporter.js";
 import type { StyleResolver } from "./styles.js";
 import { integerIn, MAX_SEED, pixels } from "./values.js";
 

@@ -1,4 +1,4 @@
-import type { Span } from "./span.js";
+import type { Span } from "../diagnostics/span.js";
 
 /**
  * The typed syntax tree of one .scene file. Plain data: every node has a span; nothing here is

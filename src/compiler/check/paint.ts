@@ -1,7 +1,7 @@
-import type { Option, OptionKind, OptionOf } from "./ast.js";
+import type { Option, OptionKind, OptionOf } from "../syntax/ast.js";
 import { optionOf } from "./options.js";
-import { BLEND_KERNELS, type BlendKernel } from "./plan.js";
-import type { Reporter } from "./reporter.js";
+import { BLEND_KERNELS, type BlendKernel } from "../plan/plan.js";
+import type { Reporter } from "../diagnostics/reporter.js";
 import type { StyleResolver } from "./styles.js";
 import { suggestionHelp } from "./suggest.js";
 import { integerIn, MAX_SEED, numberIn } from "./values.js";

@@ -2,9 +2,9 @@ import { EOF, Lexer, type IRecognitionException, type IToken, type TokenType } f
 import type { SceneFile } from "./ast.js";
 import { CstToAst } from "./cst-to-ast.js";
 import { sceneParser, strayMessage } from "./parser.js";
-import { MAX_ERRORS_PER_FILE, type Reporter } from "./reporter.js";
-import type { SourceFile } from "./source-file.js";
-import type { Span } from "./span.js";
+import { MAX_ERRORS_PER_FILE, type Reporter } from "../diagnostics/reporter.js";
+import type { SourceFile } from "../diagnostics/source-file.js";
+import type { Span } from "../diagnostics/span.js";
 import * as T from "./tokens.js";
 
 const sceneLexer = new Lexer(T.ALL_TOKENS as TokenType[], { ensureOptimizations: true, positionTracking: "full" });

@@ -1,5 +1,5 @@
-import type { NumberValue } from "./ast.js";
-import type { Reporter } from "./reporter.js";
+import type { NumberValue } from "../syntax/ast.js";
+import type { Reporter } from "../diagnostics/reporter.js";
 
 /** The latent factor of every Stable Diffusion VAE and of the built-in model. */
 export const LATENT_FACTOR = 8;

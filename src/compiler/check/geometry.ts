@@ -1,5 +1,5 @@
-import type { Rect } from "./plan.js";
-import type { Span } from "./span.js";
+import type { Rect } from "../plan/plan.js";
+import type { Span } from "../diagnostics/span.js";
 import type { Paint } from "./paint.js";
 
 /** A region as the checker and planner see it: where it paints, in pixels, and with what. */

@@ -1,4 +1,4 @@
-import type { OptionKind } from "./ast.js";
+import type { OptionKind } from "../syntax/ast.js";
 
 /** Where an option may be written. The parser accepts any option anywhere; the checker uses this. */
 export type OptionContext = "scene" | "region" | "grid" | "cell" | "guide";

@@ -2,10 +2,10 @@ import { Coverage } from "./coverage.js";
 import { dominatedRegions, DOMINANCE_SHARE } from "./dominance.js";
 import { boundingCanvas, insideCanvas, rectText, type RegionSpec, type Size } from "./geometry.js";
 import type { GuideSpec } from "./guides.js";
-import type { Limits } from "./host.js";
-import { toLatent } from "./planner.js";
-import type { Reporter } from "./reporter.js";
-import type { Span } from "./span.js";
+import type { Limits } from "../host.js";
+import { toLatent } from "../plan/planner.js";
+import type { Reporter } from "../diagnostics/reporter.js";
+import type { Span } from "../diagnostics/span.js";
 import { formatCount } from "./regions.js";
 import { LATENT_FACTOR } from "./values.js";
 

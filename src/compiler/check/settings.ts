@@ -1,9 +1,9 @@
-import type { Option, OptionKind, OptionOf } from "./ast.js";
+import type { Option, OptionKind, OptionOf } from "../syntax/ast.js";
 import type { Size } from "./geometry.js";
 import { optionOf } from "./options.js";
 import { DEFAULT_GUIDANCE, readBlend, readGuidance, readSeed, type Paint } from "./paint.js";
-import { SCHEDULER_NAMES, type ModelRef, type SchedulerName } from "./plan.js";
-import type { Reporter } from "./reporter.js";
+import { SCHEDULER_NAMES, type ModelRef, type SchedulerName } from "../plan/plan.js";
+import type { Reporter } from "../diagnostics/reporter.js";
 import type { StyleResolver } from "./styles.js";
 import { suggestionHelp } from "./suggest.js";
 import { integerIn, pixels } from "./values.js";

@@ -1,5 +1,5 @@
 import { CstParser, EOF, type CstNode, type IParserErrorMessageProvider, type IRecognitionException, type IToken, type TokenType, defaultParserErrorProvider } from "chevrotain";
-import { suggest } from "./suggest.js";
+import { suggest } from "../check/suggest.js";
 import * as T from "./tokens.js";
 
 function describe(tokenType: TokenType): string {

@@ -1,4 +1,4 @@
-import type { Rect } from "./plan.js";
+import type { Rect } from "../plan/plan.js";
 
 /**
  * Coverage of the latent canvas by rectangles, counted per latent element with a 2D difference

@@ -1,7 +1,7 @@
 import path from "node:path";
-import { formatBytes, type CompilerHost, type ReadResult } from "./host.js";
-import type { Reporter } from "./reporter.js";
-import type { Span } from "./span.js";
+import { formatBytes, type CompilerHost, type ReadResult } from "../host.js";
+import type { Reporter } from "../diagnostics/reporter.js";
+import type { Span } from "../diagnostics/span.js";
 
 /**
  * The project root rule: the paths a scene writes (`import`, `guide`, `output`) stay inside its
