@@ -14,6 +14,8 @@ import { runMain as run } from "./helpers/scenec-main.js";
 import { GuideDecoder } from "../src/cli/guide-check.js";
 import { compile, type CompilerHost } from "../src/compiler/compile.js";
 import { memoryHost } from "./helpers/memory-host.js";
+import { nodeHost } from "../src/compiler/node-host.js";
+import { formatPlan } from "../src/cli/plan-output.js";
 import { waitUntil } from "./helpers/watch-process.js";
 
 /** 64 x 64 of a pattern that does not compress to nothing, so the compressed data has some length. */
@@ -167,6 +169,25 @@ describe("corrupt guide images, on the command line", () => {
     expect(stderr).not.toContain("no-such-model");
     expect(stdout).toBe("");
     expect(status).toBe(1);
+  });
+});
+
+describe("corrupt guide images in a saved plan", () => {
+  it("`render PLAN` stops before the model is looked for (a plan is not compiled, its guides are still decoded)", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "scenec-guide-decode-plan-"));
+    try {
+      writeFileSync(path.join(dir, "bad.png"), images.png);
+      // Planned without decoding (a plan written by an older scenec, or by hand).
+      const sceneFile = path.join(dir, "s.scene");
+      const result = compile(`model "no-such-model"\n${scene("bad.png")}`, { path: sceneFile, host: nodeHost });
+      writeFileSync(path.join(dir, "p.json"), formatPlan(result.plan!, "json"));
+      const planFile = path.relative(process.cwd(), path.join(dir, "p.json"));
+      const { status, stderr } = await run("render", planFile);
+      expect(stderr).toBe(`scenec: ${planFile}: guide image \`bad.png\` is damaged: its pixel data does not decode (libpng read error) (export or download the image again, then plan the scene again)\n`);
+      expect(status).toBe(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

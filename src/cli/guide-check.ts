@@ -56,6 +56,13 @@ export class GuideDecoder {
     return failed;
   }
 
+  /** Why `image` does not decode, or undefined when it does: for a saved plan's guides, which are not compiled. */
+  async problemOf(image: ImageToDecode): Promise<string | undefined> {
+    this.queued.set(image.sha256, image);
+    await this.decodeQueued();
+    return this.verdicts.get(image.sha256) ?? undefined;
+  }
+
   /**
    * Compiles with `compileWith` (given the host to use), decodes the guides it met for the first
    * time, and compiles again when one of them does not decode, so that its S3004 comes from the

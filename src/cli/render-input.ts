@@ -1,9 +1,10 @@
-import { existsSync } from "node:fs";
+import { createHash } from "node:crypto";
 import path from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { Plan } from "../compiler/plan/plan.js";
 import { validatePlan } from "../compiler/plan/plan-schema.js";
-import type { Limits } from "../compiler/host.js";
+import { maxGuideBytes, type Limits } from "../compiler/host.js";
+import { readRegularFile } from "../compiler/node-host.js";
 import type { ProjectRules } from "../compiler/check/project-root.js";
 import { projectRules } from "./config.js";
 import { CliError } from "./errors.js";
@@ -49,13 +50,7 @@ export async function loadRenderInput(file: string, limits: Partial<Limits>, ter
     }
     const plan = value as Plan;
     const guides = plan.guides.map((g) => path.join(folder, g.path));
-    // Before the model loads: a plan saved from stdout into another folder has the scene's paths.
-    const missing = plan.guides.find((_, i) => !existsSync(guides[i]!));
-    if (missing)
-      throw new CliError(
-        `${file}: guide image \`${missing.path}\` is not there (${path.join(folder, missing.path)})`,
-        `a saved plan's paths are relative to the plan file: write it with \`scenec plan SCENE -o ${file}\``,
-      );
+    await checkSavedGuides(file, plan, guides);
     return { plan, folder, source: text, files: [file, ...guides], rules };
   }
   const { compileText, libraryHasNoPlan } = await import("./compile-file.js");
@@ -69,4 +64,29 @@ export async function loadRenderInput(file: string, limits: Partial<Limits>, ter
   }
   if (!result.plan) throw new CliError(`the compiler gave neither a plan nor an error for ${file}`);
   return { plan: result.plan, folder, source: text, files: [file, ...result.dependencies], rules };
+}
+
+/**
+ * A saved plan's guides, checked before any model loads as a scene's are when it is compiled:
+ * each is there (a regular file within its recorded size), has the content the plan recorded, and
+ * decodes. A saved plan's paths are relative to the plan file (`scenec plan -o` writes them so).
+ */
+async function checkSavedGuides(planFile: string, plan: Plan, files: readonly string[]): Promise<void> {
+  if (plan.guides.length === 0) return;
+  const { GuideDecoder } = await import("./guide-check.js");
+  const decoder = new GuideDecoder();
+  for (const [i, guide] of plan.guides.entries()) {
+    const file = files[i]!;
+    const pixels = guide.imageSize.width * guide.imageSize.height;
+    const read = readRegularFile(file, maxGuideBytes({ maxGuidePixels: pixels }));
+    if (!read.ok)
+      throw new CliError(
+        `${planFile}: guide image \`${guide.path}\` ${read.reason === "missing" ? `is not there (${file})` : `cannot be read (${file}): ${read.message}`}`,
+        `a saved plan's paths are relative to the plan file: write it with \`scenec plan SCENE -o ${planFile}\``,
+      );
+    if (createHash("sha256").update(read.bytes).digest("hex") !== guide.sha256)
+      throw new CliError(`${planFile}: guide image \`${guide.path}\` has changed since the plan was made (${file})`, "compile the scene again, or plan it again with `scenec plan SCENE -o FILE`");
+    const problem = await decoder.problemOf({ bytes: read.bytes, sha256: guide.sha256, pixels });
+    if (problem !== undefined) throw new CliError(`${planFile}: guide image \`${guide.path}\` is damaged: ${problem}`, "export or download the image again, then plan the scene again");
+  }
 }
