@@ -1,5 +1,5 @@
 import type { PlanRegion } from "../compiler/plan/plan.js";
-import { kernelProfile } from "./blend-kernels.js";
+import { kernelProfile } from "../compiler/plan/blend-kernels.js";
 
 /**
  * Each region's share of the mix at each of its latent elements: w_i / Σ_j w_j, with w the

@@ -1,4 +1,4 @@
-import { kernelProfile } from "../../runtime/blend-kernels.js";
+import { kernelProfile } from "../plan/blend-kernels.js";
 import { intersects, type RegionSpec } from "./geometry.js";
 import type { BlendKernel, Rect } from "../plan/plan.js";
 

@@ -1,25 +1,18 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
-import { packageRoot } from "../../package-root.js";
+// Imported, not read: the compiler touches no file system outside its host, and the build emits
+// the schema next to the compiled code (dist/schema/plan.schema.json), so no path is looked up.
+import schema from "../../../schema/plan.schema.json" with { type: "json" };
 
 /**
  * Validation of execution plans against schema/plan.schema.json, the JSON Schema that ships with
- * the package. The schema is read and compiled once, on first use.
+ * the package. The schema is compiled once, on first use.
  */
 
-/** schema/plan.schema.json in the package (it ships with it). */
-export function planSchemaPath(): string {
-  return join(packageRoot(), "schema", "plan.schema.json");
-}
-
-let cachedSchema: Record<string, unknown> | undefined;
 let cachedValidator: ValidateFunction | undefined;
 
 /** The plan's JSON Schema, as parsed JSON. */
 export function planSchema(): Record<string, unknown> {
-  cachedSchema ??= JSON.parse(readFileSync(planSchemaPath(), "utf8")) as Record<string, unknown>;
-  return cachedSchema;
+  return schema;
 }
 
 function validator(): ValidateFunction {
