@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Plan } from "../src/compiler/plan/plan.js";
+import { BLEND_KERNELS, FIT_MODES, SCHEDULER_NAMES, type Plan } from "../src/compiler/plan/plan.js";
 import { planSchema, validatePlan } from "../src/compiler/plan/plan-schema.js";
 
 /** A plan written by hand: 1024 x 512, two overlapping regions, a sky band and one guide. */
@@ -89,6 +89,19 @@ describe("plan schema", () => {
     expect(schema["$schema"]).toBe("https://json-schema.org/draft/2020-12/schema");
     expect(schema["$id"]).toBeTypeOf("string");
     expect(schema["title"]).toBeTypeOf("string");
+  });
+
+  it("enumerates the compiler's schedulers, blend kernels and fit modes, in its order, and describes each", () => {
+    const defs = planSchema()["$defs"] as any;
+    const places = [
+      [(planSchema()["properties"] as any).scheduler.properties.name, SCHEDULER_NAMES],
+      [defs.region.properties.blend, BLEND_KERNELS],
+      [defs.guide.properties.fit, FIT_MODES],
+    ] as const;
+    for (const [property, names] of places) {
+      expect(property.enum).toEqual(names);
+      expect(names.filter((name) => !property.description.includes(`\`${name}\``))).toEqual([]);
+    }
   });
 
   it("accepts a valid hand-written plan", () => {

@@ -4,6 +4,7 @@ import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import vsctm from "vscode-textmate";
 import oniguruma from "vscode-oniguruma";
+import { BLEND_KERNELS, FIT_MODES, SCHEDULER_NAMES } from "../src/compiler/plan/plan.js";
 import { KEYWORDS } from "../src/compiler/syntax/tokens.js";
 
 const require = createRequire(import.meta.url);
@@ -66,6 +67,23 @@ function highlightsAsKeyword(word: string): boolean {
   const tokens = tokenize(word).filter((t) => t.text.trim() !== "");
   return tokens.length === 1 && tokens[0]!.text === word && tokens[0]!.scopes.some(isKeywordScope);
 }
+
+/** The values of `scheduler`, `blend` and `fit`: plain names to the lexer, constants to the grammar. */
+const VALUES: readonly string[] = [...SCHEDULER_NAMES, ...BLEND_KERNELS, ...FIT_MODES];
+
+/** Whether `word`, alone on a line, is one token that the grammar scopes as a value and not as a keyword. */
+function highlightsAsValue(word: string): boolean {
+  const tokens = tokenize(word).filter((t) => t.text.trim() !== "");
+  return (
+    tokens.length === 1 &&
+    tokens[0]!.text === word &&
+    tokens[0]!.scopes.includes("constant.language.scene") &&
+    !tokens[0]!.scopes.some(isKeywordScope)
+  );
+}
+
+/** `word` and the near misses that a sloppy pattern (a missing word edge, `s?`, case folding) would catch. */
+const nearMisses = (word: string): string[] => [`${word}s`, word.slice(0, -1), `${word}_x`, `${word}-x`, `x-${word}`, word.toUpperCase()];
 
 /** Every word written literally in the grammar's regular expressions (escapes and character classes removed). */
 function wordsInGrammarPatterns(): Set<string> {
@@ -202,13 +220,18 @@ describe("TextMate grammar (grammar/scene.tmLanguage.json)", () => {
     const candidates = new Set([
       ...wordsInGrammarPatterns(),
       ...KEYWORDS,
-      // Near misses that a sloppy pattern (a missing word edge, `s?`, case folding) would catch.
-      ...KEYWORDS.flatMap((w) => [`${w}s`, w.slice(0, -1), `${w}_x`, `${w}-x`, `x-${w}`, w.toUpperCase()]),
+      ...KEYWORDS.flatMap(nearMisses),
     ]);
     const highlighted = [...candidates].filter(highlightsAsKeyword);
     const extra = highlighted.filter((w) => !KEYWORDS.includes(w));
     expect(extra).toEqual([]);
     expect(new Set(highlighted)).toEqual(new Set(KEYWORDS));
+  });
+
+  it("highlights every scheduler, blend kernel and fit mode of the compiler as a value, and no other word", () => {
+    expect(VALUES.filter((w) => !highlightsAsValue(w))).toEqual([]);
+    const candidates = new Set([...wordsInGrammarPatterns(), ...KEYWORDS, ...VALUES, ...VALUES.flatMap(nearMisses)]);
+    expect([...candidates].filter((w) => highlightsAsValue(w) && !VALUES.includes(w))).toEqual([]);
   });
 });
 

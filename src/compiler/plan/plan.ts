@@ -21,7 +21,12 @@ export type ModelRef =
   /** A diffusers-ONNX or optimum-ONNX folder. */
   | { kind: "path"; path: string };
 
-/** The vocabularies of the plan (and of the language's settings of the same names). */
+/**
+ * The vocabularies of the plan (and of the language's settings of the same names): the one list
+ * of each. The runtime's tables are keyed by them, so a name without an implementation is a type
+ * error; the schema's enums, the TextMate grammar and the reference are checked against them
+ * (test/plan-schema, test/textmate-grammar, test/reference-vocabularies).
+ */
 export const SCHEDULER_NAMES = ["lms", "euler", "euler_ancestral", "ddim", "dpmpp_2m"] as const;
 export const BLEND_KERNELS = ["gaussian", "quartic", "constant"] as const;
 export const FIT_MODES = ["stretch", "cover", "contain"] as const;

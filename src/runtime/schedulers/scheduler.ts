@@ -54,24 +54,27 @@ export interface SchedulerOptions {
   config: SchedulerConfig;
 }
 
+/**
+ * One implementation per name of `SCHEDULER_NAMES`, whose `name` is its key: a name without an
+ * implementation, or an implementation filed under another's name, is a type error.
+ */
+const SCHEDULERS: { [N in SchedulerName]: new (steps: number, karras: boolean, config: SchedulerConfig) => SchedulerWithSigmas & { readonly name: N } } = {
+  lms: LmsScheduler,
+  euler: EulerScheduler,
+  euler_ancestral: EulerAncestralScheduler,
+  ddim: DdimScheduler,
+  dpmpp_2m: DpmPp2mScheduler,
+};
+
 export function createScheduler(name: SchedulerName, steps: number, options: SchedulerOptions): SchedulerWithSigmas {
   const { karras, config } = options;
   validateSchedulerConfig(config);
   if (!Number.isInteger(steps) || steps < 1 || steps > config.numTrainTimesteps) {
     throw new RangeError(`steps must be an integer from 1 to ${config.numTrainTimesteps}, got ${steps}`);
   }
-  switch (name) {
-    case "lms":
-      return new LmsScheduler(steps, karras, config);
-    case "euler":
-      return new EulerScheduler(steps, karras, config);
-    case "euler_ancestral":
-      return new EulerAncestralScheduler(steps, karras, config);
-    case "ddim":
-      return new DdimScheduler(steps, karras, config);
-    case "dpmpp_2m":
-      return new DpmPp2mScheduler(steps, karras, config);
-    default:
-      throw new Error(`unknown scheduler ${JSON.stringify(name as string)} (known: ${SCHEDULER_NAMES.join(", ")})`);
+  // A plan read from disk is checked against the schema, but a caller may still pass any string.
+  if (!Object.hasOwn(SCHEDULERS, name)) {
+    throw new Error(`unknown scheduler ${JSON.stringify(name as string)} (known: ${SCHEDULER_NAMES.join(", ")})`);
   }
+  return new SCHEDULERS[name](steps, karras, config);
 }
