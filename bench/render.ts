@@ -102,9 +102,9 @@ function schedulerFor(plan: Plan, model: DiffusionModel, steps = plan.steps): Sc
 }
 
 /**
- * The scheduler, with `onStep(i, spentMs)` called after each of its steps (denoise has no per-step
- * hook: its scheduler step ends each step, so this marks the step boundaries), `spentMs` being the
- * time the scheduler step itself took. Delegates through the prototype chain, so every field and
+ * The scheduler, with `onStep(i, spentMs)` called after each of its steps (denoise's own `onStep`
+ * runs before the scheduler step, so it can neither mark where a step ends nor time the scheduler
+ * step), `spentMs` being the time the scheduler step itself took. Delegates through the prototype chain, so every field and
  * method of the real scheduler is there.
  */
 function withStepHook(inner: Scheduler, onStep: (step: number, spentMs: number) => void): Scheduler {

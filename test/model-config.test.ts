@@ -58,7 +58,7 @@ describe("model folder configs", () => {
   const FIXTURES = path.join(import.meta.dirname, "fixtures", "model-configs");
   const kindOf = (file: string): ModelConfigKind => (file.startsWith("scheduler/") ? "scheduler" : "vae");
 
-  /** The scheduler configs the reference quotes (onnx-stable-diffusion.md: SD 1.5, SD 2.1 768, SDXL base, SDXL-Turbo). */
+  /** The scheduler_config.json that the published diffusers exports ship (SD 1.5, SD 2.1 768, SDXL base, SDXL-Turbo, SD-Turbo), as they read. */
   const SD15 = {
     _class_name: "PNDMScheduler",
     beta_start: 0.00085,

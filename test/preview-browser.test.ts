@@ -17,7 +17,7 @@ const CHROMIUM = "/usr/bin/chromium";
 const skip = !existsSync(CHROMIUM) && !process.env["CI"];
 if (skip) console.warn(`skipping the preview page's browser test: ${CHROMIUM} is not installed (apt-get install -y chromium; CI installs it)`);
 
-/** Flags for a root user on a machine with no network (see .library/env/machines/node.md). */
+/** Flags for a root user (Chromium's sandbox refuses root) on a machine with no network, nor a GPU. */
 const CHROMIUM_ARGS = [
   "--no-sandbox",
   "--disable-gpu",

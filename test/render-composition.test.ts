@@ -5,8 +5,8 @@ import { compileScene, loadBuiltinModel, meanColour, newCaches, renderWith, type
 
 /**
  * Composition with the built-in model: each prompt paints where its region is. The built-in
- * model's picture for a prompt is its colour plus texture (architecture.md, "The built-in
- * model"), so the mean colour of a patch tells which prompt painted it.
+ * model's picture for a prompt is its colour plus texture (README.md, "The built-in model";
+ * src/runtime/builtin/), so the mean colour of a patch tells which prompt painted it.
  */
 
 let model: OnnxDiffusionModel;

@@ -186,4 +186,9 @@ region b { at 256, 0  size 320 x 320  prompt "a blue sea" }
     expect(tiles).toBe(1);
     expect(difference(whole, big).max).toBe(0);
   });
+
+  it("the VAE encoder, which the encoding tiles go through, takes one image at a time: a batch of two is refused, not half-read", async () => {
+    await expect(model.encodeImage(new Float32Array(2 * 3 * 16 * 16), [2, 3, 16, 16])).rejects.toThrow("encodeImage encodes one image at a time, not a batch of 2");
+    expect((await model.encodeImage(new Float32Array(3 * 16 * 16), [1, 3, 16, 16])).length).toBe(4 * 2 * 2);
+  });
 });

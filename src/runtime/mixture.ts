@@ -1,6 +1,6 @@
 import type { Plan, PlanRegion } from "../compiler/plan/plan.js";
 import { GuideImposer, type ActiveGuide } from "./guides/apply-guides.js";
-import type { DiffusionModel } from "./model/diffusion-model.js";
+import { LATENT_CHANNELS, type DiffusionModel } from "./model/diffusion-model.js";
 import { mixingShares } from "./mixing-weights.js";
 import { NormalNoise } from "./noise.js";
 import type { Scheduler } from "./schedulers/scheduler.js";
@@ -50,20 +50,18 @@ interface Batch {
   buffers: { sample: Float32Array; hidden: Float32Array };
 }
 
-const CHANNELS = 4;
-
 /**
  * The initial latent noise, [4, H, W]: one seeded standard-normal draw over the whole canvas,
  * with the rectangle of each region that has its own seed re-drawn from that seed.
  */
 export function initialNoise(plan: Plan): Float32Array {
   const { width: W, height: H } = plan.latent;
-  const noise = new NormalNoise(plan.seed).fill(new Float32Array(CHANNELS * H * W));
+  const noise = new NormalNoise(plan.seed).fill(new Float32Array(LATENT_CHANNELS * H * W));
   for (const r of plan.regions) {
     if (r.seed === null) continue;
     const { x, y, width: w, height: h } = r.latent;
-    const own = new NormalNoise(r.seed).fill(new Float32Array(CHANNELS * h * w));
-    for (let c = 0; c < CHANNELS; c++)
+    const own = new NormalNoise(r.seed).fill(new Float32Array(LATENT_CHANNELS * h * w));
+    for (let c = 0; c < LATENT_CHANNELS; c++)
       for (let j = 0; j < h; j++) noise.set(own.subarray((c * h + j) * w, (c * h + j + 1) * w), (c * H + y + j) * W + x);
   }
   return noise;
@@ -77,7 +75,7 @@ export function initialNoise(plan: Plan): Float32Array {
 export async function denoise(options: DenoiseOptions): Promise<Float32Array> {
   const { model, plan, scheduler, embeddings } = options;
   const { width: W, height: H } = plan.latent;
-  const size = CHANNELS * H * W;
+  const size = LATENT_CHANNELS * H * W;
   const noise = initialNoise(plan);
   const latents = new Float32Array(size);
   for (let i = 0; i < size; i++) latents[i] = noise[i]! * scheduler.initNoiseSigma;
@@ -106,7 +104,7 @@ export async function denoise(options: DenoiseOptions): Promise<Float32Array> {
         hidden.set(embeddings[region.negativeText]!, 2 * k * embeddingSize);
         hidden.set(embeddings[region.promptText]!, (2 * k + 1) * embeddingSize);
       });
-      const out = await model.unet(sample.subarray(0, 2 * n * CHANNELS * w * h), [2 * n, CHANNELS, h, w], timestep, hidden.subarray(0, 2 * n * embeddingSize));
+      const out = await model.unet(sample.subarray(0, 2 * n * LATENT_CHANNELS * w * h), [2 * n, LATENT_CHANNELS, h, w], timestep, hidden.subarray(0, 2 * n * embeddingSize));
       batch.regions.forEach(({ region, shares: share }, k) => mixInto(out, k, w, h, share, region.guidance, mixed, W, H, region.latent.x, region.latent.y));
       options.onProgress?.({ step, steps: scheduler.steps, tile: b + 1, tiles: batches.length });
     }
@@ -124,9 +122,9 @@ export async function denoise(options: DenoiseOptions): Promise<Float32Array> {
  * keeps this per-element loop tight.
  */
 function cropInto(latents: Float32Array, W: number, H: number, x: number, y: number, w: number, h: number, scale: number, sample: Float32Array, k: number): void {
-  const item = CHANNELS * w * h;
+  const item = LATENT_CHANNELS * w * h;
   const neg = 2 * k * item;
-  for (let c = 0; c < CHANNELS; c++)
+  for (let c = 0; c < LATENT_CHANNELS; c++)
     for (let j = 0; j < h; j++) {
       const from = (c * H + y + j) * W + x;
       const to = neg + (c * h + j) * w;
@@ -137,8 +135,8 @@ function cropInto(latents: Float32Array, W: number, H: number, x: number, y: num
 
 /** Adds region k's guided prediction `ε_neg + g·(ε_pos − ε_neg)`, weighted by its shares, to the mix. */
 function mixInto(out: Float32Array, k: number, w: number, h: number, share: Float32Array, g: number, mixed: Float32Array, W: number, H: number, x: number, y: number): void {
-  const item = CHANNELS * w * h;
-  for (let c = 0; c < CHANNELS; c++)
+  const item = LATENT_CHANNELS * w * h;
+  for (let c = 0; c < LATENT_CHANNELS; c++)
     for (let j = 0; j < h; j++) {
       const to = (c * H + y + j) * W + x;
       const neg = 2 * k * item + (c * h + j) * w;
@@ -164,7 +162,7 @@ function makeBatches(regions: readonly PlanRegion[], shares: readonly Float32Arr
     const { width, height } = list[0]!.region.latent;
     const most = Math.min(batchSize, list.length);
     // UNet calls are awaited one at a time, so one pair of buffers per size serves every batch.
-    const buffers = { sample: new Float32Array(2 * most * CHANNELS * width * height), hidden: new Float32Array(2 * most * embeddingSize) };
+    const buffers = { sample: new Float32Array(2 * most * LATENT_CHANNELS * width * height), hidden: new Float32Array(2 * most * embeddingSize) };
     for (let start = 0; start < list.length; start += batchSize) batches.push({ regions: list.slice(start, start + batchSize), width, height, buffers });
   }
   return batches;

@@ -1,9 +1,7 @@
-import type { DiffusionModel } from "./model/diffusion-model.js";
+import { LATENT_FACTOR } from "../compiler/check/values.js";
+import { LATENT_CHANNELS, type DiffusionModel } from "./model/diffusion-model.js";
 import { RenderCancelled } from "./mixture.js";
 import { tiles1D } from "./tiles.js";
-
-const CHANNELS = 4;
-const FACTOR = 8;
 
 export interface DecodeOptions {
   /** Tile size and overlap in latent elements; a tile at least as big as the canvas decodes it whole. */
@@ -21,13 +19,13 @@ export const DEFAULT_DECODE_TILE = { tile: 64, overlap: 16 };
  * image are finished and converted as soon as no later tile can touch them.
  */
 export async function decodeLatents(model: DiffusionModel, latents: Float32Array, width: number, height: number, options: DecodeOptions): Promise<Uint8Array> {
-  const W = width * FACTOR;
-  const H = height * FACTOR;
+  const W = width * LATENT_FACTOR;
+  const H = height * LATENT_FACTOR;
   // Tiles in pixels (their starts stay multiples of 8), so the cross-fades are pixel-smooth.
-  const cols = tiles1D(W, options.tile * FACTOR, options.overlap * FACTOR);
-  const rows = tiles1D(H, options.tile * FACTOR, options.overlap * FACTOR);
+  const cols = tiles1D(W, options.tile * LATENT_FACTOR, options.overlap * LATENT_FACTOR);
+  const rows = tiles1D(H, options.tile * LATENT_FACTOR, options.overlap * LATENT_FACTOR);
   const out = new Uint8Array(W * H * 3);
-  const bandHeight = Math.min(options.tile, height) * FACTOR;
+  const bandHeight = Math.min(options.tile, height) * LATENT_FACTOR;
   // Accumulator for pixel rows [base, base + bandHeight), RGB planar.
   const acc = new Float32Array(3 * bandHeight * W);
   let base = 0;
@@ -60,15 +58,15 @@ export async function decodeLatents(model: DiffusionModel, latents: Float32Array
     if (top > base) emit(top);
     for (const col of cols) {
       if (options.shouldStop?.()) throw new RenderCancelled();
-      const h = row.size / FACTOR;
-      const w = col.size / FACTOR;
-      const y0 = row.start / FACTOR;
-      const x0 = col.start / FACTOR;
-      const tile = new Float32Array(CHANNELS * h * w);
-      for (let c = 0; c < CHANNELS; c++)
+      const h = row.size / LATENT_FACTOR;
+      const w = col.size / LATENT_FACTOR;
+      const y0 = row.start / LATENT_FACTOR;
+      const x0 = col.start / LATENT_FACTOR;
+      const tile = new Float32Array(LATENT_CHANNELS * h * w);
+      for (let c = 0; c < LATENT_CHANNELS; c++)
         for (let j = 0; j < h; j++)
           for (let i = 0; i < w; i++) tile[(c * h + j) * w + i] = latents[(c * height + y0 + j) * width + x0 + i]! / model.scalingFactor;
-      const rgb = await model.decode(tile, [1, CHANNELS, h, w]);
+      const rgb = await model.decode(tile, [1, LATENT_CHANNELS, h, w]);
       const th = row.size;
       const tw = col.size;
       const left = col.start;

@@ -3,8 +3,9 @@ import { UsageError } from "../errors.js";
 import { allowOutsideFromOptions, LIMIT_OPTIONS, LIMIT_OPTIONS_HELP, limitsFromOptions } from "../limits.js";
 import { RENDER_OPTIONS, RENDER_OPTIONS_HELP, renderSettings } from "../render-options.js";
 
-/** Kept in step with watch/session.ts and watch/preview-server.ts (imported only when the command runs). */
+/** Kept in step with watch/session.ts's DEFAULT_DEBOUNCE_MS (session.ts is imported only when the command runs). */
 const DEBOUNCE_MS = 150;
+/** The preview server's port when `--serve` names none; the only place it is defined. */
 const DEFAULT_PORT = 4750;
 
 /**

@@ -44,8 +44,6 @@ export interface PreviewFrame {
   png: Uint8Array;
 }
 
-export const DEFAULT_PREVIEW_PORT = 4750;
-
 const ALLOWED_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
 export class PreviewServer {

@@ -27,7 +27,3 @@ export interface Diagnostic {
   help?: string;
   related: RelatedInformation[];
 }
-
-export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
-  return diagnostics.some((d) => d.severity === "error");
-}

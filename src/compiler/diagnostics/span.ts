@@ -4,7 +4,3 @@ export interface Span {
   start: number;
   end: number;
 }
-
-export function joinSpans(a: Span, b: Span): Span {
-  return { file: a.file, start: Math.min(a.start, b.start), end: Math.max(a.end, b.end) };
-}

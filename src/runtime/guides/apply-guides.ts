@@ -1,8 +1,7 @@
 import type { PlanGuide } from "../../compiler/plan/plan.js";
+import { LATENT_CHANNELS } from "../model/diffusion-model.js";
 import type { Scheduler } from "../schedulers/scheduler.js";
 import type { GuideLatents } from "./guide-latents.js";
-
-const CHANNELS = 4;
 
 export interface ActiveGuide {
   guide: PlanGuide;
@@ -38,7 +37,7 @@ export class GuideImposer {
       const noisy = this.noisy[k]!;
       this.scheduler.addNoise(encoded.latents, this.noise[k]!, level, noisy);
       const { x, y, width: w, height: h } = guide.latent;
-      for (let c = 0; c < CHANNELS; c++)
+      for (let c = 0; c < LATENT_CHANNELS; c++)
         for (let j = 0; j < h; j++)
           for (let i = 0; i < w; i++) {
             const m = encoded.mask[j * w + i]!;
@@ -53,8 +52,8 @@ export class GuideImposer {
 
 function crop(canvas: Float32Array, guide: PlanGuide, width: number, height: number): Float32Array {
   const { x, y, width: w, height: h } = guide.latent;
-  const out = new Float32Array(CHANNELS * w * h);
-  for (let c = 0; c < CHANNELS; c++)
+  const out = new Float32Array(LATENT_CHANNELS * w * h);
+  for (let c = 0; c < LATENT_CHANNELS; c++)
     for (let j = 0; j < h; j++) out.set(canvas.subarray((c * height + y + j) * width + x, (c * height + y + j) * width + x + w), (c * h + j) * w);
   return out;
 }

@@ -16,6 +16,14 @@ import { basename, dirname, join } from "node:path";
  * cut) leaves behind is removed by {@link removeStaleTempFiles} when the next write of the same
  * target is about to start; meanwhile its name (hidden, ending in `.tmp`) keeps it from being
  * taken for the target.
+ *
+ * Why not the `write-file-atomic` package: its writes cannot be aborted or cancelled (here the
+ * stop handler cancels the writes in flight and they reject with an AbortError, target untouched);
+ * it removes temporary files only through `signal-exit`'s hooks, not from a handler of ours that
+ * can say what it removed; and its temporary names (`NAME.HASH`) tell neither that they are
+ * temporary nor which process made them, so what a killed process left can never be told from a
+ * live write and cleaned up. What it has that scenec does not need: copying the old file's mode
+ * and owner, and queueing concurrent writes of one file.
  */
 
 /** Each temporary file being written, and whether a caller has cancelled its write. */

@@ -1,4 +1,4 @@
-import encodeChunks from "png-chunks-encode";
+import { crc32 } from "node:zlib";
 import sharp from "sharp";
 import { writeFileAtomicAsync, type AtomicWriteOptions } from "./atomic-write.js";
 import { pngChunks, PNG_SIGNATURE } from "./png-text.js";
@@ -64,6 +64,16 @@ function checkRaster(rgb: Uint8Array, width: number, height: number): void {
   }
 }
 
+/** One PNG chunk: its data's length (big-endian), its type, the data, and the CRC-32 of type and data. */
+function encodeChunk(type: string, data: Uint8Array): Buffer {
+  const bytes = Buffer.alloc(12 + data.length);
+  bytes.writeUInt32BE(data.length, 0);
+  bytes.write(type, 4, "latin1");
+  bytes.set(data, 8);
+  bytes.writeUInt32BE(crc32(bytes.subarray(4, 8 + data.length)), 8 + data.length);
+  return bytes;
+}
+
 /**
  * A PNG of an 8-bit RGB raster (row-major, 3 bytes a pixel, no padding) with the given text as
  * iTXt chunks, in keyword order. Deterministic: the same arguments give the same bytes.
@@ -76,20 +86,20 @@ export async function encodePng(
 ): Promise<Uint8Array> {
   checkRaster(rgb, width, height);
   const keywords = Object.keys(text).sort();
-  const textChunks = keywords.map((keyword) => ({ name: "iTXt", data: iTXtChunkData(keyword, text[keyword]!) }));
+  const textChunks = keywords.map((keyword) => encodeChunk("iTXt", iTXtChunkData(keyword, text[keyword]!)));
 
   const encoded = await sharp(rgb, { raw: { width, height, channels: 3 }, limitInputPixels: false })
     .png({ compressionLevel: PNG_COMPRESSION_LEVEL, adaptiveFiltering: false, palette: false, progressive: false })
     .toBuffer();
 
-  // sharp's chunks are copied as they are (re-encoding megabytes of IDAT through png-chunks-encode
-  // costs a second for a 4K image); the text chunks and IEND are encoded here.
+  // sharp's chunks are copied as they are (their CRCs are checked on reading); the text chunks and
+  // IEND are encoded here.
   const kept = pngChunks(encoded).filter((chunk) => chunk.type !== "IEND" && !DROPPED_CHUNKS.has(chunk.type));
-  const tail = encodeChunks([...textChunks, { name: "IEND", data: new Uint8Array(0) }]).subarray(PNG_SIGNATURE.length);
   return Buffer.concat([
     Uint8Array.from(PNG_SIGNATURE),
     ...kept.map((chunk) => encoded.subarray(chunk.start, chunk.end)),
-    tail,
+    ...textChunks,
+    encodeChunk("IEND", new Uint8Array(0)),
   ]);
 }
 

@@ -1,5 +1,8 @@
 import type { SchedulerConfig } from "../schedulers/scheduler.js";
 
+/** Channels of a latent: the 4 of the Stable Diffusion 1.x, 2.x and XL VAEs and of the built-in model. */
+export const LATENT_CHANNELS = 4;
+
 /** Shapes are [batch, channels, height, width]. */
 export type Shape4 = readonly [number, number, number, number];
 
@@ -23,7 +26,7 @@ export interface DiffusionModel {
   unet(sample: Float32Array, shape: Shape4, timestep: number, hidden: Float32Array): Promise<Float32Array>;
   /** Unscaled latents [1, 4, h, w] → RGB in [-1, 1], [1, 3, 8h, 8w]. */
   decode(latents: Float32Array, shape: Shape4): Promise<Float32Array>;
-  /** RGB in [-1, 1], [1, 3, H, W] → the mean of the unscaled latent distribution, [1, 4, H/8, W/8]. */
+  /** RGB in [-1, 1], [1, 3, H, W] → the mean of the unscaled latent distribution, [1, 4, H/8, W/8]. One image: another batch size is a RangeError. */
   encodeImage(image: Float32Array, shape: Shape4): Promise<Float32Array>;
   release(): Promise<void>;
 }

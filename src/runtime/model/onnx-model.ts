@@ -231,6 +231,8 @@ export class OnnxDiffusionModel implements DiffusionModel {
   private encoder: Promise<ort.InferenceSession> | undefined;
 
   async encodeImage(image: Float32Array, shape: Shape4): Promise<Float32Array> {
+    // The mean is the first half of each image's channels: for a batch of one, the first half of the output.
+    if (shape[0] !== 1) throw new RangeError(`encodeImage encodes one image at a time, not a batch of ${shape[0]}`);
     const session = await (this.encoder ??= this.openEncoder());
     const input = port(this.description, session, "vae_encoder", "input", "sample", ["float32", "float16"], [4]);
     const output = session.outputMetadata[0]!;

@@ -97,11 +97,6 @@ export function trainingSigmas(config: SchedulerConfig): Float64Array {
   return noiseSchedule(config).sigmas.slice();
 }
 
-/** The training ᾱ table, ᾱ_t for t = 0..N−1 (float32 values). */
-export function trainingAlphasCumprod(config: SchedulerConfig): Float64Array {
-  return noiseSchedule(config).alphasCumprod.slice();
-}
-
 /**
  * diffusers' `_sigma_to_t`: the (fractional) training timestep whose σ is `sigma`, by linear
  * interpolation of log σ between the two neighbouring table entries; clamped to [0, N−1].
