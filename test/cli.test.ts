@@ -6,10 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../src/cli/main.js";
 import { colorFor, type OutputStream } from "../src/cli/terminal.js";
 import { ROOT, runScenec, type CliRun } from "./helpers/scenec-cli.js";
+import { runMain } from "./helpers/scenec-main.js";
 
 /**
- * The `scenec` command line, run as a user runs it: `node bin/scenec.js …` in a folder of scenes,
- * with NO_COLOR=1. It runs the built package (dist/), which `npm test` builds first.
+ * The `scenec` command line in a folder of scenes. Most runs are in-process, through main() in
+ * that folder; what only a process shows is spawned as a user runs it (`node bin/scenec.js …`, the
+ * built package in dist/, which `npm test` builds first, with NO_COLOR=1): the bin script and the
+ * build, the exit status, the help and version, colour chosen from the environment, a file written.
  */
 
 const VERSION = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string }).version;
@@ -47,13 +50,20 @@ grid tiles {
 };
 
 let dir: string;
+let startedIn: string;
 
+/** `scenec ARGS…` in-process, in the folder of scenes (the current folder while this file runs). */
 function scenec(...args: string[]): Promise<CliRun> {
+  return runMain(...args);
+}
+
+/** `node bin/scenec.js ARGS…` in the folder of scenes. */
+function spawned(...args: string[]): Promise<CliRun> {
   return runScenec(args, { cwd: dir });
 }
 
-/** Runs scenec with `extra` on top of the plain environment. */
-function scenecWith(extra: NodeJS.ProcessEnv, ...args: string[]): Promise<CliRun> {
+/** Spawns scenec with `extra` on top of the plain environment. */
+function spawnedWith(extra: NodeJS.ProcessEnv, ...args: string[]): Promise<CliRun> {
   return runScenec(args, { cwd: dir, env: extra });
 }
 
@@ -73,15 +83,18 @@ beforeAll(() => {
   }
   dir = mkdtempSync(join(tmpdir(), "scenec-cli-"));
   for (const [name, text] of Object.entries(SCENES)) writeFileSync(join(dir, name), text);
+  startedIn = process.cwd();
+  process.chdir(dir);
 });
 
 afterAll(() => {
+  if (startedIn) process.chdir(startedIn);
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe.concurrent("scenec usage", () => {
   it("prints help with --help, exit 0", async () => {
-    const r = await scenec("--help");
+    const r = await spawned("--help");
     expect(r.status).toBe(0);
     expect(r.stdout).toContain("usage: scenec COMMAND");
     expect(r.stdout).toMatch(/^ {2}check /m);
@@ -102,7 +115,7 @@ describe.concurrent("scenec usage", () => {
   });
 
   it("prints the package version", async () => {
-    const r = await scenec("--version");
+    const r = await spawned("--version");
     expect(r.status).toBe(0);
     expect(r.stdout).toBe(`${VERSION}\n`);
   });
@@ -127,7 +140,7 @@ describe.concurrent("scenec usage", () => {
   });
 
   it("prints help on stderr with no arguments, exit 2", async () => {
-    const r = await scenec();
+    const r = await spawned();
     expect(r.status).toBe(2);
     expect(r.stdout).toBe("");
     expect(r.stderr).toContain("usage: scenec COMMAND");
@@ -148,7 +161,7 @@ describe.concurrent("scenec check", () => {
   });
 
   it("reports a typo'd scheduler with a location, code frame and suggestion, exit 1", async () => {
-    const r = await scenec("check", "bad.scene");
+    const r = await spawned("check", "bad.scene");
     expect(r.status).toBe(1);
     expect(r.stdout).toBe("");
     expect(r.stderr).toContain("bad.scene:3:11: error[S2007]: ");
@@ -160,10 +173,10 @@ describe.concurrent("scenec check", () => {
   });
 
   it("colours diagnostics when FORCE_COLOR says so, even off a terminal", async () => {
-    const r = await scenecWith({ FORCE_COLOR: "1" }, "check", "bad.scene");
+    const r = await spawnedWith({ FORCE_COLOR: "1" }, "check", "bad.scene");
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("\x1b[31m");
-    expect(r.stderr.replace(/\x1b\[\d+m/g, "")).toBe((await scenec("check", "bad.scene")).stderr);
+    expect(r.stderr.replace(/\x1b\[\d+m/g, "")).toBe((await spawned("check", "bad.scene")).stderr);
   });
 
   it("shows warnings but succeeds, exit 0", async () => {
@@ -259,7 +272,7 @@ describe.concurrent("scenec plan", () => {
   });
 
   it("writes the plan to a file with -o", async () => {
-    const r = await scenec("plan", "grid.scene", "-o", "out.yaml");
+    const r = await spawned("plan", "grid.scene", "-o", "out.yaml");
     expect(r).toEqual({ status: 0, stdout: "", stderr: "" });
     expect(readFileSync(join(dir, "out.yaml"), "utf8")).toBe((await scenec("plan", "grid.scene")).stdout);
     // Written atomically: no temporary file is left beside it.
