@@ -4,16 +4,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { main } from "../src/cli/main.js";
-import type { Terminal } from "../src/cli/terminal.js";
 import { KEY_SCENE, MAX_PNG_TEXT_BYTES, scenecPngText } from "../src/runtime/image/png-text.js";
 import { encodePng, writePng } from "../src/runtime/image/png-write.js";
 import { chunk, handMadePng, ihdr2x1, latin1, PNG_SIGNATURE, zlibZeros } from "./helpers/png-chunks.js";
 import { ROOT, runScenec, startScenec, type CliRun } from "./helpers/scenec-cli.js";
+import { runMain } from "./helpers/scenec-main.js";
 
 /**
- * `scenec info`, run as a user runs it: `node bin/scenec.js info …` on PNGs written by the runtime's
- * PNG writer. It runs the built package (dist/), which `npm test` builds first.
+ * `scenec info` on PNGs written by the runtime's PNG writer, in their folder: in-process through
+ * main(), and as a user runs it (`node bin/scenec.js info …`, the built package in dist/, which
+ * `npm test` builds first) where only a process shows it: the bin script, and a FIFO that would block.
  */
 
 const SCENE = `# a postcard from Kyoto — 京都 🌸
@@ -24,12 +24,19 @@ region sky { prompt "été, a clear sky" }
 const SHA = "3f".repeat(32);
 
 let dir: string;
+let startedIn: string;
 
+/** `scenec ARGS…` in-process, in the PNGs' folder (the current folder while this file runs). */
 function scenec(...args: string[]): Promise<CliRun> {
+  return runMain(...args);
+}
+
+/** `node bin/scenec.js ARGS…` in the PNGs' folder. */
+function spawned(...args: string[]): Promise<CliRun> {
   return runScenec(args, { cwd: dir });
 }
 
-/** {@link scenec}, killed after `ms` (status null) if it has not ended by then. */
+/** {@link spawned}, killed after `ms` (status null) if it has not ended by then. */
 async function scenecWithin(ms: number, ...args: string[]): Promise<CliRun> {
   const run = startScenec(args, { cwd: dir });
   const deadline = setTimeout(() => run.child.kill("SIGKILL"), ms);
@@ -62,15 +69,18 @@ beforeAll(async () => {
   writeFileSync(join(dir, "cut.png"), png.subarray(0, png.length - 20));
   mkdirSync(join(dir, "folder.png"));
   writeFileSync(join(dir, "no-idat.png"), Buffer.concat([PNG_SIGNATURE, ihdr2x1(), chunk("IEND", new Uint8Array(0))]));
+  startedIn = process.cwd();
+  process.chdir(dir);
 });
 
 afterAll(() => {
+  if (startedIn) process.chdir(startedIn);
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe.concurrent("scenec info", () => {
   it("prints the size, seed, plan hash and version, then the scene", async () => {
-    const r = await scenec("info", "render.png");
+    const r = await spawned("info", "render.png");
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     expect(r.stdout).toBe(
@@ -156,13 +166,9 @@ describe.concurrent("scenec info", () => {
   });
 });
 
-/** `scenec info ARGS…` in this process (main() with a captured terminal): no spawn needed to see its output. */
-async function info(...args: string[]): Promise<CliRun> {
-  let stdout = "";
-  let stderr = "";
-  const terminal: Terminal = { color: false, stdout: { write: (t: string) => (stdout += t) }, stderr: { write: (t: string) => (stderr += t) } };
-  const status = await main(["info", ...args], terminal);
-  return { status, stdout, stderr };
+/** `scenec info ARGS…` in this process. */
+function info(...args: string[]): Promise<CliRun> {
+  return scenec("info", ...args);
 }
 
 const iTXt = (keyword: string, text: string) => chunk("iTXt", Buffer.concat([latin1(`${keyword}\0\x00\x00\0\0`), Buffer.from(text, "utf8")]));
