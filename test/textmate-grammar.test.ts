@@ -62,25 +62,21 @@ function scopesOf(tokens: Token[], line: number, text: string, occurrence = 0): 
 
 const isKeywordScope = (scope: string): boolean => scope.startsWith("keyword.") || scope.startsWith("storage.type.");
 
-/** Whether `word`, alone on a line, is one token that the grammar scopes as a keyword or declaration keyword. */
-function highlightsAsKeyword(word: string): boolean {
+/** Whether `word`, alone on a line, is one token whose scopes pass `scoped`. */
+function isOneTokenScoped(word: string, scoped: (scopes: string[]) => boolean): boolean {
   const tokens = tokenize(word).filter((t) => t.text.trim() !== "");
-  return tokens.length === 1 && tokens[0]!.text === word && tokens[0]!.scopes.some(isKeywordScope);
+  return tokens.length === 1 && tokens[0]!.text === word && scoped(tokens[0]!.scopes);
 }
+
+/** Whether `word`, alone on a line, is one token that the grammar scopes as a keyword or declaration keyword. */
+const highlightsAsKeyword = (word: string): boolean => isOneTokenScoped(word, (scopes) => scopes.some(isKeywordScope));
 
 /** The values of `scheduler`, `blend` and `fit`: plain names to the lexer, constants to the grammar. */
 const VALUES: readonly string[] = [...SCHEDULER_NAMES, ...BLEND_KERNELS, ...FIT_MODES];
 
 /** Whether `word`, alone on a line, is one token that the grammar scopes as a value and not as a keyword. */
-function highlightsAsValue(word: string): boolean {
-  const tokens = tokenize(word).filter((t) => t.text.trim() !== "");
-  return (
-    tokens.length === 1 &&
-    tokens[0]!.text === word &&
-    tokens[0]!.scopes.includes("constant.language.scene") &&
-    !tokens[0]!.scopes.some(isKeywordScope)
-  );
-}
+const highlightsAsValue = (word: string): boolean =>
+  isOneTokenScoped(word, (scopes) => scopes.includes("constant.language.scene") && !scopes.some(isKeywordScope));
 
 /** `word` and the near misses that a sloppy pattern (a missing word edge, `s?`, case folding) would catch. */
 const nearMisses = (word: string): string[] => [`${word}s`, word.slice(0, -1), `${word}_x`, `${word}-x`, `x-${word}`, word.toUpperCase()];
