@@ -14,6 +14,7 @@ import type { LatentPreview } from "../../runtime/latent-preview.js";
 import { RenderCancelled } from "../../runtime/mixture.js";
 import type { Device } from "../../runtime/model/onnx-model.js";
 import { resolveModel, type ModelLocation } from "../../runtime/model/resolve-model.js";
+import type { RenderedImage } from "../../runtime/render.js";
 import { Renderer } from "../../runtime/render-client.js";
 import { CONFIG_FILE, loadConfig, projectRules } from "../config.js";
 import { renderOutputPath } from "../output-path.js";
@@ -24,14 +25,17 @@ import type { Terminal } from "../terminal.js";
 import { renderedImageText } from "../image-metadata.js";
 import { GuideDecoder } from "../guide-check.js";
 import { endBySignal, onStopSignals, type StopSignal } from "../stop-signals.js";
-import { FileSet, type FileEvent } from "./file-set.js";
+import { FileSet } from "./file-set.js";
 import { watchForOrphaning } from "./orphan-check.js";
-import { PreviewServer, type PreviewState } from "./preview-server.js";
-import { clock, formatMs, staleText, StatusLine } from "./status-line.js";
-import { WatchLoop } from "./watch-loop.js";
+import { PreviewServer } from "./preview-server.js";
+import { StatusLine } from "./status-line.js";
+import { initialState, previewState, transition, type CompileOutcome, type WatchContext, type WatchEffect, type WatchEvent, type WatchJob } from "./watch-machine.js";
 
-/** How long the files must be quiet after a save before the scene is recompiled (see watch-loop.ts). */
+/** How long the files must be quiet after a save before the scene is recompiled (see watch-machine.ts). */
 export const DEFAULT_DEBOUNCE_MS = 150;
+
+/** How long a stop waits for the render or write in flight and the watchers before closing the render client. */
+const STOP_WAIT_MS = 2000;
 
 export interface WatchOptions {
   scene: string;
@@ -56,20 +60,11 @@ export interface WatchOptions {
   onWritten?: (info: { output: string; renderMs: number; compileMs: number }) => void;
 }
 
-interface Job {
+interface Job extends WatchJob {
   plan: Plan;
   model: ModelLocation;
   folder: string;
   source: string;
-  output: string;
-  compileMs: number;
-  /** False when a guide this round met for the first time does not decode (a new round reports it). */
-  guidesDecode: Promise<boolean>;
-}
-
-/** One line, for the status: `2 errors`, `1 error, 1 warning`. */
-function errorCount(errors: number): string {
-  return `${errors} error${errors === 1 ? "" : "s"}`;
 }
 
 /**
@@ -79,7 +74,8 @@ function errorCount(errors: number): string {
  */
 export async function runWatch(options: WatchOptions, terminal: Terminal): Promise<number> {
   const scene = path.resolve(options.scene);
-  const shown = (file: string) => path.relative(process.cwd(), file) || file;
+  const ctx: WatchContext = { scene, shown: (file) => path.relative(process.cwd(), file) || file };
+  const { shown } = ctx;
   const status = new StatusLine(terminal.stderr, { keepHistory: options.keepHistory });
   // Read once up front, so that a typo in the file name is an error (exit 2), as for `render`;
   // and a `-o` that is no picture's name, too.
@@ -89,62 +85,65 @@ export async function runWatch(options: WatchOptions, terminal: Terminal): Promi
     renderOutputPath({ cliOutput: options.output, planOutput: plan.output, folder: path.dirname(options.scene), rules: rulesNow(), sources, command: "watch" });
   if (options.output !== undefined) outputFor({ output: options.output }, [options.scene]);
 
+  let state = initialState<Job>(options.output ?? path.join(path.dirname(options.scene), `${path.basename(scene).replace(/\.[^.]*$/, "")}.png`));
+  let server: PreviewServer | undefined;
+  let url: string | undefined;
+  if (options.serve) {
+    server = new PreviewServer(previewState(state, ctx));
+    try {
+      url = await server.listen(options.serve.port, options.serve.host ?? "127.0.0.1");
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new CliError(
+        code === "EADDRINUSE" ? `cannot serve the preview: port ${options.serve.port} is in use` : `cannot serve the preview: ${(error as Error).message}`,
+        code === "EADDRINUSE" ? "pick another with `--serve PORT`, or 0 for any free port" : undefined,
+      );
+    }
+  }
+
+  // --- the machine, and the one place that performs its effects -------------------------------
+  const queue: WatchEvent<Job>[] = [];
+  let draining = false;
+  /** Events are handled one at a time, in order: one that an effect raises waits for the rest of that event's effects. */
+  const dispatch = (event: WatchEvent<Job>) => {
+    queue.push(event);
+    if (draining) return;
+    draining = true;
+    try {
+      for (let next = queue.shift(); next; next = queue.shift()) {
+        const { state: after, effects } = transition(ctx, state, next);
+        state = after;
+        for (const effect of effects) perform(effect);
+      }
+    } finally {
+      draining = false;
+    }
+  };
+
   const renderer = new Renderer();
   // Kept for the session: each round decodes only the guides whose content it has not seen.
   const guides = new GuideDecoder();
-  let closing = false;
-  let lastGood: Date | undefined;
-  let image: PreviewState["image"] = null;
-  let output = options.output ?? path.join(path.dirname(options.scene), `${path.basename(scene).replace(/\.[^.]*$/, "")}.png`);
-  /** Why the picture is not the scene as saved (errors, a missing file, a failed render), or undefined. */
-  let problem: { status: "errors" | "missing" | "failed"; reason: string } | undefined;
-  /** The latest compile's diagnostics, as plain text, or null. */
-  let diagnostics: string | null = null;
-  let rendering: { step: number; steps: number } | undefined;
-  const deleted = new Set<string>();
-
-  let server: PreviewServer | undefined;
-  let url: string | undefined;
-  const view = (): PreviewState => ({
-    scene: shown(scene),
-    output: shown(output),
-    status: rendering ? "rendering" : problem ? problem.status : image ? "ok" : "starting",
-    message: problem
-      ? staleText(shown(output), problem.reason, lastGood)
-      : rendering
-        ? `rendering: step ${rendering.step}/${rendering.steps}`
-        : image && lastGood
-          ? `${shown(output)} is up to date (${clock(lastGood)}, ${formatMs(image.renderMs)})`
-          : "starting",
-    stale: problem !== undefined,
-    image,
-    diagnostics,
-    progress: rendering ?? null,
-  });
-  const publish = () => server?.publish(view());
-  /** Records why the picture is stale; returns the status line that says so. */
-  const stale = (status: "errors" | "missing" | "failed", reason: string): string => {
-    problem = { status, reason };
-    publish();
-    return staleText(shown(output), reason, lastGood);
-  };
+  const fileSet: FileSet = new FileSet([scene], (event, file) => dispatch({ type: "file", event, file }), (error) => status.line(`warning: watching files: ${error.message}`));
+  const debounceMs = options.debounceMs ?? DEFAULT_DEBOUNCE_MS;
+  let debounce: ReturnType<typeof setTimeout> | undefined;
+  /** The render in flight: when it started, and its picture once rendered and encoded. */
+  let flight: { job: Job; started: number; rendered?: RenderedImage; png?: Uint8Array } | undefined;
+  let exited: (signal: StopSignal | undefined) => void = () => {};
+  const exit = new Promise<StopSignal | undefined>((resolve) => (exited = resolve));
+  let stopChecking = () => {};
 
   const header = () => {
-    const others = fileSet ? fileSet.list().filter((f) => f !== scene && existsSync(f)).length : 0;
+    const others = fileSet.list().filter((f) => f !== scene && existsSync(f)).length;
     status.line(`watching ${shown(scene)}${others > 0 ? ` and ${others} more file${others === 1 ? "" : "s"}` : ""}; Ctrl-C stops`);
     if (url) status.line(`preview at ${url}`);
   };
 
-  // --- one round: compile, then (maybe) a render ----------------------------------------------
-  const prepare = (changes: readonly string[]): Job | undefined => {
+  /** One round's compile; prints the change and the diagnostics (the machine prints what follows). */
+  const compileScene = (changes: readonly string[]): CompileOutcome<Job> => {
     if (status.clearScreen()) header();
     if (changes.length) status.line(`change: ${changes.map(shown).join(", ")}`);
     const read = readText(scene);
-    if (!read.ok) {
-      diagnostics = null;
-      status.line(stale("missing", `cannot read ${shown(scene)}: ${read.reason}`));
-      return undefined;
-    }
+    if (!read.ok) return { kind: "missing", reason: `cannot read ${shown(scene)}: ${read.reason}` };
     const text = read.text;
     // The watch set is what this compile read, or tried to: a missing import or guide is watched
     // too, so that the scene is compiled again when the file appears.
@@ -160,10 +159,7 @@ export async function runWatch(options: WatchOptions, terminal: Terminal): Promi
     const result = compile(text, { path: options.scene, host: guides.host(host), limits: options.limits, project: rulesNow() });
     // New guides are decoded before anything renders; one that fails starts a round whose compile
     // reports it as S3004, like any other error of the scene.
-    const guidesDecode = guides.decodeQueued().then((failed) => {
-      if (failed && !closing) loop.trigger();
-      return !failed;
-    });
+    const guidesDecode = guides.decodeQueued();
     const compileMs = performance.now() - started;
     let config: ReturnType<typeof loadConfig> | undefined;
     let configError: string | undefined;
@@ -175,195 +171,191 @@ export async function runWatch(options: WatchOptions, terminal: Terminal): Promi
     fileSet.update([scene, ...reads, ...result.dependencies, config?.file ?? path.join(path.dirname(scene), CONFIG_FILE)]);
 
     status.write(renderDiagnostics(result.diagnostics, result.sources, terminal));
-    diagnostics = result.diagnostics.length ? renderDiagnostics(result.diagnostics, result.sources, { color: false }) : null;
+    const diagnostics = result.diagnostics.length ? renderDiagnostics(result.diagnostics, result.sources, { color: false }) : null;
     const { errors } = countDiagnostics(result.diagnostics);
-    if (result.library) {
-      status.line(`scene has errors (${errorCount(1)}): ${stale("errors", "it is a style library, with nothing to render")}`);
-      return undefined;
-    }
-    if (errors > 0 || !result.plan) {
-      status.line(`scene has errors (${errorCount(errors)}): ${stale("errors", "the scene has errors")}`);
-      return undefined;
-    }
+    if (result.library) return { kind: "errors", errors: 1, reason: "it is a style library, with nothing to render", diagnostics };
+    if (errors > 0 || !result.plan) return { kind: "errors", errors, reason: "the scene has errors", diagnostics };
     const plan = withOverrides(result.plan, { steps: options.steps, seed: options.seed });
     const folder = path.dirname(options.scene);
+    let output: string;
     try {
       output = outputFor(plan, [options.scene, ...result.dependencies]);
     } catch (error) {
-      status.line(`render failed: ${(error as Error).message}`);
-      status.line(stale("failed", "the picture cannot be written there"));
-      return undefined;
+      return { kind: "failed", message: (error as Error).message, reason: "the picture cannot be written there", diagnostics };
     }
     let model: ModelLocation;
     try {
       if (configError !== undefined || !config) throw new Error(configError);
       model = resolveModel(plan.model, folder, config);
     } catch (error) {
-      status.line(`render failed: ${(error as Error).message}`);
-      status.line(stale("failed", "the model cannot be loaded"));
-      return undefined;
+      return { kind: "failed", message: (error as Error).message, reason: "the model cannot be loaded", output, diagnostics };
     }
-    problem = undefined;
-    publish();
-    return { plan, model, folder, source: text, output, compileMs, guidesDecode };
+    const job: Job = { plan, model, folder, source: text, output, compileMs, steps: plan.steps };
+    // A decode that could not run at all checks nothing: the render decodes the guides itself and reports it.
+    void guidesDecode.then(
+      (failed) => dispatch({ type: "guides", job, ok: !failed }),
+      () => dispatch({ type: "guides", job, ok: true }),
+    );
+    return { kind: "ok", job, diagnostics };
   };
 
+  /** Whether `job` is the render in progress (previews of another, or after a stop, are dropped). */
+  const renders = (job: Job) => {
+    const work = state.work;
+    return (work.phase === "rendering" || work.phase === "cancelling" || work.phase === "writing") && work.job === job;
+  };
   let previewBusy = false;
-  const onPreview = (preview: LatentPreview) => {
-    if (!server || previewBusy || closing) return; // never queue previews: drop one while the last is encoding
+  const onPreview = (job: Job, preview: LatentPreview) => {
+    if (!server || previewBusy || !renders(job)) return; // never queue previews: drop one while the last is encoding
     previewBusy = true;
     sharp(preview.rgb, { raw: { width: preview.width, height: preview.height, channels: 3 } })
       .png({ compressionLevel: 1 })
       .toBuffer()
       .then((png) => {
-        if (rendering) server?.preview({ step: preview.step, steps: preview.steps, width: preview.width, height: preview.height, png });
+        if (renders(job)) server?.preview({ step: preview.step, steps: preview.steps, width: preview.width, height: preview.height, png });
       })
       .catch(() => {})
       .finally(() => (previewBusy = false));
   };
 
-  const run = async (job: Job): Promise<void> => {
-    if (!(await job.guidesDecode)) return;
-    status.line("render started");
-    removeStaleTempFiles(job.output);
-    const started = performance.now();
+  /** The event a failed render, encode or write is. */
+  const failure = (job: Job, error: unknown): WatchEvent<Job> => {
+    if (error instanceof RenderCancelled) return { type: "cancelled", job };
+    const e = error as Error;
+    if (e.name === "StaleGuideError") return { type: "stale-guide", job };
+    const code = (error as NodeJS.ErrnoException).code;
+    const message = typeof code === "string" && code.startsWith("E") ? `cannot write ${shown(job.output)}: ${describeFsError(error)}` : e instanceof Error ? e.message : String(error);
+    return { type: "failed", job, message };
+  };
+
+  const startRender = (job: Job) => {
     const steps = job.plan.steps;
-    rendering = { step: 0, steps };
-    publish();
-    try {
-      const rendered = await renderer.render({
+    flight = { job, started: performance.now() };
+    renderer
+      .render({
         plan: job.plan,
         model: job.model,
         folder: job.folder,
         device: options.device,
         batch: options.batch,
         onProgress: (p) => {
-          if (p.phase === "denoise" && p.step && p.step.tile === p.step.tiles && rendering) {
-            rendering = { step: p.step.step + 1, steps: p.step.steps };
-            status.progress(`step ${rendering.step}/${rendering.steps}`);
-            publish();
-          } else if (p.phase === "decode" && p.done === 0) status.progress("decoding");
+          if (p.phase === "denoise" && p.step && p.step.tile === p.step.tiles) dispatch({ type: "step", job, step: p.step.step + 1, steps: p.step.steps });
+          else if (p.phase === "decode" && p.done === 0) dispatch({ type: "decoding", job });
         },
-        onWarning: (message) => status.line(`warning: ${message}`),
-        ...(server ? { preview: { every: Math.max(1, Math.round(steps / 10)), onPreview } } : {}),
-      });
-      if (closing) return;
-      const png = await encodePng(rendered.rgb, rendered.width, rendered.height, renderedImageText(job.source, job.plan));
-      if (closing) return;
-      await writeImageFile(job.output, imageFormatOf(job.output) === "png" ? png : await encodeImage(job.output, rendered.rgb, rendered.width, rendered.height, {}));
-      const renderMs = performance.now() - started;
-      lastGood = new Date();
-      server?.setImage(png);
-      image = { version: (image?.version ?? 0) + 1, width: rendered.width, height: rendered.height, renderedAt: lastGood.toISOString(), renderMs: Math.round(renderMs) };
-      status.line(`render finished in ${formatMs(renderMs)} -> ${shown(job.output)} (${rendered.width} x ${rendered.height}, compiled in ${formatMs(job.compileMs)}, ${clock(lastGood)})`);
-      // A save that broke the scene during this render: this picture is its last good version, still stale.
-      if (problem) status.line(staleText(shown(output), problem.reason, lastGood));
-      options.onWritten?.({ output: job.output, renderMs, compileMs: job.compileMs });
-    } catch (error) {
-      status.erase();
-      if (closing) return;
-      if (error instanceof RenderCancelled) {
-        status.line("render cancelled: a newer save replaces it");
+        onWarning: (message) => dispatch({ type: "warning", job, message }),
+        ...(server ? { preview: { every: Math.max(1, Math.round(steps / 10)), onPreview: (preview: LatentPreview) => onPreview(job, preview) } } : {}),
+      })
+      .then(
+        (rendered) => {
+          if (flight?.job === job) flight.rendered = rendered;
+          dispatch({ type: "rendered", job });
+        },
+        (error: unknown) => dispatch(failure(job, error)),
+      );
+  };
+
+  const perform = (effect: WatchEffect<Job>): void => {
+    switch (effect.type) {
+      case "print":
+        return status.line(effect.text);
+      case "progress":
+        return status.progress(effect.text);
+      case "publish":
+        return server?.publish(previewState(state, ctx));
+      case "debounce":
+        if (debounce !== undefined) clearTimeout(debounce);
+        debounce = setTimeout(() => {
+          debounce = undefined;
+          dispatch({ type: "quiet" });
+        }, debounceMs);
+        return;
+      case "cancel-debounce":
+        if (debounce !== undefined) clearTimeout(debounce);
+        debounce = undefined;
+        return;
+      case "compile": {
+        let outcome: CompileOutcome<Job>;
+        try {
+          outcome = compileScene(effect.changes);
+        } catch (error) {
+          outcome = { kind: "failed", message: error instanceof Error ? error.message : String(error), reason: "the render failed", diagnostics: state.diagnostics };
+        }
+        return dispatch({ type: "compiled", outcome });
+      }
+      case "render":
+        try {
+          removeStaleTempFiles(effect.job.output);
+          startRender(effect.job);
+        } catch (error) {
+          dispatch(failure(effect.job, error));
+        }
+        return;
+      case "cancel-render":
+        return renderer.cancel();
+      case "encode": {
+        const { job } = effect;
+        const rendered = flight!.rendered!;
+        void encodePng(rendered.rgb, rendered.width, rendered.height, renderedImageText(job.source, job.plan)).then(
+          (png) => {
+            flight!.png = png;
+            dispatch({ type: "encoded", job });
+          },
+          (error: unknown) => dispatch(failure(job, error)),
+        );
         return;
       }
-      const e = error as Error;
-      if (e.name === "StaleGuideError") {
-        // A guide changed between the compile and the render: its change event brings (or has
-        // brought) a new round; make sure of it.
-        status.line("render cancelled: a guide image changed during the render");
-        if (!loop.waiting) loop.notify(scene);
+      case "write": {
+        const { job } = effect;
+        const { started } = flight!;
+        const rendered = flight!.rendered!;
+        const png = flight!.png!;
+        void (async () => (imageFormatOf(job.output) === "png" ? png : await encodeImage(job.output, rendered.rgb, rendered.width, rendered.height, {})))()
+          .then((bytes) => writeImageFile(job.output, bytes))
+          .then(
+            () => {
+              const renderMs = performance.now() - started;
+              server?.setImage(png);
+              dispatch({ type: "written", job, width: rendered.width, height: rendered.height, renderMs, at: new Date() });
+            },
+            (error: unknown) => dispatch(failure(job, error)),
+          );
         return;
       }
-      const code = (error as NodeJS.ErrnoException).code;
-      const message = typeof code === "string" && code.startsWith("E") ? `cannot write ${shown(job.output)}: ${describeFsError(error)}` : e.message;
-      status.line(`render failed: ${message}`);
-      status.line(stale("failed", "the render failed"));
-    } finally {
-      rendering = undefined;
-      status.erase();
-      publish();
+      case "written":
+        return options.onWritten?.({ output: effect.job.output, renderMs: effect.renderMs, compileMs: effect.job.compileMs });
+      case "remove-pending-temp-files":
+        removePendingTempFiles();
+        return;
+      case "close-watchers":
+        stopChecking();
+        void Promise.allSettled([fileSet.close(), server?.close()]).then(() => dispatch({ type: "watchers-closed" }));
+        return;
+      case "start-stop-timer":
+        setTimeout(() => dispatch({ type: "stop-timeout" }), STOP_WAIT_MS).unref();
+        return;
+      case "close-renderer":
+        // Waits for the worker to finish its step (never cut off: render-client.ts); meanwhile a
+        // second signal still ends the process at once.
+        void renderer.close().then(() => dispatch({ type: "renderer-closed" }));
+        return;
+      case "exit":
+        return exited(effect.signal);
     }
   };
-
-  const loop = new WatchLoop<Job>({
-    debounceMs: options.debounceMs ?? DEFAULT_DEBOUNCE_MS,
-    prepare,
-    run,
-    cancel: () => renderer.cancel(),
-    onError: (error) => {
-      if (closing) return;
-      status.line(`render failed: ${error instanceof Error ? error.message : String(error)}`);
-      status.line(stale("failed", "the render failed"));
-    },
-  });
-
-  const onFileEvent = (event: FileEvent, file: string) => {
-    if (closing) return;
-    if (event === "unlink") {
-      deleted.add(file);
-      status.line(`${shown(file)} was deleted${file === scene ? "; waiting for it to come back" : ""}`);
-    } else if (event === "add" && deleted.delete(file)) status.line(`${shown(file)} is back`);
-    loop.notify(file);
-  };
-  const fileSet: FileSet = new FileSet([scene], onFileEvent, (error) => status.line(`warning: watching files: ${error.message}`));
 
   // --- the end: a stop signal, or the process that started the watch gone -----------------------
-  let signalled: (() => void) | undefined;
-  const stopped = new Promise<void>((resolve) => (signalled = resolve));
-  let stoppedBy: StopSignal | undefined;
-  const stop = (signal?: StopSignal) => {
-    stoppedBy ??= signal;
-    closing = true;
-    renderer.cancel();
-    removePendingTempFiles();
-    signalled?.();
-  };
   let stopListening = () => {};
-  let stopChecking = () => {};
   if (!options.stop) {
-    stopListening = onStopSignals(stop);
-    stopChecking = watchForOrphaning((why) => {
-      if (closing) return; // already stopping (a Ctrl-C reaches the parent too)
-      status.line(why === "parent" ? "the process that started this watch has ended; stopping" : "stdin was closed; stopping");
-      stop();
-    });
-  } else void options.stop.then(() => stop());
+    stopListening = onStopSignals((signal) => dispatch({ type: "stop", signal }));
+    stopChecking = watchForOrphaning((orphaned) => dispatch({ type: "stop", orphaned }));
+  } else void options.stop.then(() => dispatch({ type: "stop" }));
 
-  try {
-    if (options.serve) {
-      server = new PreviewServer(view());
-      try {
-        url = await server.listen(options.serve.port, options.serve.host ?? "127.0.0.1");
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        throw new CliError(
-          code === "EADDRINUSE" ? `cannot serve the preview: port ${options.serve.port} is in use` : `cannot serve the preview: ${(error as Error).message}`,
-          code === "EADDRINUSE" ? "pick another with `--serve PORT`, or 0 for any free port" : undefined,
-        );
-      }
-    }
-    await fileSet.whenReady();
-    header();
-    loop.trigger();
-    options.onReady?.(url !== undefined ? { url } : {});
-    await stopped;
-  } finally {
-    closing = true;
-    stopChecking();
-    renderer.cancel();
-    removePendingTempFiles();
-    await Promise.race([
-      Promise.allSettled([loop.close(), fileSet.close(), server?.close()]),
-      new Promise((resolve) => setTimeout(resolve, 2000).unref()),
-    ]);
-    // Waits for the worker to finish its step (never cut off: render-client.ts); meanwhile a second
-    // signal still ends the process at once.
-    await renderer.close();
-    removePendingTempFiles();
-    stopListening();
-  }
-  status.erase();
-  status.line("stopped");
-  if (stoppedBy === "SIGHUP") endBySignal("SIGHUP"); // the terminal is gone: see stop-signals.ts
+  await fileSet.whenReady();
+  header();
+  dispatch({ type: "start" });
+  options.onReady?.(url !== undefined ? { url } : {});
+  const signal = await exit;
+  stopListening();
+  if (signal === "SIGHUP") endBySignal("SIGHUP"); // the terminal is gone: see stop-signals.ts
   return 0;
 }
