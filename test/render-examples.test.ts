@@ -10,11 +10,14 @@ import { withOverrides } from "../src/compiler/plan/plan-overrides.js";
 import { KEY_PLAN_SHA256, KEY_SCENE, KEY_SEED, KEY_SOFTWARE, KEY_VERSION, pngChunks } from "../src/runtime/image/png-text.js";
 import { compileScene } from "./helpers/render-helpers.js";
 import { ROOT, runScenec, type CliRun } from "./helpers/scenec-cli.js";
+import { runMain } from "./helpers/scenec-main.js";
 
 /**
  * Every example scene renders through the real command line (`node bin/scenec.js render`, the
  * built package in dist/, which `npm test` builds first) at a few steps, and the PNG says how it
  * was made: `scenec info --json` gives back the scene's text, its seed and the plan's sha256.
+ * `scenec plan` and `scenec info` run in-process (main(), from the repository root, as the render):
+ * what they print needs no process of its own.
  */
 
 const VERSION = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string }).version;
@@ -30,15 +33,25 @@ const DEFAULT_STEPS = 4;
 const rootHost: CompilerHost = { readFile: (path) => nodeHost.readFile(join(ROOT, path)) };
 
 let out: string;
+let startedIn: string;
 beforeAll(() => {
   if (!existsSync(join(ROOT, "dist", "src", "cli", "main.js"))) throw new Error("dist/ is missing: run `npm run build` first (`npm test` does)");
   out = mkdtempSync(join(tmpdir(), "scenec-examples-"));
+  startedIn = process.cwd();
+  process.chdir(ROOT);
 });
 afterAll(() => {
+  if (startedIn) process.chdir(startedIn);
   if (out) rmSync(out, { recursive: true, force: true });
 });
 
+/** `scenec ARGS…` in-process, from the repository root. */
 function scenec(...args: string[]): Promise<CliRun> {
+  return runMain(...args);
+}
+
+/** `node bin/scenec.js ARGS…` from the repository root. */
+function spawned(...args: string[]): Promise<CliRun> {
   return runScenec(args, { cwd: ROOT });
 }
 
@@ -61,8 +74,7 @@ describe("the example scenes render through `scenec render`", () => {
       const source = readFileSync(join(ROOT, scene), "utf8");
       // The scene compiles without errors (with the sources under test)…
       const compiled = compileScene(source, { path: scene, host: rootHost });
-      // …and the plan the CLI renders is the one `scenec plan --json` prints (with the built
-      // package, as the render), with --steps applied.
+      // …and the plan the CLI renders is the one `scenec plan --json` prints, with --steps applied.
       const printed = await scenec("plan", scene, "--json");
       expect(printed.status, printed.stderr).toBe(0);
       const plan = withOverrides(JSON.parse(printed.stdout) as Plan, { steps });
@@ -70,7 +82,7 @@ describe("the example scenes render through `scenec render`", () => {
       expect(plan.seed).toBe(compiled.seed);
       const png = join(out, name.replace(/\.scene$/, ".png"));
 
-      const render = await scenec("render", scene, "--steps", String(steps), "-o", png);
+      const render = await spawned("render", scene, "--steps", String(steps), "-o", png);
       expect(render.status, render.stderr).toBe(0);
       expect(render.stdout).toBe("");
       expect(render.stderr).toContain(`wrote ${png} (${plan.canvas.width} x ${plan.canvas.height})`);
