@@ -11,7 +11,7 @@ import { collectOptions } from "./check/options.js";
 import type { Plan } from "./plan/plan.js";
 import { validatePlan } from "./plan/plan-schema.js";
 import { buildPlan } from "./plan/planner.js";
-import { elaborateGrid, elaborateRegion, formatCount } from "./check/regions.js";
+import { elaborateGrid, elaborateRegion } from "./check/regions.js";
 import { Reporter } from "./diagnostics/reporter.js";
 import { readSettings } from "./check/settings.js";
 import { SourceFile } from "./diagnostics/source-file.js";
@@ -79,11 +79,7 @@ export function compile(text: string, options: CompileOptions): CompileResult {
     if (s.kind !== "region" && s.kind !== "grid") continue;
     const first = names.get(s.name.name);
     if (first)
-      reporter.report("S2004", s.name.span, `\`${s.name.name}\` is declared twice`, {
-        label: "declared again here",
-        help: "region and grid names must be unique within a scene",
-        related: [{ message: "first declared here", span: first }],
-      });
+      reporter.report("S2004", s.name.span, { variant: "name", name: s.name.name, related: [{ span: first }] });
     else names.set(s.name.name, s.name.span);
   }
 
@@ -102,10 +98,7 @@ export function compile(text: string, options: CompileOptions): CompileResult {
       regions.push(region);
       if (regions.length > limits.maxRegions && !tooManyRegions) {
         tooManyRegions = true;
-        reporter.report("S2022", s.name.span, `region \`${s.name.name}\` is region number ${formatCount(regions.length)}, over the limit of ${formatCount(limits.maxRegions)}`, {
-          label: "one region too many",
-          help: "every region is a diffusion process run at every step; use fewer, larger regions",
-        });
+        reporter.report("S2022", s.name.span, { variant: "region", name: s.name.name, number: regions.length, max: limits.maxRegions });
       }
     } else if (s.kind === "grid") {
       // A loop, not push(...cells): spreading a big array overflows the call stack.
@@ -125,15 +118,9 @@ export function compile(text: string, options: CompileOptions): CompileResult {
     if (!firstGuide) {
       // Point at the first statement (a comment at 1:1 is no place for it), or the end of an empty scene.
       const first = ast.statements[0];
-      reporter.report("S2021", first ? first.span : { file: main.path, start: text.length, end: text.length }, "the scene has no regions", {
-        label: "nothing to paint",
-        help: 'add a region, for example `region sky { size 512 x 512  prompt "a blue sky" }`',
-      });
+      reporter.report("S2021", first ? first.span : { file: main.path, start: text.length, end: text.length });
     } else if (!canvasWritten) {
-      reporter.report("S2017", firstGuide.path.span, "the scene has no `canvas`, and no regions to size it", {
-        label: "the guide has no canvas to go on",
-        help: "add `canvas W x H`, or regions (without a `canvas`, the canvas is their bounding box)",
-      });
+      reporter.report("S2017", firstGuide.path.span, { variant: "canvas" });
     }
   }
 
@@ -168,10 +155,7 @@ export function compile(text: string, options: CompileOptions): CompileResult {
     const referenced = styleReferences(ast.statements);
     for (const style of ast.statements)
       if (style.kind === "style" && !styles.used.has(style.name.name) && !referenced.has(style.name.name) && imports.styles.get(style.name.name) === style)
-        reporter.report("S2501", style.name.span, `style \`${style.name.name}\` is never used`, {
-          label: "unused",
-          help: `use it as \`{${style.name.name}}\` in a prompt, or remove it`,
-        });
+        reporter.report("S2501", style.name.span, { name: style.name.name });
   }
 
   reporter.capErrorsPerFile();
@@ -189,10 +173,7 @@ export function compile(text: string, options: CompileOptions): CompileResult {
 /** One S1016 for a file that is plainly not a scene; no source for code frames (binary data would only garble the terminal). */
 function notASceneResult(main: SourceFile, notScene: NotAScene): CompileResult {
   const reporter = new Reporter(new Map([[main.path, main]]));
-  reporter.report("S1016", { file: main.path, start: notScene.offset, end: notScene.offset }, `not a scene file: it is ${notScene.what}`, {
-    label: "not a scene",
-    help: notScene.help,
-  });
+  reporter.report("S1016", { file: main.path, start: notScene.offset, end: notScene.offset }, { what: notScene.what, help: notScene.help });
   return { diagnostics: reporter.diagnostics, sources: new Map(), dependencies: [] };
 }
 

@@ -6,7 +6,6 @@ import type { Limits } from "../host.js";
 import { toLatent } from "../plan/planner.js";
 import type { Reporter } from "../diagnostics/reporter.js";
 import type { Span } from "../diagnostics/span.js";
-import { formatCount } from "./regions.js";
 import { LATENT_FACTOR } from "./values.js";
 
 /**
@@ -20,11 +19,7 @@ export function checkCanvasLimits(reporter: Reporter, canvas: Size, span: Span, 
   const side = Math.max(canvas.width, canvas.height);
   const pixels = canvas.width * canvas.height;
   if (side <= limits.maxCanvasSide && pixels <= limits.maxCanvasPixels) return true;
-  const what = explicit ? "the canvas" : "the canvas the regions span";
-  reporter.report("S2014", span, `${what} is ${canvas.width} x ${canvas.height}, over the limit`, {
-    label: side > limits.maxCanvasSide ? `a side is over ${limits.maxCanvasSide} pixels` : `over ${(limits.maxCanvasPixels / 1e6).toFixed(0)} megapixels`,
-    help: `the limits are ${limits.maxCanvasSide} pixels a side and ${(limits.maxCanvasPixels / 1e6).toFixed(0)} megapixels; raise them with \`--max-side\` and \`--max-megapixels\` if your machine can take it`,
-  });
+  reporter.report("S2014", span, { explicit, canvas, maxSide: limits.maxCanvasSide, maxPixels: limits.maxCanvasPixels });
   return false;
 }
 
@@ -38,23 +33,14 @@ export function checkInsideCanvas(reporter: Reporter, regions: readonly RegionSp
       const cells = regions.filter((x) => x.grid === r.grid);
       const extent = boundingCanvas(cells.map((c) => c.rect));
       const outside = cells.filter((c) => !insideCanvas(c.rect, canvas)).length;
-      reporter.report("S2002", r.span, `grid \`${r.grid}\` reaches ${extent.width} x ${extent.height}, outside the ${canvas.width} x ${canvas.height} canvas`, {
-        label: `${outside} cell${outside === 1 ? "" : "s"} outside the canvas, first \`${r.name}\``,
-        help: "use fewer columns or rows, a smaller tile or a larger overlap, or leave `columns`/`rows` out to derive them from the canvas",
-      });
+      reporter.report("S2002", r.span, { variant: "grid", grid: r.grid, extent, canvas, outside, first: r.name });
       continue;
     }
-    reporter.report("S2002", r.span, `region \`${r.name}\` (${rectText(r.rect)}) is outside the ${canvas.width} x ${canvas.height} canvas`, {
-      label: "pokes out of the canvas",
-      help: placementHelp(r.rect, canvas),
-    });
+    reporter.report("S2002", r.span, { variant: "region", name: r.name, rect: rectText(r.rect), canvas, placement: placementHelp(r.rect, canvas) });
   }
   for (const g of guides) {
     if (insideCanvas(g.rect, canvas)) continue;
-    reporter.report("S2002", g.span, `guide (${rectText(g.rect)}) is outside the ${canvas.width} x ${canvas.height} canvas`, {
-      label: "pokes out of the canvas",
-      help: placementHelp(g.rect, canvas),
-    });
+    reporter.report("S2002", g.span, { variant: "guide", rect: rectText(g.rect), canvas, placement: placementHelp(g.rect, canvas) });
   }
 }
 
@@ -81,10 +67,7 @@ export function checkCoverage(reporter: Reporter, regions: readonly RegionSpec[]
     if (g.strength >= 1) continue;
     const bare = cover.uncoveredIn(toLatent(g.rect));
     if (bare === 0) continue;
-    reporter.report("S2013", g.span, "part of this guide has no region under it", {
-      label: `${bare * LATENT_FACTOR * LATENT_FACTOR} pixels that no region paints`,
-      help: "a guide of strength below 1 only pins the first steps; add a region over it, or use `strength 1` to keep those pixels exactly",
-    });
+    reporter.report("S2013", g.span, { pixels: bare * LATENT_FACTOR * LATENT_FACTOR });
   }
 
   // Pixels under any guide are accounted for: pinned by a strength-1 guide, or reported above.
@@ -92,12 +75,7 @@ export function checkCoverage(reporter: Reporter, regions: readonly RegionSpec[]
   const holes = cover.uncoveredRects((i) => guided.count[i]! > 0);
   if (holes.length === 0) return;
   const px = holes.map((h) => ({ x: h.x * LATENT_FACTOR, y: h.y * LATENT_FACTOR, width: h.width * LATENT_FACTOR, height: h.height * LATENT_FACTOR }));
-  const listed = px.slice(0, MAX_UNCOVERED_LISTED).map(rectText).join("; ");
-  const more = px.length > MAX_UNCOVERED_LISTED ? ` and ${px.length - MAX_UNCOVERED_LISTED} more` : "";
-  reporter.report("S2003", canvasSpan, `canvas pixels covered by no region: ${listed}${more}`, {
-    label: "not fully covered",
-    help: "every pixel needs a region to paint it (or a `strength 1` guide to pin it); add or enlarge regions, or shrink the canvas",
-  });
+  reporter.report("S2003", canvasSpan, { listed: px.slice(0, MAX_UNCOVERED_LISTED).map(rectText), more: Math.max(0, px.length - MAX_UNCOVERED_LISTED) });
 }
 
 /** S2502 warnings shown one by one; past them, one more S2502 counts the rest (a storm is not a to-do list). */
@@ -106,16 +84,8 @@ const MAX_DOMINANCE_WARNINGS = 20;
 /** Warning S2502 for each region whose share of the mix is small everywhere it paints. */
 export function reportDominatedRegions(reporter: Reporter, regions: readonly RegionSpec[]): void {
   const dominated = dominatedRegions(regions, (r) => toLatent(r.rect), MAX_DOMINANCE_WARNINGS);
-  const help = `its weight is below ${DOMINANCE_SHARE * 100}% wherever it paints, so it barely shows; raise its \`weight\`, lower the others', or move it`;
   for (const { region, share, by } of dominated.slice(0, MAX_DOMINANCE_WARNINGS))
-    reporter.report("S2502", region.span, `region \`${region.name}\` is drowned out by \`${by!.name}\``, {
-      label: `at most ${(share * 100).toFixed(1)}% of the mix anywhere`,
-      help,
-    });
+    reporter.report("S2502", region.span, { variant: "region", name: region.name, by: by!.name, share, threshold: DOMINANCE_SHARE });
   const rest = dominated.slice(MAX_DOMINANCE_WARNINGS);
-  if (rest.length > 0)
-    reporter.report("S2502", rest[0]!.region.span, `region \`${rest[0]!.region.name}\` and ${formatCount(rest.length - 1)} more are drowned out too`, {
-      label: `the first of ${formatCount(rest.length)} regions not listed one by one`,
-      help,
-    });
+  if (rest.length > 0) reporter.report("S2502", rest[0]!.region.span, { variant: "more", name: rest[0]!.region.name, count: rest.length, threshold: DOMINANCE_SHARE });
 }

@@ -59,10 +59,7 @@ export function elaborateGuide(
     const name = fitOption.value.name;
     fit = (FIT_MODES as readonly string[]).includes(name) ? (name as FitMode) : undefined;
     if (!fit)
-      reporter.report("S2009", fitOption.value.span, `unknown fit mode \`${name}\``, {
-        label: "not a fit mode",
-        help: suggestionHelp(name, FIT_MODES),
-      });
+      reporter.report("S2009", fitOption.value.span, { name, help: suggestionHelp(name, FIT_MODES) });
   }
   const strengthOption = optionOf(options, "strength");
   const strength = strengthOption ? numberIn(reporter, strengthOption.value, "strength", { min: 0, max: 1 }) : DEFAULT_STRENGTH;
@@ -82,10 +79,8 @@ export function elaborateGuide(
   const read = readWithin(reporter, host, "guide", file, maxGuideBytes(limits), written, decl.path.span);
   if (!read.ok && (read.reason === "not-a-file" || read.reason === "too-large")) return undefined;
   if (!read.ok) {
-    reporter.report(read.reason === "missing" ? "S3003" : "S3004", decl.path.span, read.reason === "missing" ? `cannot find guide image \`${written}\`` : `cannot read guide image \`${written}\`: ${read.message}`, {
-      label: read.reason === "missing" ? `no file at ${file}` : "unreadable",
-      help: "guide paths are relative to the folder of the scene file",
-    });
+    if (read.reason === "missing") reporter.report("S3003", decl.path.span, { file: written, path: file });
+    else reporter.report("S3004", decl.path.span, { variant: "unreadable", file: written, why: read.message });
     return undefined;
   }
   let info: { width: number; height: number; orientation?: number; type?: string };
@@ -94,27 +89,18 @@ export function elaborateGuide(
     if (probed.width === undefined || probed.height === undefined) throw new Error("no dimensions");
     info = { width: probed.width, height: probed.height, ...(probed.orientation !== undefined ? { orientation: probed.orientation } : {}), ...(probed.type !== undefined ? { type: probed.type } : {}) };
   } catch {
-    reporter.report("S3004", decl.path.span, `\`${written}\` is not an image`, {
-      label: "not a readable image",
-      help: `use a PNG, JPEG, WebP, GIF, TIFF or AVIF file (${path.extname(written) || "no extension"} could not be read as one)`,
-    });
+    reporter.report("S3004", decl.path.span, { variant: "notAnImage", file: written, extension: path.extname(written) });
     return undefined;
   }
   const imageSizePx = orientedSize(info);
   if (imageSizePx.width * imageSizePx.height > limits.maxGuidePixels) {
-    reporter.report("S3005", decl.path.span, `guide image \`${written}\` is ${imageSizePx.width} x ${imageSizePx.height}, over the limit of ${limits.maxGuidePixels} pixels`, {
-      label: "too many pixels to decode safely",
-      help: `scale the image down, or raise the limit (\`--max-guide-megapixels ${Math.ceil((imageSizePx.width * imageSizePx.height) / 1e6)}\`) if you trust the file`,
-    });
+    reporter.report("S3005", decl.path.span, { file: written, image: imageSizePx, maxPixels: limits.maxGuidePixels });
     return undefined;
   }
   const sha256 = createHash("sha256").update(read.bytes).digest("hex");
   const damage = imageDamage(read.bytes, info.type) ?? host.decodeProblem?.({ bytes: read.bytes, sha256, pixels: imageSizePx.width * imageSizePx.height });
   if (damage !== undefined) {
-    reporter.report("S3004", decl.path.span, `guide image \`${written}\` is damaged: ${damage}`, {
-      label: "cannot be decoded",
-      help: "the file is cut short or corrupted; export or download it again",
-    });
+    reporter.report("S3004", decl.path.span, { variant: "damaged", file: written, damage });
     return undefined;
   }
 
@@ -130,10 +116,7 @@ export function elaborateGuide(
     if (width % LATENT_FACTOR !== 0 || height % LATENT_FACTOR !== 0) {
       const [w] = nearestMultiples(width);
       const [h] = nearestMultiples(height);
-      reporter.report("S2001", decl.path.span, `guide image \`${written}\` is ${width} x ${height}, which is not a multiple of ${LATENT_FACTOR}`, {
-        label: "placed at its own size",
-        help: `give it a size, for example \`size ${Math.max(w, 8)} x ${Math.max(h, 8)}\`, and it is resized with \`fit\``,
-      });
+      reporter.report("S2001", decl.path.span, { variant: "guideImage", file: written, image: { width, height }, factor: LATENT_FACTOR, suggested: { width: Math.max(w, 8), height: Math.max(h, 8) } });
       return undefined;
     }
   }

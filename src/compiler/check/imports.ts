@@ -36,20 +36,10 @@ export function loadImports(main: SceneFile, host: CompilerHost, rules: ProjectR
       const existing = styles.get(s.name.name);
       if (existing) {
         if (existing === s) continue;
-        const help = "rename one of them; style names are shared by a scene and everything it imports";
         if (existing.span.file === main.path && s.span.file !== main.path)
           // The user's own definition is the one to point at; the imported one is context.
-          reporter.report("S2004", existing.name.span, `style \`${s.name.name}\` is defined twice`, {
-            label: "also defined in an imported file",
-            help,
-            related: [{ message: `also defined in \`${s.span.file}\``, span: s.name.span }],
-          });
-        else
-          reporter.report("S2004", s.name.span, `style \`${s.name.name}\` is defined twice`, {
-            label: "defined again here",
-            help,
-            related: [{ message: "first defined here", span: existing.name.span }],
-          });
+          reporter.report("S2004", existing.name.span, { variant: "importedStyle", name: s.name.name, related: [{ file: s.span.file, span: s.name.span }] });
+        else reporter.report("S2004", s.name.span, { variant: "style", name: s.name.name, related: [{ span: existing.name.span }] });
         continue;
       }
       styles.set(s.name.name, s);
@@ -62,10 +52,7 @@ export function loadImports(main: SceneFile, host: CompilerHost, rules: ProjectR
       if (s.kind !== "import") continue;
       const ref = s.path.parts.find((p) => p.kind === "ref");
       if (ref) {
-        reporter.report("S2005", ref.span, `an import path cannot use a style (\`{${ref.name}}\`)`, {
-          label: "styles are not known yet when imports are read",
-          help: "write the path out in full; write `\\{` for a literal brace",
-        });
+        reporter.report("S2005", ref.span, { variant: "inImportPath", name: ref.name });
         continue;
       }
       const written = literalText(s.path);
@@ -73,20 +60,15 @@ export function loadImports(main: SceneFile, host: CompilerHost, rules: ProjectR
       if (target === undefined) continue;
       if (stack.includes(target)) {
         const cycle = [...stack.slice(stack.indexOf(target)), target];
-        reporter.report("S3002", s.path.span, `import cycle: ${cycle.map((f) => `\`${f}\``).join(" → ")}`, {
-          label: "this import closes the cycle",
-          help: "move the shared styles into a file that imports nothing from the files that use it",
-        });
+        reporter.report("S3002", s.path.span, { cycle });
         continue;
       }
       if (loaded.has(target)) continue;
       const read = readWithin(reporter, host, "import", target, maxBytes, written, s.path.span);
       if (!read.ok && (read.reason === "not-a-file" || read.reason === "too-large")) continue;
       if (!read.ok) {
-        reporter.report("S3001", s.path.span, read.reason === "missing" ? `cannot find imported file \`${written}\`` : `cannot read imported file \`${written}\`: ${read.message}`, {
-          label: read.reason === "missing" ? `no file at ${target}` : "unreadable",
-          help: "import paths are relative to the folder of the file that imports them",
-        });
+        if (read.reason === "missing") reporter.report("S3001", s.path.span, { variant: "missing", file: written, path: target });
+        else reporter.report("S3001", s.path.span, { variant: "unreadable", file: written, why: read.message });
         continue;
       }
       files.push(target);
@@ -94,10 +76,7 @@ export function loadImports(main: SceneFile, host: CompilerHost, rules: ProjectR
       const binary = notASceneFile(text, written);
       if (binary) {
         loaded.set(target, { path: target, statements: [] });
-        reporter.report("S3006", s.path.span, `\`${written}\` is not a scene file: it is ${binary.what}`, {
-          label: "not text",
-          help: "`import` reads the styles of a `.scene` file; to use an image, write `guide \"file.png\"`",
-        });
+        reporter.report("S3006", s.path.span, { variant: "binary", file: written, what: binary.what });
         continue;
       }
       const source = new SourceFile(target, text);
@@ -111,20 +90,18 @@ export function loadImports(main: SceneFile, host: CompilerHost, rules: ProjectR
       // Not even its first statement parses (a `.env`, notes, a key file): its lines stay off the terminal.
       const notAScene = first !== undefined && (opening === undefined || first.location.start.offset < opening.span.start);
       if (notAScene) {
-        const why = syntaxErrors.some((d) => d.code === "S1015") ? `more than ${MAX_ERRORS_PER_FILE} syntax errors` : "it does not start with a statement";
-        reporter.report("S3006", s.path.span, `\`${written}\` does not look like a scene file: ${why}`, {
-          label: "not a scene file",
-          help: `\`import\` reads the styles of a \`.scene\` file; check the path (\`scenec check ${target}\` lists the errors)`,
-          related: [{ message: `its first syntax error: ${first.message}`, span: { file: target, start: first.location.start.offset, end: first.location.end.offset } }],
+        const tooManyErrors = syntaxErrors.some((d) => d.code === "S1015") ? MAX_ERRORS_PER_FILE : undefined;
+        reporter.report("S3006", s.path.span, {
+          variant: "notScene",
+          file: written,
+          path: target,
+          tooManyErrors,
+          related: [{ error: first.message, span: { file: target, start: first.location.start.offset, end: first.location.end.offset } }],
         });
       } else reporter.restore(syntaxErrors);
       const ignored = imported.statements.find((x) => x.kind !== "style" && x.kind !== "import");
       if (ignored && !notAScene)
-        reporter.report("S2503", s.path.span, `\`${written}\` has statements other than styles; an import brings in only its styles`, {
-          label: "only styles are imported",
-          help: "keep shared styles in a file of their own",
-          related: [{ message: "ignored", span: ignored.span }],
-        });
+        reporter.report("S2503", s.path.span, { file: written, related: [{ span: ignored.span }] });
       visit(imported, [...stack, target]);
     }
   };

@@ -32,20 +32,13 @@ export function collectOptions(reporter: Reporter, options: readonly Option[], c
   const seen = new Map<OptionKind, Option>();
   for (const option of options) {
     if (!allowed.includes(option.kind)) {
-      reporter.report("S2015", option.keyword, `\`${option.kind}\` is not allowed ${CONTEXT_NAMES[context]}`, {
-        label: "not allowed here",
-        help: `${HOME[option.kind] ?? "remove it"}; ${CONTEXT_NAMES[context]} the options are ${allowed.map((k) => `\`${k}\``).join(", ")}`,
-      });
+      reporter.report("S2015", option.keyword, { option: option.kind, where: CONTEXT_NAMES[context], home: HOME[option.kind], allowed });
       continue;
     }
     if (option.kind === "cell") continue; // a grid has many cells; the grid checks them
     const first = seen.get(option.kind);
     if (first) {
-      reporter.report("S2016", option.keyword, `\`${option.kind}\` is given twice`, {
-        label: "given again here",
-        help: "remove one of them",
-        related: [{ message: "first given here", span: first.keyword }],
-      });
+      reporter.report("S2016", option.keyword, { variant: "option", option: option.kind, related: [{ span: first.keyword }] });
       continue;
     }
     seen.set(option.kind, option);

@@ -23,10 +23,7 @@ export const GUIDANCE_RANGE = { min: 0, max: 50 };
 export function readBlend(reporter: Reporter, option: OptionOf<"blend">): BlendKernel | undefined {
   const name = option.value.name;
   if ((BLEND_KERNELS as readonly string[]).includes(name)) return name as BlendKernel;
-  reporter.report("S2008", option.value.span, `unknown blend kernel \`${name}\``, {
-    label: "not a blend kernel",
-    help: suggestionHelp(name, BLEND_KERNELS),
-  });
+  reporter.report("S2008", option.value.span, { name, help: suggestionHelp(name, BLEND_KERNELS) });
   return undefined;
 }
 

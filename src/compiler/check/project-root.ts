@@ -74,28 +74,16 @@ export type PathUse = "import" | "guide" | "output";
  */
 export function resolveScenePath(reporter: Reporter, rules: ProjectRules, host: CompilerHost, use: PathUse, file: string, written: string, span: Span): string | undefined {
   if (path.isAbsolute(written) || path.win32.isAbsolute(written)) {
-    reporter.report("S3011", span, `\`${written}\` is an absolute path`, {
-      label: `${use} paths are relative`,
-      help: `write it relative to the folder of \`${path.basename(file)}\`, so that the scene works wherever it is copied`,
-    });
+    reporter.report("S3011", span, { path: written, use, relativeTo: path.basename(file) });
     return undefined;
   }
   const target = path.normalize(path.join(path.dirname(file), written));
   if (!allowedBy(rules, target, host)) {
-    reporter.report("S3007", span, `\`${written}\` is outside the scene's project root`, {
-      label: `${use === "output" ? "writes" : "reads"} a file outside the project`,
-      help: `the project root is ${rootDescription(rules)}; ${ALLOW_OUTSIDE_HELP}`,
-    });
+    reporter.report("S3007", span, { path: written, use, root: rootDescription(rules), allowOutside: ALLOW_OUTSIDE_HELP });
     return undefined;
   }
   return target;
 }
-
-const READ_WHAT = { import: "imported file", guide: "guide image" } as const;
-const TOO_LARGE_HELP = {
-  import: "check the path: a scene file is text of a few kilobytes",
-  guide: "check the path, or scale the image down (and raise `--max-guide-megapixels` if you trust it)",
-} as const;
 
 /**
  * Reads a file through the host within `maxBytes`. A read that fails because the file is not a
@@ -107,15 +95,9 @@ export function readWithin(reporter: Reporter, host: CompilerHost, use: "import"
   // A host that does not check the limit itself is held to it here.
   const result: ReadResult = read.ok && read.bytes.length > maxBytes ? { ok: false, reason: "too-large", message: `is ${formatBytes(read.bytes.length)}, over the limit of ${formatBytes(maxBytes)}` } : read;
   if (!result.ok && result.reason === "not-a-file")
-    reporter.report("S3008", span, `${READ_WHAT[use]} \`${written}\` is not a regular file: it ${result.message}`, {
-      label: "not read",
-      help: "only regular files are read, never devices, FIFOs or folders; check the path",
-    });
+    reporter.report("S3008", span, { use, path: written, why: result.message });
   else if (!result.ok && result.reason === "too-large")
-    reporter.report("S3009", span, `${READ_WHAT[use]} \`${written}\` is too large: it ${result.message}`, {
-      label: "not read",
-      help: TOO_LARGE_HELP[use],
-    });
+    reporter.report("S3009", span, { use, path: written, why: result.message });
   return result;
 }
 
@@ -155,8 +137,6 @@ export function checkOutputSetting(reporter: Reporter, rules: ProjectRules, host
   if (file === undefined) return;
   const problem = outputNameProblem(file, sources, host, (source) => relativeToScene(sceneFile, source));
   if (problem)
-    reporter.report(problem.code, span, `cannot write the picture to \`${written}\`: ${problem.message}`, {
-      label: problem.code === "S3010" ? "not an image file name" : "a file of the scene",
-      help: problem.code === "S3010" ? `name a picture file, such as \`"${path.basename(written, path.extname(written)) || "picture"}.png"\`` : "name a file of its own, such as the scene's name with `.png`",
-    });
+    if (problem.code === "S3010") reporter.report("S3010", span, { path: written, problem: problem.message, stem: path.basename(written, path.extname(written)) });
+    else reporter.report("S3012", span, { path: written, problem: problem.message });
 }

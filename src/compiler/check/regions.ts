@@ -19,11 +19,6 @@ export interface ElaborateContext {
   maxRegions: number;
 }
 
-/** 128851 → "128,851", for counts in messages. */
-export function formatCount(n: number): string {
-  return n.toLocaleString("en-US");
-}
-
 /** `at X, Y`, default 0, 0; undefined after an error. */
 function readAt(ctx: ElaborateContext, options: Map<OptionKind, Option>): { x: number; y: number } | undefined {
   const at = optionOf(options, "at");
@@ -49,20 +44,13 @@ export function elaborateRegion(ctx: ElaborateContext, decl: RegionDecl): Region
   if (sizeOption) size = readSize(ctx, sizeOption, "region");
   else if (!ctx.canvas) {
     if (ctx.canvasWritten) return undefined;
-    ctx.reporter.report("S2017", decl.name.span, `region \`${decl.name.name}\` has no \`size\``, {
-      label: "size unknown",
-      help: "add `size W x H`; a region without one reaches the canvas edges, which needs a `canvas` setting",
-    });
+    ctx.reporter.report("S2017", decl.name.span, { variant: "regionSize", name: decl.name.name });
     return undefined;
   } else if (at) {
     const { width, height } = ctx.canvas;
     if (at.x >= width || at.y >= height) {
       // No room between `at` and the canvas edges: the derived size would be empty or negative.
-      const limits = [...(at.x >= width ? [`x below ${width}`] : []), ...(at.y >= height ? [`y below ${height}`] : [])];
-      ctx.reporter.report("S2002", optionOf(options, "at")?.value.span ?? decl.name.span, `region \`${decl.name.name}\` starts at ${at.x}, ${at.y}, on or past the edge of the ${width} x ${height} canvas`, {
-        label: "no room left for the region",
-        help: `a region without \`size\` reaches the canvas's right and bottom edges, so it must start inside the canvas: use ${limits.join(" and ")}, or give it a \`size\``,
-      });
+      ctx.reporter.report("S2002", optionOf(options, "at")?.value.span ?? decl.name.span, { variant: "regionStart", name: decl.name.name, at, canvas: ctx.canvas });
       return undefined;
     }
     size = { width: width - at.x, height: height - at.y };
@@ -90,10 +78,7 @@ export function elaborateGrid(ctx: ElaborateContext, decl: GridDecl, regionsSoFa
 
   const tileOption = optionOf(options, "tile");
   if (!tileOption) {
-    reporter.report("S2017", decl.name.span, `grid \`${name}\` has no \`tile\` size`, {
-      label: "tile size unknown",
-      help: "add `tile W x H`, the size of each cell",
-    });
+    reporter.report("S2017", decl.name.span, { variant: "gridTile", name });
     return [];
   }
   const tile = readSize(ctx, tileOption, "tile");
@@ -106,20 +91,12 @@ export function elaborateGrid(ctx: ElaborateContext, decl: GridDecl, regionsSoFa
   }
   if (!tile || !overlap || !at) return [];
   if (overlapOption && (overlap.x >= tile.width || overlap.y >= tile.height)) {
-    reporter.report("S2011", overlapOption.value.span, `overlap ${overlap.x} x ${overlap.y} is not smaller than the tile ${tile.width} x ${tile.height}`, {
-      label: "tiles would not advance",
-      help: "neighbouring tiles overlap by less than a whole tile; a common choice is half the tile",
-    });
+    reporter.report("S2011", overlapOption.value.span, { variant: "overlap", overlap, tile });
     return [];
   }
 
   if (ctx.canvas && (at.x >= ctx.canvas.width || at.y >= ctx.canvas.height)) {
-    const { width, height } = ctx.canvas;
-    const limits = [...(at.x >= width ? [`x below ${width}`] : []), ...(at.y >= height ? [`y below ${height}`] : [])];
-    reporter.report("S2002", optionOf(options, "at")?.value.span ?? decl.name.span, `grid \`${name}\` starts at ${at.x}, ${at.y}, outside the ${width} x ${height} canvas`, {
-      label: "the grid's top-left corner is off the canvas",
-      help: `\`at\` is where the grid's first cell starts: use ${limits.join(" and ")}`,
-    });
+    reporter.report("S2002", optionOf(options, "at")?.value.span ?? decl.name.span, { variant: "gridStart", name, at, canvas: ctx.canvas });
     return [];
   }
 
@@ -129,10 +106,7 @@ export function elaborateGrid(ctx: ElaborateContext, decl: GridDecl, regionsSoFa
     const horizontal = kind === "columns";
     if (!ctx.canvas) {
       if (ctx.canvasWritten) return undefined;
-      reporter.report("S2017", decl.name.span, `grid \`${name}\` needs \`${kind}\` because the scene has no \`canvas\``, {
-        label: `${kind} unknown`,
-        help: `add \`${kind} N\`, or a \`canvas\` setting to derive it from`,
-      });
+      reporter.report("S2017", decl.name.span, { variant: "gridAxis", name, axis: kind });
       return undefined;
     }
     const available = horizontal ? ctx.canvas.width - at.x : ctx.canvas.height - at.y;
@@ -141,13 +115,7 @@ export function elaborateGrid(ctx: ElaborateContext, decl: GridDecl, regionsSoFa
     const count = exactCount(available, t, o);
     if (count !== undefined) return count;
     const dim = horizontal ? "width" : "height";
-    reporter.report("S2011", tileOption.value.span, `grid \`${name}\` cannot tile the canvas ${dim}: ${t}-pixel tiles overlapping by ${o} never span exactly ${available} pixels`, {
-      label: `no whole number of ${kind} fits`,
-      help:
-        available < t
-          ? `the tile is ${dim === "width" ? "wider" : "taller"} than the ${available} pixels available; use a smaller tile or a larger canvas`
-          : `${fitSuggestions(available, t, o, dim)}; or set \`${kind}\` to cover only part of the canvas`,
-    });
+    reporter.report("S2011", tileOption.value.span, { variant: "span", grid: name, dimension: dim, axis: kind, tile: t, overlap: o, available, fits: fitSuggestions(available, t, o, dim) });
     return undefined;
   };
   const columns = axis("columns");
@@ -156,18 +124,7 @@ export function elaborateGrid(ctx: ElaborateContext, decl: GridDecl, regionsSoFa
   // Counted before a single cell is built: `columns 1000000 rows 1000000` must not hang.
   const cellCount = columns * rows;
   if (regionsSoFar + cellCount > ctx.maxRegions) {
-    const shape = `${formatCount(columns)} column${columns === 1 ? "" : "s"} x ${formatCount(rows)} row${rows === 1 ? "" : "s"}`;
-    reporter.report(
-      "S2022",
-      decl.name.span,
-      cellCount > ctx.maxRegions
-        ? `grid \`${name}\` has ${formatCount(cellCount)} cells, over the limit of ${formatCount(ctx.maxRegions)} regions`
-        : `grid \`${name}\`'s ${formatCount(cellCount)} cells bring the scene to ${formatCount(regionsSoFar + cellCount)} regions, over the limit of ${formatCount(ctx.maxRegions)}`,
-      {
-        label: shape,
-        help: "every cell is a diffusion process run at every step; use a larger tile or a smaller overlap, or fewer `columns` and `rows`",
-      },
-    );
+    reporter.report("S2022", decl.name.span, { variant: "grid", grid: name, columns, rows, before: regionsSoFar, max: ctx.maxRegions });
     return [];
   }
 
@@ -176,16 +133,9 @@ export function elaborateGrid(ctx: ElaborateContext, decl: GridDecl, regionsSoFa
   let prompts: (string | undefined)[] | undefined;
   if (promptsOption) {
     if (promptOption) {
-      reporter.report("S2020", promptsOption.keyword, `grid \`${name}\` has both \`prompt\` and \`prompts\``, {
-        label: "one prompt per cell",
-        help: "keep `prompt` for the same prompt in every cell, or `prompts [...]` for one per cell, not both",
-        related: [{ message: "`prompt` given here", span: promptOption.keyword }],
-      });
+      reporter.report("S2020", promptsOption.keyword, { grid: name, related: [{ span: promptOption.keyword }] });
     } else if (promptsOption.items.length !== cellCount) {
-      reporter.report("S2012", promptsOption.keyword, `\`prompts\` has ${promptsOption.items.length} item${promptsOption.items.length === 1 ? "" : "s"} but grid \`${name}\` has ${cellCount} cell${cellCount === 1 ? "" : "s"} (${columns} column${columns === 1 ? "" : "s"} x ${rows} row${rows === 1 ? "" : "s"})`, {
-        label: `expected ${cellCount} prompts`,
-        help: "give one prompt per cell in row-major order (left to right, then top to bottom)",
-      });
+      reporter.report("S2012", promptsOption.keyword, { items: promptsOption.items.length, grid: name, columns, rows });
     } else prompts = readPrompts(ctx, promptsOption.items);
   }
 
@@ -197,20 +147,13 @@ export function elaborateGrid(ctx: ElaborateContext, decl: GridDecl, regionsSoFa
     const r = integerIn(reporter, option.row, "cell row", 0, Number.MAX_SAFE_INTEGER);
     if (c === undefined || r === undefined) continue;
     if (c >= columns || r >= rows) {
-      reporter.report("S2018", { ...option.column.span, end: option.row.span.end }, `cell ${c}, ${r} is outside grid \`${name}\``, {
-        label: `the grid has ${columns} column${columns === 1 ? "" : "s"} x ${rows} row${rows === 1 ? "" : "s"}`,
-        help: `cells are numbered from 0: columns 0 to ${columns - 1}, rows 0 to ${rows - 1}`,
-      });
+      reporter.report("S2018", { ...option.column.span, end: option.row.span.end }, { cell: { x: c, y: r }, grid: name, columns, rows });
       continue;
     }
     const key = `${c},${r}`;
     const previous = cells.get(key);
     if (previous) {
-      reporter.report("S2016", option.keyword, `cell ${c}, ${r} of grid \`${name}\` is given twice`, {
-        label: "given again here",
-        help: "merge the two cell blocks",
-        related: [{ message: "first given here", span: previous.cell.keyword }],
-      });
+      reporter.report("S2016", option.keyword, { variant: "cell", cell: { x: c, y: r }, grid: name, related: [{ span: previous.cell.keyword }] });
       continue;
     }
     cells.set(key, { options: collectOptions(reporter, option.options, "cell"), cell: option });
@@ -219,10 +162,7 @@ export function elaborateGrid(ctx: ElaborateContext, decl: GridDecl, regionsSoFa
   const gridSeed = base.seed;
   if (gridSeed !== null && gridSeed + cellCount - 1 > MAX_SEED) {
     const seedOption = optionOf(options, "seed")!;
-    reporter.report("S2010", seedOption.value.span, `grid seed ${gridSeed} is too large for ${cellCount} cells`, {
-      label: "cell seeds would pass 2^53 - 1",
-      help: `cell (c, r) uses seed + r * columns + c; use a seed of at most ${MAX_SEED - cellCount + 1}`,
-    });
+    reporter.report("S2010", seedOption.value.span, { variant: "gridSeed", seed: gridSeed, cells: cellCount, maxSeed: MAX_SEED });
   }
 
   const regions: RegionSpec[] = [];

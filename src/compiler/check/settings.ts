@@ -45,10 +45,7 @@ export function readSettings(reporter: Reporter, styles: StyleResolver, options:
     const name = schedulerOption.value.name;
     if ((SCHEDULER_NAMES as readonly string[]).includes(name)) scheduler = { name: name as SchedulerName, karras: schedulerOption.karras !== undefined };
     else
-      reporter.report("S2007", schedulerOption.value.span, `unknown scheduler \`${name}\``, {
-        label: "not a scheduler",
-        help: suggestionHelp(name, SCHEDULER_NAMES),
-      });
+      reporter.report("S2007", schedulerOption.value.span, { name, help: suggestionHelp(name, SCHEDULER_NAMES) });
   }
 
   const stepsOption = optionOf(options, "steps");
@@ -60,18 +57,14 @@ export function readSettings(reporter: Reporter, styles: StyleResolver, options:
   const outputOption = optionOf(options, "output");
 
   // Paths interpolate styles like any string; an empty one is an error, not "the default".
-  const path = (option: OptionOf<"model" | "output"> | undefined, help: string): string | undefined => {
+  const path = (option: OptionOf<"model" | "output"> | undefined): string | undefined => {
     if (!option) return undefined;
     const text = styles.expand(option.value);
-    if (text === "")
-      reporter.report("S2010", option.value.span, `\`${option.kind}\` is empty`, {
-        label: option.kind === "model" ? "no model named" : "no file named",
-        help,
-      });
+    if (text === "") reporter.report("S2010", option.value.span, { variant: "empty", setting: option.kind });
     return text || undefined;
   };
-  const model = path(modelOption, "name a model from `scenec.yaml` (such as `\"sd15\"`) or a path to an ONNX folder, or leave `model` out for the default model");
-  const output = path(outputOption, "name the PNG file to write (such as `\"picture.png\"`), or leave `output` out to write the scene's name with `.png` beside it");
+  const model = path(modelOption);
+  const output = path(outputOption);
 
   return {
     canvas,

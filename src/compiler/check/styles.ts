@@ -31,12 +31,7 @@ export class StyleResolver {
       const style = this.styles.get(part.name);
       if (!style) {
         const guess = suggest(part.name, [...this.styles.keys()]);
-        this.reporter.report("S2005", part.span, `style \`${part.name}\` is not defined`, {
-          label: "no style of this name",
-          help: guess
-            ? `did you mean \`${guess}\`?`
-            : `define it with \`style ${part.name} "..."\`, import the file that defines it, or write \`\\{\` for a literal brace`,
-        });
+        this.reporter.report("S2005", part.span, { variant: "style", name: part.name, guess });
         ok = false;
         continue;
       }
@@ -59,11 +54,7 @@ export class StyleResolver {
       if (!this.reportedCycles.has(key)) {
         this.reportedCycles.add(key);
         const first = this.styles.get(cycle[0]!)!;
-        this.reporter.report("S2006", first.name.span, `style cycle: ${cycle.map((n) => `\`${n}\``).join(" → ")}`, {
-          label: "this style ends up using itself",
-          help: "a style may use other styles, but never itself through them; remove one of the references",
-          related: cycle.slice(1, -1).map((n) => ({ message: `\`${n}\` is part of the cycle`, span: this.styles.get(n)!.name.span })),
-        });
+        this.reporter.report("S2006", first.name.span, { cycle, related: cycle.slice(1, -1).map((n) => ({ name: n, span: this.styles.get(n)!.name.span })) });
       }
       return undefined;
     }

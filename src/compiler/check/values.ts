@@ -12,23 +12,17 @@ function isIntegerLiteral(raw: string): boolean {
 /** An integer in [min, max] (checked on the digits as written, so huge seeds are exact), or undefined. */
 export function integerIn(reporter: Reporter, v: NumberValue, what: string, min: number, max: number): number | undefined {
   if (!Number.isFinite(v.value)) {
-    reportTooLarge(reporter, v, what, `must be between ${min} and ${max}`, `use a value from ${min} to ${max}`);
+    reporter.report("S2010", v.span, { variant: "range", what, raw: v.raw, min, max });
     return undefined;
   }
   if (!isIntegerLiteral(v.raw)) {
     const rounded = Math.round(v.value);
-    reporter.report("S2019", v.span, `${what} must be a whole number, not \`${v.raw}\``, {
-      label: "not an integer",
-      help: `write \`${rounded}\``,
-    });
+    reporter.report("S2019", v.span, { what, raw: v.raw, rounded });
     return undefined;
   }
   const big = BigInt(v.raw);
   if (big < BigInt(min) || big > BigInt(max)) {
-    reporter.report("S2010", v.span, `${what} \`${v.raw}\` is out of range`, {
-      label: `must be between ${min} and ${max}`,
-      help: `use a value from ${min} to ${max}`,
-    });
+    reporter.report("S2010", v.span, { variant: "range", what, raw: v.raw, min, max });
     return undefined;
   }
   return Number(big);
@@ -46,19 +40,10 @@ export function numberIn(reporter: Reporter, v: NumberValue, what: string, range
   const low = exclusiveMin ? v.value <= min : v.value < min;
   const high = max !== undefined && v.value > max;
   if (!Number.isFinite(v.value) || low || high) {
-    const bound = max === undefined ? `greater than ${min}` : `between ${min} and ${max}`;
-    reporter.report("S2010", v.span, `${what} \`${v.raw}\` is out of range`, {
-      label: `must be ${bound}`,
-      help: max === undefined ? `use a value ${bound}` : `use a value from ${min} to ${max}`,
-    });
+    reporter.report("S2010", v.span, { variant: "range", what, raw: v.raw, min, max });
     return undefined;
   }
   return v.value;
-}
-
-/** S2010 for a number too large to represent (`1e400`): no "nearest value" to suggest. */
-function reportTooLarge(reporter: Reporter, v: NumberValue, what: string, label: string, help: string): void {
-  reporter.report("S2010", v.span, `${what} \`${v.raw}\` is out of range`, { label, help });
 }
 
 /** The multiples of the latent factor on either side of a value, for "nearest valid values" messages. */
@@ -74,23 +59,19 @@ export function nearestMultiples(value: number): [number, number] {
  */
 export function pixels(reporter: Reporter, v: NumberValue, what: string, kind: "position" | "size" | "overlap"): number | undefined {
   if (!Number.isFinite(v.value)) {
-    reportTooLarge(reporter, v, what, "too large to be a number of pixels", "use a multiple of 8 that fits the canvas");
+    // Too large to represent (`1e400`): no nearest value to suggest.
+    reporter.report("S2010", v.span, { variant: "pixelsTooLarge", what, raw: v.raw });
     return undefined;
   }
   if (!isIntegerLiteral(v.raw) || v.value % LATENT_FACTOR !== 0) {
     const [below, above] = nearestMultiples(v.value);
     const options = [below, above].filter((n) => kind === "position" || (kind === "overlap" ? n >= 0 : n > 0));
-    reporter.report("S2001", v.span, `${what} \`${v.raw}\` is not a multiple of ${LATENT_FACTOR}`, {
-      label: `not a multiple of ${LATENT_FACTOR}`,
-      help: `use ${options.map((n) => `\`${n}\``).join(" or ")}: diffusion works on a grid ${LATENT_FACTOR} times smaller`,
-    });
+    reporter.report("S2001", v.span, { variant: "value", what, raw: v.raw, factor: LATENT_FACTOR, nearest: options });
     return undefined;
   }
   if ((kind === "size" && v.value <= 0) || (kind === "overlap" && v.value < 0)) {
-    reporter.report("S2010", v.span, `${what} \`${v.raw}\` is out of range`, {
-      label: kind === "size" ? "must be positive" : "must not be negative",
-      help: kind === "size" ? `use at least \`${LATENT_FACTOR}\`` : "use `0` for tiles that touch without overlapping",
-    });
+    if (kind === "size") reporter.report("S2010", v.span, { variant: "notPositive", what, raw: v.raw, factor: LATENT_FACTOR });
+    else reporter.report("S2010", v.span, { variant: "negative", what, raw: v.raw });
     return undefined;
   }
   return v.value;

@@ -1,64 +1,716 @@
 import type { Severity } from "./diagnostic.js";
+import { formatCount, plural, quoted, say, type ParamsOfText } from "./words.js";
+
+interface Size {
+  width: number;
+  height: number;
+}
+interface Point {
+  x: number;
+  y: number;
+}
+
+/** "did you mean `x`?", or the valid words when none is close. */
+function didYouMean(guess: string | undefined, candidates: readonly string[]): string {
+  return guess ? `did you mean \`${guess}\`?` : `expected one of ${quoted(candidates)}`;
+}
+
+/** "x below 512 and y below 256": where a region or grid without room must start instead. */
+function startLimits(at: Point, canvas: Size): string {
+  return [...(at.x >= canvas.width ? [`x below ${canvas.width}`] : []), ...(at.y >= canvas.height ? [`y below ${canvas.height}`] : [])].join(" and ");
+}
+
+type FileUse = "import" | "guide";
+const READ_WHAT = { import: "imported file", guide: "guide image" } as const;
+const IMPORT_PATHS = "import paths are relative to the folder of the file that imports them";
+const GUIDE_PATHS = "guide paths are relative to the folder of the scene file";
+const SHARED_STYLE_NAMES = "rename one of them; style names are shared by a scene and everything it imports";
+
+function drownedHelp(p: { threshold: number }): string {
+  return `its weight is below ${p.threshold * 100}% wherever it paints, so it barely shows; raise its \`weight\`, lower the others', or move it`;
+}
 
 /**
- * The catalogue of every diagnostic the compiler can emit. Codes are stable: never renumber or
- * reuse one. S1xxx: syntax (lexer, parser). S2xxx: meaning (names, values, geometry).
- * S3xxx: files (imports, guide images). S25xx: warnings.
- * grammar/reference.md documents each with a minimal example that triggers it.
+ * The catalogue of every diagnostic the compiler can emit, and the words of each: a phase reports
+ * a code with the parameters its templates take (`reporter.report("S2007", span, { name, help })`),
+ * never a message of its own. Codes are stable: never renumber or reuse one. S1xxx: syntax (lexer,
+ * parser). S2xxx: meaning (names, values, geometry). S3xxx: files (imports, guide images).
+ * S25xx: warnings. A code whose messages differ in substance has named variants, chosen with
+ * `variant`. grammar/reference.md documents each code with a minimal example that triggers it.
  */
 export const DIAGNOSTIC_CODES = {
-  S1001: { severity: "error", title: "unexpected character" },
-  S1002: { severity: "error", title: "unterminated string" },
-  S1003: { severity: "error", title: "unknown escape sequence in a string" },
-  S1004: { severity: "error", title: "malformed style interpolation" },
-  S1010: { severity: "error", title: "unexpected token" },
-  S1011: { severity: "error", title: "unknown statement or option" },
-  S1012: { severity: "error", title: "unexpected end of file" },
-  S1013: { severity: "error", title: "blocks nested too deeply" },
-  S1014: { severity: "error", title: "token too long" },
-  S1015: { severity: "error", title: "too many errors in a file" },
-  S1016: { severity: "error", title: "file is not a scene file" },
-  S1017: { severity: "error", title: "unit after a number" },
+  S1001: {
+    severity: "error",
+    title: "unexpected character",
+    text: {
+      characters: say({
+        // Backticks are quoted with double ones, as in Markdown: "unexpected characters `` ``` ``".
+        message: (p: { count: number; shown: string }) => `unexpected character${p.count > 1 ? "s" : ""} ${p.shown.includes("`") ? `\`\` ${p.shown} \`\`` : `\`${p.shown}\``}`,
+        label: "not part of the language",
+        help: "strings go in double quotes; comments start with `#`",
+      }),
+      quote: say({
+        message: (p: { quote: string; body: string }) => `\`${p.quote}\` is not a string quote`,
+        label: "strings go in straight double quotes",
+        help: (p) => `write \`"${p.body.length > 40 ? `${p.body.slice(0, 40)}…` : p.body}"\``,
+      }),
+    },
+  },
+  S1002: {
+    severity: "error",
+    title: "unterminated string",
+    text: say({
+      message: "unterminated string",
+      label: "this string has no closing `\"` on its line",
+      help: (p: { swallowed: string | undefined }) =>
+        p.swallowed ? `close it with \`"\` before the \`${p.swallowed}\`, which is inside the string now` : "close it with `\"`; split a long prompt into adjacent strings, one per line",
+    }),
+  },
+  S1003: {
+    severity: "error",
+    title: "unknown escape sequence in a string",
+    text: say({
+      message: (p: { escape: string }) => `unknown escape \`${p.escape}\` in a string`,
+      label: "not an escape",
+      help: "the escapes are `\\\"`, `\\\\`, `\\n`, `\\{` and `\\}`; write `\\\\` for a backslash",
+    }),
+  },
+  S1004: {
+    severity: "error",
+    title: "malformed style interpolation",
+    text: {
+      unclosed: say({
+        message: "unclosed `{` in a string",
+        label: "opened here",
+        help: "close the style reference with `}`, or write `\\{` for a literal brace",
+      }),
+      notAName: say({
+        message: (p: { name: string }) => `\`{${p.name}}\` is not a style reference`,
+        label: "expected a style name between the braces",
+        help: "write `{style_name}` to insert a style, or `\\{` for a literal brace",
+      }),
+    },
+  },
+  S1010: {
+    severity: "error",
+    title: "unexpected token",
+    // The parser words the message itself ("expected A or B, found X": parser.ts); the labels and
+    // help here go by what the stray token is.
+    text: {
+      expected: say({
+        message: (p: { parsed: string; example: string | undefined }) => p.parsed,
+        label: "unexpected here",
+        help: (p) => (p.example === undefined ? undefined : `for example \`${p.example}\``),
+      }),
+      closingBrace: say({ message: (p: { parsed: string }) => p.parsed, label: "no block is open here", help: "remove it, or look above for a block that is closed twice" }),
+      closingBracket: say({ message: (p: { parsed: string }) => p.parsed, label: "no list is open here", help: "`]` closes a grid's `prompts [ … ]` list; remove it" }),
+      openingBrace: say({ message: (p: { parsed: string }) => p.parsed, label: "a block with no statement", help: "a block follows `region NAME`, `grid NAME`, `guide \"file\"` or `cell C, R`" }),
+      openingBracket: say({ message: (p: { parsed: string }) => p.parsed, label: "a list with no option", help: "a `[ … ]` list follows `prompts`, in a grid" }),
+      comma: say({
+        message: (p: { parsed: string }) => p.parsed,
+        label: "not between two items",
+        help: "commas go between the numbers of `at X, Y` and `cell C, R` and between `prompts` items",
+      }),
+      value: say({
+        message: (p: { parsed: string }) => p.parsed,
+        label: "a value without an option",
+        help: "a value follows the setting or option it belongs to, as in `steps 30` or `canvas 512 x 512`",
+      }),
+      other: say({
+        message: (p: { parsed: string }) => p.parsed,
+        label: "unexpected here",
+        help: "a statement starts with a keyword such as `canvas`, `style`, `region`, `grid` or `guide`",
+      }),
+    },
+  },
+  S1011: {
+    severity: "error",
+    title: "unknown statement or option",
+    text: {
+      word: say({
+        message: (p: { kind: string; word: string; where: string; guess: string | undefined; candidates: readonly string[] }) => `unknown ${p.kind} \`${p.word}\` ${p.where}`,
+        label: (p) => `unknown ${p.kind}`,
+        help: (p) => didYouMean(p.guess, p.candidates),
+      }),
+      afterScheduler: say({
+        message: (p: { word: string; scheduler: string }) => `unknown word \`${p.word}\` after \`scheduler ${p.scheduler}\``,
+        label: "not `karras`",
+        help: "did you mean `karras`?",
+      }),
+    },
+  },
+  S1012: {
+    severity: "error",
+    title: "unexpected end of file",
+    text: say({
+      message: (p: { parsed: string; unclosed: "list" | "block" | undefined; expected: readonly string[] }) => `unexpected end of file: ${p.parsed}`,
+      label: "the file ends here",
+      help: (p) =>
+        p.unclosed === "list"
+          ? "a `prompts [` list must close with `]`, and its block with `}`"
+          : p.unclosed === "block"
+            ? "a block that opens with `{` must close with `}`"
+            : p.expected.length > 0
+              ? `the last statement is unfinished: ${p.expected.join(" or ")} should come next`
+              : "the last statement is unfinished",
+    }),
+  },
+  S1013: {
+    severity: "error",
+    title: "blocks nested too deeply",
+    text: say({
+      message: (p: { max: number }) => `blocks nested more than ${p.max} deep`,
+      label: (p) => `block number ${p.max + 1} inside the others`,
+      help: "blocks nest at most two deep (a `cell` block in a `grid` block): look for blocks that are never closed with `}`",
+      related: "the outermost of the open blocks",
+    }),
+  },
+  S1014: {
+    severity: "error",
+    title: "token too long",
+    text: say({
+      message: (p: { what: "number" | "string" | "word"; length: number; max: number }) => `a ${p.what} of ${formatCount(p.length)} characters is too long`,
+      label: (p) => `longer than ${formatCount(p.max)} characters`,
+      help: (p) => (p.what === "string" ? "a prompt is read a few dozen words at a time: shorten it, or split it over styles" : `a ${p.what} is at most ${formatCount(p.max)} characters long`),
+    }),
+  },
+  S1015: {
+    severity: "error",
+    title: "too many errors in a file",
+    text: {
+      syntax: say({
+        message: (p: { shown: number; hidden: boolean }) => `too many syntax errors: only the first ${p.shown} are shown, and the file is not checked further`,
+        label: (p) => (p.hidden ? "the first one not shown" : "checking stopped after this one"),
+        help: "fix these first; if this is not meant to be a scene file, check the file name",
+      }),
+      checks: say({
+        message: (p: { shown: number }) => `too many errors: only the first ${p.shown} are shown`,
+        label: "the first one not shown",
+        help: "fix these first: many errors of one kind often have one cause",
+      }),
+    },
+  },
+  S1016: {
+    severity: "error",
+    title: "file is not a scene file",
+    // What the file is, and what to do with such a file, come from binary-files.ts.
+    text: say({
+      message: (p: { what: string; help: string }) => `not a scene file: it is ${p.what}`,
+      label: "not a scene",
+      help: (p) => p.help,
+    }),
+  },
+  S1017: {
+    severity: "error",
+    title: "unit after a number",
+    text: say({
+      message: (p: { plain: string }) => `no units: write \`${p.plain}\``,
+      label: "a unit",
+      help: "positions and sizes are numbers of pixels, written without `px`",
+    }),
+  },
 
-  S2001: { severity: "error", title: "coordinate or size is not a multiple of 8" },
-  S2002: { severity: "error", title: "region or guide outside the canvas" },
-  S2003: { severity: "error", title: "canvas pixels covered by no region" },
-  S2004: { severity: "error", title: "duplicate name" },
-  S2005: { severity: "error", title: "undefined style" },
-  S2006: { severity: "error", title: "style cycle" },
-  S2007: { severity: "error", title: "unknown scheduler" },
-  S2008: { severity: "error", title: "unknown blend kernel" },
-  S2009: { severity: "error", title: "unknown fit mode" },
-  S2010: { severity: "error", title: "value out of range" },
-  S2011: { severity: "error", title: "grid cannot tile the canvas" },
-  S2012: { severity: "error", title: "prompt list length differs from the cell count" },
-  S2013: { severity: "error", title: "guide with no prompt region under it" },
-  S2014: { severity: "error", title: "canvas too large" },
-  S2015: { severity: "error", title: "option not allowed here" },
-  S2016: { severity: "error", title: "option given twice" },
-  S2017: { severity: "error", title: "missing required option" },
-  S2018: { severity: "error", title: "cell outside the grid" },
-  S2019: { severity: "error", title: "integer expected" },
-  S2020: { severity: "error", title: "conflicting options" },
-  S2021: { severity: "error", title: "scene has no regions" },
-  S2022: { severity: "error", title: "too many regions" },
+  S2001: {
+    severity: "error",
+    title: "coordinate or size is not a multiple of 8",
+    text: {
+      value: say({
+        message: (p: { what: string; raw: string; factor: number; nearest: readonly number[] }) => `${p.what} \`${p.raw}\` is not a multiple of ${p.factor}`,
+        label: (p) => `not a multiple of ${p.factor}`,
+        help: (p) => `use ${quoted(p.nearest, " or ")}: diffusion works on a grid ${p.factor} times smaller`,
+      }),
+      guideImage: say({
+        message: (p: { file: string; image: Size; factor: number; suggested: Size }) => `guide image \`${p.file}\` is ${p.image.width} x ${p.image.height}, which is not a multiple of ${p.factor}`,
+        label: "placed at its own size",
+        help: (p) => `give it a size, for example \`size ${p.suggested.width} x ${p.suggested.height}\`, and it is resized with \`fit\``,
+      }),
+    },
+  },
+  S2002: {
+    severity: "error",
+    title: "region or guide outside the canvas",
+    // `placement` says how to move the rectangle in (canvas-checks.ts works it out).
+    text: {
+      region: say({
+        message: (p: { name: string; rect: string; canvas: Size; placement: string }) => `region \`${p.name}\` (${p.rect}) is outside the ${p.canvas.width} x ${p.canvas.height} canvas`,
+        label: "pokes out of the canvas",
+        help: (p) => p.placement,
+      }),
+      guide: say({
+        message: (p: { rect: string; canvas: Size; placement: string }) => `guide (${p.rect}) is outside the ${p.canvas.width} x ${p.canvas.height} canvas`,
+        label: "pokes out of the canvas",
+        help: (p) => p.placement,
+      }),
+      grid: say({
+        message: (p: { grid: string; extent: Size; canvas: Size; outside: number; first: string }) =>
+          `grid \`${p.grid}\` reaches ${p.extent.width} x ${p.extent.height}, outside the ${p.canvas.width} x ${p.canvas.height} canvas`,
+        label: (p) => `${p.outside} cell${plural(p.outside)} outside the canvas, first \`${p.first}\``,
+        help: "use fewer columns or rows, a smaller tile or a larger overlap, or leave `columns`/`rows` out to derive them from the canvas",
+      }),
+      regionStart: say({
+        message: (p: { name: string; at: Point; canvas: Size }) => `region \`${p.name}\` starts at ${p.at.x}, ${p.at.y}, on or past the edge of the ${p.canvas.width} x ${p.canvas.height} canvas`,
+        label: "no room left for the region",
+        help: (p) => `a region without \`size\` reaches the canvas's right and bottom edges, so it must start inside the canvas: use ${startLimits(p.at, p.canvas)}, or give it a \`size\``,
+      }),
+      gridStart: say({
+        message: (p: { name: string; at: Point; canvas: Size }) => `grid \`${p.name}\` starts at ${p.at.x}, ${p.at.y}, outside the ${p.canvas.width} x ${p.canvas.height} canvas`,
+        label: "the grid's top-left corner is off the canvas",
+        help: (p) => `\`at\` is where the grid's first cell starts: use ${startLimits(p.at, p.canvas)}`,
+      }),
+    },
+  },
+  S2003: {
+    severity: "error",
+    title: "canvas pixels covered by no region",
+    text: say({
+      message: (p: { listed: readonly string[]; more: number }) => `canvas pixels covered by no region: ${p.listed.join("; ")}${p.more > 0 ? ` and ${p.more} more` : ""}`,
+      label: "not fully covered",
+      help: "every pixel needs a region to paint it (or a `strength 1` guide to pin it); add or enlarge regions, or shrink the canvas",
+    }),
+  },
+  S2004: {
+    severity: "error",
+    title: "duplicate name",
+    text: {
+      name: say({
+        message: (p: { name: string }) => `\`${p.name}\` is declared twice`,
+        label: "declared again here",
+        help: "region and grid names must be unique within a scene",
+        related: "first declared here",
+      }),
+      style: say({
+        message: (p: { name: string }) => `style \`${p.name}\` is defined twice`,
+        label: "defined again here",
+        help: SHARED_STYLE_NAMES,
+        related: "first defined here",
+      }),
+      importedStyle: say({
+        message: (p: { name: string }) => `style \`${p.name}\` is defined twice`,
+        label: "also defined in an imported file",
+        help: SHARED_STYLE_NAMES,
+        related: (r: { file: string }) => `also defined in \`${r.file}\``,
+      }),
+    },
+  },
+  S2005: {
+    severity: "error",
+    title: "undefined style",
+    text: {
+      style: say({
+        message: (p: { name: string; guess: string | undefined }) => `style \`${p.name}\` is not defined`,
+        label: "no style of this name",
+        help: (p) => (p.guess ? `did you mean \`${p.guess}\`?` : `define it with \`style ${p.name} "..."\`, import the file that defines it, or write \`\\{\` for a literal brace`),
+      }),
+      inImportPath: say({
+        message: (p: { name: string }) => `an import path cannot use a style (\`{${p.name}}\`)`,
+        label: "styles are not known yet when imports are read",
+        help: "write the path out in full; write `\\{` for a literal brace",
+      }),
+    },
+  },
+  S2006: {
+    severity: "error",
+    title: "style cycle",
+    text: say({
+      message: (p: { cycle: readonly string[] }) => `style cycle: ${quoted(p.cycle, " → ")}`,
+      label: "this style ends up using itself",
+      help: "a style may use other styles, but never itself through them; remove one of the references",
+      related: (r: { name: string }) => `\`${r.name}\` is part of the cycle`,
+    }),
+  },
+  // S2007–S2009: `help` is suggest.ts's "did you mean" for the word.
+  S2007: {
+    severity: "error",
+    title: "unknown scheduler",
+    text: say({ message: (p: { name: string; help: string }) => `unknown scheduler \`${p.name}\``, label: "not a scheduler", help: (p) => p.help }),
+  },
+  S2008: {
+    severity: "error",
+    title: "unknown blend kernel",
+    text: say({ message: (p: { name: string; help: string }) => `unknown blend kernel \`${p.name}\``, label: "not a blend kernel", help: (p) => p.help }),
+  },
+  S2009: {
+    severity: "error",
+    title: "unknown fit mode",
+    text: say({ message: (p: { name: string; help: string }) => `unknown fit mode \`${p.name}\``, label: "not a fit mode", help: (p) => p.help }),
+  },
+  S2010: {
+    severity: "error",
+    title: "value out of range",
+    text: {
+      range: say({
+        message: (p: { what: string; raw: string; min: number; max: number | undefined }) => `${p.what} \`${p.raw}\` is out of range`,
+        label: (p) => `must be ${p.max === undefined ? `greater than ${p.min}` : `between ${p.min} and ${p.max}`}`,
+        help: (p) => (p.max === undefined ? `use a value greater than ${p.min}` : `use a value from ${p.min} to ${p.max}`),
+      }),
+      pixelsTooLarge: say({
+        message: (p: { what: string; raw: string }) => `${p.what} \`${p.raw}\` is out of range`,
+        label: "too large to be a number of pixels",
+        help: "use a multiple of 8 that fits the canvas",
+      }),
+      notPositive: say({
+        message: (p: { what: string; raw: string; factor: number }) => `${p.what} \`${p.raw}\` is out of range`,
+        label: "must be positive",
+        help: (p) => `use at least \`${p.factor}\``,
+      }),
+      negative: say({
+        message: (p: { what: string; raw: string }) => `${p.what} \`${p.raw}\` is out of range`,
+        label: "must not be negative",
+        help: "use `0` for tiles that touch without overlapping",
+      }),
+      empty: say({
+        message: (p: { setting: "model" | "output" }) => `\`${p.setting}\` is empty`,
+        label: (p) => (p.setting === "model" ? "no model named" : "no file named"),
+        help: (p) =>
+          p.setting === "model"
+            ? "name a model from `scenec.yaml` (such as `\"sd15\"`) or a path to an ONNX folder, or leave `model` out for the default model"
+            : "name the PNG file to write (such as `\"picture.png\"`), or leave `output` out to write the scene's name with `.png` beside it",
+      }),
+      gridSeed: say({
+        message: (p: { seed: number; cells: number; maxSeed: number }) => `grid seed ${p.seed} is too large for ${p.cells} cells`,
+        label: "cell seeds would pass 2^53 - 1",
+        help: (p) => `cell (c, r) uses seed + r * columns + c; use a seed of at most ${p.maxSeed - p.cells + 1}`,
+      }),
+    },
+  },
+  S2011: {
+    severity: "error",
+    title: "grid cannot tile the canvas",
+    text: {
+      overlap: say({
+        message: (p: { overlap: Point; tile: Size }) => `overlap ${p.overlap.x} x ${p.overlap.y} is not smaller than the tile ${p.tile.width} x ${p.tile.height}`,
+        label: "tiles would not advance",
+        help: "neighbouring tiles overlap by less than a whole tile; a common choice is half the tile",
+      }),
+      // `fits` lists the canvas sizes and overlaps that would fit (grid-fit.ts works them out).
+      span: say({
+        message: (p: { grid: string; dimension: "width" | "height"; axis: "columns" | "rows"; tile: number; overlap: number; available: number; fits: string }) =>
+          `grid \`${p.grid}\` cannot tile the canvas ${p.dimension}: ${p.tile}-pixel tiles overlapping by ${p.overlap} never span exactly ${p.available} pixels`,
+        label: (p) => `no whole number of ${p.axis} fits`,
+        help: (p) =>
+          p.available < p.tile
+            ? `the tile is ${p.dimension === "width" ? "wider" : "taller"} than the ${p.available} pixels available; use a smaller tile or a larger canvas`
+            : `${p.fits}; or set \`${p.axis}\` to cover only part of the canvas`,
+      }),
+    },
+  },
+  S2012: {
+    severity: "error",
+    title: "prompt list length differs from the cell count",
+    text: say({
+      message: (p: { items: number; grid: string; columns: number; rows: number }) =>
+        `\`prompts\` has ${p.items} item${plural(p.items)} but grid \`${p.grid}\` has ${p.columns * p.rows} cell${plural(p.columns * p.rows)} (${p.columns} column${plural(p.columns)} x ${p.rows} row${plural(p.rows)})`,
+      label: (p) => `expected ${p.columns * p.rows} prompts`,
+      help: "give one prompt per cell in row-major order (left to right, then top to bottom)",
+    }),
+  },
+  S2013: {
+    severity: "error",
+    title: "guide with no prompt region under it",
+    text: say({
+      message: "part of this guide has no region under it",
+      label: (p: { pixels: number }) => `${p.pixels} pixels that no region paints`,
+      help: "a guide of strength below 1 only pins the first steps; add a region over it, or use `strength 1` to keep those pixels exactly",
+    }),
+  },
+  S2014: {
+    severity: "error",
+    title: "canvas too large",
+    text: say({
+      message: (p: { explicit: boolean; canvas: Size; maxSide: number; maxPixels: number }) => `${p.explicit ? "the canvas" : "the canvas the regions span"} is ${p.canvas.width} x ${p.canvas.height}, over the limit`,
+      label: (p) => (Math.max(p.canvas.width, p.canvas.height) > p.maxSide ? `a side is over ${p.maxSide} pixels` : `over ${(p.maxPixels / 1e6).toFixed(0)} megapixels`),
+      help: (p) => `the limits are ${p.maxSide} pixels a side and ${(p.maxPixels / 1e6).toFixed(0)} megapixels; raise them with \`--max-side\` and \`--max-megapixels\` if your machine can take it`,
+    }),
+  },
+  S2015: {
+    severity: "error",
+    title: "option not allowed here",
+    // `home` says where the option belongs (options.ts), `where` is the block ("in a `grid`").
+    text: say({
+      message: (p: { option: string; where: string; home: string | undefined; allowed: readonly string[] }) => `\`${p.option}\` is not allowed ${p.where}`,
+      label: "not allowed here",
+      help: (p) => `${p.home ?? "remove it"}; ${p.where} the options are ${quoted(p.allowed)}`,
+    }),
+  },
+  S2016: {
+    severity: "error",
+    title: "option given twice",
+    text: {
+      option: say({
+        message: (p: { option: string }) => `\`${p.option}\` is given twice`,
+        label: "given again here",
+        help: "remove one of them",
+        related: "first given here",
+      }),
+      cell: say({
+        message: (p: { cell: Point; grid: string }) => `cell ${p.cell.x}, ${p.cell.y} of grid \`${p.grid}\` is given twice`,
+        label: "given again here",
+        help: "merge the two cell blocks",
+        related: "first given here",
+      }),
+    },
+  },
+  S2017: {
+    severity: "error",
+    title: "missing required option",
+    text: {
+      regionSize: say({
+        message: (p: { name: string }) => `region \`${p.name}\` has no \`size\``,
+        label: "size unknown",
+        help: "add `size W x H`; a region without one reaches the canvas edges, which needs a `canvas` setting",
+      }),
+      gridTile: say({
+        message: (p: { name: string }) => `grid \`${p.name}\` has no \`tile\` size`,
+        label: "tile size unknown",
+        help: "add `tile W x H`, the size of each cell",
+      }),
+      gridAxis: say({
+        message: (p: { name: string; axis: "columns" | "rows" }) => `grid \`${p.name}\` needs \`${p.axis}\` because the scene has no \`canvas\``,
+        label: (p) => `${p.axis} unknown`,
+        help: (p) => `add \`${p.axis} N\`, or a \`canvas\` setting to derive it from`,
+      }),
+      canvas: say({
+        message: "the scene has no `canvas`, and no regions to size it",
+        label: "the guide has no canvas to go on",
+        help: "add `canvas W x H`, or regions (without a `canvas`, the canvas is their bounding box)",
+      }),
+    },
+  },
+  S2018: {
+    severity: "error",
+    title: "cell outside the grid",
+    text: say({
+      message: (p: { cell: Point; grid: string; columns: number; rows: number }) => `cell ${p.cell.x}, ${p.cell.y} is outside grid \`${p.grid}\``,
+      label: (p) => `the grid has ${p.columns} column${plural(p.columns)} x ${p.rows} row${plural(p.rows)}`,
+      help: (p) => `cells are numbered from 0: columns 0 to ${p.columns - 1}, rows 0 to ${p.rows - 1}`,
+    }),
+  },
+  S2019: {
+    severity: "error",
+    title: "integer expected",
+    text: say({
+      message: (p: { what: string; raw: string; rounded: number }) => `${p.what} must be a whole number, not \`${p.raw}\``,
+      label: "not an integer",
+      help: (p) => `write \`${p.rounded}\``,
+    }),
+  },
+  S2020: {
+    severity: "error",
+    title: "conflicting options",
+    text: say({
+      message: (p: { grid: string }) => `grid \`${p.grid}\` has both \`prompt\` and \`prompts\``,
+      label: "one prompt per cell",
+      help: "keep `prompt` for the same prompt in every cell, or `prompts [...]` for one per cell, not both",
+      related: "`prompt` given here",
+    }),
+  },
+  S2021: {
+    severity: "error",
+    title: "scene has no regions",
+    text: say({
+      message: "the scene has no regions",
+      label: "nothing to paint",
+      help: 'add a region, for example `region sky { size 512 x 512  prompt "a blue sky" }`',
+    }),
+  },
+  S2022: {
+    severity: "error",
+    title: "too many regions",
+    text: {
+      region: say({
+        message: (p: { name: string; number: number; max: number }) => `region \`${p.name}\` is region number ${formatCount(p.number)}, over the limit of ${formatCount(p.max)}`,
+        label: "one region too many",
+        help: "every region is a diffusion process run at every step; use fewer, larger regions",
+      }),
+      grid: say({
+        message: (p: { grid: string; columns: number; rows: number; before: number; max: number }) =>
+          p.columns * p.rows > p.max
+            ? `grid \`${p.grid}\` has ${formatCount(p.columns * p.rows)} cells, over the limit of ${formatCount(p.max)} regions`
+            : `grid \`${p.grid}\`'s ${formatCount(p.columns * p.rows)} cells bring the scene to ${formatCount(p.before + p.columns * p.rows)} regions, over the limit of ${formatCount(p.max)}`,
+        label: (p) => `${formatCount(p.columns)} column${plural(p.columns)} x ${formatCount(p.rows)} row${plural(p.rows)}`,
+        help: "every cell is a diffusion process run at every step; use a larger tile or a smaller overlap, or fewer `columns` and `rows`",
+      }),
+    },
+  },
 
-  S2501: { severity: "warning", title: "unused style" },
-  S2502: { severity: "warning", title: "region dominated by others everywhere" },
-  S2503: { severity: "warning", title: "import brings in only styles" },
+  S2501: {
+    severity: "warning",
+    title: "unused style",
+    text: say({
+      message: (p: { name: string }) => `style \`${p.name}\` is never used`,
+      label: "unused",
+      help: (p) => `use it as \`{${p.name}}\` in a prompt, or remove it`,
+    }),
+  },
+  S2502: {
+    severity: "warning",
+    title: "region dominated by others everywhere",
+    // `threshold` is the share of the mix under which a region barely shows (dominance.ts).
+    text: {
+      region: say({
+        message: (p: { name: string; by: string; share: number; threshold: number }) => `region \`${p.name}\` is drowned out by \`${p.by}\``,
+        label: (p) => `at most ${(p.share * 100).toFixed(1)}% of the mix anywhere`,
+        help: drownedHelp,
+      }),
+      more: say({
+        message: (p: { name: string; count: number; threshold: number }) => `region \`${p.name}\` and ${formatCount(p.count - 1)} more are drowned out too`,
+        label: (p) => `the first of ${formatCount(p.count)} regions not listed one by one`,
+        help: drownedHelp,
+      }),
+    },
+  },
+  S2503: {
+    severity: "warning",
+    title: "import brings in only styles",
+    text: say({
+      message: (p: { file: string }) => `\`${p.file}\` has statements other than styles; an import brings in only its styles`,
+      label: "only styles are imported",
+      help: "keep shared styles in a file of their own",
+      related: "ignored",
+    }),
+  },
 
-  S3001: { severity: "error", title: "imported file not found" },
-  S3002: { severity: "error", title: "import cycle" },
-  S3003: { severity: "error", title: "guide image not found" },
-  S3004: { severity: "error", title: "guide file is not a readable image" },
-  S3005: { severity: "error", title: "guide image too large" },
-  S3006: { severity: "error", title: "imported file is not a scene file" },
-  S3007: { severity: "error", title: "path outside the project root" },
-  S3008: { severity: "error", title: "not a regular file" },
-  S3009: { severity: "error", title: "file too large" },
-  S3010: { severity: "error", title: "output is not an image file name" },
-  S3011: { severity: "error", title: "absolute path" },
-  S3012: { severity: "error", title: "output would overwrite a file of the scene" },
-} as const satisfies Record<string, { severity: Severity; title: string }>;
+  S3001: {
+    severity: "error",
+    title: "imported file not found",
+    text: {
+      missing: say({
+        message: (p: { file: string; path: string }) => `cannot find imported file \`${p.file}\``,
+        label: (p) => `no file at ${p.path}`,
+        help: IMPORT_PATHS,
+      }),
+      unreadable: say({
+        message: (p: { file: string; why: string }) => `cannot read imported file \`${p.file}\`: ${p.why}`,
+        label: "unreadable",
+        help: IMPORT_PATHS,
+      }),
+    },
+  },
+  S3002: {
+    severity: "error",
+    title: "import cycle",
+    text: say({
+      message: (p: { cycle: readonly string[] }) => `import cycle: ${quoted(p.cycle, " → ")}`,
+      label: "this import closes the cycle",
+      help: "move the shared styles into a file that imports nothing from the files that use it",
+    }),
+  },
+  S3003: {
+    severity: "error",
+    title: "guide image not found",
+    text: say({
+      message: (p: { file: string; path: string }) => `cannot find guide image \`${p.file}\``,
+      label: (p) => `no file at ${p.path}`,
+      help: GUIDE_PATHS,
+    }),
+  },
+  S3004: {
+    severity: "error",
+    title: "guide file is not a readable image",
+    text: {
+      unreadable: say({
+        message: (p: { file: string; why: string }) => `cannot read guide image \`${p.file}\`: ${p.why}`,
+        label: "unreadable",
+        help: GUIDE_PATHS,
+      }),
+      notAnImage: say({
+        message: (p: { file: string; extension: string }) => `\`${p.file}\` is not an image`,
+        label: "not a readable image",
+        help: (p) => `use a PNG, JPEG, WebP, GIF, TIFF or AVIF file (${p.extension || "no extension"} could not be read as one)`,
+      }),
+      damaged: say({
+        message: (p: { file: string; damage: string }) => `guide image \`${p.file}\` is damaged: ${p.damage}`,
+        label: "cannot be decoded",
+        help: "the file is cut short or corrupted; export or download it again",
+      }),
+    },
+  },
+  S3005: {
+    severity: "error",
+    title: "guide image too large",
+    text: say({
+      message: (p: { file: string; image: Size; maxPixels: number }) => `guide image \`${p.file}\` is ${p.image.width} x ${p.image.height}, over the limit of ${p.maxPixels} pixels`,
+      label: "too many pixels to decode safely",
+      help: (p) => `scale the image down, or raise the limit (\`--max-guide-megapixels ${Math.ceil((p.image.width * p.image.height) / 1e6)}\`) if you trust the file`,
+    }),
+  },
+  S3006: {
+    severity: "error",
+    title: "imported file is not a scene file",
+    text: {
+      binary: say({
+        message: (p: { file: string; what: string }) => `\`${p.file}\` is not a scene file: it is ${p.what}`,
+        label: "not text",
+        help: "`import` reads the styles of a `.scene` file; to use an image, write `guide \"file.png\"`",
+      }),
+      notScene: say({
+        message: (p: { file: string; path: string; tooManyErrors: number | undefined }) =>
+          `\`${p.file}\` does not look like a scene file: ${p.tooManyErrors === undefined ? "it does not start with a statement" : `more than ${p.tooManyErrors} syntax errors`}`,
+        label: "not a scene file",
+        help: (p) => `\`import\` reads the styles of a \`.scene\` file; check the path (\`scenec check ${p.path}\` lists the errors)`,
+        related: (r: { error: string }) => `its first syntax error: ${r.error}`,
+      }),
+    },
+  },
+  // S3007–S3012: what the project root is, how to allow more, and what is wrong with an output
+  // name are shared with the CLI's `-o` (project-root.ts), and arrive worded.
+  S3007: {
+    severity: "error",
+    title: "path outside the project root",
+    text: say({
+      message: (p: { path: string; use: FileUse | "output"; root: string; allowOutside: string }) => `\`${p.path}\` is outside the scene's project root`,
+      label: (p) => `${p.use === "output" ? "writes" : "reads"} a file outside the project`,
+      help: (p) => `the project root is ${p.root}; ${p.allowOutside}`,
+    }),
+  },
+  S3008: {
+    severity: "error",
+    title: "not a regular file",
+    text: say({
+      message: (p: { use: FileUse; path: string; why: string }) => `${READ_WHAT[p.use]} \`${p.path}\` is not a regular file: it ${p.why}`,
+      label: "not read",
+      help: "only regular files are read, never devices, FIFOs or folders; check the path",
+    }),
+  },
+  S3009: {
+    severity: "error",
+    title: "file too large",
+    text: say({
+      message: (p: { use: FileUse; path: string; why: string }) => `${READ_WHAT[p.use]} \`${p.path}\` is too large: it ${p.why}`,
+      label: "not read",
+      help: (p) => (p.use === "import" ? "check the path: a scene file is text of a few kilobytes" : "check the path, or scale the image down (and raise `--max-guide-megapixels` if you trust it)"),
+    }),
+  },
+  S3010: {
+    severity: "error",
+    title: "output is not an image file name",
+    text: say({
+      message: (p: { path: string; problem: string; stem: string }) => `cannot write the picture to \`${p.path}\`: ${p.problem}`,
+      label: "not an image file name",
+      help: (p) => `name a picture file, such as \`"${p.stem || "picture"}.png"\``,
+    }),
+  },
+  S3011: {
+    severity: "error",
+    title: "absolute path",
+    text: say({
+      message: (p: { path: string; use: FileUse | "output"; relativeTo: string }) => `\`${p.path}\` is an absolute path`,
+      label: (p) => `${p.use} paths are relative`,
+      help: (p) => `write it relative to the folder of \`${p.relativeTo}\`, so that the scene works wherever it is copied`,
+    }),
+  },
+  S3012: {
+    severity: "error",
+    title: "output would overwrite a file of the scene",
+    text: say({
+      message: (p: { path: string; problem: string }) => `cannot write the picture to \`${p.path}\`: ${p.problem}`,
+      label: "a file of the scene",
+      help: "name a file of its own, such as the scene's name with `.png`",
+    }),
+  },
+} as const satisfies Record<string, { severity: Severity; title: string; text: object }>;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;
+
+/** The parameters a code's words take, checked at every `report` call. */
+export type DiagnosticParams<C extends DiagnosticCode> = ParamsOfText<(typeof DIAGNOSTIC_CODES)[C]["text"]>;

@@ -1,7 +1,8 @@
 import type { Diagnostic, Location } from "./diagnostic.js";
-import { DIAGNOSTIC_CODES, type DiagnosticCode } from "./diagnostic-codes.js";
+import { DIAGNOSTIC_CODES, type DiagnosticCode, type DiagnosticParams } from "./diagnostic-codes.js";
 import type { SourceFile } from "./source-file.js";
 import type { Span } from "./span.js";
+import { fill, isWords, type RelatedParams, type Words } from "./words.js";
 
 /**
  * Errors shown per file, as in clang's default `-ferror-limit`: past it, one S1015 (or, for an
@@ -18,11 +19,14 @@ function shortenQuotes(text: string): string {
   return text.replace(LONG_QUOTE, (_, code: string) => `\`${code.slice(0, MAX_QUOTED)}…\``);
 }
 
-export interface ReportDetails {
-  label?: string;
-  help?: string;
-  related?: { message: string; span: Span }[];
-}
+/** The arguments after the span: a code's parameters, left out when its words take none. */
+export type ReportArgs<C extends DiagnosticCode> = [keyof DiagnosticParams<C>] extends [never]
+  ? []
+  : {} extends DiagnosticParams<C>
+    ? [params?: DiagnosticParams<C>]
+    : [params: DiagnosticParams<C>];
+
+type AnyParams = { variant?: string; related?: readonly RelatedParams<unknown>[] };
 
 /**
  * Collects the diagnostics of one compilation. Phases report against spans; the reporter turns
@@ -43,16 +47,22 @@ export class Reporter {
     return { file: span.file, start: source.position(span.start), end: source.position(span.end) };
   }
 
-  report(code: DiagnosticCode, span: Span, message: string, details: ReportDetails = {}): void {
+  /** Reports `code` at `span`, in the words the catalogue gives it for these parameters. */
+  report<C extends DiagnosticCode>(code: C, span: Span, ...args: ReportArgs<C>): void {
+    const params: AnyParams = args[0] ?? {};
+    const text: object = DIAGNOSTIC_CODES[code].text;
+    const words = (isWords(text) ? text : (text as Record<string, Words<unknown, unknown>>)[params.variant!]!) as Words<AnyParams, unknown>;
     const diagnostic: Diagnostic = {
       code,
       severity: DIAGNOSTIC_CODES[code].severity,
-      message: shortenQuotes(message),
+      message: shortenQuotes(fill(words.message, params)),
       location: this.locate(span),
-      related: (details.related ?? []).map((r) => ({ message: shortenQuotes(r.message), location: this.locate(r.span) })),
+      related: (params.related ?? []).map((r) => ({ message: shortenQuotes(fill(words.related!, r)), location: this.locate(r.span) })),
     };
-    if (details.label !== undefined) diagnostic.label = shortenQuotes(details.label);
-    if (details.help !== undefined) diagnostic.help = shortenQuotes(details.help);
+    const label = fill(words.label, params);
+    const help = fill(words.help, params);
+    if (label !== undefined) diagnostic.label = shortenQuotes(label);
+    if (help !== undefined) diagnostic.help = shortenQuotes(help);
     this.diagnostics.push(diagnostic);
   }
 
@@ -97,10 +107,7 @@ export class Reporter {
     this.diagnostics.length = 0;
     this.restore(kept);
     for (const d of firstDropped)
-      this.report("S1015", { file: d.location.file, start: d.location.start.offset, end: d.location.end.offset }, `too many errors: only the first ${MAX_ERRORS_PER_FILE} are shown`, {
-        label: "the first one not shown",
-        help: "fix these first: many errors of one kind often have one cause",
-      });
+      this.report("S1015", { file: d.location.file, start: d.location.start.offset, end: d.location.end.offset }, { variant: "checks", shown: MAX_ERRORS_PER_FILE });
   }
 
   get errorCount(): number {

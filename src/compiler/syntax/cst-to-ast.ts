@@ -211,10 +211,7 @@ export class CstToAst extends BaseVisitor {
     const karras = ctx.Karras?.[0] ?? misspelt;
     if (!head || !name || !isToken(name) || name.isInsertedInRecovery) return undefined;
     if (misspelt)
-      this.reporter.report("S1011", this.span(misspelt), `unknown word \`${misspelt.image}\` after \`scheduler ${name.image}\``, {
-        label: "not `karras`",
-        help: "did you mean `karras`?",
-      });
+      this.reporter.report("S1011", this.span(misspelt), { variant: "afterScheduler", word: misspelt.image, scheduler: name.image });
     return {
       kind: "scheduler",
       keyword: this.span(head.keyword),
@@ -267,12 +264,7 @@ export class CstToAst extends BaseVisitor {
     if (context === "scene") candidates.push(...DECLARATION_KEYWORDS);
     const guess = suggest(word.image, candidates);
     const kind = context === "scene" ? "statement or setting" : "option";
-    this.reporter.report("S1011", this.span(word), `unknown ${kind} \`${word.image}\` ${CONTEXT_NAMES[context]}`, {
-      label: `unknown ${kind}`,
-      help: guess
-        ? `did you mean \`${guess}\`?`
-        : `expected one of ${candidates.map((c) => `\`${c}\``).join(", ")}`,
-    });
+    this.reporter.report("S1011", this.span(word), { variant: "word", kind, word: word.image, where: CONTEXT_NAMES[context], guess, candidates });
     return undefined;
   }
 
@@ -309,10 +301,7 @@ export class CstToAst extends BaseVisitor {
           text += escapes[next];
         } else {
           const shown = next === undefined || i + 1 >= bodyEnd ? "\\" : `\\${next}`;
-          this.reporter.report("S1003", { file: this.file, start: base + i, end: base + i + shown.length }, `unknown escape \`${shown}\` in a string`, {
-            label: "not an escape",
-            help: "the escapes are `\\\"`, `\\\\`, `\\n`, `\\{` and `\\}`; write `\\\\` for a backslash",
-          });
+          this.reporter.report("S1003", { file: this.file, start: base + i, end: base + i + shown.length }, { escape: shown });
           if (next !== undefined && i + 1 < bodyEnd) text += next;
         }
         i += 2;
@@ -321,20 +310,14 @@ export class CstToAst extends BaseVisitor {
       if (ch === "{") {
         const close = image.indexOf("}", i + 1);
         if (close === -1 || close >= bodyEnd) {
-          this.reporter.report("S1004", { file: this.file, start: base + i, end: base + i + 1 }, "unclosed `{` in a string", {
-            label: "opened here",
-            help: "close the style reference with `}`, or write `\\{` for a literal brace",
-          });
+          this.reporter.report("S1004", { file: this.file, start: base + i, end: base + i + 1 }, { variant: "unclosed" });
           text += ch;
           i += 1;
           continue;
         }
         const name = image.slice(i + 1, close);
         if (!IDENTIFIER.test(name)) {
-          this.reporter.report("S1004", { file: this.file, start: base + i, end: base + close + 1 }, `\`{${name}}\` is not a style reference`, {
-            label: "expected a style name between the braces",
-            help: "write `{style_name}` to insert a style, or `\\{` for a literal brace",
-          });
+          this.reporter.report("S1004", { file: this.file, start: base + i, end: base + close + 1 }, { variant: "notAName", name });
           text += image.slice(i, close + 1);
           i = close + 1;
           continue;

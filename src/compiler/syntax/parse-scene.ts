@@ -41,11 +41,7 @@ export function parseScene(source: SourceFile, reporter: Reporter, maxTokenLengt
   }
   const deep = tooDeep(lexed.tokens);
   if (deep) {
-    reporter.report("S1013", span(file, deep.token), `blocks nested more than ${MAX_NESTING} deep`, {
-      label: `block number ${MAX_NESTING + 1} inside the others`,
-      help: "blocks nest at most two deep (a `cell` block in a `grid` block): look for blocks that are never closed with `}`",
-      related: [{ message: "the outermost of the open blocks", span: span(file, deep.outermost) }],
-    });
+    reporter.report("S1013", span(file, deep.token), { max: MAX_NESTING, related: [{ span: span(file, deep.outermost) }] });
     return nothing;
   }
 
@@ -53,12 +49,7 @@ export function parseScene(source: SourceFile, reporter: Reporter, maxTokenLengt
   for (const error of lexed.errors) {
     const text = source.text.slice(error.offset, error.offset + Math.min(error.length, 21));
     const shown = text.length > 20 ? `${text.slice(0, 20)}…` : text;
-    // Backticks are quoted with double ones, as in Markdown: "unexpected characters `` ``` ``".
-    const quoted = shown.includes("`") ? `\`\` ${shown} \`\`` : `\`${shown}\``;
-    reporter.report("S1001", { file, start: error.offset, end: error.offset + Math.max(1, error.length) }, `unexpected character${error.length > 1 ? "s" : ""} ${quoted}`, {
-      label: "not part of the language",
-      help: "strings go in double quotes; comments start with `#`",
-    });
+    reporter.report("S1001", { file, start: error.offset, end: error.offset + Math.max(1, error.length) }, { variant: "characters", count: error.length, shown });
   }
   // An unterminated string that swallowed a `}` or `]` leaves its block or list open: the parse
   // error that follows ("expected `}`") is its consequence, and the string's help says so.
@@ -82,10 +73,7 @@ export function parseScene(source: SourceFile, reporter: Reporter, maxTokenLengt
   if (!notShown && !stopped) return ast;
   // Past the cap, or parsed only in part: what is left of the file would only mislead later checks.
   const at = notShown ?? firstOnLine[firstOnLine.length - 1]!;
-  reporter.report("S1015", { file, start: at.location.start.offset, end: at.location.end.offset }, `too many syntax errors: only the first ${Math.min(firstOnLine.length, MAX_ERRORS_PER_FILE)} are shown, and the file is not checked further`, {
-    label: notShown ? "the first one not shown" : "checking stopped after this one",
-    help: "fix these first; if this is not meant to be a scene file, check the file name",
-  });
+  reporter.report("S1015", { file, start: at.location.start.offset, end: at.location.end.offset }, { variant: "syntax", shown: Math.min(firstOnLine.length, MAX_ERRORS_PER_FILE), hidden: notShown !== undefined });
   return nothing;
 }
 
@@ -108,11 +96,7 @@ function tooDeep(tokens: readonly IToken[]): { token: IToken; outermost: IToken 
 function reportTooLong(token: IToken, file: string, maxLength: number, reporter: Reporter): void {
   const number = token.tokenType === T.NumberLiteral || token.tokenType === T.SizeLiteral;
   const what = number ? "number" : T.ValueTokens.includes(token.tokenType) ? "string" : "word";
-  const length = token.image.length.toLocaleString("en-US");
-  reporter.report("S1014", { file, start: token.startOffset, end: token.startOffset + 1 }, `a ${what} of ${length} characters is too long`, {
-    label: `longer than ${maxLength.toLocaleString("en-US")} characters`,
-    help: what === "string" ? "a prompt is read a few dozen words at a time: shorten it, or split it over styles" : `a ${what} is at most ${maxLength.toLocaleString("en-US")} characters long`,
-  });
+  reporter.report("S1014", { file, start: token.startOffset, end: token.startOffset + 1 }, { what, length: token.image.length, max: maxLength });
 }
 
 /**
@@ -123,25 +107,14 @@ function reportTokenProblems(token: IToken, file: string, reporter: Reporter): s
   const at = span(file, token);
   if (token.tokenType === T.UnterminatedString) {
     const closer = /[}\]]/.exec(token.image)?.[0];
-    reporter.report("S1002", at, "unterminated string", {
-      label: "this string has no closing `\"` on its line",
-      help: closer
-        ? `close it with \`"\` before the \`${closer}\`, which is inside the string now`
-        : "close it with `\"`; split a long prompt into adjacent strings, one per line",
-    });
+    reporter.report("S1002", at, { swallowed: closer });
     return closer;
   } else if (token.tokenType === T.MisquotedString) {
     const quote = token.image[0]!;
     const body = T.misquotedIsClosed(token.image) ? token.image.slice(1, -1) : token.image.slice(1);
-    reporter.report("S1001", { file, start: token.startOffset, end: token.startOffset + 1 }, `\`${quote}\` is not a string quote`, {
-      label: "strings go in straight double quotes",
-      help: `write \`"${body.length > 40 ? `${body.slice(0, 40)}…` : body}"\``,
-    });
+    reporter.report("S1001", { file, start: token.startOffset, end: token.startOffset + 1 }, { variant: "quote", quote, body });
   } else if ((token.tokenType === T.NumberLiteral || token.tokenType === T.SizeLiteral) && T.withoutUnits(token.image) !== token.image) {
-    reporter.report("S1017", at, `no units: write \`${T.withoutUnits(token.image)}\``, {
-      label: "a unit",
-      help: "positions and sizes are numbers of pixels, written without `px`",
-    });
+    reporter.report("S1017", at, { plain: T.withoutUnits(token.image) });
   }
   return undefined;
 }
@@ -182,30 +155,28 @@ const EXAMPLES: Record<string, string> = {
   guide: 'guide "sketch.png"',
 };
 
-/** "for example `guidance 7.5`" when the error follows a keyword, else undefined. */
-function exampleHelp(previous: IToken | undefined): string | undefined {
+/** What the statement after `previous` looks like written out, when the error follows a keyword. */
+function exampleAfter(previous: IToken | undefined): string | undefined {
   if (!previous || !T.KEYWORD_TOKENS.includes(previous.tokenType)) return undefined;
-  const example = EXAMPLES[previous.image];
-  return example === undefined ? undefined : `for example \`${example}\``;
+  return EXAMPLES[previous.image];
 }
 
-/** Help for a token left over after a complete statement, by what it is. */
-function strayHelp(token: IToken): { label: string; help: string } {
+/** What a token left over after a complete statement is: its S1010 variant says what to do with it. */
+function strayKind(token: IToken): "closingBrace" | "closingBracket" | "openingBrace" | "openingBracket" | "comma" | "value" | "other" {
   switch (token.tokenType) {
     case T.RCurly:
-      return { label: "no block is open here", help: "remove it, or look above for a block that is closed twice" };
+      return "closingBrace";
     case T.RSquare:
-      return { label: "no list is open here", help: "`]` closes a grid's `prompts [ … ]` list; remove it" };
+      return "closingBracket";
     case T.LCurly:
-      return { label: "a block with no statement", help: "a block follows `region NAME`, `grid NAME`, `guide \"file\"` or `cell C, R`" };
+      return "openingBrace";
     case T.LSquare:
-      return { label: "a list with no option", help: "a `[ … ]` list follows `prompts`, in a grid" };
+      return "openingBracket";
     case T.Comma:
-      return { label: "not between two items", help: "commas go between the numbers of `at X, Y` and `cell C, R` and between `prompts` items" };
+      return "comma";
     default:
-      if (T.ValueTokens.includes(token.tokenType))
-        return { label: "a value without an option", help: "a value follows the setting or option it belongs to, as in `steps 30` or `canvas 512 x 512`" };
-      return { label: "unexpected here", help: "a statement starts with a keyword such as `canvas`, `style`, `region`, `grid` or `guide`" };
+      if (T.ValueTokens.includes(token.tokenType)) return "value";
+      return "other";
   }
 }
 
@@ -218,24 +189,15 @@ function reportParseError(error: IRecognitionException, source: SourceFile, toke
     const last = tokens[tokens.length - 1];
     const offset = last ? last.endOffset! + 1 : source.text.length;
     const expected = expectedLabels(error.message);
-    const help = expected.includes(T.RSquare.LABEL!)
-      ? "a `prompts [` list must close with `]`, and its block with `}`"
-      : expected.includes(T.RCurly.LABEL!)
-        ? "a block that opens with `{` must close with `}`"
-        : expected.length > 0
-          ? `the last statement is unfinished: ${expected.join(" or ")} should come next`
-          : "the last statement is unfinished";
-    reporter.report("S1012", { file, start: offset, end: offset }, `unexpected end of file: ${error.message}`, {
-      label: "the file ends here",
-      help,
-    });
+    const unclosed = expected.includes(T.RSquare.LABEL!) ? "list" : expected.includes(T.RCurly.LABEL!) ? "block" : undefined;
+    reporter.report("S1012", { file, start: offset, end: offset }, { parsed: error.message, unclosed, expected });
     return;
   }
   const span = { file, start: token.startOffset, end: token.endOffset! + 1 };
   if (error.message === strayMessage(token)) {
-    reporter.report("S1010", span, error.message, strayHelp(token));
+    reporter.report("S1010", span, { variant: strayKind(token), parsed: error.message });
     return;
   }
-  const help = exampleHelp((error as IRecognitionException & { previousToken?: IToken }).previousToken);
-  reporter.report("S1010", span, error.message, help ? { label: "unexpected here", help } : { label: "unexpected here" });
+  const example = exampleAfter((error as IRecognitionException & { previousToken?: IToken }).previousToken);
+  reporter.report("S1010", span, { variant: "expected", parsed: error.message, example });
 }
