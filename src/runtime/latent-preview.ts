@@ -29,7 +29,7 @@ export interface PreviewStepInfo {
   predictionType: PredictionType;
 }
 
-export const DEFAULT_PREVIEW_MAX_SIDE = 256;
+const DEFAULT_PREVIEW_MAX_SIDE = 256;
 
 /**
  * The preview at one step. `latents` ([4, H, W], the sampler's, at noise level `sigma`) and

@@ -8,7 +8,7 @@ import { DIFFUSERS_FP32, type ModelSignature } from "./signature.js";
 import { NEUTRAL_WORDS, VOCABULARY } from "./vocabulary.js";
 
 /** Bumped whenever the generated model changes, so caches and plans can tell versions apart. */
-export const BUILTIN_MODEL_VERSION = "1";
+const BUILTIN_MODEL_VERSION = "1";
 
 const SEQUENCE = 77;
 

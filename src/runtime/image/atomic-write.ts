@@ -55,7 +55,7 @@ export function removePendingTempFiles(): string[] {
 }
 
 /** The temporary file's path for a target: `.NAME.PID.RANDOM.tmp` beside it. */
-export function tempPathFor(path: string): string {
+function tempPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
 }
 

@@ -10,7 +10,7 @@ import { pngChunks, PNG_SIGNATURE } from "./png-text.js";
  */
 
 /** zlib level for every PNG scenec writes; fixed so the output never depends on a library default. */
-export const PNG_COMPRESSION_LEVEL = 6;
+const PNG_COMPRESSION_LEVEL = 6;
 
 /** Chunks sharp might add that carry time or metadata; dropped so that only the caller's text is in the file. */
 const DROPPED_CHUNKS = new Set(["tIME", "tEXt", "zTXt", "iTXt", "eXIf", "iCCP"]);
@@ -22,7 +22,7 @@ const MAX_CHUNK_LENGTH = 0x7fffffff;
  * Throws unless `keyword` is a valid PNG text keyword: 1–79 printable Latin-1 characters (32–126,
  * 161–255), no leading, trailing or doubled spaces.
  */
-export function checkPngKeyword(keyword: string): void {
+function checkPngKeyword(keyword: string): void {
   const valid =
     keyword.length >= 1 &&
     keyword.length <= 79 &&
@@ -38,7 +38,7 @@ export function checkPngKeyword(keyword: string): void {
 }
 
 /** The data of an uncompressed iTXt chunk: keyword \0, flag 0, method 0, language "" \0, translated keyword "" \0, UTF-8 text. */
-export function iTXtChunkData(keyword: string, text: string): Uint8Array {
+function iTXtChunkData(keyword: string, text: string): Uint8Array {
   checkPngKeyword(keyword);
   if (/\p{Cs}/u.test(text)) throw new RangeError(`the text of PNG keyword ${keyword} has an unpaired surrogate; it cannot be written as UTF-8`);
   const key = Buffer.from(keyword, "latin1");

@@ -13,7 +13,7 @@ import { packageRoot } from "../../package-root.js";
 export type ModelConfigKind = "scheduler" | "vae";
 
 /** schema/model-config.schema.json in the package. */
-export function modelConfigSchemaPath(): string {
+function modelConfigSchemaPath(): string {
   return join(packageRoot(), "schema", "model-config.schema.json");
 }
 

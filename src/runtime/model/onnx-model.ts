@@ -99,7 +99,7 @@ function readScalingFactor(source: ModelSource): number {
 }
 
 /** Which exporter wrote the folder: diffusers' script (no component configs) or optimum. */
-export function detectLayout(source: ModelSource): "diffusers" | "optimum" {
+function detectLayout(source: ModelSource): "diffusers" | "optimum" {
   const index = readJson(source, "model_index.json");
   const cls = typeof index?._class_name === "string" ? index._class_name : "";
   if (/onnx/i.test(cls) || (Array.isArray(index?.vae_decoder) && index.vae_decoder[1] === "OnnxRuntimeModel")) return "diffusers";

@@ -29,7 +29,7 @@ export function toHalf(value: number): number {
 }
 
 /** The number a binary16 bit pattern stands for. */
-export function fromHalf(bits: number): number {
+function fromHalf(bits: number): number {
   const sign = bits & 0x8000 ? -1 : 1;
   const exp = (bits >> 10) & 0x1f;
   const mant = bits & 0x3ff;

@@ -9,7 +9,7 @@ import { ensureBuffer } from "./base.js";
 import type { SchedulerConfig } from "./config.js";
 import { SigmaScheduler } from "./sigma-scheduler.js";
 
-export const LMS_ORDER = 4;
+const LMS_ORDER = 4;
 
 const GAUSS_OFFSET = 1 / Math.sqrt(3);
 

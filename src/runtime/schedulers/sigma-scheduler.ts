@@ -25,7 +25,7 @@ export interface SigmaSchedule {
  * (log-σ interpolation, fractional). A final σ = 0 is appended.
  * `init_noise_sigma` = max σ for linspace/trailing, sqrt(max σ² + 1) for leading.
  */
-export function buildSigmaSchedule(steps: number, karras: boolean, config: SchedulerConfig): SigmaSchedule {
+function buildSigmaSchedule(steps: number, karras: boolean, config: SchedulerConfig): SigmaSchedule {
   const table = noiseSchedule(config);
   const spacing = config.timestepSpacing ?? "linspace";
   const timesteps = sigmaSchedulerTimesteps(spacing, steps, config.numTrainTimesteps, config.stepsOffset);

@@ -41,13 +41,13 @@ export interface Encoded {
 export const START_OF_TEXT = "<|startoftext|>";
 export const END_OF_TEXT = "<|endoftext|>";
 export const END_OF_WORD = "</w>";
-export const DEFAULT_MAX_LENGTH = 77;
+const DEFAULT_MAX_LENGTH = 77;
 /** Largest `model_max_length` taken from tokenizer_config.json; transformers writes 1e30 for "unset". */
 const MAX_SANE_LENGTH = 4096;
 const CACHE_LIMIT = 20_000;
 
 /** The CLIP pre-tokenize pattern (case-insensitive; the text is lowercased first anyway). */
-export const CLIP_PATTERN = /<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+/giu;
+const CLIP_PATTERN = /<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+/giu;
 
 let byteTable: string[] | undefined;
 
@@ -83,7 +83,7 @@ function byteChars(): string[] {
 const utf8 = new TextEncoder();
 
 /** The byte-level string of a piece: each UTF-8 byte as its `bytes_to_unicode` character. */
-export function byteEncode(piece: string): string {
+function byteEncode(piece: string): string {
   const table = byteChars();
   let out = "";
   for (const b of utf8.encode(piece)) out += table[b]!;
@@ -98,7 +98,7 @@ const ENTITIES: Record<string, string> = {
 };
 
 /** Unescapes common named and all numeric HTML entities (Python `html.unescape` on the usual cases). */
-export function unescapeHtml(text: string): string {
+function unescapeHtml(text: string): string {
   if (!text.includes("&")) return text;
   return text.replace(/&(#[0-9]{1,8}|#[xX][0-9a-fA-F]{1,7}|[a-zA-Z]{2,8});/g, (whole, body: string) => {
     if (body.startsWith("#")) {
@@ -225,7 +225,7 @@ export function bytePairEncode(piece: string, ranks: ReadonlyMap<string, number>
 }
 
 /** Parses merges.txt into a rank map (`"left right"` → index). Throws naming the file and line. */
-export function parseMerges(text: string): { ranks: Map<string, number>; merges: Array<[string, string]> } {
+function parseMerges(text: string): { ranks: Map<string, number>; merges: Array<[string, string]> } {
   const lines = text.split("\n");
   const merges: Array<[string, string]> = [];
   const ranks = new Map<string, number>();
@@ -265,7 +265,7 @@ function parseJsonFile(name: string, text: string): unknown {
 }
 
 /** Parses vocab.json into a token → id map. Throws naming the file and what is wrong. */
-export function parseVocab(text: string): Map<string, number> {
+function parseVocab(text: string): Map<string, number> {
   const json = parseJsonFile("vocab.json", text);
   if (json === null || typeof json !== "object" || Array.isArray(json))
     throw new Error("vocab.json must be a JSON object mapping token strings to integer ids");
