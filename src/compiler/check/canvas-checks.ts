@@ -1,6 +1,6 @@
 import { Coverage } from "./coverage.js";
 import { dominatedRegions, DOMINANCE_SHARE } from "./dominance.js";
-import { boundingCanvas, insideCanvas, rectText, type RegionSpec, type Size } from "./geometry.js";
+import { boundingCanvas, insideCanvas, type RegionSpec, type Size } from "./geometry.js";
 import type { GuideSpec } from "./guides.js";
 import type { Limits } from "../host.js";
 import { toLatent } from "../plan/planner.js";
@@ -36,25 +36,12 @@ export function checkInsideCanvas(reporter: Reporter, regions: readonly RegionSp
       reporter.report("S2002", r.span, { variant: "grid", grid: r.grid, extent, canvas, outside, first: r.name });
       continue;
     }
-    reporter.report("S2002", r.span, { variant: "region", name: r.name, rect: rectText(r.rect), canvas, placement: placementHelp(r.rect, canvas) });
+    reporter.report("S2002", r.span, { variant: "region", name: r.name, rect: r.rect, canvas });
   }
   for (const g of guides) {
     if (insideCanvas(g.rect, canvas)) continue;
-    reporter.report("S2002", g.span, { variant: "guide", rect: rectText(g.rect), canvas, placement: placementHelp(g.rect, canvas) });
+    reporter.report("S2002", g.span, { variant: "guide", rect: g.rect, canvas });
   }
-}
-
-function placementHelp(r: { x: number; y: number; width: number; height: number }, canvas: Size): string {
-  // Each tip reads after "use": "use x of at least 0, a width of at most 512, or enlarge the canvas".
-  const tips: string[] = [];
-  if (r.x < 0) tips.push("x of at least 0");
-  if (r.y < 0) tips.push("y of at least 0");
-  const wide = r.x + r.width > canvas.width;
-  const tall = r.y + r.height > canvas.height;
-  if (wide) tips.push(r.width <= canvas.width ? `x of at most ${canvas.width - r.width} for this width` : `a width of at most ${canvas.width}`);
-  if (tall) tips.push(r.height <= canvas.height ? `y of at most ${canvas.height - r.height} for this height` : `a height of at most ${canvas.height}`);
-  const help = `use ${tips.join(", ")}${wide || tall ? ", or enlarge the canvas" : ""}`;
-  return r.x < 0 || r.y < 0 ? `${help} (coordinates start at 0, 0 in the top-left corner)` : help;
 }
 
 export function checkCoverage(reporter: Reporter, regions: readonly RegionSpec[], guides: readonly GuideSpec[], canvas: Size, canvasSpan: Span): void {
@@ -75,7 +62,7 @@ export function checkCoverage(reporter: Reporter, regions: readonly RegionSpec[]
   const holes = cover.uncoveredRects((i) => guided.count[i]! > 0);
   if (holes.length === 0) return;
   const px = holes.map((h) => ({ x: h.x * LATENT_FACTOR, y: h.y * LATENT_FACTOR, width: h.width * LATENT_FACTOR, height: h.height * LATENT_FACTOR }));
-  reporter.report("S2003", canvasSpan, { listed: px.slice(0, MAX_UNCOVERED_LISTED).map(rectText), more: Math.max(0, px.length - MAX_UNCOVERED_LISTED) });
+  reporter.report("S2003", canvasSpan, { listed: px.slice(0, MAX_UNCOVERED_LISTED), more: Math.max(0, px.length - MAX_UNCOVERED_LISTED) });
 }
 
 /** S2502 warnings shown one by one; past them, one more S2502 counts the rest (a storm is not a to-do list). */

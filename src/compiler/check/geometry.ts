@@ -17,10 +17,6 @@ export interface Size {
   height: number;
 }
 
-export function rectText(r: Rect): string {
-  return `${r.width} x ${r.height} at ${r.x}, ${r.y}`;
-}
-
 export function intersects(a: Rect, b: Rect): boolean {
   return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
 }

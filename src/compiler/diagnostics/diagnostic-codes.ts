@@ -9,6 +9,27 @@ interface Point {
   x: number;
   y: number;
 }
+type Rect = Point & Size;
+
+/** "512 x 256 at 0, 128". */
+function rectText(r: Rect): string {
+  return `${r.width} x ${r.height} at ${r.x}, ${r.y}`;
+}
+
+/** How to move a rectangle that pokes out of the canvas back in. */
+function placementHelp(p: { rect: Rect; canvas: Size }): string {
+  const { rect: r, canvas } = p;
+  // Each tip reads after "use": "use x of at least 0, a width of at most 512, or enlarge the canvas".
+  const tips: string[] = [];
+  if (r.x < 0) tips.push("x of at least 0");
+  if (r.y < 0) tips.push("y of at least 0");
+  const wide = r.x + r.width > canvas.width;
+  const tall = r.y + r.height > canvas.height;
+  if (wide) tips.push(r.width <= canvas.width ? `x of at most ${canvas.width - r.width} for this width` : `a width of at most ${canvas.width}`);
+  if (tall) tips.push(r.height <= canvas.height ? `y of at most ${canvas.height - r.height} for this height` : `a height of at most ${canvas.height}`);
+  const help = `use ${tips.join(", ")}${wide || tall ? ", or enlarge the canvas" : ""}`;
+  return r.x < 0 || r.y < 0 ? `${help} (coordinates start at 0, 0 in the top-left corner)` : help;
+}
 
 /** "did you mean `x`?", or the valid words when none is close. */
 function didYouMean(guess: string | undefined, candidates: readonly string[]): string {
@@ -229,17 +250,16 @@ export const DIAGNOSTIC_CODES = {
   S2002: {
     severity: "error",
     title: "region or guide outside the canvas",
-    // `placement` says how to move the rectangle in (canvas-checks.ts works it out).
     text: {
       region: say({
-        message: (p: { name: string; rect: string; canvas: Size; placement: string }) => `region \`${p.name}\` (${p.rect}) is outside the ${p.canvas.width} x ${p.canvas.height} canvas`,
+        message: (p: { name: string; rect: Rect; canvas: Size }) => `region \`${p.name}\` (${rectText(p.rect)}) is outside the ${p.canvas.width} x ${p.canvas.height} canvas`,
         label: "pokes out of the canvas",
-        help: (p) => p.placement,
+        help: placementHelp,
       }),
       guide: say({
-        message: (p: { rect: string; canvas: Size; placement: string }) => `guide (${p.rect}) is outside the ${p.canvas.width} x ${p.canvas.height} canvas`,
+        message: (p: { rect: Rect; canvas: Size }) => `guide (${rectText(p.rect)}) is outside the ${p.canvas.width} x ${p.canvas.height} canvas`,
         label: "pokes out of the canvas",
-        help: (p) => p.placement,
+        help: placementHelp,
       }),
       grid: say({
         message: (p: { grid: string; extent: Size; canvas: Size; outside: number; first: string }) =>
@@ -263,7 +283,7 @@ export const DIAGNOSTIC_CODES = {
     severity: "error",
     title: "canvas pixels covered by no region",
     text: say({
-      message: (p: { listed: readonly string[]; more: number }) => `canvas pixels covered by no region: ${p.listed.join("; ")}${p.more > 0 ? ` and ${p.more} more` : ""}`,
+      message: (p: { listed: readonly Rect[]; more: number }) => `canvas pixels covered by no region: ${p.listed.map(rectText).join("; ")}${p.more > 0 ? ` and ${p.more} more` : ""}`,
       label: "not fully covered",
       help: "every pixel needs a region to paint it (or a `strength 1` guide to pin it); add or enlarge regions, or shrink the canvas",
     }),
