@@ -150,9 +150,9 @@ function errorCount(errors: number): string {
   return `${errors} error${errors === 1 ? "" : "s"}`;
 }
 
-/** The job whose render or write is in flight, if any. */
-function inFlight<J>(work: Work<J>): J | undefined {
-  return work.phase === "rendering" || work.phase === "cancelling" || work.phase === "writing" ? work.job : undefined;
+/** The render or write in flight, if any (the preview says rendering meanwhile). */
+export function inFlight<J>(work: Work<J>): Extract<Work<J>, { phase: "rendering" | "cancelling" | "writing" }> | undefined {
+  return work.phase === "rendering" || work.phase === "cancelling" || work.phase === "writing" ? work : undefined;
 }
 
 export function transition<J extends WatchJob>(ctx: WatchContext, state: WatchState<J>, event: WatchEvent<J>): Transition<J> {
@@ -180,7 +180,7 @@ export function transition<J extends WatchJob>(ctx: WatchContext, state: WatchSt
     return next ? { ...rest, work: { phase: "compiling", job: next.job } } : rest;
   };
   const work = state.work;
-  const current = inFlight(work);
+  const current = inFlight(work)?.job;
 
   switch (event.type) {
     case "start":
@@ -345,8 +345,8 @@ function stopping<J extends WatchJob>(state: WatchState<J>, work: Extract<Work<J
 
 /** What the preview page shows of the state. */
 export function previewState<J>(state: WatchState<J>, ctx: WatchContext): PreviewState {
-  const work = state.work;
-  const rendering = work.phase === "rendering" || work.phase === "cancelling" || work.phase === "writing" ? { step: work.step, steps: work.steps } : undefined;
+  const flight = inFlight(state.work);
+  const rendering = flight ? { step: flight.step, steps: flight.steps } : undefined;
   const output = ctx.shown(state.output);
   const problem = state.problem;
   const image = state.image;
