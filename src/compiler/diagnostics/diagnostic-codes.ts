@@ -31,6 +31,11 @@ function placementHelp(p: { rect: Rect; canvas: Size }): string {
   return r.x < 0 || r.y < 0 ? `${help} (coordinates start at 0, 0 in the top-left corner)` : help;
 }
 
+/** The parser's own words for a syntax error ("expected A or B, found X": parser.ts). */
+function parserMessage(p: { parsed: string }): string {
+  return p.parsed;
+}
+
 /** "did you mean `x`?", or the valid words when none is close. */
 function didYouMean(guess: string | undefined, candidates: readonly string[]): string {
   return guess ? `did you mean \`${guess}\`?` : `expected one of ${quoted(candidates)}`;
@@ -115,30 +120,30 @@ export const DIAGNOSTIC_CODES = {
   S1010: {
     severity: "error",
     title: "unexpected token",
-    // The parser words the message itself ("expected A or B, found X": parser.ts); the labels and
-    // help here go by what the stray token is.
+    // `expected`: not what the parser expected (after a keyword, `example` shows the statement
+    // written out). The others: a token left over after a complete statement, by what it is.
     text: {
       expected: say({
         message: (p: { parsed: string; example: string | undefined }) => p.parsed,
         label: "unexpected here",
         help: (p) => (p.example === undefined ? undefined : `for example \`${p.example}\``),
       }),
-      closingBrace: say({ message: (p: { parsed: string }) => p.parsed, label: "no block is open here", help: "remove it, or look above for a block that is closed twice" }),
-      closingBracket: say({ message: (p: { parsed: string }) => p.parsed, label: "no list is open here", help: "`]` closes a grid's `prompts [ … ]` list; remove it" }),
-      openingBrace: say({ message: (p: { parsed: string }) => p.parsed, label: "a block with no statement", help: "a block follows `region NAME`, `grid NAME`, `guide \"file\"` or `cell C, R`" }),
-      openingBracket: say({ message: (p: { parsed: string }) => p.parsed, label: "a list with no option", help: "a `[ … ]` list follows `prompts`, in a grid" }),
+      closingBrace: say({ message: parserMessage, label: "no block is open here", help: "remove it, or look above for a block that is closed twice" }),
+      closingBracket: say({ message: parserMessage, label: "no list is open here", help: "`]` closes a grid's `prompts [ … ]` list; remove it" }),
+      openingBrace: say({ message: parserMessage, label: "a block with no statement", help: "a block follows `region NAME`, `grid NAME`, `guide \"file\"` or `cell C, R`" }),
+      openingBracket: say({ message: parserMessage, label: "a list with no option", help: "a `[ … ]` list follows `prompts`, in a grid" }),
       comma: say({
-        message: (p: { parsed: string }) => p.parsed,
+        message: parserMessage,
         label: "not between two items",
         help: "commas go between the numbers of `at X, Y` and `cell C, R` and between `prompts` items",
       }),
       value: say({
-        message: (p: { parsed: string }) => p.parsed,
+        message: parserMessage,
         label: "a value without an option",
         help: "a value follows the setting or option it belongs to, as in `steps 30` or `canvas 512 x 512`",
       }),
       other: say({
-        message: (p: { parsed: string }) => p.parsed,
+        message: parserMessage,
         label: "unexpected here",
         help: "a statement starts with a keyword such as `canvas`, `style`, `region`, `grid` or `guide`",
       }),
