@@ -151,7 +151,7 @@ export async function runWatch(options: WatchOptions, terminal: Terminal): Promi
         return render.encode(effect.job);
       case "write":
         return render.write(effect.job);
-      case "written":
+      case "on-written":
         return options.onWritten?.({ output: effect.job.output, renderMs: effect.renderMs, compileMs: effect.job.compileMs });
       case "remove-pending-temp-files":
         removePendingTempFiles();

@@ -13,15 +13,16 @@ import type { StopSignal } from "../stop-signals.js";
  *   scene is compiled when the files have been quiet (`quiet`): an editor's "save all" and an atomic
  *   save's delete-and-rename are one batch.
  * - The newest wins: a compiled job while a render runs cancels it (at its next step) and waits in
- *   the one `next` slot, replacing any job already waiting; two renders never run at once. A save
- *   that breaks the scene leaves the running render (of the last good scene) alone.
- * - The only way out is `stopping`: it cancels the render and waits for the work in flight, the
- *   watchers and then the render client's close (the worker ends by itself once the native call in
+ *   the one `next` slot, replacing any job already waiting (and a job whose guides still decode
+ *   is replaced outright); two renders never run at once. A save that breaks the scene leaves the
+ *   running render (of the last good scene) alone.
+ * - The only way out is `stopping`: it cancels the render and waits for the work in flight and the
+ *   watchers (at most a timeout), and then for the render client's close (the worker ends by itself once the native call in
  *   flight returns: render-client.ts) before `exit`. A stop can therefore never end the process
  *   while the worker is inside ONNX Runtime.
  */
 
-/** What the machine needs of a compiled job; session.ts's jobs carry the plan and model too. */
+/** What the machine needs of a compiled job (scene-compiler.ts's RenderJob carries the plan and model too). */
 export interface WatchJob {
   readonly steps: number;
   /** The picture's path (absolute). */
@@ -32,7 +33,7 @@ export interface WatchJob {
 /** Why the picture is not the scene as saved. */
 export type Problem = { status: "errors" | "missing" | "failed"; reason: string };
 
-/** What one compile came to (session.ts compiles, and prints the diagnostics itself). */
+/** What one compile came to (scene-compiler.ts compiles, and prints the diagnostics itself). */
 export type CompileOutcome<J> =
   | { kind: "ok"; job: J; diagnostics: string | null }
   | { kind: "missing"; reason: string }
@@ -81,7 +82,8 @@ export type WatchEffect<J> =
   | { type: "cancel-render" }
   | { type: "encode"; job: J }
   | { type: "write"; job: J }
-  | { type: "written"; job: J; renderMs: number }
+  /** Tells the caller (the benchmark) that the picture is on disk. */
+  | { type: "on-written"; job: J; renderMs: number }
   | { type: "remove-pending-temp-files" }
   | { type: "close-watchers" }
   | { type: "start-stop-timer" }
@@ -270,7 +272,7 @@ export function transition<J extends WatchJob>(ctx: WatchContext, state: WatchSt
       print(`render finished in ${formatMs(event.renderMs)} -> ${ctx.shown(job.output)} (${event.width} x ${event.height}, compiled in ${formatMs(job.compileMs)}, ${clock(lastGood)})`);
       // A save that broke the scene during this render: this picture is its last good version, still stale.
       if (s.problem) print(stale(s));
-      effects.push({ type: "written", job, renderMs: event.renderMs });
+      effects.push({ type: "on-written", job, renderMs: event.renderMs });
       return { state: settled(s), effects };
     }
     case "cancelled":
