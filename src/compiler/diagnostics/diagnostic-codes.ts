@@ -1,5 +1,5 @@
 import type { Severity } from "./diagnostic.js";
-import { formatCount, plural, quoted, say, type ParamsOfText } from "./words.js";
+import { say, type ParamsOfText } from "./words.js";
 
 interface Size {
   width: number;
@@ -10,6 +10,23 @@ interface Point {
   y: number;
 }
 type Rect = Point & Size;
+
+// Phrases that several entries share. The catalogue itself is DIAGNOSTIC_CODES, below.
+
+/** 128851 → "128,851", for counts in messages. */
+function formatCount(n: number): string {
+  return n.toLocaleString("en-US");
+}
+
+/** "s" when `n` is not 1: `${n} cell${plural(n)}`. */
+function plural(n: number): string {
+  return n === 1 ? "" : "s";
+}
+
+/** `` `a`, `b` `` joined with `separator`. */
+function quoted(items: readonly (string | number)[], separator = ", "): string {
+  return items.map((item) => `\`${item}\``).join(separator);
+}
 
 /** "512 x 256 at 0, 128". */
 function rectText(r: Rect): string {

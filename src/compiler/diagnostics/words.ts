@@ -1,10 +1,10 @@
 import type { Span } from "./span.js";
 
 /** A piece of a diagnostic's text: fixed, or made from the parameters the reporting phase gives. */
-export type Template<P> = string | ((p: P) => string);
+type Template<P> = string | ((p: P) => string);
 
 /** A `label` or `help` template, which may have nothing to say for some parameters. */
-export type OptionalTemplate<P> = string | ((p: P) => string | undefined);
+type OptionalTemplate<P> = string | ((p: P) => string | undefined);
 
 /**
  * What one diagnostic says: the message, the note under the caret (`label`), a suggested fix
@@ -30,7 +30,7 @@ export function say<P = {}, R = {}, K extends keyof Words<P, R> = never>(words: 
 export type RelatedParams<R> = R & { span: Span };
 
 /** The parameters one set of words takes: its templates', and its related spans if it has a `related` note. */
-export type ParamsOfWords<W> =
+type ParamsOfWords<W> =
   W extends Words<infer P, infer R> ? P & (W extends { related: unknown } ? { related: readonly RelatedParams<R>[] } : {}) : never;
 
 /**
@@ -49,19 +49,4 @@ export function fill<P>(template: Template<P>, params: P): string;
 export function fill<P>(template: OptionalTemplate<P> | undefined, params: P): string | undefined;
 export function fill<P>(template: OptionalTemplate<P> | undefined, params: P): string | undefined {
   return typeof template === "function" ? template(params) : template;
-}
-
-/** 128851 → "128,851", for counts in messages. */
-export function formatCount(n: number): string {
-  return n.toLocaleString("en-US");
-}
-
-/** "s" when `n` is not 1: `${n} cell${plural(n)}`. */
-export function plural(n: number): string {
-  return n === 1 ? "" : "s";
-}
-
-/** `` `a`, `b` `` joined with `separator`. */
-export function quoted(items: readonly (string | number)[], separator = ", "): string {
-  return items.map((item) => `\`${item}\``).join(separator);
 }
