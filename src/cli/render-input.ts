@@ -73,7 +73,7 @@ export async function loadRenderInput(file: string, limits: Partial<Limits>, ter
  */
 async function checkSavedGuides(planFile: string, plan: Plan, files: readonly string[]): Promise<void> {
   if (plan.guides.length === 0) return;
-  const { GuideDecoder } = await import("./guide-check.js");
+  const [{ GuideDecoder }, { StaleGuideError }] = await Promise.all([import("./guide-check.js"), import("../runtime/guides/guide-image.js")]);
   const decoder = new GuideDecoder();
   for (const [i, guide] of plan.guides.entries()) {
     const file = files[i]!;
@@ -85,7 +85,7 @@ async function checkSavedGuides(planFile: string, plan: Plan, files: readonly st
         `a saved plan's paths are relative to the plan file: write it with \`scenec plan SCENE -o ${planFile}\``,
       );
     if (createHash("sha256").update(read.bytes).digest("hex") !== guide.sha256)
-      throw new CliError(`${planFile}: guide image \`${guide.path}\` has changed since the plan was made (${file})`, "compile the scene again, or plan it again with `scenec plan SCENE -o FILE`");
+      throw new CliError(new StaleGuideError(file).message);
     const problem = await decoder.problemOf({ bytes: read.bytes, sha256: guide.sha256, pixels });
     if (problem !== undefined) throw new CliError(`${planFile}: guide image \`${guide.path}\` is damaged: ${problem}`, "export or download the image again, then plan the scene again");
   }
