@@ -2,11 +2,8 @@ import type { Command } from "../command.js";
 import { UsageError } from "../errors.js";
 import { allowOutsideFromOptions, LIMIT_OPTIONS, LIMIT_OPTIONS_HELP, limitsFromOptions } from "../limits.js";
 import { RENDER_OPTIONS, RENDER_OPTIONS_HELP, renderSettings } from "../render-options.js";
+import { DEFAULT_DEBOUNCE_MS, DEFAULT_PORT } from "../watch/defaults.js";
 
-/** Kept in step with watch/session.ts's DEFAULT_DEBOUNCE_MS (session.ts is imported only when the command runs). */
-const DEBOUNCE_MS = 150;
-/** The preview server's port when `--serve` names none; the only place it is defined. */
-const DEFAULT_PORT = 4750;
 
 /**
  * `--serve` is a flag with an optional PORT after it (`--serve`, `--serve 8080`): parseArgs has no
@@ -34,7 +31,7 @@ export const watchCommand: Command = {
   summary: "render a scene again on every save, with an optional live preview page",
   help: `Renders the scene, then renders it again every time it, a file it imports, one of its guide
 images or its scenec.yaml is saved, until Ctrl-C. Saves are debounced: a render starts once the
-files have been quiet for ${DEBOUNCE_MS} ms, so an editor's "save all" or atomic save (a temporary file
+files have been quiet for ${DEFAULT_DEBOUNCE_MS} ms, so an editor's "save all" or atomic save (a temporary file
 renamed over the original) is one change. One render runs at a time and the newest save wins: a
 save during a render stops it at its next step and starts over. The model, the prompts' text
 embeddings and the encoded guide images stay loaded between renders.

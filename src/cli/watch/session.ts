@@ -11,12 +11,11 @@ import { FileSet } from "./file-set.js";
 import { watchForOrphaning } from "./orphan-check.js";
 import { PreviewServer } from "./preview-server.js";
 import { SceneCompiler, type RenderJob } from "./scene-compiler.js";
+import { DEFAULT_DEBOUNCE_MS } from "./defaults.js";
 import { StatusLine } from "./status-line.js";
 import { inFlight, initialState, previewState, transition, type CompileOutcome, type WatchContext, type WatchEffect, type WatchEvent } from "./watch-machine.js";
 import { WatchRender } from "./watch-render.js";
 
-/** How long the files must be quiet after a save before the scene is recompiled (see watch-machine.ts). */
-export const DEFAULT_DEBOUNCE_MS = 150;
 
 /** How long a stop waits for the render or write in flight and the watchers before closing the render client. */
 const STOP_WAIT_MS = 2000;
