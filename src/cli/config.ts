@@ -14,7 +14,7 @@ export interface ScenecConfig extends ModelConfig {
 }
 
 /** The nearest scenec.yaml in `startFolder` or above it, or undefined. */
-export function findConfigFile(startFolder: string): string | undefined {
+function findConfigFile(startFolder: string): string | undefined {
   let dir = path.resolve(startFolder);
   for (;;) {
     const file = path.join(dir, CONFIG_FILE);

@@ -7,7 +7,7 @@ import { countDiagnostics } from "./diagnostic-text.js";
  * 1-based line and column, 0-based offset, both in UTF-16 code units; no colour, no other text.
  * The shape is versioned: add optional fields freely, bump `version` for anything else.
  */
-export const DIAGNOSTICS_JSON_VERSION = 1;
+const DIAGNOSTICS_JSON_VERSION = 1;
 
 export interface JsonPosition {
   line: number;
@@ -44,7 +44,7 @@ function range(location: Location): JsonRange {
   return { start: position(location.start), end: position(location.end) };
 }
 
-export function jsonDiagnostic(d: Diagnostic): JsonDiagnostic {
+function jsonDiagnostic(d: Diagnostic): JsonDiagnostic {
   return {
     code: d.code,
     severity: d.severity,
@@ -61,7 +61,7 @@ export function jsonDiagnostic(d: Diagnostic): JsonDiagnostic {
  * given, even with no diagnostics; a file that was not checked but has diagnostics (an imported
  * file) gets an entry after them, in order of first appearance.
  */
-export function diagnosticsDocument(
+function diagnosticsDocument(
   checkedFiles: readonly string[],
   diagnostics: readonly Diagnostic[],
 ): JsonDiagnosticsDocument {

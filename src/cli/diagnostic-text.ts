@@ -28,8 +28,8 @@ export interface TextOptions {
   color: boolean;
 }
 
-export const TAB_WIDTH = 4;
-export const MAX_LINE_WIDTH = 160;
+const TAB_WIDTH = 4;
+const MAX_LINE_WIDTH = 160;
 /** How many columns of text to keep left of the span when a long line is cut. */
 const LEFT_CONTEXT = 40;
 /** Code units into a line past which its frame is cut before counting columns (see codeFrame). */

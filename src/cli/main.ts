@@ -12,7 +12,7 @@ import { terminalFromProcess, type Terminal } from "./terminal.js";
 import { version } from "./version.js";
 
 /** Every subcommand, in the order `scenec --help` lists them. `render` and `watch` slot in here. */
-export const COMMANDS: readonly Command[] = [checkCommand, planCommand, renderCommand, watchCommand, infoCommand, modelCommand];
+const COMMANDS: readonly Command[] = [checkCommand, planCommand, renderCommand, watchCommand, infoCommand, modelCommand];
 
 function findCommand(name: string): Command | undefined {
   return COMMANDS.find((c) => c.name === name);

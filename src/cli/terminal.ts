@@ -34,7 +34,7 @@ export function colorFor(stream: OutputStream, env: Environment): boolean {
   return stream.isTTY === true;
 }
 
-export function createTerminal(stdout: OutputStream, stderr: OutputStream, env: Environment): Terminal {
+function createTerminal(stdout: OutputStream, stderr: OutputStream, env: Environment): Terminal {
   // Diagnostics and messages go to stderr, so stderr decides; stdout carries data (plans, JSON),
   // which is never coloured.
   return { color: colorFor(stderr, env), stdout, stderr };

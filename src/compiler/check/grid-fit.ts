@@ -4,7 +4,7 @@ import { LATENT_FACTOR } from "./values.js";
  * One axis of a grid: `count` tiles of `tile` pixels overlapping by `overlap` span
  * `tile + (count - 1) * (tile - overlap)` pixels.
  */
-export function gridExtent(tile: number, overlap: number, count: number): number {
+function gridExtent(tile: number, overlap: number, count: number): number {
   return tile + (count - 1) * (tile - overlap);
 }
 

@@ -15,7 +15,7 @@ import { LATENT_FACTOR, nearestMultiples, numberIn, pixels } from "./values.js";
 import type { Span } from "../diagnostics/span.js";
 
 /** diffusers' img2img default strength. */
-export const DEFAULT_STRENGTH = 0.8;
+const DEFAULT_STRENGTH = 0.8;
 
 export interface GuideSpec {
   /** As resolved from the scene file (the host reads this). */

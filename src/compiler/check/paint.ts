@@ -18,7 +18,7 @@ export interface Paint {
 }
 
 export const DEFAULT_GUIDANCE = 7.5;
-export const GUIDANCE_RANGE = { min: 0, max: 50 };
+const GUIDANCE_RANGE = { min: 0, max: 50 };
 
 export function readBlend(reporter: Reporter, option: OptionOf<"blend">): BlendKernel | undefined {
   const name = option.value.name;

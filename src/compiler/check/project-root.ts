@@ -23,7 +23,7 @@ export function sceneFolderRules(sceneFile: string): ProjectRules {
 }
 
 /** The file formats `output` and `-o` may name, by extension; the renderer writes each with sharp. */
-export const IMAGE_FORMATS = { ".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".webp": "webp" } as const;
+const IMAGE_FORMATS = { ".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".webp": "webp" } as const;
 export type ImageFormat = (typeof IMAGE_FORMATS)[keyof typeof IMAGE_FORMATS];
 export const IMAGE_EXTENSIONS = Object.keys(IMAGE_FORMATS).join(", ");
 

@@ -28,7 +28,7 @@ function readAt(ctx: ElaborateContext, options: Map<OptionKind, Option>): { x: n
   return x === undefined || y === undefined ? undefined : { x, y };
 }
 
-export function readSize(ctx: ElaborateContext, option: OptionOf<"size" | "tile" | "canvas">, what: string): Size | undefined {
+function readSize(ctx: ElaborateContext, option: OptionOf<"size" | "tile" | "canvas">, what: string): Size | undefined {
   const width = pixels(ctx.reporter, option.value.width, `${what} width`, "size");
   const height = pixels(ctx.reporter, option.value.height, `${what} height`, "size");
   return width === undefined || height === undefined ? undefined : { width, height };

@@ -9,7 +9,7 @@ import { suggestionHelp } from "./suggest.js";
 import { integerIn, pixels } from "./values.js";
 
 export const DEFAULT_STEPS = 30;
-export const DEFAULT_SCHEDULER: SchedulerName = "lms";
+const DEFAULT_SCHEDULER: SchedulerName = "lms";
 
 /** The scene-wide settings, defaults applied. */
 export interface Settings {

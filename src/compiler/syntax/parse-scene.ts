@@ -13,7 +13,7 @@ const sceneLexer = new Lexer(T.ALL_TOKENS as TokenType[], { ensureOptimizations:
  * How deep blocks may nest. A scene needs two (a `cell` block in a `grid` block); the parser
  * recurses once per level, so a bound keeps a hostile or broken file from overflowing the stack.
  */
-export const MAX_NESTING = 16;
+const MAX_NESTING = 16;
 
 /**
  * Raw parse errors after which the parse stops. Above MAX_ERRORS_PER_FILE, since several raw

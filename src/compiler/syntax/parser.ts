@@ -80,7 +80,7 @@ export interface ParseResult {
  * a precise message instead of a parse error. `unknownOption` catches a misspelt option with its
  * arguments, so one typo costs one diagnostic and parsing goes on.
  */
-export class SceneParser extends CstParser {
+class SceneParser extends CstParser {
   constructor() {
     super(T.ALL_TOKENS as TokenType[], {
       recoveryEnabled: true,

@@ -8,7 +8,7 @@ import { createToken, Lexer, type TokenType } from "chevrotain";
  */
 export const Word = createToken({ name: "Word", pattern: Lexer.NA, label: "a name" });
 
-export const WhiteSpace = createToken({
+const WhiteSpace = createToken({
   name: "WhiteSpace",
   pattern: /[ \t\r\n\f\v\u00a0\ufeff]+/,
   group: Lexer.SKIPPED,
@@ -111,7 +111,7 @@ export function misquotedIsClosed(image: string): boolean {
  * `px` written after a number (`500px x 500`, `at 0px, 0`): lexed as part of the number or size so
  * that the syntax phase can say "no units" once, instead of a parse error and an unknown option.
  */
-export const UNIT = /px/gi;
+const UNIT = /px/gi;
 
 /** `1408 x 640` or `1408x640`: one token, so no whitespace or line break can split a size. */
 export const SizeLiteral = createToken({
