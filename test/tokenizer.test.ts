@@ -1,5 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { builtinModelFiles } from "../src/runtime/builtin/builtin-model.js";
+import { memorySource } from "../src/runtime/model/model-source.js";
+import { OnnxDiffusionModel } from "../src/runtime/model/onnx-model.js";
 import {
   buildBpeVocabulary,
   buildTokenizerFiles,
@@ -16,6 +19,7 @@ import {
   cleanText,
   type TokenizerFiles,
 } from "../src/runtime/text/clip-tokenizer.js";
+import { tokenizerJsonFrom } from "./helpers/tokenizer-json.js";
 
 const WORDS = [
   "a", "the", "on", "in", "of", "with", "and", "house", "countryside", "road", "red", "blue", "dark",
@@ -264,14 +268,44 @@ describe("ClipTokenizer.encode", () => {
     }
   });
 
-  it("cleans case, whitespace, NFC and HTML entities", () => {
+  it("normalizes case, whitespace and NFC", () => {
     const plain = content("a red house");
     expect(content("  A   RED\tHouse\n")).toEqual(plain);
     expect(content("a\u00a0red\u2003house")).toEqual(plain);
     expect(content("cafe\u0301")).toEqual(content("caf\u00e9"));
     expect(content("CAFÉ")).toEqual(content("café"));
-    expect(cleanText("  Caf\u0065\u0301 &amp;amp; TEA\u0000 ")).toBe("café & tea");
-    expect(tok.tokenStrings("red &amp; blue &lt;3 &#33;")).toEqual(["red</w>", "&</w>", "blue</w>", "<</w>", "3</w>", "!</w>"]);
+    expect(cleanText("  Caf\u0065\u0301\t\tTEA ")).toBe(" café tea ");
+  });
+
+  // The differences from openai/CLIP's cleanup that made ~26 % of the conformance prompts differ from transformers.
+  it("keeps HTML entities as written, as transformers does", () => {
+    expect(cleanText("&amp;amp; &lt;3 &#33;")).toBe("&amp;amp; &lt;3 &#33;");
+    expect(tok.tokenStrings("red &amp; blue")).toEqual(["red</w>", "&</w>", ...tok.tokenStrings("amp"), ";</w>", "blue</w>"]);
+    expect(bytesOf(tok.tokenStrings("&amp;amp;")).toString("utf8")).toBe("&amp;amp;");
+  });
+
+  it("keeps control characters and the BOM as byte-level tokens between words", () => {
+    const char = (b: number) => bytesToUnicode().find(([byte]) => byte === b)![1];
+    expect(tok.tokenStrings("red\u007fhouse")).toEqual(["red</w>", char(0x7f) + "</w>", "house</w>"]);
+    expect(tok.tokenStrings("red\u0001house")).toEqual(["red</w>", char(0x01) + "</w>", "house</w>"]);
+    expect(bytesOf(tok.tokenStrings("red\ufeffhouse")).toString("utf8")).toBe("red\ufeffhouse");
+    expect(tok.tokenStrings("red\ufeffhouse")).toHaveLength(5);
+  });
+
+  it("treats U+0085 (NEL) as whitespace", () => {
+    expect(content("red\u0085house")).toEqual(content("red house"));
+    expect(cleanText("a\u0085\u0085b")).toBe("a b");
+  });
+
+  it("lowercases one code point at a time: a word-final Σ is σ, not ς", () => {
+    expect(cleanText("ΟΔΟΣ")).toBe("οδοσ");
+    expect(cleanText("ΣΟΦΟΣ σοφος")).toBe("σοφοσ σοφος");
+  });
+
+  it("splits special tokens out before the regex, even glued to punctuation or emoji", () => {
+    expect(content("red,<|endoftext|>")).toEqual([id("red</w>"), id(",</w>"), EOS]);
+    expect(content("🙂<|startoftext|>house")).toEqual([...content("🙂"), BOS, id("house</w>")]);
+    expect(content("house<|endoftext|><|startoftext|>")).toEqual([id("house</w>"), EOS, BOS]);
   });
 
   it("splits numbers into single digits (ids shared with real CLIP)", () => {
@@ -382,6 +416,12 @@ describe("special tokens and configuration", () => {
     expect(sd1.padId).toBe(EOS);
   });
 
+  it("with pad token \"!\" (SD2 / SDXL tokenizer_2), turns every literal \"!\" into the pad id, as transformers does", () => {
+    const sd2 = ClipTokenizer.fromFiles({ ...FILES, specialTokensMap: JSON.stringify({ pad_token: "!" }) });
+    expect(content("house!!", sd2)).toEqual([id("house</w>"), 0, 0]);
+    expect(content("house!!")).toEqual([id("house</w>"), id("!"), id("!</w>")]);
+  });
+
   it("reads SD2.1-style files: AddedToken objects, special_tokens_map overriding tokenizer_config", () => {
     const added = (content: string) => ({ __type: "AddedToken", content, lstrip: false, normalized: true, rstrip: false, single_word: false });
     const tokenizerConfig = JSON.stringify({
@@ -470,6 +510,58 @@ describe("malformed tokenizer files", () => {
     );
     expect(() => ClipTokenizer.fromFiles({ ...FILES, tokenizerConfig: JSON.stringify({ pad_token: null, eos_token: "nope" }) })).toThrow(
       /^tokenizer_config\.json: eos_token "nope" is not in vocab\.json/,
+    );
+  });
+});
+
+describe("tokenizer.json alone (what current transformers saves)", () => {
+  const json = tokenizerJsonFrom(FILES.vocab, FILES.merges);
+  const withJson = (edit: (t: Record<string, unknown>) => void) => () => {
+    const t = JSON.parse(json) as Record<string, unknown>;
+    edit(t);
+    return ClipTokenizer.fromFiles({ tokenizerJson: JSON.stringify(t) });
+  };
+  const model = (t: Record<string, unknown>) => t.model as Record<string, unknown>;
+
+  it("gives the same ids as vocab.json + merges.txt, with merges as pairs or as \"left right\" strings", () => {
+    const prompts = ["a red house on the countryside road", "RED, <|endoftext|> zebra 2024 🙂", "house!! &amp;"];
+    const fromJson = ClipTokenizer.fromFiles({ tokenizerJson: json });
+    const fromStrings = withJson((t) => (model(t).merges = (model(t).merges as string[][]).map((m) => m.join(" "))))();
+    for (const p of prompts) {
+      expect(fromJson.encode(p)).toEqual(tok.encode(p));
+      expect(fromStrings.encode(p)).toEqual(tok.encode(p));
+    }
+    expect([fromJson.bosId, fromJson.eosId, fromJson.padId]).toEqual([BOS, EOS, EOS]);
+  });
+
+  it("names tokenizer.json and the problem", () => {
+    expect(() => ClipTokenizer.fromFiles({})).toThrow(/^needs vocab\.json and merges\.txt, or tokenizer\.json/);
+    expect(() => ClipTokenizer.fromFiles({ tokenizerJson: "{" })).toThrow(/^tokenizer\.json is not valid JSON/);
+    expect(withJson((t) => delete t.model)).toThrow(/^tokenizer\.json must be a JSON object with a "model" object/);
+    expect(withJson((t) => (model(t).type = "WordPiece"))).toThrow(/^tokenizer\.json: model\.type is "WordPiece"; a CLIP tokenizer is "BPE"/);
+    expect(withJson((t) => (model(t).end_of_word_suffix = null))).toThrow(/end_of_word_suffix must be "<\/w>"/);
+    expect(withJson((t) => (model(t).merges = [["r", "e", "d"]]))).toThrow(/^tokenizer\.json: model\.merges\[0\] must be "left right" or \["left", "right"\]/);
+    expect(withJson((t) => (model(t).merges = []))).toThrow(/^tokenizer\.json: model\.merges is empty/);
+    expect(withJson((t) => (model(t).merges = [["q", "x"]]))).toThrow(/^tokenizer\.json model\.merges merge 1 \("q x"\) makes "qx", which is not in tokenizer\.json model\.vocab/);
+    expect(withJson((t) => (t.added_tokens = [{ content: "<|x|>" }]))).toThrow(/^tokenizer\.json: added_tokens\[0\] must have a "content" string/);
+  });
+
+  it("loads a model folder whose tokenizer/ has only tokenizer.json", async () => {
+    const files = builtinModelFiles();
+    const text = (f: string) => new TextDecoder().decode(files.get(f)!);
+    const reference = ClipTokenizer.fromFiles({ vocab: text("tokenizer/vocab.json"), merges: text("tokenizer/merges.txt") });
+    files.set("tokenizer/tokenizer.json", new TextEncoder().encode(tokenizerJsonFrom(text("tokenizer/vocab.json"), text("tokenizer/merges.txt"))));
+    files.delete("tokenizer/vocab.json");
+    files.delete("tokenizer/merges.txt");
+    const loaded = await OnnxDiffusionModel.load(memorySource("the test model", files), { device: "cpu" });
+    try {
+      for (const p of ["a red house", "blue sky!!, <|endoftext|>"]) expect(loaded.tokenize(p).ids).toEqual(reference.encode(p).ids);
+    } finally {
+      await loaded.release();
+    }
+    files.delete("tokenizer/tokenizer.json");
+    await expect(OnnxDiffusionModel.load(memorySource("the test model", files), { device: "cpu" })).rejects.toThrow(
+      /^the test model: missing tokenizer\/vocab\.json \(or tokenizer\/tokenizer\.json\)/,
     );
   });
 });

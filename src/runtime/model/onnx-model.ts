@@ -4,7 +4,7 @@ import { OnnxGraph } from "../onnx/onnx-graph.js";
 import { noiseSchedule } from "../schedulers/noise-schedule.js";
 import { parseSchedulerConfig, SD_SCHEDULER_CONFIG, type SchedulerConfig } from "../schedulers/scheduler.js";
 import { SD_SCALING_FACTOR } from "../latent-rgb.js";
-import { ClipTokenizer } from "../text/clip-tokenizer.js";
+import { ClipTokenizer, type TokenizerFiles } from "../text/clip-tokenizer.js";
 import type { DiffusionModel, Shape4 } from "./diffusion-model.js";
 import { modelConfigProblems } from "./config-schema.js";
 import { ModelError } from "./model-error.js";
@@ -250,15 +250,24 @@ export class OnnxDiffusionModel implements DiffusionModel {
   }
 }
 
+/** vocab.json + merges.txt (older exports), else tokenizer.json alone (what current transformers saves). */
 function loadTokenizer(source: ModelSource): ClipTokenizer {
-  const vocab = readText(source, "tokenizer/vocab.json", true)!;
-  const merges = readText(source, "tokenizer/merges.txt", true)!;
+  const vocab = readText(source, "tokenizer/vocab.json", false);
+  const merges = readText(source, "tokenizer/merges.txt", false);
+  let files: TokenizerFiles;
+  if (vocab !== undefined && merges !== undefined) files = { vocab, merges };
+  else {
+    const tokenizerJson = readText(source, "tokenizer/tokenizer.json", false);
+    const missing = vocab === undefined ? "tokenizer/vocab.json" : "tokenizer/merges.txt";
+    if (tokenizerJson === undefined) throw new ModelError(`${source.description}: missing ${missing} (or tokenizer/tokenizer.json); ${LAYOUT_HINT}`, missing);
+    files = { tokenizerJson };
+  }
   const specialTokensMap = readText(source, "tokenizer/special_tokens_map.json", false);
   const tokenizerConfig = readText(source, "tokenizer/tokenizer_config.json", false);
   try {
-    return ClipTokenizer.fromFiles({ vocab, merges, ...(specialTokensMap !== undefined ? { specialTokensMap } : {}), ...(tokenizerConfig !== undefined ? { tokenizerConfig } : {}) });
+    return ClipTokenizer.fromFiles({ ...files, ...(specialTokensMap !== undefined ? { specialTokensMap } : {}), ...(tokenizerConfig !== undefined ? { tokenizerConfig } : {}) });
   } catch (error) {
-    throw new ModelError(`${source.description}: tokenizer/: ${(error as Error).message}`, "tokenizer/vocab.json");
+    throw new ModelError(`${source.description}: tokenizer/: ${(error as Error).message}`, files.tokenizerJson !== undefined ? "tokenizer/tokenizer.json" : "tokenizer/vocab.json");
   }
 }
 

@@ -1,26 +1,27 @@
 /**
  * The CLIP BPE tokenizer used by Stable Diffusion text encoders, written here rather than taken
- * from a library: it is small, it must match openai/CLIP `simple_tokenizer.py` and transformers'
- * `CLIPTokenizer` id for id, and no real CLIP vocabulary can be fetched on the build machines, so
- * a library could not be checked against one anyway. The tests pin the algorithm with hand-derived
- * cases, an independent reference port of the OpenAI merge loop, and the byte-level ids that real
- * CLIP vocabularies share with the ones `bpe-vocabulary.ts` builds.
+ * from a library: it is small, and what it must match is transformers' `CLIPTokenizer` (the one
+ * diffusers feeds its text encoders) id for id. The conformance suite checks that on 509 prompts
+ * against ids transformers produced (`../shared/conformance/tokenizer/`).
  *
- * Pipeline: cleanup (HTML entities, NFC, control characters, whitespace collapse, trim, lowercase)
- * → the CLIP pre-tokenize regex → UTF-8 bytes through `bytes_to_unicode` → BPE with a `</w>`
- * end-of-word suffix, merge ranks from merges.txt → ids → `[bos, …, eos]` truncated to the
- * model's maximum length and right-padded with its pad id.
+ * Pipeline, as transformers' tokenizers backend builds it: special tokens split out → normalize
+ * (NFC, whitespace runs to one space, per-code-point lowercase) → the CLIP pre-tokenize regex
+ * → UTF-8 bytes through `bytes_to_unicode` → BPE with a `</w>` end-of-word suffix, merge ranks
+ * from merges.txt (or tokenizer.json) → ids → `[bos, …, eos]` truncated to the model's maximum
+ * length and right-padded with its pad id.
  *
- * Deliberate differences from the references: ftfy's mojibake repair is not reproduced, and the
- * SD2/SDXL `tokenizer_2` quirk where transformers maps every literal `!` to the pad id 0 is not
- * replicated (open_clip, which SD2 was trained with, does not do it either).
+ * Unlike openai/CLIP's `simple_tokenizer.py`, transformers neither unescapes HTML entities nor runs
+ * ftfy, nor deletes control characters: neither does this.
  */
 
+/** A model's tokenizer files: vocab.json with merges.txt, or only tokenizer.json (what current transformers saves). */
 export interface TokenizerFiles {
   /** Contents of `tokenizer/vocab.json`. */
-  vocab: string;
+  vocab?: string;
   /** Contents of `tokenizer/merges.txt`. */
-  merges: string;
+  merges?: string;
+  /** Contents of `tokenizer/tokenizer.json`, used when vocab.json and merges.txt are absent. */
+  tokenizerJson?: string;
   /** Contents of `tokenizer/special_tokens_map.json`, when the folder has one. */
   specialTokensMap?: string;
   /** Contents of `tokenizer/tokenizer_config.json`, when the folder has one. */
@@ -46,8 +47,15 @@ const DEFAULT_MAX_LENGTH = 77;
 const MAX_SANE_LENGTH = 4096;
 const CACHE_LIMIT = 20_000;
 
-/** The CLIP pre-tokenize pattern (case-insensitive; the text is lowercased first anyway). */
-const CLIP_PATTERN = /<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+/giu;
+/**
+ * Whitespace as the Oniguruma `\s` that transformers' tokenizers use (Unicode White_Space): unlike
+ * JS `\s` it includes U+0085 (NEL) and excludes U+FEFF (BOM), which stays a byte-level token.
+ */
+const WHITESPACE = "\\t\\n\\v\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
+const WHITESPACE_RUN = new RegExp(`[${WHITESPACE}]+`, "gu");
+
+/** The CLIP pre-tokenize pattern, applied between special tokens to normalized (lowercase) text. */
+const CLIP_PATTERN = new RegExp(`'s|'t|'re|'ve|'m|'ll|'d|\\p{L}+|\\p{N}|[^${WHITESPACE}\\p{L}\\p{N}]+`, "gu");
 
 let byteTable: string[] | undefined;
 
@@ -90,37 +98,16 @@ function byteEncode(piece: string): string {
   return out;
 }
 
-const ENTITIES: Record<string, string> = {
-  amp: "&", lt: "<", gt: ">", quot: '"', apos: "'", nbsp: "\u00a0", copy: "©", reg: "®", trade: "™",
-  hellip: "…", mdash: "—", ndash: "–", lsquo: "‘", rsquo: "’", ldquo: "“", rdquo: "”", laquo: "«",
-  raquo: "»", times: "×", deg: "°", middot: "·", bull: "•", eacute: "é", egrave: "è", agrave: "à",
-  ccedil: "ç", uuml: "ü", ouml: "ö", auml: "ä", szlig: "ß", ntilde: "ñ",
-};
-
-/** Unescapes common named and all numeric HTML entities (Python `html.unescape` on the usual cases). */
-function unescapeHtml(text: string): string {
-  if (!text.includes("&")) return text;
-  return text.replace(/&(#[0-9]{1,8}|#[xX][0-9a-fA-F]{1,7}|[a-zA-Z]{2,8});/g, (whole, body: string) => {
-    if (body.startsWith("#")) {
-      const cp = body[1] === "x" || body[1] === "X" ? parseInt(body.slice(2), 16) : parseInt(body.slice(1), 10);
-      if (cp === 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return "\ufffd";
-      return String.fromCodePoint(cp);
-    }
-    return ENTITIES[body] ?? ENTITIES[body.toLowerCase()] ?? whole;
-  });
-}
-
 /**
- * CLIP text cleanup: HTML entities unescaped twice (as openai/CLIP does), NFC, control characters
- * and BOMs removed, whitespace runs collapsed to one space, trimmed, lowercased.
+ * The CLIP normalizer of transformers' `CLIPTokenizer`: NFC, every whitespace run to one space,
+ * then lowercase one code point at a time (Rust `char::to_lowercase`, so a word-final `Σ` becomes
+ * `σ`, not the `ς` of JS `toLowerCase` on a whole string). Nothing is deleted: HTML entities,
+ * control characters and BOMs stay and become byte-level tokens, as in transformers.
  */
 export function cleanText(text: string): string {
-  return unescapeHtml(unescapeHtml(text))
-    .normalize("NFC")
-    .replace(/[\u0000-\u0008\u000e-\u001f\u007f\ufeff]/g, "")
-    .replace(/\s+/gu, " ")
-    .trim()
-    .toLowerCase();
+  let out = "";
+  for (const c of text.normalize("NFC").replace(WHITESPACE_RUN, " ")) out += c.toLowerCase();
+  return out;
 }
 
 function pairKey(a: string, b: string): string {
@@ -224,11 +211,21 @@ export function bytePairEncode(piece: string, ranks: ReadonlyMap<string, number>
   return out;
 }
 
+interface Merges {
+  ranks: Map<string, number>;
+  merges: Array<[string, string]>;
+}
+
+function addMerge(out: Merges, pair: [string, string]): void {
+  // Like both transformers tokenizers, a repeated pair takes the rank of its last line.
+  out.ranks.set(pairKey(pair[0], pair[1]), out.merges.length);
+  out.merges.push(pair);
+}
+
 /** Parses merges.txt into a rank map (`"left right"` → index). Throws naming the file and line. */
-function parseMerges(text: string): { ranks: Map<string, number>; merges: Array<[string, string]> } {
+function parseMerges(text: string): Merges {
   const lines = text.split("\n");
-  const merges: Array<[string, string]> = [];
-  const ranks = new Map<string, number>();
+  const out: Merges = { ranks: new Map(), merges: [] };
   let sawMerge = false;
   for (let i = 0; i < lines.length; i++) {
     let line = lines[i]!;
@@ -243,13 +240,10 @@ function parseMerges(text: string): { ranks: Map<string, number>; merges: Array<
     if (parts.length !== 2 || parts[0] === "" || parts[1] === "")
       throw new Error(`merges.txt line ${i + 1}: expected two tokens separated by one space, got ${JSON.stringify(truncate(line))}`);
     sawMerge = true;
-    const pair: [string, string] = [parts[0]!, parts[1]!];
-    // Like both transformers tokenizers, a repeated pair takes the rank of its last line.
-    ranks.set(pairKey(pair[0], pair[1]), merges.length);
-    merges.push(pair);
+    addMerge(out, [parts[0]!, parts[1]!]);
   }
-  if (merges.length === 0) throw new Error("merges.txt has no merges (expected a '#version' line, then one 'left right' pair per line)");
-  return { ranks, merges };
+  if (out.merges.length === 0) throw new Error("merges.txt has no merges (expected a '#version' line, then one 'left right' pair per line)");
+  return out;
 }
 
 function truncate(s: string, max = 60): string {
@@ -264,30 +258,79 @@ function parseJsonFile(name: string, text: string): unknown {
   }
 }
 
-/** Parses vocab.json into a token → id map. Throws naming the file and what is wrong. */
-function parseVocab(text: string): Map<string, number> {
-  const json = parseJsonFile("vocab.json", text);
+/** A vocabulary object (vocab.json, or tokenizer.json's `model.vocab`) as a token → id map. Throws naming `name`. */
+function vocabFrom(name: string, json: unknown): Map<string, number> {
   if (json === null || typeof json !== "object" || Array.isArray(json))
-    throw new Error("vocab.json must be a JSON object mapping token strings to integer ids");
+    throw new Error(`${name} must be a JSON object mapping token strings to integer ids`);
   const vocab = new Map<string, number>();
   const byId = new Map<number, string>();
   for (const [token, id] of Object.entries(json as Record<string, unknown>)) {
     if (typeof id !== "number" || !Number.isInteger(id) || id < 0 || id > 0x7fffffff)
-      throw new Error(`vocab.json: the id of token ${JSON.stringify(truncate(token))} must be a non-negative integer, got ${truncate(JSON.stringify(id) ?? String(id))}`);
+      throw new Error(`${name}: the id of token ${JSON.stringify(truncate(token))} must be a non-negative integer, got ${truncate(JSON.stringify(id) ?? String(id))}`);
     const other = byId.get(id);
     if (other !== undefined)
-      throw new Error(`vocab.json: tokens ${JSON.stringify(truncate(other))} and ${JSON.stringify(truncate(token))} share the id ${id}`);
+      throw new Error(`${name}: tokens ${JSON.stringify(truncate(other))} and ${JSON.stringify(truncate(token))} share the id ${id}`);
     byId.set(id, token);
     vocab.set(token, id);
   }
-  if (vocab.size === 0) throw new Error("vocab.json is empty");
+  if (vocab.size === 0) throw new Error(`${name} is empty`);
   return vocab;
+}
+
+/** What `fromFiles` needs from whichever files the model has, with the names to put in errors. */
+interface BpeModel {
+  vocab: Map<string, number>;
+  vocabName: string;
+  mergesName: string;
+  merges: Merges;
+  /** Added tokens with their ids (tokenizer.json's `added_tokens`). */
+  added: Array<[string, number]>;
+}
+
+function fromVocabAndMerges(vocab: string, merges: string): BpeModel {
+  return { vocab: vocabFrom("vocab.json", parseJsonFile("vocab.json", vocab)), vocabName: "vocab.json", mergesName: "merges.txt", merges: parseMerges(merges), added: [] };
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+/** tokenizer.json (Hugging Face tokenizers): the BPE vocabulary and merges in `model`, the special tokens in `added_tokens`. */
+function fromTokenizerJson(text: string): BpeModel {
+  const json = parseJsonFile("tokenizer.json", text);
+  if (!isObject(json) || !isObject(json.model)) throw new Error('tokenizer.json must be a JSON object with a "model" object');
+  const model = json.model;
+  if (model.type !== undefined && model.type !== "BPE")
+    throw new Error(`tokenizer.json: model.type is ${JSON.stringify(model.type)}; a CLIP tokenizer is "BPE"`);
+  if (model.end_of_word_suffix !== END_OF_WORD)
+    throw new Error(`tokenizer.json: model.end_of_word_suffix must be ${JSON.stringify(END_OF_WORD)} for a CLIP tokenizer, got ${truncate(JSON.stringify(model.end_of_word_suffix) ?? "nothing")}`);
+  const vocab = vocabFrom("tokenizer.json model.vocab", model.vocab);
+  if (!Array.isArray(model.merges)) throw new Error("tokenizer.json: model.merges must be a list of merges");
+  const merges: Merges = { ranks: new Map(), merges: [] };
+  model.merges.forEach((m: unknown, i: number) => {
+    // Older tokenizers write "left right", newer ones ["left", "right"].
+    const pair = typeof m === "string" ? m.split(" ") : m;
+    if (!Array.isArray(pair) || pair.length !== 2 || pair.some((p) => typeof p !== "string" || p === ""))
+      throw new Error(`tokenizer.json: model.merges[${i}] must be "left right" or ["left", "right"], got ${truncate(JSON.stringify(m) ?? String(m))}`);
+    addMerge(merges, [pair[0] as string, pair[1] as string]);
+  });
+  if (merges.merges.length === 0) throw new Error("tokenizer.json: model.merges is empty");
+  const added: Array<[string, number]> = [];
+  const list = json.added_tokens ?? [];
+  if (!Array.isArray(list)) throw new Error("tokenizer.json: added_tokens must be a list");
+  list.forEach((t: unknown, i: number) => {
+    if (!isObject(t) || typeof t.content !== "string" || t.content === "" || typeof t.id !== "number" || !Number.isInteger(t.id) || t.id < 0)
+      throw new Error(`tokenizer.json: added_tokens[${i}] must have a "content" string and a non-negative integer "id"`);
+    added.push([t.content, t.id]);
+  });
+  return { vocab, vocabName: "tokenizer.json model.vocab", mergesName: "tokenizer.json model.merges", merges, added };
 }
 
 interface SpecialTokens {
   bos?: string;
   eos?: string;
   pad?: string;
+  unk?: string;
   maxLength?: number;
 }
 
@@ -306,7 +349,7 @@ function parseSpecial(name: string, text: string): SpecialTokens & { source: Rec
   if (json === null || typeof json !== "object" || Array.isArray(json)) throw new Error(`${name} must be a JSON object`);
   const obj = json as Record<string, unknown>;
   const out: SpecialTokens & { source: Record<string, string> } = { source: {} };
-  for (const [key, field] of [["bos_token", "bos"], ["eos_token", "eos"], ["pad_token", "pad"]] as const) {
+  for (const [key, field] of [["bos_token", "bos"], ["eos_token", "eos"], ["pad_token", "pad"], ["unk_token", "unk"]] as const) {
     const token = tokenField(name, obj, key);
     if (token !== undefined) {
       out[field] = token;
@@ -319,9 +362,11 @@ function parseSpecial(name: string, text: string): SpecialTokens & { source: Rec
 }
 
 interface Piece {
-  /** Offset of the regex match in the cleaned text. */
+  /** Offset of the regex match or special token in the cleaned text. */
   start: number;
   tokens: readonly string[];
+  /** The id of a special token (whose one token is its text, not a BPE vocabulary string). */
+  special?: number;
 }
 
 export class ClipTokenizer {
@@ -332,10 +377,12 @@ export class ClipTokenizer {
   readonly vocabSize: number;
   private readonly vocab: ReadonlyMap<string, number>;
   private readonly ranks: ReadonlyMap<string, number>;
+  /** Added (special) tokens by their normalized text: split out of a prompt before the regex. */
   private readonly specials: ReadonlyMap<string, number>;
+  private readonly specialPattern: RegExp | undefined;
   private readonly cache = new Map<string, readonly string[]>();
 
-  private constructor(vocab: Map<string, number>, ranks: Map<string, number>, bosId: number, eosId: number, padId: number, maxLength: number) {
+  private constructor(vocab: Map<string, number>, ranks: Map<string, number>, specials: Map<string, number>, bosId: number, eosId: number, padId: number, maxLength: number) {
     this.vocab = vocab;
     this.ranks = ranks;
     this.bosId = bosId;
@@ -343,57 +390,71 @@ export class ClipTokenizer {
     this.padId = padId;
     this.maxLength = maxLength;
     this.vocabSize = vocab.size;
-    // The literal special tokens in a prompt become their ids, as in both reference tokenizers.
-    const specials = new Map<string, number>();
-    for (const t of [START_OF_TEXT, END_OF_TEXT]) {
-      const id = vocab.get(t);
-      if (id !== undefined) specials.set(t, id);
-    }
     this.specials = specials;
+    // Longest first, so that at one position the longest special token wins (leftmost-longest, as in tokenizers).
+    const alternatives = [...specials.keys()].sort((a, b) => b.length - a.length).map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+    this.specialPattern = alternatives.length > 0 ? new RegExp(alternatives.join("|"), "gu") : undefined;
   }
 
   /** Builds a tokenizer from the contents of a model's `tokenizer/` files. Errors name the file at fault. */
   static fromFiles(files: TokenizerFiles): ClipTokenizer {
-    const vocab = parseVocab(files.vocab);
+    const model = files.vocab !== undefined && files.merges !== undefined
+      ? fromVocabAndMerges(files.vocab, files.merges)
+      : files.tokenizerJson !== undefined
+        ? fromTokenizerJson(files.tokenizerJson)
+        : undefined;
+    if (!model) throw new Error("needs vocab.json and merges.txt, or tokenizer.json");
+    const { vocab, vocabName, mergesName } = model;
     for (const [b, c] of bytesToUnicode()) {
       for (const t of [c, c + END_OF_WORD])
         if (!vocab.has(t))
-          throw new Error(`vocab.json lacks the byte-level token ${JSON.stringify(t)} (byte 0x${b.toString(16).padStart(2, "0")}); it is not a CLIP byte-level BPE vocabulary`);
+          throw new Error(`${vocabName} lacks the byte-level token ${JSON.stringify(t)} (byte 0x${b.toString(16).padStart(2, "0")}); it is not a CLIP byte-level BPE vocabulary`);
     }
-    const { ranks, merges } = parseMerges(files.merges);
+    const { ranks, merges } = model.merges;
     for (let i = 0; i < merges.length; i++) {
       const [a, b] = merges[i]!;
       for (const part of [a, b])
         if (!vocab.has(part))
-          throw new Error(`merges.txt merge ${i + 1} (${JSON.stringify(`${a} ${b}`)}) uses ${JSON.stringify(part)}, which is not in vocab.json`);
+          throw new Error(`${mergesName} merge ${i + 1} (${JSON.stringify(`${a} ${b}`)}) uses ${JSON.stringify(part)}, which is not in ${vocabName}`);
       if (!vocab.has(a + b))
-        throw new Error(`merges.txt merge ${i + 1} (${JSON.stringify(`${a} ${b}`)}) makes ${JSON.stringify(a + b)}, which is not in vocab.json`);
+        throw new Error(`${mergesName} merge ${i + 1} (${JSON.stringify(`${a} ${b}`)}) makes ${JSON.stringify(a + b)}, which is not in ${vocabName}`);
     }
 
     // special_tokens_map.json overrides tokenizer_config.json, as when transformers loads them.
     const config = files.tokenizerConfig !== undefined ? parseSpecial("tokenizer_config.json", files.tokenizerConfig) : undefined;
     const map = files.specialTokensMap !== undefined ? parseSpecial("special_tokens_map.json", files.specialTokensMap) : undefined;
-    const pick = (field: "bos" | "eos" | "pad"): { token: string; source: string } | undefined => {
+    const added = new Map(model.added);
+    const pick = (field: "bos" | "eos" | "pad" | "unk"): { token: string; source: string } | undefined => {
       if (map?.[field] !== undefined) return { token: map[field], source: "special_tokens_map.json" };
       if (config?.[field] !== undefined) return { token: config[field], source: "tokenizer_config.json" };
       return undefined;
     };
-    const idOf = (field: "bos" | "eos" | "pad", fallback: string | undefined): number | undefined => {
+    // Every special token of the files is split out of prompts, as transformers does: with an SD2/SDXL
+    // `tokenizer_2`, whose pad token is "!", every literal "!" becomes the pad id 0, as in diffusers.
+    const specials = new Map<string, number>();
+    const special = (token: string, id: number) => {
+      const key = cleanText(token);
+      if (key !== "") specials.set(key, id);
+    };
+    for (const [token, id] of added) special(token, id);
+    const idOf = (field: "bos" | "eos" | "pad" | "unk", fallback: string | undefined): number | undefined => {
       const chosen = pick(field);
       const token = chosen?.token ?? fallback;
       if (token === undefined) return undefined;
-      const id = vocab.get(token);
+      const id = vocab.get(token) ?? added.get(token);
       if (id === undefined)
         throw new Error(chosen
-          ? `${chosen.source}: ${field}_token ${JSON.stringify(token)} is not in vocab.json`
-          : `vocab.json lacks the ${field === "bos" ? "start" : "end"}-of-text token ${JSON.stringify(token)}`);
+          ? `${chosen.source}: ${field}_token ${JSON.stringify(token)} is not in ${vocabName}`
+          : `${vocabName} lacks the ${field === "bos" ? "start" : "end"}-of-text token ${JSON.stringify(token)}`);
+      special(token, id);
       return id;
     };
     const bosId = idOf("bos", START_OF_TEXT)!;
     const eosId = idOf("eos", END_OF_TEXT)!;
     const padId = idOf("pad", undefined) ?? eosId;
+    idOf("unk", undefined);
     const maxLength = config?.maxLength ?? DEFAULT_MAX_LENGTH;
-    return new ClipTokenizer(vocab, ranks, bosId, eosId, padId, maxLength);
+    return new ClipTokenizer(vocab, ranks, specials, bosId, eosId, padId, maxLength);
   }
 
   /** Id of a vocabulary string, if present. */
@@ -419,7 +480,7 @@ export class ClipTokenizer {
           droppedText = cleaned.slice(piece.start).trim();
           break;
         }
-        content.push(this.idOf(t));
+        content.push(piece.special ?? this.idOf(t));
       }
       if (truncated) break;
     }
@@ -433,28 +494,43 @@ export class ClipTokenizer {
   }
 
   private idOf(token: string): number {
-    const id = this.vocab.get(token) ?? this.specials.get(token);
+    const id = this.vocab.get(token);
     // Unreachable: fromFiles checks every byte token and every merge result is in the vocabulary.
     if (id === undefined) throw new Error(`internal error: token ${JSON.stringify(token)} is not in the vocabulary`);
     return id;
   }
 
-  /** Pre-tokenizes and BPE-encodes the cleaned text, stopping once `limit` tokens are collected. */
+  /**
+   * Pre-tokenizes and BPE-encodes the cleaned text, stopping once `limit` tokens are collected.
+   * Special tokens are split out first, so `x,<|endoftext|>` is `x` `,` and the special token, and
+   * the regex runs on the text between them (as transformers' added-token handling does).
+   */
   private pieces(cleaned: string, limit = Infinity): Piece[] {
     const out: Piece[] = [];
     let count = 0;
-    for (const m of cleaned.matchAll(CLIP_PATTERN)) {
-      if (count >= limit) break;
-      const tokens = this.bpe(m[0]);
-      out.push({ start: m.index, tokens });
-      count += tokens.length;
-    }
+    const add = (piece: Piece) => {
+      out.push(piece);
+      count += piece.tokens.length;
+    };
+    const words = (from: number, to: number) => {
+      for (const m of cleaned.slice(from, to).matchAll(CLIP_PATTERN)) {
+        if (count >= limit) return;
+        add({ start: from + m.index, tokens: this.bpe(m[0]) });
+      }
+    };
+    let at = 0;
+    if (this.specialPattern)
+      for (const m of cleaned.matchAll(this.specialPattern)) {
+        words(at, m.index);
+        if (count >= limit) return out;
+        add({ start: m.index, tokens: [m[0]], special: this.specials.get(m[0])! });
+        at = m.index + m[0].length;
+      }
+    words(at, cleaned.length);
     return out;
   }
 
   private bpe(piece: string): readonly string[] {
-    const special = this.specials.get(piece);
-    if (special !== undefined) return [piece];
     let tokens = this.cache.get(piece);
     if (tokens === undefined) {
       tokens = bytePairEncode(byteEncode(piece), this.ranks);
