@@ -4,9 +4,9 @@
  * diffusers feeds its text encoders) id for id. The conformance suite checks that on 509 prompts
  * against ids transformers produced (`../shared/conformance/tokenizer/`).
  *
- * Pipeline, as transformers' tokenizers backend builds it: special tokens split out → normalize
- * (NFC, whitespace runs to one space, per-code-point lowercase) → the CLIP pre-tokenize regex
- * → UTF-8 bytes through `bytes_to_unicode` → BPE with a `</w>` end-of-word suffix, merge ranks
+ * Pipeline, as transformers' tokenizers backend builds it: normalize (NFC, whitespace runs to one
+ * space, per-code-point lowercase) → special tokens split out (their `normalized` matching) → the
+ * CLIP pre-tokenize regex between them → UTF-8 bytes through `bytes_to_unicode` → BPE with a `</w>` end-of-word suffix, merge ranks
  * from merges.txt (or tokenizer.json) → ids → `[bos, …, eos]` truncated to the model's maximum
  * length and right-padded with its pad id.
  *
@@ -105,9 +105,8 @@ function byteEncode(piece: string): string {
  * control characters and BOMs stay and become byte-level tokens, as in transformers.
  */
 export function cleanText(text: string): string {
-  let out = "";
-  for (const c of text.normalize("NFC").replace(WHITESPACE_RUN, " ")) out += c.toLowerCase();
-  return out;
+  // Final_Sigma is the only context-dependent mapping of JS's default-locale lowercase: take it out first.
+  return text.normalize("NFC").replace(WHITESPACE_RUN, " ").replace(/\u03a3/g, "\u03c3").toLowerCase();
 }
 
 function pairKey(a: string, b: string): string {
