@@ -234,6 +234,12 @@ describe("bad scenes: details beyond the goldens", () => {
     expect(only("missing-quote", "S1002").help).toBe("close it with `\"` before the `}`, which is inside the string now");
   });
 
+  it("S2023 suggests the noise generator the misspelt name is closest to", () => {
+    const d = only("noise-typo", "S2023");
+    expect(d.label).toBe("not a noise generator");
+    expect(d.help).toBe("did you mean `torch`?");
+  });
+
   it("a main path written `./self.scene` is normalised: importing `self.scene` is a cycle, read once", () => {
     const text = 'import "self.scene"\ncanvas 64 x 64\nregion a { }\n';
     const reads: string[] = [];

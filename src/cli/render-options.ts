@@ -1,3 +1,4 @@
+import { NOISE_GENERATORS, type NoiseGenerator } from "../compiler/plan/plan.js";
 import type { OptionValues } from "./command.js";
 import { UsageError } from "./errors.js";
 
@@ -6,6 +7,7 @@ export const RENDER_OPTIONS = {
   output: { type: "string", short: "o" },
   steps: { type: "string" },
   seed: { type: "string" },
+  noise: { type: "string" },
   device: { type: "string" },
   batch: { type: "string" },
 } as const;
@@ -16,6 +18,8 @@ export const RENDER_OPTIONS_HELP = [
   "                       `output`, else the scene's name with .png, beside it",
   "  --steps N            denoising steps, overriding the scene's (1 to 1000)",
   "  --seed N             the seed, overriding the scene's (0 to 2^53 - 1)",
+  "  --noise G            the initial noise's generator, overriding the scene's: scenec (default)",
+  "                       or torch (torch.randn on the CPU, as diffusers and ComfyUI draw it)",
   "  --device D           cpu (default) or cuda (needs ONNX Runtime's CUDA provider; see README)",
   "  --batch N            evaluate up to N same-size regions per UNet call (default 1)",
 ].join("\n");
@@ -24,6 +28,7 @@ export interface RenderSettings {
   output?: string;
   steps?: number;
   seed?: number;
+  noise?: NoiseGenerator;
   device: "cpu" | "cuda";
   batch: number;
 }
@@ -42,10 +47,14 @@ export function renderSettings(values: OptionValues, command: string): RenderSet
   if (device !== "cpu" && device !== "cuda") throw new UsageError(`--device must be cpu or cuda, not \`${device}\``, command);
   const steps = integerOption(values, "steps", 1, 1000, command);
   const seed = integerOption(values, "seed", 0, Number.MAX_SAFE_INTEGER, command);
+  const noise = values["noise"];
+  if (typeof noise === "string" && !(NOISE_GENERATORS as readonly string[]).includes(noise))
+    throw new UsageError(`--noise must be ${NOISE_GENERATORS.join(" or ")}, not \`${noise}\``, command);
   return {
     ...(typeof values["output"] === "string" ? { output: values["output"] } : {}),
     ...(steps !== undefined ? { steps } : {}),
     ...(seed !== undefined ? { seed } : {}),
+    ...(typeof noise === "string" ? { noise: noise as NoiseGenerator } : {}),
     device,
     batch: integerOption(values, "batch", 1, 1024, command) ?? 1,
   };

@@ -2,7 +2,7 @@ import type { Plan, PlanRegion } from "../compiler/plan/plan.js";
 import { GuideImposer, type ActiveGuide } from "./guides/apply-guides.js";
 import { LATENT_CHANNELS, type DiffusionModel } from "./model/diffusion-model.js";
 import { mixingShares } from "./mixing-weights.js";
-import { NormalNoise } from "./noise.js";
+import { initialNoiseDraw, NormalNoise } from "./noise.js";
 import type { Scheduler } from "./schedulers/scheduler.js";
 
 export class RenderCancelled extends Error {
@@ -52,15 +52,16 @@ interface Batch {
 
 /**
  * The initial latent noise, [4, H, W]: one seeded standard-normal draw over the whole canvas,
- * with the rectangle of each region that has its own seed re-drawn from that seed.
+ * with the rectangle of each region that has its own seed re-drawn from that seed, both by the
+ * plan's noise generator.
  */
 export function initialNoise(plan: Plan): Float32Array {
   const { width: W, height: H } = plan.latent;
-  const noise = new NormalNoise(plan.seed).fill(new Float32Array(LATENT_CHANNELS * H * W));
+  const noise = initialNoiseDraw(plan.noise, plan.seed, LATENT_CHANNELS * H * W);
   for (const r of plan.regions) {
     if (r.seed === null) continue;
     const { x, y, width: w, height: h } = r.latent;
-    const own = new NormalNoise(r.seed).fill(new Float32Array(LATENT_CHANNELS * h * w));
+    const own = initialNoiseDraw(plan.noise, r.seed, LATENT_CHANNELS * h * w);
     for (let c = 0; c < LATENT_CHANNELS; c++)
       for (let j = 0; j < h; j++) noise.set(own.subarray((c * h + j) * w, (c * h + j + 1) * w), (c * H + y + j) * W + x);
   }

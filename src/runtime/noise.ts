@@ -1,3 +1,6 @@
+import type { NoiseGenerator } from "../compiler/plan/plan.js";
+import { torchRandn } from "./noise/torch-randn.js";
+
 /**
  * Seeded standard-normal noise, identical on every machine.
  *
@@ -80,4 +83,12 @@ function rotl(x: number, k: number): number {
 /** Standard-normal noise for a [channels, height, width] tensor from a seed. */
 export function seededNoise(seed: number, length: number): Float32Array {
   return new NormalNoise(seed).fill(new Float32Array(length));
+}
+
+/**
+ * The initial noise of a [channels, height, width] tensor from a seed, drawn by the plan's
+ * generator: scenec's (above) or torch.randn on torch's CPU generator (noise/torch-randn.ts).
+ */
+export function initialNoiseDraw(generator: NoiseGenerator, seed: number, length: number): Float32Array {
+  return generator === "torch" ? torchRandn(seed, length) : seededNoise(seed, length);
 }

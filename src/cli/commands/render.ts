@@ -6,7 +6,7 @@ import type { StopSignal } from "../stop-signals.js";
 
 export const renderCommand: Command = {
   name: "render",
-  synopsis: "SCENE|PLAN [-o OUT] [--steps N] [--seed N] [--device cpu|cuda] [--batch N]",
+  synopsis: "SCENE|PLAN [-o OUT] [--steps N] [--seed N] [--noise scenec|torch] [--device cpu|cuda] [--batch N]",
   summary: "render a scene (or a saved plan) to a PNG",
   help: `Compiles the scene (or reads a plan saved by \`scenec plan\`) and renders it with Mixture of
 Diffusers on ONNX Runtime: the scene's model (when it names none, scenec.yaml's \`default\`,
@@ -28,7 +28,7 @@ model, or a file that cannot be read or written; 130 interrupted (Ctrl-C), 143 S
   async run({ values, positionals }, terminal) {
     if (positionals.length !== 1) throw new UsageError(positionals.length ? `render takes one SCENE or PLAN, not ${positionals.length}` : "render needs a SCENE or PLAN file", "render");
     const file = positionals[0]!;
-    const { steps, seed, device, batch, output } = renderSettings(values, "render");
+    const { steps, seed, noise, device, batch, output } = renderSettings(values, "render");
     const limits = limitsFromOptions(values, "render");
 
     const [{ loadRenderInput }, { withOverrides }, { loadConfig }, { renderOutputPath }, { checkOutputFolder }] = await Promise.all([
@@ -40,7 +40,7 @@ model, or a file that cannot be read or written; 130 interrupted (Ctrl-C), 143 S
     ]);
     const input = await loadRenderInput(file, limits, terminal, allowOutsideFromOptions(values));
     if (!input) return 1;
-    const plan = withOverrides(input.plan, { steps, seed });
+    const plan = withOverrides(input.plan, { steps, seed, noise });
     const out = renderOutputPath({ cliOutput: output, planOutput: plan.output, folder: input.folder, rules: input.rules, sources: input.files, command: "render" });
     // Before minutes of rendering, not after: the picture's folder must exist or be possible to create.
     checkOutputFolder(out);

@@ -2,7 +2,7 @@ import path from "node:path";
 import { compile } from "../../compiler/compile.js";
 import type { CompilerHost, Limits } from "../../compiler/host.js";
 import { nodeHost } from "../../compiler/node-host.js";
-import type { Plan } from "../../compiler/plan/plan.js";
+import type { NoiseGenerator, Plan } from "../../compiler/plan/plan.js";
 import { withOverrides } from "../../compiler/plan/plan-overrides.js";
 import { resolveModel, type ModelLocation } from "../../runtime/model/resolve-model.js";
 import { CONFIG_FILE, loadConfig, projectRules } from "../config.js";
@@ -29,6 +29,7 @@ export interface SceneCompilerOptions {
   output?: string;
   steps?: number;
   seed?: number;
+  noise?: NoiseGenerator;
   limits: Partial<Limits>;
   allowOutside: boolean;
 }
@@ -100,7 +101,7 @@ export class SceneCompiler {
     const { errors } = countDiagnostics(result.diagnostics);
     if (result.library) return { kind: "errors", errors: 1, reason: "it is a style library, with nothing to render", diagnostics };
     if (errors > 0 || !result.plan) return { kind: "errors", errors, reason: "the scene has errors", diagnostics };
-    const plan = withOverrides(result.plan, { steps: options.steps, seed: options.seed });
+    const plan = withOverrides(result.plan, { steps: options.steps, seed: options.seed, noise: options.noise });
     let output: string;
     try {
       output = this.outputFor(plan, [options.scene, ...result.dependencies]);

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import type { Limits } from "../../compiler/host.js";
+import type { NoiseGenerator } from "../../compiler/plan/plan.js";
 import { removePendingTempFiles } from "../../runtime/image/atomic-write.js";
 import type { Device } from "../../runtime/model/onnx-model.js";
 import { CliError } from "../errors.js";
@@ -26,6 +27,7 @@ export interface WatchOptions {
   output?: string;
   steps?: number;
   seed?: number;
+  noise?: NoiseGenerator;
   device: Device;
   batch: number;
   limits: Partial<Limits>;
@@ -56,7 +58,7 @@ export async function runWatch(options: WatchOptions, terminal: Terminal): Promi
   const { shown } = ctx;
   const status = new StatusLine(terminal.stderr, { keepHistory: options.keepHistory });
   const compiler = new SceneCompiler(
-    { scene: options.scene, output: options.output, steps: options.steps, seed: options.seed, limits: options.limits, allowOutside: options.allowOutside === true },
+    { scene: options.scene, output: options.output, steps: options.steps, seed: options.seed, noise: options.noise, limits: options.limits, allowOutside: options.allowOutside === true },
     { terminal, status, shown, watch: (files) => fileSet.update(files), onGuides: (job, ok) => dispatch({ type: "guides", job, ok }) },
   );
   // Read once up front, so that a typo in the file name is an error (exit 2), as for `render`;

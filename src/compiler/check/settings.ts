@@ -2,7 +2,7 @@ import type { Option, OptionKind, OptionOf } from "../syntax/ast.js";
 import type { Size } from "./geometry.js";
 import { optionOf } from "./options.js";
 import { DEFAULT_GUIDANCE, readBlend, readGuidance, readSeed, type Paint } from "./paint.js";
-import { SCHEDULER_NAMES, type ModelRef, type SchedulerName } from "../plan/plan.js";
+import { NOISE_GENERATORS, SCHEDULER_NAMES, type ModelRef, type NoiseGenerator, type SchedulerName } from "../plan/plan.js";
 import type { Reporter } from "../diagnostics/reporter.js";
 import type { StyleResolver } from "./styles.js";
 import { suggestionHelp } from "./suggest.js";
@@ -10,6 +10,7 @@ import { integerIn, pixels } from "./values.js";
 
 export const DEFAULT_STEPS = 30;
 const DEFAULT_SCHEDULER: SchedulerName = "lms";
+const DEFAULT_NOISE: NoiseGenerator = "scenec";
 
 /** The scene-wide settings, defaults applied. */
 export interface Settings {
@@ -17,6 +18,7 @@ export interface Settings {
   canvasSpan: Option["span"] | undefined;
   model: ModelRef;
   seed: number;
+  noise: NoiseGenerator;
   steps: number;
   scheduler: { name: SchedulerName; karras: boolean };
   /** As written, relative to the scene file; undefined means "beside the scene". */
@@ -48,6 +50,14 @@ export function readSettings(reporter: Reporter, styles: StyleResolver, options:
       reporter.report("S2007", schedulerOption.value.span, { name, help: suggestionHelp(name, SCHEDULER_NAMES) });
   }
 
+  const noiseOption = optionOf(options, "noise");
+  let noise = DEFAULT_NOISE;
+  if (noiseOption) {
+    const name = noiseOption.value.name;
+    if ((NOISE_GENERATORS as readonly string[]).includes(name)) noise = name as NoiseGenerator;
+    else reporter.report("S2023", noiseOption.value.span, { name, help: suggestionHelp(name, NOISE_GENERATORS) });
+  }
+
   const stepsOption = optionOf(options, "steps");
   const seedOption = optionOf(options, "seed");
   const guidanceOption = optionOf(options, "guidance");
@@ -71,6 +81,7 @@ export function readSettings(reporter: Reporter, styles: StyleResolver, options:
     canvasSpan: canvasOption?.span,
     model: model !== undefined ? modelRef(model) : { kind: "default" },
     seed: (seedOption && readSeed(reporter, seedOption)) ?? 0,
+    noise,
     steps: (stepsOption && integerIn(reporter, stepsOption.value, "steps", 1, 1000)) ?? DEFAULT_STEPS,
     scheduler,
     output,

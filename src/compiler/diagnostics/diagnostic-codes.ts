@@ -360,7 +360,7 @@ export const DIAGNOSTIC_CODES = {
       related: (r: { name: string }) => `\`${r.name}\` is part of the cycle`,
     }),
   },
-  // S2007–S2009: `help` is suggest.ts's "did you mean" for the word.
+  // S2007–S2009 and S2023: `help` is suggest.ts's "did you mean" for the word.
   S2007: {
     severity: "error",
     title: "unknown scheduler",
@@ -573,6 +573,11 @@ export const DIAGNOSTIC_CODES = {
         help: "every cell is a diffusion process run at every step; use a larger tile or a smaller overlap, or fewer `columns` and `rows`",
       }),
     },
+  },
+  S2023: {
+    severity: "error",
+    title: "unknown noise generator",
+    text: say({ message: (p: { name: string; help: string }) => `unknown noise generator \`${p.name}\``, label: "not a noise generator", help: (p) => p.help }),
   },
 
   S2501: {

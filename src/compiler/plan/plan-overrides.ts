@@ -1,13 +1,14 @@
-import type { Plan } from "./plan.js";
+import type { NoiseGenerator, Plan } from "./plan.js";
 import { guideSteps } from "./planner.js";
 
 export interface PlanOverrides {
   steps?: number;
   seed?: number;
+  noise?: NoiseGenerator;
 }
 
 /**
- * A plan with the command line's `--steps` / `--seed` applied, and everything that depends on
+ * A plan with the command line's `--steps` / `--seed` / `--noise` applied, and everything that depends on
  * them (guide step counts, cost totals) recomputed.
  */
 export function withOverrides(plan: Plan, overrides: PlanOverrides): Plan {
@@ -15,6 +16,7 @@ export function withOverrides(plan: Plan, overrides: PlanOverrides): Plan {
   return {
     ...plan,
     seed: overrides.seed ?? plan.seed,
+    noise: overrides.noise ?? plan.noise,
     steps,
     guides: plan.guides.map((g) => ({ ...g, steps: guideSteps(g.strength, steps) })),
     cost: { ...plan.cost, unetEvaluationsTotal: plan.cost.unetEvaluationsPerStep * steps },

@@ -30,9 +30,12 @@ export type ModelRef =
 export const SCHEDULER_NAMES = ["lms", "euler", "euler_ancestral", "ddim", "dpmpp_2m"] as const;
 export const BLEND_KERNELS = ["gaussian", "quartic", "constant"] as const;
 export const FIT_MODES = ["stretch", "cover", "contain"] as const;
+/** How the initial noise is drawn from a seed (src/runtime/noise.ts): scenec's own generator, or torch.randn on the CPU. */
+export const NOISE_GENERATORS = ["scenec", "torch"] as const;
 export type SchedulerName = (typeof SCHEDULER_NAMES)[number];
 export type BlendKernel = (typeof BLEND_KERNELS)[number];
 export type FitMode = (typeof FIT_MODES)[number];
+export type NoiseGenerator = (typeof NOISE_GENERATORS)[number];
 
 export interface PlanRegion {
   /** `house`, or `mosaic[3,2]` for a grid cell. */
@@ -79,6 +82,8 @@ export interface Plan {
   latent: { width: number; height: number; channels: number; factor: number };
   model: ModelRef;
   seed: number;
+  /** The generator that draws the initial noise from `seed` (and from each region's own seed). */
+  noise: NoiseGenerator;
   steps: number;
   scheduler: { name: SchedulerName; karras: boolean };
   output: string;

@@ -87,6 +87,7 @@ export function buildPlan(input: PlanInput): Plan {
     latent: { width: canvas.width / LATENT_FACTOR, height: canvas.height / LATENT_FACTOR, channels: 4, factor: LATENT_FACTOR },
     model: settings.model,
     seed: settings.seed,
+    noise: settings.noise,
     steps: settings.steps,
     scheduler: { ...settings.scheduler },
     output,

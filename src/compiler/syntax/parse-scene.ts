@@ -144,6 +144,7 @@ const EXAMPLES: Record<string, string> = {
   prompt: 'prompt "a blue sky"',
   scheduler: "scheduler euler",
   blend: "blend gaussian",
+  noise: "noise torch",
   fit: "fit cover",
   at: "at 0, 256",
   cell: 'cell 0, 1 { prompt "a boat" }',

@@ -168,6 +168,7 @@ export const Karras = keyword("karras");
 export const Guidance = keyword("guidance");
 export const Negative = keyword("negative");
 export const Blend = keyword("blend");
+export const Noise = keyword("noise");
 export const Output = keyword("output");
 // `prompts` before `prompt`, `size` has no prefix clash, but keep longer words first anyway.
 export const Prompts = keyword("prompts");
@@ -185,7 +186,7 @@ export const Strength = keyword("strength");
 
 export const KEYWORD_TOKENS: readonly TokenType[] = [
   Style, Import, Region, Grid, Guide,
-  Canvas, Model, Seed, Steps, Scheduler, Karras, Guidance, Negative, Blend, Output,
+  Canvas, Model, Seed, Steps, Scheduler, Karras, Guidance, Negative, Blend, Noise, Output,
   Prompts, Prompt, Weight, At, Size, Tile, Overlap, Columns, Rows, Cell, Fit, Strength,
 ];
 
