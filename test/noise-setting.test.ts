@@ -7,7 +7,8 @@ import { UsageError } from "../src/cli/errors.js";
 import { initialNoise } from "../src/runtime/mixture.js";
 import type { OnnxDiffusionModel } from "../src/runtime/model/onnx-model.js";
 import { torchRandn } from "../src/runtime/noise/torch-randn.js";
-import { seededNoise } from "../src/runtime/noise.js";
+import { NormalNoise, seededNoise, stepNoiseSource } from "../src/runtime/noise.js";
+import { TorchGenerator } from "../src/runtime/noise/torch-randn.js";
 import { compileScene, difference, loadBuiltinModel, newCaches, renderWith } from "./helpers/render-helpers.js";
 
 /**
@@ -70,6 +71,19 @@ describe("noise torch", () => {
     // --noise torch on the default scene is the scene with `noise torch`.
     const overridden = await renderWith(withOverrides(compileScene(SCENE), { noise: "torch" }), model, caches);
     expect(difference(a.rgb, overridden.rgb).count).toBe(0);
+  });
+
+  it("gives euler_ancestral its step noise from the same torch generator, after the canvas's draw", async () => {
+    const length = 4 * 32 * 16;
+    const torch = new TorchGenerator(1234);
+    torch.fill(new Float32Array(length));
+    const steps = stepNoiseSource("torch", 1234, length);
+    for (let i = 0; i < 3; i++) expect(steps.fill(new Float32Array(length))).toEqual(torch.fill(new Float32Array(length)));
+    expect(stepNoiseSource("scenec", 1234, length).fill(new Float32Array(8))).toEqual(new NormalNoise(1234, 1).fill(new Float32Array(8)));
+    const plan = compileScene(TORCH_SCENE.replace("steps 4", "steps 4\nscheduler euler_ancestral"));
+    const a = await renderWith(plan, model, newCaches(model));
+    const b = await renderWith(plan, model, newCaches(model));
+    expect(difference(a.rgb, b.rgb).count).toBe(0);
   });
 });
 

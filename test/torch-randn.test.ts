@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { torchRandn } from "../src/runtime/noise/torch-randn.js";
+import { TorchGenerator, torchRandn } from "../src/runtime/noise/torch-randn.js";
 
 /**
  * `noise torch` (src/runtime/noise/torch-randn.ts) against torch's own numbers:
@@ -39,5 +39,20 @@ describe.runIf(present)("torchRandn", () => {
       for (let i = 0; i < c.numel; i++) if (Object.is(got[i], expected[i]) === false) differing++;
       expect(differing, `seed ${c.seed_str} shape [${c.shape.join(", ")}]: values that differ from torch`).toBe(0);
     }
+  });
+});
+
+describe("TorchGenerator", () => {
+  it("continues the generator from one draw to the next, as torch does", () => {
+    // torch's float path turns each 16 uniforms into 16 normals, so two calls of 16 on one
+    // generator give torch.randn(32)'s values; a draw under 16 uses 53-bit doubles in pairs.
+    const g = new TorchGenerator(42);
+    const parts = [g.fill(new Float32Array(16)), g.fill(new Float32Array(16))];
+    expect(Float32Array.from([...parts[0]!, ...parts[1]!])).toEqual(torchRandn(42, 32));
+    const h = new TorchGenerator(42);
+    h.fill(new Float32Array(3));
+    const afterOdd = h.fill(new Float32Array(3));
+    // The third value of the first call was a cosine; its sine is the first of the next call.
+    expect(afterOdd[0]).toBe(torchRandn(42, 4)[3]);
   });
 });

@@ -2,7 +2,7 @@ import type { Plan, PlanRegion } from "../compiler/plan/plan.js";
 import { GuideImposer, type ActiveGuide } from "./guides/apply-guides.js";
 import { LATENT_CHANNELS, type DiffusionModel } from "./model/diffusion-model.js";
 import { mixingShares } from "./mixing-weights.js";
-import { initialNoiseDraw, NormalNoise } from "./noise.js";
+import { initialNoiseDraw, stepNoiseSource } from "./noise.js";
 import type { Scheduler } from "./schedulers/scheduler.js";
 
 export class RenderCancelled extends Error {
@@ -87,7 +87,7 @@ export async function denoise(options: DenoiseOptions): Promise<Float32Array> {
   const embeddingSize = model.sequenceLength * model.hiddenSize;
   const batches = makeBatches(plan.regions, shares, Math.max(1, options.batch), embeddingSize);
   const mixed = new Float32Array(size);
-  const ancestral = scheduler.needsNoise ? new NormalNoise(plan.seed, 1) : undefined;
+  const ancestral = scheduler.needsNoise ? stepNoiseSource(plan.noise, plan.seed, size) : undefined;
   const stepNoise = ancestral ? new Float32Array(size) : undefined;
 
   for (let step = 0; step < scheduler.steps; step++) {

@@ -1,5 +1,5 @@
 import type { NoiseGenerator } from "../compiler/plan/plan.js";
-import { torchRandn } from "./noise/torch-randn.js";
+import { TorchGenerator, torchRandn } from "./noise/torch-randn.js";
 
 /**
  * Seeded standard-normal noise, identical on every machine.
@@ -91,4 +91,16 @@ export function seededNoise(seed: number, length: number): Float32Array {
  */
 export function initialNoiseDraw(generator: NoiseGenerator, seed: number, length: number): Float32Array {
   return generator === "torch" ? torchRandn(seed, length) : seededNoise(seed, length);
+}
+
+/**
+ * Where euler_ancestral's per-step noise comes from, one `fill` a step. scenec: stream 1 of the
+ * seed. torch: the seed's torch generator after the canvas's initial draw of `canvasLength`
+ * values, as diffusers passes one generator to prepare_latents and then to every scheduler step.
+ */
+export function stepNoiseSource(generator: NoiseGenerator, seed: number, canvasLength: number): { fill(out: Float32Array): Float32Array } {
+  if (generator === "scenec") return new NormalNoise(seed, 1);
+  const torch = new TorchGenerator(seed);
+  torch.fill(new Float32Array(canvasLength));
+  return torch;
 }

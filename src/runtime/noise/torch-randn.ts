@@ -13,33 +13,52 @@
  * torch runs on x86-64; torch on ARM or without AVX2 uses libm there and differs in the last bit.
  */
 export function torchRandn(seed: bigint | number, length: number): Float32Array {
-  const generator = new Mt19937(BigInt(seed));
-  const out = new Float32Array(length);
-  if (length < 16) {
-    let spare: number | undefined;
-    for (let i = 0; i < length; i++) {
-      if (spare !== undefined) {
-        out[i] = spare;
-        spare = undefined;
-        continue;
-      }
-      const u1 = generator.nextDouble();
-      const u2 = generator.nextDouble();
-      const r = Math.sqrt(-2 * Math.log1p(-u2));
-      const theta = 2 * Math.PI * u1;
-      spare = r * Math.sin(theta);
-      out[i] = r * Math.cos(theta);
+  return new TorchGenerator(seed).fill(new Float32Array(length));
+}
+
+/**
+ * `torch.Generator("cpu").manual_seed(seed)`: each `fill` is one torch.randn call of that size
+ * on it, continuing where the last left off (as diffusers' schedulers draw their per-step noise
+ * from the generator that drew the initial latents), the spare double normal included.
+ */
+export class TorchGenerator {
+  private readonly engine: Mt19937;
+  private spare: number | undefined;
+
+  constructor(seed: bigint | number) {
+    this.engine = new Mt19937(BigInt(seed));
+  }
+
+  fill(out: Float32Array): Float32Array {
+    const length = out.length;
+    const engine = this.engine;
+    if (length < 16) {
+      for (let i = 0; i < length; i++) out[i] = this.nextDoubleNormal();
+      return out;
+    }
+    for (let i = 0; i < length; i++) out[i] = engine.nextFloat();
+    for (let i = 0; i + 16 <= length; i += 16) normalBlock16(out, i);
+    if (length % 16 !== 0) {
+      const start = length - 16;
+      for (let i = 0; i < 16; i++) out[start + i] = engine.nextFloat();
+      normalBlock16(out, start);
     }
     return out;
   }
-  for (let i = 0; i < length; i++) out[i] = generator.nextFloat();
-  for (let i = 0; i + 16 <= length; i += 16) normalBlock16(out, i);
-  if (length % 16 !== 0) {
-    const start = length - 16;
-    for (let i = 0; i < 16; i++) out[start + i] = generator.nextFloat();
-    normalBlock16(out, start);
+
+  private nextDoubleNormal(): number {
+    if (this.spare !== undefined) {
+      const v = this.spare;
+      this.spare = undefined;
+      return v;
+    }
+    const u1 = this.engine.nextDouble();
+    const u2 = this.engine.nextDouble();
+    const r = Math.sqrt(-2 * Math.log1p(-u2));
+    const theta = 2 * Math.PI * u1;
+    this.spare = r * Math.sin(theta);
+    return r * Math.cos(theta);
   }
-  return out;
 }
 
 /** The Mersenne Twister MT19937, as torch's CPU generator holds it. */
