@@ -44,6 +44,15 @@ describe("scenec render", () => {
     expect(Buffer.compare(await raw(join(dir, "from-plan.png")), await raw(join(dir, "from-scene.png")))).toBe(0);
   });
 
+  it("renders a plan saved before the `noise` setting existed as scenec's noise", async () => {
+    const plan = JSON.parse(readFileSync(join(dir, "pair.plan.json"), "utf8")) as Record<string, unknown>;
+    expect(plan["noise"]).toBe("scenec");
+    delete plan["noise"];
+    writeFileSync(join(dir, "old.plan.json"), JSON.stringify(plan));
+    expect(await start(["render", "old.plan.json", "-o", "from-old-plan.png"]).done).toBe(0);
+    expect(Buffer.compare(await raw(join(dir, "from-old-plan.png")), await raw(join(dir, "from-scene.png")))).toBe(0);
+  });
+
   it("rejects a plan file that fails the schema, exit 1", async () => {
     writeFileSync(join(dir, "bad.plan.json"), JSON.stringify({ version: 1, canvas: { width: 7 } }));
     const run = start(["render", "bad.plan.json"]);

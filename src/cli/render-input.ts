@@ -48,7 +48,8 @@ export async function loadRenderInput(file: string, limits: Partial<Limits>, ter
       terminal.stderr.write(`${file}: not a valid plan (schema/plan.schema.json):\n${problems.map((p) => `  ${p}`).join("\n")}\n`);
       return undefined;
     }
-    const plan = value as Plan;
+    // A plan saved before the `noise` setting existed has none: it was drawn with scenec's generator.
+    const plan = { noise: "scenec", ...(value as Omit<Plan, "noise">) } as Plan;
     const guides = plan.guides.map((g) => path.join(folder, g.path));
     await checkSavedGuides(file, plan, guides);
     return { plan, folder, source: text, files: [file, ...guides], rules };
