@@ -1,4 +1,4 @@
-import type { Plan, PlanRegion } from "../compiler/plan/plan.js";
+import { classifierFreeGuidance, unetItemsPerRegion, type Plan, type PlanRegion } from "../compiler/plan/plan.js";
 import { GuideImposer, type ActiveGuide } from "./guides/apply-guides.js";
 import { LATENT_CHANNELS, type DiffusionModel } from "./model/diffusion-model.js";
 import { mixingShares } from "./mixing-weights.js";
@@ -26,7 +26,7 @@ export interface DenoiseOptions {
   scheduler: Scheduler;
   /** `texts[i]`'s embedding ([sequence, hidden]), as the plan's `texts` lists them. */
   embeddings: readonly Float32Array[];
-  /** Same-size regions evaluated together per UNet call (each a negative/positive pair). */
+  /** Same-size regions evaluated together per UNet call (each a negative/positive pair, or its positive alone without guidance). */
   batch: number;
   /** Called after each UNet call; throw RenderCancelled (or return true from shouldStop) to stop. */
   onProgress?: (progress: StepProgress) => void;
@@ -41,12 +41,25 @@ export interface DenoiseOptions {
   guides?: readonly ActiveGuide[];
 }
 
+/**
+ * A region in a batch: its first UNet item, `item`, is the negative prompt's and `item + 1` the
+ * positive's when `guided`; otherwise `item` is the positive prompt's alone.
+ */
+interface BatchRegion {
+  region: PlanRegion;
+  shares: Float32Array;
+  item: number;
+  guided: boolean;
+}
+
 /** Regions that share a UNet call: same latent size, in plan order. */
 interface Batch {
-  regions: { region: PlanRegion; shares: Float32Array }[];
+  regions: BatchRegion[];
+  /** UNet items in the call: two per guided region, one per unguided. */
+  items: number;
   height: number;
   width: number;
-  /** Input buffers shared by every batch of this size: [2·n, 4, h, w] and [2·n, sequence, hidden]. */
+  /** Input buffers shared by every batch of this size: [items, 4, h, w] and [items, sequence, hidden]. */
   buffers: { sample: Float32Array; hidden: Float32Array };
 }
 
@@ -98,15 +111,18 @@ export async function denoise(options: DenoiseOptions): Promise<Float32Array> {
       if (options.shouldStop?.()) throw new RenderCancelled();
       const batch = batches[b]!;
       const { width: w, height: h } = batch;
-      const n = batch.regions.length;
+      const n = batch.items;
       const { sample, hidden } = batch.buffers;
-      batch.regions.forEach(({ region }, k) => {
-        cropInto(latents, W, H, region.latent.x, region.latent.y, w, h, scale, sample, k);
-        hidden.set(embeddings[region.negativeText]!, 2 * k * embeddingSize);
-        hidden.set(embeddings[region.promptText]!, (2 * k + 1) * embeddingSize);
-      });
-      const out = await model.unet(sample.subarray(0, 2 * n * LATENT_CHANNELS * w * h), [2 * n, LATENT_CHANNELS, h, w], timestep, hidden.subarray(0, 2 * n * embeddingSize));
-      batch.regions.forEach(({ region, shares: share }, k) => mixInto(out, k, w, h, share, region.guidance, mixed, W, H, region.latent.x, region.latent.y));
+      for (const { region, item, guided } of batch.regions) {
+        cropInto(latents, W, H, region.latent.x, region.latent.y, w, h, scale, sample, item, guided);
+        if (guided) hidden.set(embeddings[region.negativeText]!, item * embeddingSize);
+        hidden.set(embeddings[region.promptText]!, (guided ? item + 1 : item) * embeddingSize);
+      }
+      const out = await model.unet(sample.subarray(0, n * LATENT_CHANNELS * w * h), [n, LATENT_CHANNELS, h, w], timestep, hidden.subarray(0, n * embeddingSize));
+      for (const { region, shares: share, item, guided } of batch.regions) {
+        if (guided) mixGuidedInto(out, item, w, h, share, region.guidance, mixed, W, H, region.latent.x, region.latent.y);
+        else mixInto(out, item, w, h, share, mixed, W, H, region.latent.x, region.latent.y);
+      }
       options.onProgress?.({ step, steps: scheduler.steps, tile: b + 1, tiles: batches.length });
     }
     options.onStep?.(step, latents, mixed);
@@ -118,29 +134,41 @@ export async function denoise(options: DenoiseOptions): Promise<Float32Array> {
 }
 
 /**
- * Region k's crop of the latents, times the input scale, into batch items 2k (for the negative
- * prompt) and 2k + 1 (positive): written once, then copied. Module-level and monomorphic, so V8
- * keeps this per-element loop tight.
+ * A region's crop of the latents, times the input scale, into batch item `first` and, when
+ * guided, `first + 1` too (negative and positive prompt): written once, then copied.
+ * Module-level and monomorphic, so V8 keeps this per-element loop tight.
  */
-function cropInto(latents: Float32Array, W: number, H: number, x: number, y: number, w: number, h: number, scale: number, sample: Float32Array, k: number): void {
+function cropInto(latents: Float32Array, W: number, H: number, x: number, y: number, w: number, h: number, scale: number, sample: Float32Array, first: number, guided: boolean): void {
   const item = LATENT_CHANNELS * w * h;
-  const neg = 2 * k * item;
+  const start = first * item;
   for (let c = 0; c < LATENT_CHANNELS; c++)
     for (let j = 0; j < h; j++) {
       const from = (c * H + y + j) * W + x;
-      const to = neg + (c * h + j) * w;
+      const to = start + (c * h + j) * w;
       for (let i = 0; i < w; i++) sample[to + i] = latents[from + i]! * scale;
     }
-  sample.copyWithin(neg + item, neg, neg + item);
+  if (guided) sample.copyWithin(start + item, start, start + item);
 }
 
-/** Adds region k's guided prediction `ε_neg + g·(ε_pos − ε_neg)`, weighted by its shares, to the mix. */
-function mixInto(out: Float32Array, k: number, w: number, h: number, share: Float32Array, g: number, mixed: Float32Array, W: number, H: number, x: number, y: number): void {
+/** Adds an unguided region's prediction (batch item `first`, its positive prompt), weighted by its shares, to the mix. */
+function mixInto(out: Float32Array, first: number, w: number, h: number, share: Float32Array, mixed: Float32Array, W: number, H: number, x: number, y: number): void {
   const item = LATENT_CHANNELS * w * h;
   for (let c = 0; c < LATENT_CHANNELS; c++)
     for (let j = 0; j < h; j++) {
       const to = (c * H + y + j) * W + x;
-      const neg = 2 * k * item + (c * h + j) * w;
+      const pos = first * item + (c * h + j) * w;
+      const row = j * w;
+      for (let i = 0; i < w; i++) mixed[to + i]! += share[row + i]! * out[pos + i]!;
+    }
+}
+
+/** Adds a guided region's prediction `ε_neg + g·(ε_pos − ε_neg)` (items `first`, `first + 1`), weighted by its shares, to the mix. */
+function mixGuidedInto(out: Float32Array, first: number, w: number, h: number, share: Float32Array, g: number, mixed: Float32Array, W: number, H: number, x: number, y: number): void {
+  const item = LATENT_CHANNELS * w * h;
+  for (let c = 0; c < LATENT_CHANNELS; c++)
+    for (let j = 0; j < h; j++) {
+      const to = (c * H + y + j) * W + x;
+      const neg = first * item + (c * h + j) * w;
       const pos = neg + item;
       const row = j * w;
       for (let i = 0; i < w; i++) {
@@ -161,10 +189,20 @@ function makeBatches(regions: readonly PlanRegion[], shares: readonly Float32Arr
   const batches: Batch[] = [];
   for (const list of bySize.values()) {
     const { width, height } = list[0]!.region.latent;
-    const most = Math.min(batchSize, list.length);
-    // UNet calls are awaited one at a time, so one pair of buffers per size serves every batch.
-    const buffers = { sample: new Float32Array(2 * most * LATENT_CHANNELS * width * height), hidden: new Float32Array(2 * most * embeddingSize) };
-    for (let start = 0; start < list.length; start += batchSize) batches.push({ regions: list.slice(start, start + batchSize), width, height, buffers });
+    const groups: { regions: BatchRegion[]; items: number }[] = [];
+    for (let start = 0; start < list.length; start += batchSize) {
+      let items = 0;
+      const members = list.slice(start, start + batchSize).map(({ region, shares: share }) => {
+        const member = { region, shares: share, item: items, guided: classifierFreeGuidance(region.guidance) };
+        items += unetItemsPerRegion(region.guidance);
+        return member;
+      });
+      groups.push({ regions: members, items });
+    }
+    // UNet calls are awaited one at a time, so one pair of buffers per size, for its largest batch, serves every batch.
+    const most = Math.max(...groups.map((g) => g.items));
+    const buffers = { sample: new Float32Array(most * LATENT_CHANNELS * width * height), hidden: new Float32Array(most * embeddingSize) };
+    for (const group of groups) batches.push({ ...group, width, height, buffers });
   }
   return batches;
 }

@@ -37,6 +37,19 @@ export type BlendKernel = (typeof BLEND_KERNELS)[number];
 export type FitMode = (typeof FIT_MODES)[number];
 export type NoiseGenerator = (typeof NOISE_GENERATORS)[number];
 
+/**
+ * Whether a region's guidance scale asks for classifier-free guidance: as in diffusers
+ * (`guidance_scale > 1`). At most 1 the prediction is the positive prompt's alone, one UNet item.
+ */
+export function classifierFreeGuidance(guidance: number): boolean {
+  return guidance > 1;
+}
+
+/** UNet batch items one region costs per step: negative and positive, or the positive alone. */
+export function unetItemsPerRegion(guidance: number): number {
+  return classifierFreeGuidance(guidance) ? 2 : 1;
+}
+
 export interface PlanRegion {
   /** `house`, or `mosaic[3,2]` for a grid cell. */
   name: string;
@@ -47,6 +60,7 @@ export interface PlanRegion {
   /** Indices into `Plan.texts`: each distinct text is encoded once. */
   promptText: number;
   negativeText: number;
+  /** Above 1, classifier-free guidance; at most 1, the positive prompt alone (see `classifierFreeGuidance`). */
   guidance: number;
   blend: BlendKernel;
   weight: number;
@@ -93,7 +107,7 @@ export interface Plan {
   guides: PlanGuide[];
   cost: {
     regions: number;
-    /** UNet batch items per step: two per region (negative and positive, for guidance). */
+    /** UNet batch items per step: two per guided region (negative and positive), one per unguided. */
     unetEvaluationsPerStep: number;
     unetEvaluationsTotal: number;
     textEncodings: number;

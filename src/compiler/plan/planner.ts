@@ -2,7 +2,7 @@ import path from "node:path";
 import type { RegionSpec } from "../check/geometry.js";
 import type { GuideSpec } from "../check/guides.js";
 import { relativeToScene } from "../check/project-root.js";
-import { PLAN_VERSION, type Plan, type Rect } from "./plan.js";
+import { PLAN_VERSION, unetItemsPerRegion, type Plan, type Rect } from "./plan.js";
 import type { Settings } from "../check/settings.js";
 import { LATENT_FACTOR } from "../check/values.js";
 
@@ -78,7 +78,7 @@ export function buildPlan(input: PlanInput): Plan {
 
   const sceneName = path.basename(sceneFile);
   const output = settings.output ?? `${sceneName.replace(/\.scene$/i, "")}.png`;
-  const unetPerStep = 2 * regions.length;
+  const unetPerStep = regions.reduce((sum, r) => sum + unetItemsPerRegion(r.guidance), 0);
 
   return {
     version: PLAN_VERSION,
