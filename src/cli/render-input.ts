@@ -52,7 +52,8 @@ export async function loadRenderInput(file: string, limits: Partial<Limits>, ter
     const plan = { noise: "scenec", ...(value as Omit<Plan, "noise">) } as Plan;
     const guides = plan.guides.map((g) => path.join(folder, g.path));
     await checkSavedGuides(file, plan, guides);
-    return { plan, folder, source: text, files: [file, ...guides], rules };
+    const noiseFile = plan.noiseFile ? [path.join(folder, plan.noiseFile.path)] : [];
+    return { plan, folder, source: text, files: [file, ...guides, ...noiseFile], rules };
   }
   const { compileText, libraryHasNoPlan } = await import("./compile-file.js");
   const { GuideDecoder } = await import("./guide-check.js");

@@ -4,6 +4,7 @@ import { notASceneFile, type NotAScene } from "./syntax/binary-files.js";
 import { checkCanvasLimits, checkCoverage, checkInsideCanvas, reportDominatedRegions } from "./check/canvas-checks.js";
 import { boundingCanvas, type RegionSpec, type Size } from "./check/geometry.js";
 import { elaborateGuide, type GuideSpec } from "./check/guides.js";
+import { elaborateNoiseFile } from "./check/noise-file.js";
 import { DEFAULT_LIMITS, type CompilerHost, type Limits } from "./host.js";
 import { loadImports } from "./check/imports.js";
 import { checkOutputSetting, sceneFolderRules, type ProjectRules } from "./check/project-root.js";
@@ -38,7 +39,7 @@ export interface CompileResult {
   diagnostics: Diagnostic[];
   /** Every file read, for code frames. */
   sources: Map<string, SourceFile>;
-  /** Imported files and guide images, for watch mode. */
+  /** Imported files, guide images and the noise file, for watch mode. */
   dependencies: string[];
   /**
    * True for a style library: a file of only `style` and `import` statements, made to be imported.
@@ -130,9 +131,11 @@ export function compile(text: string, options: CompileOptions): CompileResult {
     const guide = elaborateGuide(s, canvasKnown ? canvas : undefined, options.host, project, limits, reporter, styles);
     if (guide) guides.push(guide);
   }
+  const noiseFile = settings.noiseFile && elaborateNoiseFile(settings.noiseFile, main.path, canvasKnown && canvasFits ? canvas : undefined, options.host, project, limits, reporter);
+  const read = [...imports.files, ...guides.map((g) => g.file), ...(noiseFile ? [noiseFile.file] : [])];
   const outputOption = topLevel.find((o): o is OptionOf<"output"> => o.kind === "output");
   if (settings.output !== undefined && outputOption)
-    checkOutputSetting(reporter, project, options.host, main.path, settings.output, outputOption.value.span, [main.path, ...imports.files, ...guides.map((g) => g.file)]);
+    checkOutputSetting(reporter, project, options.host, main.path, settings.output, outputOption.value.span, [main.path, ...read]);
 
   // Geometry checks only make sense when every region and guide was placed on a known canvas.
   if (reporter.errorCount === errorsBeforeGeometry && canvasFits && canvasKnown) {
@@ -160,11 +163,11 @@ export function compile(text: string, options: CompileOptions): CompileResult {
 
   reporter.capErrorsPerFile();
   const diagnostics = sortDiagnostics(reporter.diagnostics);
-  const dependencies = [...imports.files, ...guides.map((g) => g.file)];
+  const dependencies = read;
   if (library) return { diagnostics, sources, dependencies, library };
   if (reporter.errorCount > 0) return { diagnostics, sources, dependencies };
 
-  const plan = buildPlan({ sceneFile: main.path, settings, canvas, regions, guides, locate: (span) => reporter.locate(span).start });
+  const plan = buildPlan({ sceneFile: main.path, settings, canvas, regions, guides, noiseFile, locate: (span) => reporter.locate(span).start });
   const problems = validatePlan(plan);
   if (problems.length > 0) throw new Error(`the compiler produced an invalid plan (a bug in scenec): ${problems.join("; ")}`);
   return { plan, diagnostics, sources, dependencies };

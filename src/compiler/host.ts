@@ -70,6 +70,14 @@ export function maxGuideBytes(limits: Pick<Limits, "maxGuidePixels">): number {
   return limits.maxGuidePixels * 8 + 16 * 1024 * 1024;
 }
 
+/**
+ * The largest noise file, in bytes: float32 latents (4 channels, one per 8 x 8 pixels) of the
+ * largest canvas allowed, plus room for the header.
+ */
+export function maxNoiseBytes(limits: Pick<Limits, "maxCanvasPixels">): number {
+  return Math.ceil((limits.maxCanvasPixels / 64) * 4 * 4) + 64 * 1024;
+}
+
 /** `100 bytes`, `1.5 kB`, `4 MB`: a byte count for messages. */
 export function formatBytes(bytes: number): string {
   if (bytes < 1000) return `${bytes} byte${bytes === 1 ? "" : "s"}`;

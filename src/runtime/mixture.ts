@@ -39,6 +39,8 @@ export interface DenoiseOptions {
   onStep?: (step: number, latents: Float32Array, prediction: Float32Array) => void;
   /** Guide images to impose (paper Algorithm 2), encoded, in plan order. */
   guides?: readonly ActiveGuide[];
+  /** The canvas's initial noise [4, H, W] from the plan's noise file; absent: drawn from the seed. */
+  canvasNoise?: Float32Array;
 }
 
 /**
@@ -64,13 +66,13 @@ interface Batch {
 }
 
 /**
- * The initial latent noise, [4, H, W]: one seeded standard-normal draw over the whole canvas,
- * with the rectangle of each region that has its own seed re-drawn from that seed, both by the
- * plan's noise generator.
+ * The initial latent noise, [4, H, W]: one seeded standard-normal draw over the whole canvas (or
+ * `canvasNoise`, the content of the plan's noise file), with the rectangle of each region that has
+ * its own seed re-drawn from that seed, by the plan's noise generator.
  */
-export function initialNoise(plan: Plan): Float32Array {
+export function initialNoise(plan: Plan, canvasNoise?: Float32Array): Float32Array {
   const { width: W, height: H } = plan.latent;
-  const noise = initialNoiseDraw(plan.noise, plan.seed, LATENT_CHANNELS * H * W);
+  const noise = canvasNoise ? canvasNoise.slice() : initialNoiseDraw(plan.noise, plan.seed, LATENT_CHANNELS * H * W);
   for (const r of plan.regions) {
     if (r.seed === null) continue;
     const { x, y, width: w, height: h } = r.latent;
@@ -90,7 +92,7 @@ export async function denoise(options: DenoiseOptions): Promise<Float32Array> {
   const { model, plan, scheduler, embeddings } = options;
   const { width: W, height: H } = plan.latent;
   const size = LATENT_CHANNELS * H * W;
-  const noise = initialNoise(plan);
+  const noise = initialNoise(plan, options.canvasNoise);
   const latents = new Float32Array(size);
   for (let i = 0; i < size; i++) latents[i] = noise[i]! * scheduler.initNoiseSigma;
   const guides = options.guides?.length ? new GuideImposer(options.guides, scheduler, noise, W, H) : undefined;

@@ -65,7 +65,14 @@ export class Renderer {
             break;
           case "done":
             finish();
-            resolve({ width: message.width, height: message.height, rgb: message.rgb, textEncodings: message.textEncodings, guideEncodings: message.guideEncodings });
+            resolve({
+              width: message.width,
+              height: message.height,
+              rgb: message.rgb,
+              ...(message.latents ? { latents: message.latents } : {}),
+              textEncodings: message.textEncodings,
+              guideEncodings: message.guideEncodings,
+            });
             break;
           case "error": {
             finish();
@@ -97,6 +104,7 @@ export class Renderer {
         device: job.device,
         batch: job.batch,
         ...(job.decodeTile ? { decodeTile: job.decodeTile } : {}),
+        ...(job.keepLatents ? { keepLatents: true } : {}),
         ...(job.preview ? { preview: { every: job.preview.every, ...(job.preview.maxSide !== undefined ? { maxSide: job.preview.maxSide } : {}) } } : {}),
         cancel,
       };

@@ -31,6 +31,8 @@ export type RenderRequest = {
   device: Device;
   batch: number;
   decodeTile?: { tile: number; overlap: number };
+  /** Send the final latents back with the picture. */
+  keepLatents?: boolean;
   /** Send a `preview` message (latent-preview.ts) every this many steps. */
   preview?: { every: number; maxSide?: number };
   /** Int32Array over a SharedArrayBuffer: element 0 becomes non-zero to cancel. */
@@ -41,7 +43,7 @@ export type WorkerMessage =
   | { type: "progress"; id: number; progress: RenderProgress }
   | { type: "warning"; id: number; message: string }
   | { type: "preview"; id: number; preview: LatentPreview }
-  | { type: "done"; id: number; width: number; height: number; rgb: Uint8Array; textEncodings: number; guideEncodings: number }
+  | { type: "done"; id: number; width: number; height: number; rgb: Uint8Array; latents?: Float32Array; textEncodings: number; guideEncodings: number }
   | { type: "error"; id: number; name: string; message: string; file?: string };
 
 let loaded: { key: string; model: DiffusionModel; caches: RenderCaches } | undefined;
@@ -92,6 +94,7 @@ async function render(request: RenderRequest): Promise<void> {
       folder: request.folder,
       batch: request.batch,
       ...(request.decodeTile ? { decodeTile: request.decodeTile } : {}),
+      ...(request.keepLatents ? { keepLatents: true } : {}),
       onProgress: (progress) => post({ type: "progress", id: request.id, progress }),
       onWarning: warn,
       shouldStop,
@@ -99,7 +102,9 @@ async function render(request: RenderRequest): Promise<void> {
         ? { preview: { ...request.preview, onPreview: (preview: LatentPreview) => post({ type: "preview", id: request.id, preview }, [preview.rgb.buffer as ArrayBuffer]) } }
         : {}),
     });
-    post({ type: "done", id: request.id, width: image.width, height: image.height, rgb: image.rgb, textEncodings: caches.texts.size - before, guideEncodings: caches.guides.encodes - encodesBefore }, [image.rgb.buffer as ArrayBuffer]);
+    const { width, height, rgb, latents } = image;
+    const transfer = [rgb.buffer as ArrayBuffer, ...(latents ? [latents.buffer as ArrayBuffer] : [])];
+    post({ type: "done", id: request.id, width, height, rgb, ...(latents ? { latents } : {}), textEncodings: caches.texts.size - before, guideEncodings: caches.guides.encodes - encodesBefore }, transfer);
   } catch (error) {
     const e = error as Error;
     post({ type: "error", id: request.id, name: e instanceof RenderCancelled ? "RenderCancelled" : e instanceof ModelError ? "ModelError" : e instanceof StaleGuideError ? "StaleGuideError" : e.name, message: e.message, ...(e instanceof ModelError && e.file ? { file: e.file } : {}) });

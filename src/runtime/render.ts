@@ -7,6 +7,7 @@ import { createScheduler, type PredictionType, type SchedulerWithSigmas } from "
 import type { ActiveGuide } from "./guides/apply-guides.js";
 import { loadGuidePixels } from "./guides/guide-image.js";
 import { GuideLatentCache } from "./guides/guide-latents.js";
+import { loadNoiseFile } from "./noise-file.js";
 import { TextEmbeddings } from "./text-embeddings.js";
 import { decodeLatents, DEFAULT_DECODE_TILE } from "./tiled-decode.js";
 
@@ -29,6 +30,8 @@ export interface RenderOptions {
   /** Decode in tiles of this many latent elements (default 64, overlap 16); Infinity decodes whole. */
   decodeTile?: { tile: number; overlap: number };
   onProgress?: (progress: RenderProgress) => void;
+  /** Return the final latents too (before the VAE's scaling), for `--save-latents`. */
+  keepLatents?: boolean;
   onWarning?: (message: string) => void;
   shouldStop?: () => boolean;
   /** Live previews (latent-preview.ts) after every `every` steps and after the last; for watch mode. */
@@ -40,6 +43,8 @@ export interface RenderedImage {
   height: number;
   /** 8-bit RGB, interleaved. */
   rgb: Uint8Array;
+  /** With `keepLatents`: the final latents [4, H/8, W/8], as the last scheduler step left them. */
+  latents?: Float32Array;
 }
 
 /** What a loaded model keeps between renders: prompt embeddings and encoded guides. */
@@ -70,12 +75,14 @@ export async function renderPlan(plan: Plan, model: DiffusionModel, caches: Rend
     const encoded = await guideCache.get(guide, () => loadGuidePixels(path.resolve(options.folder ?? ".", guide.path), guide));
     guides.push({ guide, encoded });
   }
+  const canvasNoise = plan.noiseFile && (await loadNoiseFile(plan.noiseFile, options.folder ?? ".", plan.latent.channels * plan.latent.width * plan.latent.height));
   const latents = await denoise({
     model,
     plan,
     scheduler,
     embeddings,
     guides,
+    ...(canvasNoise ? { canvasNoise } : {}),
     batch: options.batch,
     ...(options.onProgress ? { onProgress: (step: StepProgress) => options.onProgress!({ phase: "denoise", step }) } : {}),
     ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
@@ -87,7 +94,7 @@ export async function renderPlan(plan: Plan, model: DiffusionModel, caches: Rend
     ...(options.onProgress ? { onTile: (done: number, total: number) => options.onProgress!({ phase: "decode", done, total }) } : {}),
     ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
   });
-  return { width: plan.canvas.width, height: plan.canvas.height, rgb };
+  return { width: plan.canvas.width, height: plan.canvas.height, rgb, ...(options.keepLatents ? { latents } : {}) };
 }
 
 function previewHook(

@@ -1,3 +1,4 @@
+import path from "node:path";
 import type { Command } from "../command.js";
 import { CliError, describeFsError, UsageError } from "../errors.js";
 import { allowOutsideFromOptions, LIMIT_OPTIONS, LIMIT_OPTIONS_HELP, limitsFromOptions } from "../limits.js";
@@ -6,7 +7,7 @@ import type { StopSignal } from "../stop-signals.js";
 
 export const renderCommand: Command = {
   name: "render",
-  synopsis: "SCENE|PLAN [-o OUT] [--steps N] [--seed N] [--noise scenec|torch] [--device cpu|cuda] [--batch N]",
+  synopsis: "SCENE|PLAN [-o OUT] [--steps N] [--seed N] [--noise scenec|torch] [--device cpu|cuda] [--batch N] [--save-latents FILE.npy]",
   summary: "render a scene (or a saved plan) to a PNG",
   help: `Compiles the scene (or reads a plan saved by \`scenec plan\`) and renders it with Mixture of
 Diffusers on ONNX Runtime: the scene's model (when it names none, scenec.yaml's \`default\`,
@@ -16,6 +17,8 @@ render and writes nothing; a second one ends it at once.
 
 options:
 ${RENDER_OPTIONS_HELP}
+  --save-latents F.npy also write the final latents (before the VAE), float32 [1, 4, H/8, W/8],
+                       as a NumPy file (atomically, like the picture)
 ${LIMIT_OPTIONS_HELP}
   -h, --help           show this help
 
@@ -24,12 +27,15 @@ model, or a file that cannot be read or written; 130 interrupted (Ctrl-C), 143 S
   options: {
     ...RENDER_OPTIONS,
     ...LIMIT_OPTIONS,
+    "save-latents": { type: "string" },
   },
   async run({ values, positionals }, terminal) {
     if (positionals.length !== 1) throw new UsageError(positionals.length ? `render takes one SCENE or PLAN, not ${positionals.length}` : "render needs a SCENE or PLAN file", "render");
     const file = positionals[0]!;
     const { steps, seed, noise, device, batch, output } = renderSettings(values, "render");
     const limits = limitsFromOptions(values, "render");
+    const saveLatents = values["save-latents"];
+    if (typeof saveLatents === "string" && !/\.npy$/i.test(saveLatents)) throw new UsageError(`--save-latents writes a NumPy file: give it a name ending in .npy, not \`${saveLatents}\``, "render");
 
     const [{ loadRenderInput }, { withOverrides }, { loadConfig }, { renderOutputPath }, { checkOutputFolder }] = await Promise.all([
       import("../render-input.js"),
@@ -44,6 +50,12 @@ model, or a file that cannot be read or written; 130 interrupted (Ctrl-C), 143 S
     const out = renderOutputPath({ cliOutput: output, planOutput: plan.output, folder: input.folder, rules: input.rules, sources: input.files, command: "render" });
     // Before minutes of rendering, not after: the picture's folder must exist or be possible to create.
     checkOutputFolder(out);
+    const latentsOut = typeof saveLatents === "string" ? path.resolve(saveLatents) : undefined;
+    if (latentsOut !== undefined) {
+      if (latentsOut === path.resolve(out) || input.files.some((f) => path.resolve(f) === latentsOut))
+        throw new UsageError(`--save-latents ${saveLatents} would overwrite ${latentsOut === path.resolve(out) ? "the picture" : "a file the scene reads"}; name a file of its own`, "render");
+      checkOutputFolder(latentsOut);
+    }
 
     const { resolveModel } = await import("../../runtime/model/resolve-model.js");
     const { ModelError } = await import("../../runtime/model/model-error.js");
@@ -74,6 +86,7 @@ model, or a file that cannot be read or written; 130 interrupted (Ctrl-C), 143 S
     });
     // What an earlier render of this output left when it was killed (SIGKILL, a power cut).
     removeStaleTempFiles(out);
+    if (latentsOut !== undefined) removeStaleTempFiles(latentsOut);
     const started = performance.now();
     try {
       const image = await renderer.render({
@@ -82,6 +95,7 @@ model, or a file that cannot be read or written; 130 interrupted (Ctrl-C), 143 S
         folder: input.folder,
         device,
         batch,
+        ...(latentsOut !== undefined ? { keepLatents: true } : {}),
         onProgress: (p) => progress.update(p),
         onWarning: (message) => progress.log(`warning: ${message}`),
       });
@@ -89,8 +103,16 @@ model, or a file that cannot be read or written; 130 interrupted (Ctrl-C), 143 S
       if (interrupted) throw new RenderCancelled();
       await writeImage(out, image.rgb, image.width, image.height, renderedImageText(input.source, plan));
       if (interrupted) throw new RenderCancelled();
+      if (latentsOut !== undefined && image.latents) {
+        const { encodeNpy } = await import("../../compiler/check/npy-file.js");
+        const { writeFileAtomicAsync } = await import("../../runtime/image/atomic-write.js");
+        const { channels, height, width } = plan.latent;
+        await writeFileAtomicAsync(latentsOut, encodeNpy(image.latents, [1, channels, height, width]));
+        if (interrupted) throw new RenderCancelled();
+      }
       const secondsTaken = ((performance.now() - started) / 1000).toFixed(1);
       terminal.stderr.write(`wrote ${out} (${image.width} x ${image.height}) in ${secondsTaken} s\n`);
+      if (latentsOut !== undefined) terminal.stderr.write(`wrote ${path.relative(process.cwd(), latentsOut) || latentsOut} (final latents, [1, ${plan.latent.channels}, ${plan.latent.height}, ${plan.latent.width}] float32)\n`);
       return 0;
     } catch (error) {
       progress.stop();

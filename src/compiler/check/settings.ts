@@ -7,6 +7,7 @@ import type { Reporter } from "../diagnostics/reporter.js";
 import type { StyleResolver } from "./styles.js";
 import { suggestionHelp } from "./suggest.js";
 import { integerIn, pixels } from "./values.js";
+import type { Span } from "../diagnostics/span.js";
 
 export const DEFAULT_STEPS = 30;
 const DEFAULT_SCHEDULER: SchedulerName = "lms";
@@ -19,6 +20,8 @@ export interface Settings {
   model: ModelRef;
   seed: number;
   noise: NoiseGenerator;
+  /** `noise "file.npy"`: the path as written (styles expanded) and where; checked by noise-file.ts. */
+  noiseFile: { written: string; span: Span } | undefined;
   steps: number;
   scheduler: { name: SchedulerName; karras: boolean };
   /** As written, relative to the scene file; undefined means "beside the scene". */
@@ -52,10 +55,15 @@ export function readSettings(reporter: Reporter, styles: StyleResolver, options:
 
   const noiseOption = optionOf(options, "noise");
   let noise = DEFAULT_NOISE;
-  if (noiseOption) {
+  let noiseFile: Settings["noiseFile"];
+  if (noiseOption && "name" in noiseOption.value) {
     const name = noiseOption.value.name;
     if ((NOISE_GENERATORS as readonly string[]).includes(name)) noise = name as NoiseGenerator;
     else reporter.report("S2023", noiseOption.value.span, { name, help: suggestionHelp(name, NOISE_GENERATORS) });
+  } else if (noiseOption && "parts" in noiseOption.value) {
+    const written = styles.expand(noiseOption.value);
+    if (written === "") reporter.report("S2010", noiseOption.value.span, { variant: "empty", setting: "noise" });
+    else if (written !== undefined) noiseFile = { written, span: noiseOption.value.span };
   }
 
   const stepsOption = optionOf(options, "steps");
@@ -82,6 +90,7 @@ export function readSettings(reporter: Reporter, styles: StyleResolver, options:
     model: model !== undefined ? modelRef(model) : { kind: "default" },
     seed: (seedOption && readSeed(reporter, seedOption)) ?? 0,
     noise,
+    noiseFile,
     steps: (stepsOption && integerIn(reporter, stepsOption.value, "steps", 1, 1000)) ?? DEFAULT_STEPS,
     scheduler,
     output,

@@ -63,10 +63,11 @@ function startLimits(at: Point, canvas: Size): string {
   return [...(at.x >= canvas.width ? [`x below ${canvas.width}`] : []), ...(at.y >= canvas.height ? [`y below ${canvas.height}`] : [])].join(" and ");
 }
 
-type FileUse = "import" | "guide";
-const READ_WHAT = { import: "imported file", guide: "guide image" } as const;
+type FileUse = "import" | "guide" | "noise";
+const READ_WHAT = { import: "imported file", guide: "guide image", noise: "noise file" } as const;
 const IMPORT_PATHS = "import paths are relative to the folder of the file that imports them";
 const GUIDE_PATHS = "guide paths are relative to the folder of the scene file";
+const NOISE_SAVE = "write it with NumPy: `np.save(\"noise.npy\", noise.astype(np.float32))`, or from torch: `np.save(\"noise.npy\", latents.numpy())`";
 const SHARED_STYLE_NAMES = "rename one of them; style names are shared by a scene and everything it imports";
 
 function drownedHelp(p: { threshold: number }): string {
@@ -401,12 +402,14 @@ export const DIAGNOSTIC_CODES = {
         help: "use `0` for tiles that touch without overlapping",
       }),
       empty: say({
-        message: (p: { setting: "model" | "output" }) => `\`${p.setting}\` is empty`,
+        message: (p: { setting: "model" | "output" | "noise" }) => `\`${p.setting}\` is empty`,
         label: (p) => (p.setting === "model" ? "no model named" : "no file named"),
         help: (p) =>
           p.setting === "model"
             ? "name a model from `scenec.yaml` (such as `\"sd15\"`) or a path to an ONNX folder, or leave `model` out for the default model"
-            : "name the PNG file to write (such as `\"picture.png\"`), or leave `output` out to write the scene's name with `.png` beside it",
+            : p.setting === "noise"
+              ? "name a NumPy file of initial noise (such as `\"noise.npy\"`), or a generator: `noise scenec` or `noise torch`"
+              : "name the PNG file to write (such as `\"picture.png\"`), or leave `output` out to write the scene's name with `.png` beside it",
       }),
       gridSeed: say({
         message: (p: { seed: number; cells: number; maxSeed: number }) => `grid seed ${p.seed} is too large for ${p.cells} cells`,
@@ -725,7 +728,12 @@ export const DIAGNOSTIC_CODES = {
     text: say({
       message: (p: { use: FileUse; path: string; why: string }) => `${READ_WHAT[p.use]} \`${p.path}\` is too large: it ${p.why}`,
       label: "not read",
-      help: (p) => (p.use === "import" ? "check the path: a scene file is text of a few kilobytes" : "check the path, or scale the image down (and raise `--max-guide-megapixels` if you trust it)"),
+      help: (p) =>
+        p.use === "import"
+          ? "check the path: a scene file is text of a few kilobytes"
+          : p.use === "noise"
+            ? "check the path: a noise file holds one float per latent element of the canvas"
+            : "check the path, or scale the image down (and raise `--max-guide-megapixels` if you trust it)",
     }),
   },
   S3010: {
@@ -754,6 +762,43 @@ export const DIAGNOSTIC_CODES = {
       label: "a file of the scene",
       help: "name a file of its own, such as the scene's name with `.png`",
     }),
+  },
+  S3013: {
+    severity: "error",
+    title: "noise file is not usable",
+    text: {
+      missing: say({
+        message: (p: { file: string; path: string }) => `cannot find noise file \`${p.file}\``,
+        label: (p) => `no file at ${p.path}`,
+        help: "noise paths are relative to the folder of the scene file",
+      }),
+      unreadable: say({
+        message: (p: { file: string; why: string }) => `cannot read noise file \`${p.file}\`: ${p.why}`,
+        label: "unreadable",
+        help: "check the file's permissions",
+      }),
+      notNpy: say({
+        message: (p: { file: string; problem: string }) => `\`${p.file}\` is not a NumPy .npy array: ${p.problem}`,
+        label: "not an .npy file",
+        help: NOISE_SAVE,
+      }),
+      dtype: say({
+        message: (p: { file: string; dtype: string }) => `noise file \`${p.file}\` holds \`${p.dtype}\` values`,
+        label: "not float32 or float16",
+        help: "save little-endian float32 (`<f4`) or float16 (`<f2`) values: `np.save(\"noise.npy\", noise.astype(np.float32))`",
+      }),
+      shape: say({
+        message: (p: { file: string; shape: readonly number[]; latent: { width: number; height: number }; canvas: Size }) =>
+          `noise file \`${p.file}\` has shape (${p.shape.join(", ")}), but the canvas ${p.canvas.width} x ${p.canvas.height} needs (4, ${p.latent.height}, ${p.latent.width})`,
+        label: "wrong shape for this canvas",
+        help: (p) => `the noise is one value per latent element: shape (4, ${p.latent.height}, ${p.latent.width}) or (1, 4, ${p.latent.height}, ${p.latent.width}), as torch.randn draws it for this canvas`,
+      }),
+      nonFinite: say({
+        message: (p: { file: string; count: number }) => `noise file \`${p.file}\` holds ${p.count} value${p.count === 1 ? "" : "s"} that ${p.count === 1 ? "is" : "are"} not finite`,
+        label: "NaN or infinity",
+        help: "initial noise must be finite numbers (standard normal values); regenerate the file",
+      }),
+    },
   },
 } as const satisfies Record<string, { severity: Severity; title: string; text: object }>;
 

@@ -13,8 +13,10 @@ export interface PlanOverrides {
  */
 export function withOverrides(plan: Plan, overrides: PlanOverrides): Plan {
   const steps = overrides.steps ?? plan.steps;
+  // `--noise G` draws the noise with G, in place of the scene's noise file too.
+  const { noiseFile, ...rest } = plan;
   return {
-    ...plan,
+    ...(overrides.noise === undefined && noiseFile ? plan : rest),
     seed: overrides.seed ?? plan.seed,
     noise: overrides.noise ?? plan.noise,
     steps,

@@ -88,6 +88,18 @@ export interface PlanGuide {
   latent: Rect;
 }
 
+/** `noise "file.npy"`: the initial noise read from a NumPy file instead of drawn from the seed. */
+export interface PlanNoiseFile {
+  /** Relative to the scene's folder. */
+  path: string;
+  source: string;
+  /** sha256 of the file's bytes: a changed file changes the plan. */
+  sha256: string;
+  dtype: "float32" | "float16";
+  /** As stored: [4, H/8, W/8] or [1, 4, H/8, W/8]. */
+  shape: number[];
+}
+
 export interface Plan {
   version: typeof PLAN_VERSION;
   /** The main scene file's name, relative to its own folder. */
@@ -98,6 +110,11 @@ export interface Plan {
   seed: number;
   /** The generator that draws the initial noise from `seed` (and from each region's own seed). */
   noise: NoiseGenerator;
+  /**
+   * Present when the canvas's initial noise comes from a file (`noise "x.npy"`) rather than from
+   * `seed`; regions with their own seed still draw their rectangle with `noise`'s generator.
+   */
+  noiseFile?: PlanNoiseFile;
   steps: number;
   scheduler: { name: SchedulerName; karras: boolean };
   output: string;

@@ -1,6 +1,7 @@
 import path from "node:path";
 import type { RegionSpec } from "../check/geometry.js";
 import type { GuideSpec } from "../check/guides.js";
+import type { NoiseFileSpec } from "../check/noise-file.js";
 import { relativeToScene } from "../check/project-root.js";
 import { PLAN_VERSION, unetItemsPerRegion, type Plan, type Rect } from "./plan.js";
 import type { Settings } from "../check/settings.js";
@@ -13,6 +14,7 @@ export interface PlanInput {
   canvas: { width: number; height: number };
   regions: readonly RegionSpec[];
   guides: readonly GuideSpec[];
+  noiseFile: NoiseFileSpec | undefined;
   /** The line and column a span starts at. */
   locate: (span: RegionSpec["span"]) => { line: number; column: number };
 }
@@ -88,6 +90,17 @@ export function buildPlan(input: PlanInput): Plan {
     model: settings.model,
     seed: settings.seed,
     noise: settings.noise,
+    ...(input.noiseFile
+      ? {
+          noiseFile: {
+            path: relativeToScene(sceneFile, input.noiseFile.file),
+            source: where(input.noiseFile.span),
+            sha256: input.noiseFile.sha256,
+            dtype: input.noiseFile.dtype,
+            shape: [...input.noiseFile.shape],
+          },
+        }
+      : {}),
     steps: settings.steps,
     scheduler: { ...settings.scheduler },
     output,

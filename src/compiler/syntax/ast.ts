@@ -49,13 +49,15 @@ interface OptionBase {
 export type SizeOptionKind = "canvas" | "size" | "tile" | "overlap";
 export type NumberOptionKind = "seed" | "steps" | "guidance" | "weight" | "columns" | "rows" | "strength";
 export type TextOptionKind = "model" | "negative" | "output" | "prompt";
-export type NameOptionKind = "blend" | "noise" | "fit";
+export type NameOptionKind = "blend" | "fit";
 
 export type Option =
   | (OptionBase & { kind: SizeOptionKind; value: SizeValue })
   | (OptionBase & { kind: NumberOptionKind; value: NumberValue })
   | (OptionBase & { kind: TextOptionKind; value: StringValue })
   | (OptionBase & { kind: NameOptionKind; value: NameValue })
+  /** `noise NAME` (a generator) or `noise "file.npy"` (the initial noise itself). */
+  | (OptionBase & { kind: "noise"; value: NameValue | StringValue })
   | (OptionBase & { kind: "scheduler"; value: NameValue; karras: Span | undefined })
   | (OptionBase & { kind: "at"; value: PointValue })
   | (OptionBase & { kind: "prompts"; items: StringValue[] })

@@ -204,6 +204,18 @@ export class CstToAst extends BaseVisitor {
     };
   }
 
+  noiseOption(ctx: Children): A.Option | undefined {
+    const head = this.head(ctx);
+    if (!head) return undefined;
+    const name = ctx.Identifier?.[0];
+    const text = nodes(ctx, "text")[0];
+    let value: A.NameValue | A.StringValue | undefined;
+    if (name && isToken(name) && !name.isInsertedInRecovery) value = { name: name.image, span: this.span(name) };
+    else if (text) value = this.visit(text) as A.StringValue | undefined;
+    if (!value) return undefined;
+    return { kind: "noise", keyword: this.span(head.keyword), span: head.span, value };
+  }
+
   schedulerOption(ctx: Children): A.Option | undefined {
     const head = this.head(ctx);
     const [name, misspelt] = (ctx.Identifier ?? []) as IToken[];

@@ -167,6 +167,7 @@ class SceneParser extends CstParser {
       { ALT: () => this.SUBRULE(this.numberOption) },
       { ALT: () => this.SUBRULE(this.textOption) },
       { ALT: () => this.SUBRULE(this.nameOption) },
+      { ALT: () => this.SUBRULE(this.noiseOption) },
       { ALT: () => this.SUBRULE(this.schedulerOption) },
       { ALT: () => this.SUBRULE(this.atOption) },
       { ALT: () => this.SUBRULE(this.promptsOption) },
@@ -209,8 +210,14 @@ class SceneParser extends CstParser {
   });
 
   nameOption = this.RULE("nameOption", () => {
-    this.OR([{ ALT: () => this.CONSUME(T.Blend) }, { ALT: () => this.CONSUME(T.Noise) }, { ALT: () => this.CONSUME(T.Fit) }]);
+    this.OR([{ ALT: () => this.CONSUME(T.Blend) }, { ALT: () => this.CONSUME(T.Fit) }]);
     this.CONSUME(T.Identifier);
+  });
+
+  /** `noise NAME` or `noise "file.npy"`. */
+  noiseOption = this.RULE("noiseOption", () => {
+    this.CONSUME(T.Noise);
+    this.OR([{ ALT: () => this.CONSUME(T.Identifier) }, { ALT: () => this.SUBRULE(this.text) }]);
   });
 
   /**
