@@ -1,6 +1,7 @@
 import ort from "onnxruntime-node";
 import { float32ToHalfArray, halfArrayToFloat32 } from "../onnx/float16.js";
 import { OnnxGraph } from "../onnx/onnx-graph.js";
+import { posteriorMeanModel, SamplingPatternError } from "../onnx/posterior-mean.js";
 import { noiseSchedule } from "../schedulers/noise-schedule.js";
 import { parseSchedulerConfig, SD_SCHEDULER_CONFIG, type SchedulerConfig } from "../schedulers/scheduler.js";
 import { SD_SCALING_FACTOR } from "../latent-rgb.js";
@@ -153,8 +154,8 @@ export class OnnxDiffusionModel implements DiffusionModel {
     const providers = await executionProviders(options.device, options.onWarning);
     // Sessions opened before a check fails are released, so a long-lived worker does not keep them.
     const opened: ort.InferenceSession[] = [];
-    const open = async (name: string) => {
-      const session = await openSession(source, name, providers);
+    const open = async (name: string, rewrite?: (model: Uint8Array) => Uint8Array) => {
+      const session = await openSession(source, name, providers, rewrite);
       opened.push(session);
       return session;
     };
@@ -162,7 +163,8 @@ export class OnnxDiffusionModel implements DiffusionModel {
       const text = await open("text_encoder");
       const unet = await open("unet");
       const decoder = await open("vae_decoder");
-      const openEncoder = () => open("vae_encoder");
+      // Guides encode to the posterior mean, deterministically, whichever layout: see posterior-mean.ts.
+      const openEncoder = () => open("vae_encoder", (model) => encoderMean(source.description, model));
 
       const ids = port(source.description, text, "text_encoder", "input", "input_ids", ["int32", "int64"], [2]);
       const textOut = outputPort(source.description, text, "text_encoder", "last_hidden_state", ["float32", "float16"], 3);
@@ -246,7 +248,12 @@ export class OnnxDiffusionModel implements DiffusionModel {
   async release(): Promise<void> {
     const encoder = this.encoder;
     this.encoder = undefined;
-    await Promise.all([this.sessions.text.release(), this.sessions.unet.release(), this.sessions.decoder.release(), encoder?.then((e) => e.release())]);
+    // An encoder that failed to open has nothing to release (encodeImage reported the failure).
+    const releaseEncoder = encoder?.then(
+      (e) => e.release(),
+      () => undefined,
+    );
+    await Promise.all([this.sessions.text.release(), this.sessions.unet.release(), this.sessions.decoder.release(), releaseEncoder]);
   }
 }
 
@@ -306,17 +313,36 @@ function firstLine(text: string): string {
   return text.split("\n")[0]!.slice(0, 200);
 }
 
-async function openSession(source: ModelSource, name: string, executionProviders: Providers): Promise<ort.InferenceSession> {
+/** The VAE encoder's bytes rewritten to output the posterior mean; a sampling it does not recognise is a ModelError. */
+function encoderMean(description: string, model: Uint8Array): Uint8Array {
+  try {
+    return posteriorMeanModel(model);
+  } catch (error) {
+    if (!(error instanceof SamplingPatternError)) throw error;
+    throw new ModelError(
+      `${description}: vae_encoder/model.onnx draws random numbers, so its output would be a random sample of the latent, not the deterministic mean guides need, and scenec cannot take the sampling out: ${error.message}. Export the VAE encoder again with optimum-cli export onnx (its \`latent_parameters\` output holds the mean) or with diffusers' convert_stable_diffusion_checkpoint_to_onnx.py, whose sampling scenec removes`,
+      "vae_encoder/model.onnx",
+    );
+  }
+}
+
+/**
+ * An InferenceSession on `name`/model.onnx. With `rewrite`, the model's bytes are read and
+ * rewritten first, and any external weights file is passed to ONNX Runtime as bytes (a model
+ * loaded from bytes has no folder to resolve them in).
+ */
+async function openSession(source: ModelSource, name: string, executionProviders: Providers, rewrite?: (model: Uint8Array) => Uint8Array): Promise<ort.InferenceSession> {
   const file = `${name}/model.onnx`;
   const options: ort.InferenceSession.SessionOptions = { executionProviders, graphOptimizationLevel: "all", logSeverityLevel: 3 };
   const onDisk = source.pathOf(file);
   try {
-    if (onDisk !== undefined) {
+    if (onDisk !== undefined && !rewrite) {
       if (!source.exists(file)) throw new ModelError(`${source.description}: missing ${file}; ${LAYOUT_HINT}`, file);
       return await ort.InferenceSession.create(onDisk, options);
     }
-    const bytes = source.read(file);
-    if (!bytes) throw new ModelError(`${source.description}: missing ${file}; ${LAYOUT_HINT}`, file);
+    const read = source.read(file);
+    if (!read) throw new ModelError(`${source.description}: missing ${file}; ${LAYOUT_HINT}`, file);
+    const bytes = rewrite ? rewrite(read) : read;
     const externalData = ["weights.pb", "model.onnx_data"]
       .map((w) => ({ path: w, data: source.read(`${name}/${w}`) }))
       .filter((e): e is { path: string; data: Uint8Array } => e.data !== undefined);
