@@ -17,6 +17,7 @@ import {
   type SchedulerWithSigmas,
   type TimestepSpacing,
 } from "../src/runtime/schedulers/scheduler.js";
+import { DdimScheduler } from "../src/runtime/schedulers/ddim.js";
 
 function normals(n: number, seed: number): Float32Array {
   let a = seed >>> 0;
@@ -195,17 +196,23 @@ describe("steps land where addNoise says (oracle model)", () => {
             sch.addNoise(x0, eps, 0, x);
             const expected = new Float32Array(n);
             const out = new Float32Array(n);
+            // DDIM steps to ᾱ[t − N//steps], which for linspace and trailing is near, not on, the
+            // next timestep; the next step takes its input as at its own timestep (as diffusers).
+            const ddim = sch instanceof DdimScheduler && !karras ? sch : undefined;
             for (let i = 0; i < steps; i++) {
+              if (ddim) sch.addNoise(x0, eps, i, x);
               const sigma = sch.sigmas[i]!;
               const ab = 1 / (1 + sigma * sigma);
               for (let j = 0; j < n; j++) out[j] = prediction === "epsilon" ? eps[j]! : Math.sqrt(ab) * eps[j]! - Math.sqrt(1 - ab) * x0[j]!;
               sch.step(out, i, x);
-              if (i + 1 < steps || sch.sigmas[steps] === 0) {
+              const landing = ddim ? Math.sqrt((1 - ddim.alphasCumprodPrev[i]!) / ddim.alphasCumprodPrev[i]!) : sch.sigmas[i + 1]!;
+              if (i + 1 === steps) expect(landing).toBeCloseTo(sch.sigmas[steps]!, 6);
+              if (!ddim && (i + 1 < steps || landing === 0)) {
                 sch.addNoise(x0, eps, i + 1, expected);
               } else {
-                // DDIM with set_alpha_to_one false lands on ᾱ_0 (σ ≈ 0.029); addNoise(steps) means clean.
-                const a = 1 / Math.sqrt(1 + sch.sigmas[steps]! ** 2);
-                for (let j = 0; j < n; j++) expected[j] = a * x0[j]! + a * sch.sigmas[steps]! * eps[j]!;
+                // Where DDIM lands; addNoise(steps) means clean, and DDIM's last step need not be (ᾱ_0 ≈ 0.029).
+                const a = 1 / Math.sqrt(1 + landing ** 2);
+                for (let j = 0; j < n; j++) expected[j] = a * x0[j]! + a * landing * eps[j]!;
               }
               const tol = 2e-4 * Math.max(1, sch.sigmas[i]!);
               for (let j = 0; j < n; j++) {

@@ -3,7 +3,8 @@
  *   σ_up = sqrt(σ_to²·(σ_from² − σ_to²)/σ_from²),  σ_down = sqrt(σ_to² − σ_up²)
  *   x ← x + d·(σ_down − σ_from) + σ_up·noise
  * The caller draws `noise` (standard normal over the whole canvas) once per step, after mixing.
- * With Karras sigmas the σ schedule is the same as Euler's (diffusers' class has the option too).
+ * Karras sigmas are a scenec extension (diffusers' class has no `use_karras_sigmas`): the σ schedule
+ * is then Euler's with Karras sigmas.
  */
 import type { SchedulerConfig } from "./config.js";
 import { SigmaScheduler } from "./sigma-scheduler.js";

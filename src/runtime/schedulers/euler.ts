@@ -1,13 +1,17 @@
-/** Euler (diffusers `EulerDiscreteScheduler`, s_churn = 0): x ← x + d·(σ_{i+1} − σ_i). */
+/**
+ * Euler (diffusers `EulerDiscreteScheduler`, s_churn = 0): x ← x + d·(σ_{i+1} − σ_i). The only σ
+ * scheduler whose class has `interpolation_type`, `sigma_min`/`sigma_max`, `final_sigmas_type` and
+ * `timestep_type` (see sigma-scheduler.ts).
+ */
 import type { SchedulerConfig } from "./config.js";
-import { SigmaScheduler } from "./sigma-scheduler.js";
+import { SigmaScheduler, eulerSigmaOptions } from "./sigma-scheduler.js";
 
 export class EulerScheduler extends SigmaScheduler {
   readonly name = "euler" as const;
   readonly needsNoise = false;
 
   constructor(steps: number, karras: boolean, config: SchedulerConfig) {
-    super(steps, karras, config);
+    super(steps, karras, config, eulerSigmaOptions(config));
   }
 
   step(modelOutput: Float32Array, i: number, sample: Float32Array): void {

@@ -2,13 +2,12 @@
  * The discrete noise schedule shared by every scheduler: betas, ᾱ (alphas_cumprod), the σ table,
  * timestep spacing, Karras sigmas and σ→t.
  *
- * Precision: the *tables* reproduce diffusers' float32 values (betas from a float64 linspace cast to
- * float32, squared, `1 − β` and the cumulative product in float32, σ = sqrt((1−ᾱ)/ᾱ) in float32), so
- * the schedule a scheduler uses matches the reference numbers to the last printed digit
- * (σ(999) = 14.614655, ᾱ_999 = 0.00466009) and the LMS coefficients to 1e-15. (torch on the CPU
- * accumulates the cumulative product in float64 and rounds each entry, which moves σ(999) by about
- * 4e-7 relative; the reference numbers follow numpy's float32 product, and so does this.)
- * Per-inference-step sigmas are rounded to float32 as diffusers stores them
+ * Precision: the *tables* reproduce diffusers' float32 values as torch on the CPU makes them: the
+ * betas from `torch.linspace(..., dtype=float32)` (computed in float32 from both ends), `1 − β` in
+ * float32, the cumulative product accumulated in float64 and rounded at each entry (torch's CPU
+ * cumprod), σ = sqrt((1−ᾱ)/ᾱ) in float32. Against the σ values the conformance cases record, 88 of
+ * 113 are bit-exact and the rest one float32 ulp off (torch's vectorised `** 0.5` is not correctly
+ * rounded). Per-inference-step sigmas are rounded to float32 as diffusers stores them
  * (`astype(np.float32)`); everything computed from them is float64.
  */
 import type { SchedulerConfig, TimestepSpacing } from "./config.js";
@@ -33,6 +32,25 @@ export function linspace(start: number, stop: number, num: number): Float64Array
   const step = (stop - start) / (num - 1);
   for (let i = 0; i < num; i++) out[i] = i * step + start;
   out[num - 1] = stop;
+  return out;
+}
+
+/**
+ * `torch.linspace(start, stop, num, dtype=torch.float32)` on the CPU, bit for bit: the ends rounded
+ * to float32, the step `(stop − start)/(num − 1)` in float32, the first half `start + step·i` and
+ * the second `stop − step·(num − 1 − i)`, each in float32.
+ */
+export function torchLinspaceF32(start: number, stop: number, num: number): Float64Array {
+  const out = new Float64Array(num);
+  const s = f32(start);
+  const e = f32(stop);
+  if (num === 1) {
+    out[0] = s;
+    return out;
+  }
+  const step = f32(f32(e - s) / (num - 1));
+  const half = num >> 1;
+  for (let i = 0; i < num; i++) out[i] = i < half ? f32(s + f32(step * i)) : f32(e - f32(step * (num - 1 - i)));
   return out;
 }
 
@@ -68,23 +86,20 @@ export function noiseSchedule(config: SchedulerConfig): NoiseSchedule {
   const n = config.numTrainTimesteps;
   const betas = new Float64Array(n);
   if (config.betaSchedule === "scaled_linear") {
-    const root = linspace(Math.sqrt(config.betaStart), Math.sqrt(config.betaEnd), n);
-    for (let i = 0; i < n; i++) {
-      const r = f32(root[i]!);
-      betas[i] = f32(r * r);
-    }
+    const root = torchLinspaceF32(Math.sqrt(config.betaStart), Math.sqrt(config.betaEnd), n);
+    for (let i = 0; i < n; i++) betas[i] = f32(root[i]! * root[i]!);
   } else {
-    const lin = linspace(config.betaStart, config.betaEnd, n);
-    for (let i = 0; i < n; i++) betas[i] = f32(lin[i]!);
+    betas.set(torchLinspaceF32(config.betaStart, config.betaEnd, n));
   }
   const alphasCumprod = new Float64Array(n);
   const sigmas = new Float64Array(n);
   const logSigmas = new Float64Array(n);
   let acc = 1;
   for (let i = 0; i < n; i++) {
-    acc = f32(acc * f32(1 - betas[i]!));
-    alphasCumprod[i] = acc;
-    sigmas[i] = f32(Math.sqrt(f32(f32(1 - acc) / acc)));
+    acc *= f32(1 - betas[i]!);
+    const ab = f32(acc);
+    alphasCumprod[i] = ab;
+    sigmas[i] = f32(Math.sqrt(f32(f32(1 - ab) / ab)));
     logSigmas[i] = Math.log(sigmas[i]!);
   }
   const schedule: NoiseSchedule = { numTrainTimesteps: n, betas, alphasCumprod, sigmas, logSigmas };
@@ -163,51 +178,74 @@ export function ddimTimesteps(spacing: TimestepSpacing, steps: number, n: number
 }
 
 /**
- * Integer timesteps of DPM-Solver multistep (`DPMSolverMultistepScheduler.set_timesteps`), which
- * spaces `steps + 1` points and drops the last (t = 0, reached through the final σ = 0):
- * - linspace: `np.linspace(0, N−1, steps+1).round()[::-1][:-1]`  (the class default)
- * - leading:  `(arange(steps+1) · (N // (steps+1))).round()[::-1][:-1] + steps_offset`
- * - trailing: as for the sigma schedulers.
+ * DPM-Solver's `last_timestep`: N minus the number of timesteps whose λ = log α − log σ (float32,
+ * as torch computes it) is below `lambdaMinClipped` (`torch.searchsorted` on the flipped λ); N for
+ * the default −∞.
  */
-export function dpmTimesteps(spacing: TimestepSpacing, steps: number, n: number, stepsOffset: number): Float64Array {
-  return spacedTimesteps(spacing, steps, n, stepsOffset, { points: steps + 1, linspaceValue: roundHalfEven });
+export function dpmLastTimestep(schedule: NoiseSchedule, lambdaMinClipped: number): number {
+  let clipped = 0;
+  for (let t = schedule.numTrainTimesteps - 1; t >= 0; t--) {
+    const ab = schedule.alphasCumprod[t]!;
+    const lambda = f32(f32(Math.log(f32(Math.sqrt(ab)))) - f32(Math.log(f32(Math.sqrt(f32(1 - ab))))));
+    if (!(lambda < lambdaMinClipped)) break;
+    clipped++;
+  }
+  return schedule.numTrainTimesteps - clipped;
 }
 
 /**
- * The spacing code the schedulers above share: `points` timesteps spread over 0..N−1, in
- * decreasing order, of which the first `steps` are kept (`points` − `steps` trailing ones dropped);
- * `linspaceValue` turns a linspace point into a timestep (float32 or rounded to an integer).
- * - linspace: `linspaceValue(np.linspace(0, N−1, points))[::-1][:steps]`; one point gives [N−1]
- * - leading:  `(arange(points) · (N // points))[::-1][:steps] + steps_offset`
- * - trailing: `round(N − i·N/steps) − 1`, i < steps (whatever `points`)
+ * Integer timesteps of DPM-Solver multistep (`DPMSolverMultistepScheduler.set_timesteps`), which
+ * spaces `steps + 1` points below `last` (= N unless `lambda_min_clipped` cuts the top, see
+ * {@link dpmLastTimestep}) and drops the last (t = 0, reached through the final σ):
+ * - linspace: `np.linspace(0, last−1, steps+1).round()[::-1][:-1]`  (the class default)
+ * - leading:  `(arange(steps+1) · (last // (steps+1))).round()[::-1][:-1] + steps_offset`
+ * - trailing: `round(last − i·N/steps) − 1`, i < steps; an error where that goes below 0 (diffusers
+ *   would run fewer steps than asked).
+ */
+export function dpmTimesteps(spacing: TimestepSpacing, steps: number, n: number, stepsOffset: number, last = n): Float64Array {
+  const out = spacedTimesteps(spacing, steps, n, stepsOffset, { points: steps + 1, linspaceValue: roundHalfEven, last });
+  if (out[steps - 1]! < 0) {
+    throw new Error(`scheduler_config.json: "lambda_min_clipped" leaves ${last} timesteps, too few for ${steps} "trailing" steps; use fewer steps, another "timestep_spacing", or remove "lambda_min_clipped"`);
+  }
+  return out;
+}
+
+/**
+ * The spacing code the schedulers above share: `points` timesteps spread over 0..last−1 (last = N
+ * but for DPM-Solver's λ clipping), in decreasing order, of which the first `steps` are kept
+ * (`points` − `steps` trailing ones dropped); `linspaceValue` turns a linspace point into a
+ * timestep (float32 or rounded to an integer).
+ * - linspace: `linspaceValue(np.linspace(0, last−1, points))[::-1][:steps]`; one point gives [last−1]
+ * - leading:  `(arange(points) · (last // points))[::-1][:steps] + steps_offset`
+ * - trailing: `round(last − i·N/steps) − 1`, i < steps (whatever `points`)
  */
 function spacedTimesteps(
   spacing: TimestepSpacing,
   steps: number,
   n: number,
   stepsOffset: number,
-  options: { points: number; linspaceValue: (t: number) => number },
+  options: { points: number; linspaceValue: (t: number) => number; last?: number },
 ): Float64Array {
-  const { points, linspaceValue } = options;
+  const { points, linspaceValue, last = n } = options;
   const out = new Float64Array(steps);
   switch (spacing) {
     case "linspace": {
       if (points === 1) {
-        out[0] = n - 1;
+        out[0] = last - 1;
         break;
       }
-      const lin = linspace(0, n - 1, points);
+      const lin = linspace(0, last - 1, points);
       for (let i = 0; i < steps; i++) out[i] = linspaceValue(lin[points - 1 - i]!);
       break;
     }
     case "leading": {
-      const ratio = Math.floor(n / points);
+      const ratio = Math.floor(last / points);
       for (let i = 0; i < steps; i++) out[i] = (points - 1 - i) * ratio + stepsOffset;
       break;
     }
     case "trailing": {
       const ratio = n / steps;
-      for (let i = 0; i < steps; i++) out[i] = roundHalfEven(n - i * ratio) - 1;
+      for (let i = 0; i < steps; i++) out[i] = roundHalfEven(last - i * ratio) - 1;
       break;
     }
   }

@@ -8,15 +8,15 @@
  * a first-order step, as diffusers does after `set_begin_index`.
  */
 import { SCHEDULER_NAMES, type SchedulerName } from "../../compiler/plan/plan.js";
-import { validateSchedulerConfig, type SchedulerConfig } from "./config.js";
+import { checkConfigFor, validateSchedulerConfig, type SchedulerConfig } from "./config.js";
 import { DdimScheduler } from "./ddim.js";
 import { DpmPp2mScheduler } from "./dpmpp-2m.js";
 import { EulerAncestralScheduler } from "./euler-ancestral.js";
 import { EulerScheduler } from "./euler.js";
 import { LmsScheduler } from "./lms.js";
 
-export { SD_SCHEDULER_CONFIG, parseSchedulerConfig, validateSchedulerConfig } from "./config.js";
-export type { SchedulerConfig, BetaSchedule, PredictionType, TimestepSpacing } from "./config.js";
+export { SD_SCHEDULER_CONFIG, SCHEDULER_DEFAULTS, parseSchedulerConfig, validateSchedulerConfig } from "./config.js";
+export type { SchedulerConfig, BetaSchedule, PredictionType, TimestepSpacing, InterpolationType, FinalSigmasType, TimestepType, SolverType } from "./config.js";
 
 export { SCHEDULER_NAMES, type SchedulerName } from "../../compiler/plan/plan.js";
 
@@ -42,9 +42,11 @@ export interface Scheduler {
 export interface SchedulerWithSigmas extends Scheduler {
   /**
    * The noise level of the latents before step k, k = 0..steps, as the k-diffusion σ
-   * (x = x0 + σ·ε; in the VP terms the UNet uses, ᾱ = 1/(1+σ²)). `sigmas[steps]` is where the last
-   * step lands: 0, except DDIM with `set_alpha_to_one: false` (σ of ᾱ_0 ≈ 0.0292 for SD).
-   * Float32 values, as diffusers stores them.
+   * (x = x0 + σ·ε; in the VP terms the UNet uses, ᾱ = 1/(1+σ²)): for k < steps the level step k
+   * takes its input at (and `addNoise` level k). `sigmas[steps]` is where the last step lands: 0,
+   * except `final_sigmas_type: "sigma_min"` (Euler, DPM++) or Euler's log-linear interpolation (σ(0),
+   * ≈ 0.0292 for SD) and DDIM with `set_alpha_to_one: false` (σ of ᾱ_0, or of ᾱ[t − N//steps] where
+   * that is ≥ 0). Float32 values, as diffusers stores them.
    */
   readonly sigmas: Float64Array;
 }
@@ -76,5 +78,6 @@ export function createScheduler(name: SchedulerName, steps: number, options: Sch
   if (!Object.hasOwn(SCHEDULERS, name)) {
     throw new Error(`unknown scheduler ${JSON.stringify(name as string)} (known: ${SCHEDULER_NAMES.join(", ")})`);
   }
+  checkConfigFor(name, config);
   return new SCHEDULERS[name](steps, karras, config);
 }
