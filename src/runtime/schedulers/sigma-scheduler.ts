@@ -53,7 +53,8 @@ export function eulerSigmaOptions(config: SchedulerConfig): SigmaOptions {
  *   the spacing), or `sigma_max`/`sigma_min` where the config sets them, and t_i = σ→t of each
  *   Karras σ (log-σ interpolation, fractional);
  * - a final σ of 0, or σ(0) for `final_sigmas_type: "sigma_min"`;
- * - `timestep_type: "continuous"` with v_prediction: t_i = 0.25·log σ_i.
+ * - `timestep_type: "continuous"` with v_prediction: t_i = 0.25·log σ_i (with log-linear σ and no
+ *   Karras, diffusers makes steps + 1 such timesteps and so runs one step more; here the steps asked).
  * `init_noise_sigma` = max σ for linspace/trailing, sqrt(max σ² + 1) for leading (float32).
  */
 function buildSigmaSchedule(steps: number, karras: boolean, config: SchedulerConfig, options: SigmaOptions): SigmaSchedule {
@@ -70,9 +71,9 @@ function buildSigmaSchedule(steps: number, karras: boolean, config: SchedulerCon
     for (let i = 0; i < steps; i++) sigmas64[i] = interpTable(timesteps[i]!, table.sigmas);
   }
   if (karras) {
-    const max = options.sigmaMax ?? sigmas64[0]!;
-    const min = options.sigmaMin ?? sigmas64[sigmas64.length - 1]!;
-    sigmas64 = karrasSigmas(max, min, steps);
+    const top = options.sigmaMax ?? sigmas64[0]!;
+    const bottom = options.sigmaMin ?? sigmas64[sigmas64.length - 1]!;
+    sigmas64 = karrasSigmas(top, bottom, steps);
     for (let i = 0; i < steps; i++) timesteps[i] = f32(sigmaToT(sigmas64[i]!, table.logSigmas));
   }
   const sigmas = new Float64Array(steps + 1);
