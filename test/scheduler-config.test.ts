@@ -222,9 +222,47 @@ describe("DPM-Solver++'s own keys", () => {
 });
 
 describe("the key table and refused keys", () => {
-  it("every key has a role for every scheduler", () => {
-    for (const [key, rule] of Object.entries(CONFIG_KEYS)) {
-      for (const name of SCHEDULER_NAMES) expect(["honoured", "ignored", "scene", "refused"], `${key} ${name}`).toContain(rule.roles[name]);
+  it("a scheduler ignores exactly the keys its diffusers class does not have", () => {
+    // The __init__ parameters of diffusers 0.40's classes.
+    const common = ["num_train_timesteps", "beta_start", "beta_end", "beta_schedule", "trained_betas", "prediction_type", "timestep_spacing", "steps_offset"];
+    const sigmas = ["use_karras_sigmas", "use_exponential_sigmas", "use_beta_sigmas"];
+    const thresholds = ["thresholding", "dynamic_thresholding_ratio", "sample_max_value"];
+    const classes: Record<SchedulerName, string[]> = {
+      lms: [...common, ...sigmas],
+      euler: [...common, ...sigmas, "interpolation_type", "sigma_min", "sigma_max", "timestep_type", "rescale_betas_zero_snr", "final_sigmas_type"],
+      euler_ancestral: [...common, "rescale_betas_zero_snr"],
+      ddim: [...common, ...thresholds, "clip_sample", "set_alpha_to_one", "clip_sample_range", "rescale_betas_zero_snr"],
+      dpmpp_2m: [
+        ...common,
+        ...sigmas,
+        ...thresholds,
+        "solver_order",
+        "algorithm_type",
+        "solver_type",
+        "lower_order_final",
+        "euler_at_final",
+        "use_lu_lambdas",
+        "use_flow_sigmas",
+        "flow_shift",
+        "final_sigmas_type",
+        "lambda_min_clipped",
+        "variance_type",
+        "rescale_betas_zero_snr",
+        "use_dynamic_shifting",
+        "time_shift_type",
+      ],
+    };
+    const all = new Set(Object.values(classes).flat());
+    expect(new Set(Object.keys(CONFIG_KEYS))).toEqual(all);
+    // LMS refuses the zero-SNR rescaling its class would silently skip (the model was trained with it).
+    const refusedAnyway = new Set(["lms rescale_betas_zero_snr"]);
+    for (const name of SCHEDULER_NAMES) {
+      for (const key of all) {
+        const has = classes[name].includes(key) || refusedAnyway.has(`${name} ${key}`);
+        // flow_shift and time_shift_type only matter with the refused flow-matching keys.
+        if (key === "flow_shift" || key === "time_shift_type") continue;
+        expect(CONFIG_KEYS[key]!.roles[name] !== "ignored", `${name} ${key}`).toBe(has);
+      }
     }
   });
   it("a key scenec lacks stops the scheduler that would honour it, naming key, value and what to do", () => {

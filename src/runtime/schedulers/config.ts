@@ -190,7 +190,9 @@ export function parseSchedulerConfig(json: unknown): SchedulerConfig {
   for (const [key, rule] of Object.entries(CONFIG_KEYS)) {
     const v = o[key] ?? undefined;
     if (v === undefined) continue;
-    if (rule.field !== undefined) optional[rule.field] = key === "solver_type" ? SOLVER_TYPES[v as string] : v;
+    if (rule.field !== undefined) {
+      if (!(rule.field in config)) optional[rule.field] = key === "solver_type" ? SOLVER_TYPES[v as string] : v;
+    }
     else if (key in UNSUPPORTED_DEFAULTS && v !== UNSUPPORTED_DEFAULTS[key]) unsupported[key] = v;
   }
   if (Object.keys(unsupported).length > 0) config.unsupported = unsupported;
