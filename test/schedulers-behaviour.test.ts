@@ -123,8 +123,8 @@ const FLOW_TOLERANCE: Record<string, number> = {
 };
 
 /** Max error against the exact flow from a few fixed starting values, after `steps` steps. */
-function flowError(name: SchedulerName, steps: number, karras: boolean): number {
-  const sch = createScheduler(name, steps, { karras, config: SD });
+function flowError(name: SchedulerName, steps: number, karras: boolean, config: SchedulerConfig = SD): number {
+  const sch = createScheduler(name, steps, { karras, config });
   const start = Float32Array.from([-2.5, -1, 0, 1, 2.5], (z) => z * sch.initNoiseSigma);
   const x = Float32Array.from(start);
   const input = new Float32Array(x.length);
@@ -174,6 +174,21 @@ describe("Gaussian toy: 50 steps from noise end on the data distribution", () =>
     }
     expect(gain("dpmpp_2m")).toBeGreaterThan(3.2);
     expect(gain("lms")).toBeGreaterThan(6);
+  });
+
+  it("the config variants diffusers honours still follow the flow (50 steps, from their own start to their own end)", () => {
+    const variants: [SchedulerName, Partial<SchedulerConfig>, number][] = [
+      ["ddim", { timestepSpacing: "linspace" }, FLOW_TOLERANCE.ddim!],
+      ["ddim", { timestepSpacing: "trailing" }, FLOW_TOLERANCE.ddim!],
+      ["euler", { interpolationType: "log_linear" }, FLOW_TOLERANCE.euler!],
+      ["euler", { finalSigmasType: "sigma_min" }, FLOW_TOLERANCE.euler!],
+      ["dpmpp_2m", { solverType: "heun" }, FLOW_TOLERANCE.dpmpp_2m!],
+      ["dpmpp_2m", { useLuLambdas: true }, FLOW_TOLERANCE.dpmpp_2m!],
+      ["dpmpp_2m", { finalSigmasType: "sigma_min", lowerOrderFinal: false }, FLOW_TOLERANCE.dpmpp_2m!],
+    ];
+    for (const [name, variant, tolerance] of variants) {
+      expect(flowError(name, 50, false, { ...SD, ...variant }), `${name} ${JSON.stringify(variant)}`).toBeLessThan(tolerance);
+    }
   });
 });
 
