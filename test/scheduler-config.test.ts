@@ -175,6 +175,11 @@ describe("Euler's own keys", () => {
     expect(make("euler", 12, { finalSigmasType: "sigma_min" }).sigmas[12]).toBe(table.sigmas[0]);
     expect(make("dpmpp_2m", 12, { finalSigmasType: "sigma_min" }).sigmas[12]).toBe(table.sigmas[0]);
     expect(make("euler_ancestral", 12, { finalSigmasType: "sigma_min" }).sigmas[12]).toBe(0);
+    // addNoise's level `steps` still means clean, as the guides expect after the last step.
+    const original = Float32Array.from([0.25, -0.5]);
+    const out = new Float32Array(2);
+    make("euler", 12, { finalSigmasType: "sigma_min" }).addNoise(original, Float32Array.from([1, 1]), 12, out);
+    expect([...out]).toEqual([...original]);
   });
   it("timestep_type continuous with v_prediction feeds 0.25·log σ; with epsilon nothing changes", () => {
     const v = make("euler", 12, { timestepType: "continuous", predictionType: "v_prediction" });

@@ -107,8 +107,8 @@ export abstract class SigmaScheduler extends SchedulerBase {
 
   /** `original + σ_level · noise`. */
   protected noiseScales(level: number): [number, number] | undefined {
-    const s = this.sigmas[level]!;
-    return s === 0 ? undefined : [1, s];
+    // Level `steps` means clean, also where the last step lands on σ(0) (final_sigmas_type, log-linear).
+    return level === this.steps ? undefined : [1, this.sigmas[level]!];
   }
 
   /**
