@@ -293,6 +293,8 @@ describe("the key table and refused keys", () => {
     expect(() => parseSchedulerConfig({ interpolation_type: "cubic" })).toThrow(/"interpolation_type" is "cubic"; it must be one of "linear", "log_linear"/);
     expect(() => parseSchedulerConfig({ dynamic_thresholding_ratio: 2 })).toThrow(/"dynamic_thresholding_ratio" is 2; it must be a number from 0 to 1/);
     expect(() => parseSchedulerConfig({ solver_type: 3 })).toThrow(/"solver_type"/);
+    const built = { ...SD, interpolationType: "cubic" } as unknown as SchedulerConfig;
+    expect(() => createScheduler("euler", 12, { karras: false, config: built })).toThrow(/unsupported interpolationType "cubic"/);
   });
 });
 

@@ -144,6 +144,15 @@ export function validateSchedulerConfig(c: SchedulerConfig): void {
     const v = c[key];
     if (v !== undefined && !(Number.isFinite(v) && v > 0)) bad(`${key} must be a positive number, got ${v}`);
   }
+  const choices: [keyof SchedulerConfig, readonly string[]][] = [
+    ["interpolationType", ["linear", "log_linear"]],
+    ["timestepType", ["discrete", "continuous"]],
+    ["finalSigmasType", ["zero", "sigma_min"]],
+    ["solverType", ["midpoint", "heun"]],
+  ];
+  for (const [key, allowed] of choices) {
+    if (c[key] !== undefined && !allowed.includes(c[key] as string)) bad(`unsupported ${key} ${JSON.stringify(c[key])}`);
+  }
   const ratio = c.dynamicThresholdingRatio;
   if (ratio !== undefined && !(ratio >= 0 && ratio <= 1)) bad(`dynamicThresholdingRatio must be in [0, 1], got ${ratio}`);
   if (c.lambdaMinClipped !== undefined && Number.isNaN(c.lambdaMinClipped)) bad(`lambdaMinClipped must be a number`);
