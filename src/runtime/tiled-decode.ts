@@ -2,23 +2,89 @@ import { LATENT_FACTOR } from "../compiler/check/values.js";
 import { LATENT_CHANNELS, type DiffusionModel } from "./model/diffusion-model.js";
 import { RenderCancelled } from "./mixture.js";
 import { tiles1D } from "./tiles.js";
+import { tileGrid, type GridTile } from "./vae/tile-grid.js";
+import type { StagedDecoder } from "./vae/staged-decoder.js";
 
 export interface DecodeOptions {
-  /** Tile size and overlap in latent elements; a tile at least as big as the canvas decodes it whole. */
+  /** Tile size in latent elements; a tile at least as big as the canvas decodes it whole. */
   tile: number;
+  /** Overlap of the cross-faded tiles, for decoders that cannot be staged (see {@link decodeLatents}). */
   overlap: number;
+  /** Latent elements around each staged tile's core: the receptive field that makes cores exact. */
+  padding?: number;
+  /** Canvases of at most this many latent elements decode whole. */
+  wholeArea?: number;
+  /** Progress: tiles (cross-faded) or segment runs (staged) done of the total. */
   onTile?: (done: number, total: number) => void;
   shouldStop?: () => boolean;
+  /** Why a decoder is decoded in cross-faded tiles rather than staged, for debugging. */
+  onDebug?: (message: string) => void;
 }
 
-export const DEFAULT_DECODE_TILE = { tile: 64, overlap: 16 };
+/**
+ * A whole decode of a 96 x 96 latent (768 x 768 pixels) with the SD 1.5 VAE in ONNX Runtime
+ * holds about 2.5 GB: some six 128-channel float32 activations at full resolution (3 KB a pixel,
+ * 1.8 GB) and the mid-block attention's scores and softmax ((h·w)² floats each, 0.7 GB). Both
+ * grow with the area, the attention with its square: 128 x 128 would need about 5 GB.
+ */
+export const WHOLE_DECODE_AREA = 96 * 96;
+
+/** 16 latent elements covers nearly all of the SD VAE decoder's receptive field (3x3 convolutions: 11 at latent resolution, 6 more halved at each upsampling, about 17 in all). */
+export const DEFAULT_DECODE_PADDING = 16;
+
+export const DEFAULT_DECODE_TILE = { tile: 64, overlap: 16, wholeArea: WHOLE_DECODE_AREA };
 
 /**
- * Decodes scaled latents [4, H, W] to 8-bit RGB (interleaved, 8W x 8H) with the VAE decoder in
- * overlapping tiles, cross-faded linearly. Memory is bounded by one band of tiles: rows of the
- * image are finished and converted as soon as no later tile can touch them.
+ * Decodes scaled latents [4, H, W] to 8-bit RGB (interleaved, 8W x 8H) with the VAE decoder:
+ * whole when the canvas fits one tile or `wholeArea`; else in tiles, staged where the model's
+ * decoder can be (each GroupNorm normalises with the whole canvas's statistics and each attention
+ * attends to the whole canvas, so the picture is the whole decode's), else in overlapping tiles
+ * cross-faded linearly.
  */
 export async function decodeLatents(model: DiffusionModel, latents: Float32Array, width: number, height: number, options: DecodeOptions): Promise<Uint8Array> {
+  const whole = width * height <= (options.wholeArea ?? 0) || (width <= options.tile && height <= options.tile);
+  if (!whole && model.stagedDecoder) {
+    const staged = await model.stagedDecoder();
+    if ("reason" in staged) options.onDebug?.(`${model.description}: decoding in cross-faded tiles, not staged: ${staged.reason}`);
+    else return stagedDecode(staged, model.scalingFactor, latents, width, height, options);
+  }
+  return crossFadedDecode(model, latents, width, height, whole ? { ...options, tile: Math.max(width, height) } : options);
+}
+
+async function stagedDecode(decoder: StagedDecoder, scalingFactor: number, latents: Float32Array, width: number, height: number, options: DecodeOptions): Promise<Uint8Array> {
+  const W = width * LATENT_FACTOR;
+  const out = new Uint8Array(W * height * LATENT_FACTOR * 3);
+  const grid = tileGrid(width, height, options.tile, options.padding ?? DEFAULT_DECODE_PADDING);
+  const onTile = (tile: GridTile, rgb: Float32Array) => {
+    const tw = (tile.x1 - tile.x0) * LATENT_FACTOR;
+    const plane = tw * (tile.y1 - tile.y0) * LATENT_FACTOR;
+    for (let y = tile.cy0 * LATENT_FACTOR; y < tile.cy1 * LATENT_FACTOR; y++)
+      for (let x = tile.cx0 * LATENT_FACTOR; x < tile.cx1 * LATENT_FACTOR; x++) {
+        const i = (y - tile.y0 * LATENT_FACTOR) * tw + x - tile.x0 * LATENT_FACTOR;
+        for (let c = 0; c < 3; c++) out[(y * W + x) * 3 + c] = toByte(rgb[c * plane + i]!);
+      }
+  };
+  const unscaled = latents.map((v) => v / scalingFactor);
+  const finished = await decoder.decode(unscaled, width, height, grid, {
+    onTile,
+    ...(options.onTile ? { onRun: options.onTile } : {}),
+    ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
+  });
+  if (!finished) throw new RenderCancelled();
+  return out;
+}
+
+/** [-1, 1] → 0..255. */
+function toByte(value: number): number {
+  const v = (value + 1) * 127.5;
+  return v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v);
+}
+
+/**
+ * Overlapping tiles, cross-faded linearly. Memory is bounded by one band of tiles: rows of the
+ * image are finished and converted as soon as no later tile can touch them.
+ */
+async function crossFadedDecode(model: DiffusionModel, latents: Float32Array, width: number, height: number, options: DecodeOptions): Promise<Uint8Array> {
   const W = width * LATENT_FACTOR;
   const H = height * LATENT_FACTOR;
   // Tiles in pixels (their starts stay multiples of 8), so the cross-fades are pixel-smooth.
@@ -37,10 +103,7 @@ export async function decodeLatents(model: DiffusionModel, latents: Float32Array
       const r = y - base;
       for (let x = 0; x < W; x++) {
         const o = (y * W + x) * 3;
-        for (let c = 0; c < 3; c++) {
-          const v = (acc[(c * bandHeight + r) * W + x]! + 1) * 127.5;
-          out[o + c] = v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v);
-        }
+        for (let c = 0; c < 3; c++) out[o + c] = toByte(acc[(c * bandHeight + r) * W + x]!);
       }
     }
     // Slide the window: rows from `until` move to the top, the rest is cleared.

@@ -1,4 +1,5 @@
 import type { SchedulerConfig } from "../schedulers/scheduler.js";
+import type { StagedDecoder } from "../vae/staged-decoder.js";
 
 /** Channels of a latent: the 4 of the Stable Diffusion 1.x, 2.x and XL VAEs and of the built-in model. */
 export const LATENT_CHANNELS = 4;
@@ -26,6 +27,11 @@ export interface DiffusionModel {
   unet(sample: Float32Array, shape: Shape4, timestep: number, hidden: Float32Array): Promise<Float32Array>;
   /** Unscaled latents [1, 4, h, w] → RGB in [-1, 1], [1, 3, 8h, 8w]. */
   decode(latents: Float32Array, shape: Shape4): Promise<Float32Array>;
+  /**
+   * The decoder cut into steps that decode tile by tile as the whole canvas would (GroupNorms
+   * normalise with the canvas's statistics), or why it is not (then tiles are cross-faded).
+   */
+  stagedDecoder?(): Promise<StagedDecoder | { reason: string }>;
   /** RGB in [-1, 1], [1, 3, H, W] → the mean of the unscaled latent distribution, [1, 4, H/8, W/8]. One image: another batch size is a RangeError. */
   encodeImage(image: Float32Array, shape: Shape4): Promise<Float32Array>;
   release(): Promise<void>;

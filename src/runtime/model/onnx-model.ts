@@ -9,6 +9,8 @@ import { ClipTokenizer, type TokenizerFiles } from "../text/clip-tokenizer.js";
 import type { DiffusionModel, Shape4 } from "./diffusion-model.js";
 import { modelConfigProblems } from "./config-schema.js";
 import { ModelError } from "./model-error.js";
+import { planDecoder } from "../vae/decoder-plan.js";
+import { StagedDecoder } from "../vae/staged-decoder.js";
 import type { ModelSource } from "./model-source.js";
 
 export type Device = "cpu" | "cuda";
@@ -125,6 +127,8 @@ export class OnnxDiffusionModel implements DiffusionModel {
     private readonly sessions: { text: ort.InferenceSession; unet: ort.InferenceSession; decoder: ort.InferenceSession },
     /** Opens the VAE encoder (only guide images need it, so only on first use). */
     private readonly openEncoder: () => Promise<ort.InferenceSession>,
+    /** Cuts the VAE decoder into stages (only tiled decodes need it, so only on first use). */
+    private readonly openStagedDecoder: () => Promise<StagedDecoder | { reason: string }>,
     private readonly io: {
       inputIds: "int32" | "int64";
       textOutput: string;
@@ -165,6 +169,12 @@ export class OnnxDiffusionModel implements DiffusionModel {
       const decoder = await open("vae_decoder");
       // Guides encode to the posterior mean, deterministically, whichever layout: see posterior-mean.ts.
       const openEncoder = () => open("vae_encoder", (model) => encoderMean(source.description, model));
+      const openStagedDecoder = async () => {
+        const plan = planDecoder(source.read("vae_decoder/model.onnx")!, (location) => source.read(`vae_decoder/${location}`));
+        if ("reason" in plan) return plan;
+        if (plan.steps.every((step) => step.kind === "segment")) return { reason: "it has no GroupNorm or attention, so its tiles decode independently" };
+        return new StagedDecoder(plan, (model) => ort.InferenceSession.create(model, { executionProviders: providers, graphOptimizationLevel: "all", logSeverityLevel: 3 }));
+      };
 
       const ids = port(source.description, text, "text_encoder", "input", "input_ids", ["int32", "int64"], [2]);
       const textOut = outputPort(source.description, text, "text_encoder", "last_hidden_state", ["float32", "float16"], 3);
@@ -181,7 +191,7 @@ export class OnnxDiffusionModel implements DiffusionModel {
       if (!Number.isFinite(hiddenSize)) throw new ModelError(`${source.description}: cannot tell the text embedding width from unet/model.onnx or text_encoder/model.onnx`, "unet/model.onnx");
 
       const description = layout === "diffusers" ? source.description : `${source.description} (optimum layout)`;
-      return new OnnxDiffusionModel(description, schedulerConfig, scalingFactor, hiddenSize, tokenizer, { text, unet, decoder }, openEncoder, {
+      return new OnnxDiffusionModel(description, schedulerConfig, scalingFactor, hiddenSize, tokenizer, { text, unet, decoder }, openEncoder, openStagedDecoder, {
         inputIds: ids.type as "int32" | "int64",
         textOutput: textOut.name,
         textFloat: textOut.type as FloatType,
@@ -230,6 +240,12 @@ export class OnnxDiffusionModel implements DiffusionModel {
     return toFloat32(out[this.io.decoderOutput]!);
   }
 
+  private staged: Promise<StagedDecoder | { reason: string }> | undefined;
+
+  stagedDecoder(): Promise<StagedDecoder | { reason: string }> {
+    return (this.staged ??= this.openStagedDecoder());
+  }
+
   private encoder: Promise<ort.InferenceSession> | undefined;
 
   async encodeImage(image: Float32Array, shape: Shape4): Promise<Float32Array> {
@@ -247,13 +263,21 @@ export class OnnxDiffusionModel implements DiffusionModel {
 
   async release(): Promise<void> {
     const encoder = this.encoder;
+    const staged = this.staged;
     this.encoder = undefined;
+    this.staged = undefined;
     // An encoder that failed to open has nothing to release (encodeImage reported the failure).
     const releaseEncoder = encoder?.then(
       (e) => e.release(),
       () => undefined,
     );
-    await Promise.all([this.sessions.text.release(), this.sessions.unet.release(), this.sessions.decoder.release(), releaseEncoder]);
+    await Promise.all([
+      this.sessions.text.release(),
+      this.sessions.unet.release(),
+      this.sessions.decoder.release(),
+      releaseEncoder,
+      staged?.then((s) => ("release" in s ? s.release() : undefined)),
+    ]);
   }
 }
 
