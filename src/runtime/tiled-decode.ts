@@ -14,7 +14,7 @@ export interface DecodeOptions {
   padding?: number;
   /** Canvases of at most this many latent elements decode whole. */
   wholeArea?: number;
-  /** Progress: tiles (cross-faded) or segment runs (staged) done of the total. */
+  /** Progress: tiles done of the total (staged: tiles' worth of the work, since every tile goes through every stage). */
   onTile?: (done: number, total: number) => void;
   shouldStop?: () => boolean;
   /** Why a decoder is decoded in cross-faded tiles rather than staged, for debugging. */
@@ -65,9 +65,15 @@ async function stagedDecode(decoder: StagedDecoder, scalingFactor: number, laten
       }
   };
   const unscaled = latents.map((v) => v / scalingFactor);
+  // Progress in tiles' worth of work: each tile goes through every segment before the last one finishes.
+  let reported = 0;
+  const onRun = (done: number, total: number) => {
+    const tiles = Math.floor((done * grid.length) / total);
+    if (tiles > reported) options.onTile?.((reported = tiles), grid.length);
+  };
   const finished = await decoder.decode(unscaled, width, height, grid, {
     onTile,
-    ...(options.onTile ? { onRun: options.onTile } : {}),
+    ...(options.onTile ? { onRun } : {}),
     ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
   });
   if (!finished) throw new RenderCancelled();

@@ -1,0 +1,176 @@
+/**
+ * Tiled VAE decoding against whole-canvas decoding with a real (tiny, random-weight) SD 1.5 VAE
+ * decoder from the conformance fixtures: PSNR of each tiled decode against the whole decode,
+ * peak RSS and time. Canvases: the 3-region conformance case's latents (80 x 32, 640 x 256 px)
+ * and the same latents upsampled 3x (240 x 96, 1920 x 768 px, bilinear). Decodes: whole;
+ * staged with a forced 32-element tile and with the default tile (64, padding 16); and the
+ * cross-faded tiles that decoders without GroupNorm get (forced here for comparison).
+ *
+ * Each configuration runs in its own child process (`node dist/bench/vae-decode.js CONFIG OUT`)
+ * so that its peak RSS is its own; the child writes its pixels to OUT for the parent to compare.
+ * Target: every tiled staged decode >= 60 dB against the whole decode. Skipped when
+ * ../shared/conformance is absent. Prints a table and writes bench/results/vae-decode.json.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { performance } from "node:perf_hooks";
+import type { DiffusionModel } from "../src/runtime/model/diffusion-model.js";
+import { folderSource } from "../src/runtime/model/model-source.js";
+import { OnnxDiffusionModel } from "../src/runtime/model/onnx-model.js";
+import { decodeLatents, DEFAULT_DECODE_TILE, type DecodeOptions } from "../src/runtime/tiled-decode.js";
+import { environment, repoRoot, table, writeResult, type Benchmark } from "./harness.js";
+
+export const TARGET_PSNR_DB = 60;
+
+const conformance = () => resolve(repoRoot(), "../shared/conformance");
+const CANVASES = { case: 1, x3: 3 } as const;
+type Canvas = keyof typeof CANVASES;
+const DECODES: Record<string, { options: DecodeOptions; staged: boolean }> = {
+  whole: { options: { tile: Infinity, overlap: 0 }, staged: true },
+  "staged-32": { options: { tile: 32, overlap: 8 }, staged: true },
+  "staged-64": { options: { tile: DEFAULT_DECODE_TILE.tile, overlap: DEFAULT_DECODE_TILE.overlap }, staged: true },
+  "crossfaded-32": { options: { tile: 32, overlap: 8 }, staged: false },
+};
+const CHILD_TIMEOUT_MS = 10 * 60_000;
+
+/** The case's scaled latents [4, 32, 80], bilinearly upsampled by `factor`. */
+function latents(factor: number): { data: Float32Array; width: number; height: number } {
+  const bytes = readFileSync(join(conformance(), "cases/sd15-canvas-3regions/latents.f32"));
+  const src = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
+  const [w0, h0] = [80, 32];
+  const [width, height] = [w0 * factor, h0 * factor];
+  const data = new Float32Array(4 * width * height);
+  for (let c = 0; c < 4; c++)
+    for (let y = 0; y < height; y++)
+      for (let x = 0; x < width; x++) {
+        const fy = Math.min(h0 - 1, Math.max(0, (y + 0.5) / factor - 0.5));
+        const fx = Math.min(w0 - 1, Math.max(0, (x + 0.5) / factor - 0.5));
+        const [y0, x0] = [Math.floor(fy), Math.floor(fx)];
+        const [y1, x1] = [Math.min(h0 - 1, y0 + 1), Math.min(w0 - 1, x0 + 1)];
+        const [ty, tx] = [fy - y0, fx - x0];
+        const at = (yy: number, xx: number) => src[(c * h0 + yy) * w0 + xx]!;
+        data[(c * height + y) * width + x] = (1 - ty) * ((1 - tx) * at(y0, x0) + tx * at(y0, x1)) + ty * ((1 - tx) * at(y1, x0) + tx * at(y1, x1));
+      }
+  return { data, width, height };
+}
+
+interface ChildReport {
+  width: number;
+  height: number;
+  tiles: number;
+  loadedMb: number;
+  peakMb: number;
+  decodeMs: number;
+}
+
+const maxRssMb = () => process.resourceUsage().maxRSS / 1024;
+
+async function child(config: string, out: string): Promise<void> {
+  const [canvas, ...rest] = config.split("-");
+  const decode = DECODES[rest.join("-")]!;
+  const { data, width, height } = latents(CANVASES[canvas as Canvas]);
+  const loaded = await OnnxDiffusionModel.load(folderSource(join(conformance(), "models/tiny-sd15")), { device: "cpu" });
+  try {
+    // Without stagedDecoder, decodeLatents cross-fades (as for a decoder it cannot stage).
+    const model: DiffusionModel = decode.staged ? loaded : { description: loaded.description, scalingFactor: loaded.scalingFactor, decode: (l, s) => loaded.decode(l, s) } as DiffusionModel;
+    const loadedMb = maxRssMb();
+    let tiles = 0;
+    const t0 = performance.now();
+    const rgb = await decodeLatents(model, data, width, height, { ...decode.options, onTile: (_done, total) => (tiles = total) });
+    const decodeMs = Math.round(performance.now() - t0);
+    writeFileSync(out, rgb);
+    const report: ChildReport = { width: width * 8, height: height * 8, tiles, loadedMb: Math.round(loadedMb), peakMb: Math.round(maxRssMb()), decodeMs };
+    process.stdout.write(JSON.stringify(report) + "\n");
+  } finally {
+    await loaded.release();
+  }
+}
+
+function psnr(a: Uint8Array, b: Uint8Array): { db: number; max: number } {
+  let se = 0;
+  let max = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = a[i]! - b[i]!;
+    se += d * d;
+    max = Math.max(max, Math.abs(d));
+  }
+  return { db: se === 0 ? Infinity : 10 * Math.log10((255 * 255 * a.length) / se), max };
+}
+
+interface Row {
+  config: string;
+  report?: ChildReport;
+  psnrDb?: number;
+  maxDiff?: number;
+  error?: string;
+}
+
+export async function runVaeDecodeBench(): Promise<Row[]> {
+  if (!existsSync(join(conformance(), "models/tiny-sd15/vae_decoder/model.onnx"))) {
+    console.log(`  skipped: ${conformance()} is absent`);
+    return [];
+  }
+  const script = fileURLToPath(import.meta.url);
+  const folder = mkdtempSync(join(tmpdir(), "scenec-vae-decode-"));
+  const rows: Row[] = [];
+  try {
+    for (const canvas of Object.keys(CANVASES)) {
+      let whole: Uint8Array | undefined;
+      for (const decode of Object.keys(DECODES)) {
+        const config = `${canvas}-${decode}`;
+        const out = join(folder, `${config}.rgb`);
+        const result = spawnSync(process.execPath, [script, config, out], { encoding: "utf8", timeout: CHILD_TIMEOUT_MS, maxBuffer: 1 << 20 });
+        const line = result.stdout?.trim().split("\n").pop() ?? "";
+        if (result.status !== 0 || !line.startsWith("{")) {
+          const why = result.error ? result.error.message : result.signal ? `killed by ${result.signal}` : `exit code ${result.status}`;
+          rows.push({ config, error: `${why}: ${(result.stderr ?? "").trim().split("\n").slice(-3).join(" | ")}` });
+          console.log(`  ${config}: FAILED (${rows.at(-1)!.error})`);
+          continue;
+        }
+        const report = JSON.parse(line) as ChildReport;
+        const rgb = new Uint8Array(readFileSync(out));
+        if (decode === "whole") whole = rgb;
+        const { db, max } = whole ? psnr(whole, rgb) : { db: NaN, max: NaN };
+        rows.push({ config, report, psnrDb: Math.round(db * 10) / 10, maxDiff: max });
+        console.log(`  ${config}: ${report.width}x${report.height}, ${db.toFixed(1)} dB, peak ${report.peakMb} MB, ${report.decodeMs} ms`);
+      }
+    }
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+
+  console.log("");
+  console.log(
+    table(
+      ["config", "canvas", "tiles", "PSNR dB", "max diff", "loaded MB", "peak MB", "decode ms"],
+      rows.map((row) => {
+        const rep = row.report;
+        if (!rep) return [row.config, "-", "-", "-", "-", "-", "-", "-"];
+        return [row.config, `${rep.width}x${rep.height}`, String(rep.tiles), String(row.psnrDb), String(row.maxDiff), String(rep.loadedMb), String(rep.peakMb), String(rep.decodeMs)];
+      }),
+    ),
+  );
+  console.log("(PSNR and max diff (levels) against the same canvas's whole decode; MB: peak RSS of the child, after loading the model and after decoding, in MiB)");
+  const staged = rows.filter((row) => row.config.includes("-staged-"));
+  const worst = Math.min(...staged.map((row) => row.psnrDb ?? -Infinity));
+  console.log(`target >= ${TARGET_PSNR_DB} dB for every staged tiled decode: worst ${worst} dB (${worst >= TARGET_PSNR_DB ? "meets" : "MISSES"} it)`);
+  const out = writeResult("vae-decode", { benchmark: "vae-decode", ...environment(), model: "tiny-sd15", targetPsnrDb: TARGET_PSNR_DB, worstStagedPsnrDb: worst, runs: rows });
+  console.log(`wrote ${relative(process.cwd(), out)}`);
+  return rows;
+}
+
+export const benchmark: Benchmark = {
+  name: "vae-decode",
+  run: async () => {
+    await runVaeDecodeBench();
+  },
+};
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const [config, out] = process.argv.slice(2);
+  if (config && out) await child(config, out);
+  else await benchmark.run();
+}
