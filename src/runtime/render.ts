@@ -27,7 +27,7 @@ export interface RenderOptions {
   folder?: string;
   /** Regions per UNet call (same-size regions only). */
   batch: number;
-  /** Decode in tiles of this many latent elements (default 64, overlap 16); Infinity decodes whole. */
+  /** Decode in tiles of this many latent elements (default 64, overlap 16, and whole up to 96 x 96: see tiled-decode.ts); Infinity decodes whole. */
   decodeTile?: { tile: number; overlap: number };
   onProgress?: (progress: RenderProgress) => void;
   /** Return the final latents too (before the VAE's scaling), for `--save-latents`. */
@@ -93,6 +93,7 @@ export async function renderPlan(plan: Plan, model: DiffusionModel, caches: Rend
     ...tile,
     ...(options.onProgress ? { onTile: (done: number, total: number) => options.onProgress!({ phase: "decode", done, total }) } : {}),
     ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
+    ...(process.env["SCENEC_DEBUG"] && options.onWarning ? { onDebug: options.onWarning } : {}),
   });
   return { width: plan.canvas.width, height: plan.canvas.height, rgb, ...(options.keepLatents ? { latents } : {}) };
 }

@@ -173,7 +173,9 @@ export class OnnxDiffusionModel implements DiffusionModel {
         const plan = planDecoder(source.read("vae_decoder/model.onnx")!, (location) => source.read(`vae_decoder/${location}`));
         if ("reason" in plan) return plan;
         if (plan.steps.every((step) => step.kind === "segment")) return { reason: "it has no GroupNorm or attention, so its tiles decode independently" };
-        return new StagedDecoder(plan, (model) => ort.InferenceSession.create(model, { executionProviders: providers, graphOptimizationLevel: "all", logSeverityLevel: 3 }));
+        // No memory arena: each of the many segment sessions would keep its own at its peak.
+        const options = { executionProviders: providers, graphOptimizationLevel: "all", logSeverityLevel: 3, enableCpuMemArena: false } as const;
+        return new StagedDecoder(plan, (model) => ort.InferenceSession.create(model, options));
       };
 
       const ids = port(source.description, text, "text_encoder", "input", "input_ids", ["int32", "int64"], [2]);
