@@ -22,10 +22,11 @@ export interface DecodeOptions {
 }
 
 /**
- * A whole decode of a 96 x 96 latent (768 x 768 pixels) with the SD 1.5 VAE in ONNX Runtime
- * holds about 2.5 GB: some six 128-channel float32 activations at full resolution (3 KB a pixel,
- * 1.8 GB) and the mid-block attention's scores and softmax ((h·w)² floats each, 0.7 GB). Both
- * grow with the area, the attention with its square: 128 x 128 would need about 5 GB.
+ * Canvases up to 96 x 96 latent elements (768 x 768 pixels) decode whole. A whole decode holds
+ * the mid-block attention's scores and their softmax, 2·(h·w)² floats whatever the VAE's width
+ * (0.65 GB at 96², 2 GB at 128²), and a few full-resolution activations (SD 1.5: 128 channels,
+ * 300 MB each at 768²). Measured with the tiny conformance VAE (32 channels, the same attention):
+ * +0.7 GB at 96², +2.2 GB at 128²; so about 1.5-2.5 GB at 96² for SD 1.5, about 4 GB at 128².
  */
 export const WHOLE_DECODE_AREA = 96 * 96;
 
