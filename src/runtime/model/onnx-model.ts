@@ -173,8 +173,15 @@ export class OnnxDiffusionModel implements DiffusionModel {
         const plan = planDecoder(source.read("vae_decoder/model.onnx")!, (location) => source.read(`vae_decoder/${location}`));
         if ("reason" in plan) return plan;
         if (plan.steps.every((step) => step.kind === "segment")) return { reason: "it has no GroupNorm or attention, so its tiles decode independently" };
-        // No memory arena: each of the many segment sessions would keep its own at its peak.
-        const options = { executionProviders: providers, graphOptimizationLevel: "all", logSeverityLevel: 3, enableCpuMemArena: false } as const;
+        // No memory arena: each of the many segment sessions would keep its own at its peak. No
+        // spinning: a session's idle threads would spin while the next segment's session runs.
+        const options = {
+          executionProviders: providers,
+          graphOptimizationLevel: "all",
+          logSeverityLevel: 3,
+          enableCpuMemArena: false,
+          extra: { session: { intra_op: { allow_spinning: "0" } } },
+        } as const;
         return new StagedDecoder(plan, (model) => ort.InferenceSession.create(model, options));
       };
 
