@@ -10,7 +10,7 @@ export interface DecodeOptions {
   tile: number;
   /** Overlap of the cross-faded tiles, for decoders that cannot be staged (see {@link decodeLatents}). */
   overlap: number;
-  /** Latent elements around each staged tile's core: the receptive field that makes cores exact. */
+  /** Latent elements around each staged tile's core (default: the decoder's receptive field, which makes cores exact). */
   padding?: number;
   /** Canvases of at most this many latent elements decode whole. */
   wholeArea?: number;
@@ -30,7 +30,10 @@ export interface DecodeOptions {
  */
 export const WHOLE_DECODE_AREA = 96 * 96;
 
-/** 16 latent elements covers nearly all of the SD VAE decoder's receptive field (3x3 convolutions: 11 at latent resolution, 6 more halved at each upsampling, about 17 in all). */
+/**
+ * Padding of staged tiles when the decoder's receptive field cannot be read off its graph (it
+ * normally is: 14 latent elements for the tiny conformance VAE, about 18 for SD 1.5's).
+ */
 export const DEFAULT_DECODE_PADDING = 16;
 
 export const DEFAULT_DECODE_TILE = { tile: 64, overlap: 16, wholeArea: WHOLE_DECODE_AREA };
@@ -55,7 +58,7 @@ export async function decodeLatents(model: DiffusionModel, latents: Float32Array
 async function stagedDecode(decoder: StagedDecoder, scalingFactor: number, latents: Float32Array, width: number, height: number, options: DecodeOptions): Promise<Uint8Array> {
   const W = width * LATENT_FACTOR;
   const out = new Uint8Array(W * height * LATENT_FACTOR * 3);
-  const grid = tileGrid(width, height, options.tile, options.padding ?? DEFAULT_DECODE_PADDING);
+  const grid = tileGrid(width, height, options.tile, options.padding ?? decoder.receptiveField ?? DEFAULT_DECODE_PADDING);
   const onTile = (tile: GridTile, rgb: Float32Array) => {
     const tw = (tile.x1 - tile.x0) * LATENT_FACTOR;
     const plane = tw * (tile.y1 - tile.y0) * LATENT_FACTOR;

@@ -62,6 +62,12 @@ export interface DecoderPlan {
   steps: DecoderStep[];
   /** The element type of the graph's input. */
   inputType: ElementType;
+  /**
+   * How far (in latent elements, rounded up) the output's cores depend on a value around each
+   * position: what a tile must keep of it beyond its core. Infinity where the graph does not
+   * say (an op this does not know the reach of).
+   */
+  reach: ReadonlyMap<string, number>;
   /** A segment as a model of its own, its inputs declared with the element types the earlier steps' tensors have. */
   segmentModel(step: SegmentStep, types: ReadonlyMap<string, ElementType>): Uint8Array;
 }
@@ -114,7 +120,10 @@ export function planDecoder(bytes: Uint8Array, externalData: (location: string) 
     if (n.input.every(staticValue) && n.opType !== "RandomNormal" && n.opType !== "RandomUniform") isStatic.add(i);
   });
   const constant = (v: string): Float32Array | undefined => {
-    const t = initializers.get(v) ?? constantTensor(nodes[producer.get(v) ?? -1]);
+    const from = nodes[producer.get(v) ?? -1];
+    // The fp16 conversion casts some constants (a Resize's scales) back to float32.
+    if (from && (from.opType === "Cast" || from.opType === "Identity")) return constant(from.input[0]!);
+    const t = initializers.get(v) ?? constantTensor(from);
     return t ? tensorValues(t) : undefined;
   };
 
@@ -239,7 +248,60 @@ export function planDecoder(bytes: Uint8Array, externalData: (location: string) 
   const inputInfo = graph.input.find((i) => i.name === input)!;
   const inputType = (Object.keys(ELEMENT) as ElementType[]).find((t) => ELEMENT[t] === inputInfo.type?.tensorType?.elemType);
   if (inputType !== "float32" && inputType !== "float16") return { reason: "the decoder's input is neither float32 nor float16" };
-  return { input, output, steps, inputType, segmentModel };
+  return { input, output, steps, inputType, reach: receptiveReach(nodes, isStatic, output, constant, initializers, cores), segmentModel };
+}
+
+/** Ops whose output depends on a neighbourhood that {@link receptiveReach} does not measure. */
+const SPATIAL = new Set(["ConvTranspose", "MaxPool", "AveragePool", "LpPool", "Pad", "GlobalAveragePool", "GlobalMaxPool", "DepthToSpace", "SpaceToDepth", "Col2Im"]);
+
+/**
+ * Each value's reach (see {@link DecoderPlan.reach}): a backward pass over the graph from the
+ * output (reach 0), adding each Conv's radius and each linear Resize's one input pixel, in latent
+ * elements at the resolution a forward pass gives each value (Resize scales it, a strided Conv
+ * divides it). An attention's keys and values are gathered from the cores alone (reach 0 there).
+ */
+function receptiveReach(
+  nodes: readonly NodeProto[],
+  isStatic: ReadonlySet<number>,
+  output: string,
+  constant: (v: string) => Float32Array | undefined,
+  initializers: ReadonlyMap<string, TensorProto>,
+  cores: ReadonlyMap<number, { end: number; k: string; v: string }>,
+): Map<string, number> {
+  const scale = new Map<string, number>();
+  const attr = (n: NodeProto, name: string) => n.attribute.find((a) => a.name === name);
+  nodes.forEach((n, i) => {
+    if (isStatic.has(i)) return;
+    let s = Math.max(1, ...n.input.map((v) => scale.get(v) ?? 1));
+    if (n.opType === "Resize") s *= constant(n.input[2] ?? "")?.[3] ?? NaN;
+    if (n.opType === "Conv") s /= Number(attr(n, "strides")?.ints?.[1] ?? 1);
+    n.output.forEach((o) => scale.set(o, s));
+  });
+  const radius = (n: NodeProto): number => {
+    const s = scale.get(n.input[0]!) ?? 1;
+    if (n.opType === "Conv") {
+      const kernel = Number(attr(n, "kernel_shape")?.ints?.[1] ?? initializers.get(n.input[1]!)?.dims?.[3] ?? NaN);
+      const dilation = Number(attr(n, "dilations")?.ints?.[1] ?? 1);
+      return (dilation * (kernel - 1)) / 2 / s;
+    }
+    if (n.opType === "Resize") return new TextDecoder().decode(attr(n, "mode")?.s ?? new Uint8Array()) === "nearest" ? 0 : 1 / s;
+    return SPATIAL.has(n.opType) ? Infinity : 0;
+  };
+  const gathered = new Set([...cores.values()].flatMap((c) => [c.k, c.v]));
+  const reach = new Map<string, number>([[output, 0]]);
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    if (isStatic.has(i)) continue;
+    const n = nodes[i]!;
+    const out = Math.max(...n.output.map((o) => reach.get(o) ?? -Infinity));
+    if (out === -Infinity) continue;
+    const r = out + radius(n);
+    for (const v of n.input) {
+      const own = gathered.has(v) && n.opType === "MatMul" ? 0 : Number.isNaN(r) ? Infinity : r;
+      reach.set(v, Math.max(reach.get(v) ?? -Infinity, own));
+    }
+  }
+  for (const [v, r] of reach) reach.set(v, Math.ceil(r - 1e-9));
+  return reach;
 }
 
 function node(opType: string, input: string[], output: string, attributes: Record<string, number> = {}): NodeProto {

@@ -10,7 +10,7 @@ export interface StagedDecodeHooks {
   onRun?: (done: number, total: number) => void;
   /** Checked before each run; true stops the decode (the caller throws). */
   shouldStop?: () => boolean;
-  /** A tile's finished decoder output [1, 3, 8·(y1-y0), 8·(x1-x0)], as float32. */
+  /** A tile's finished decoder output [1, 3, 8·(y1-y0), 8·(x1-x0)] for the region it has by then, as float32. */
   onTile: (tile: GridTile, rgb: Float32Array) => void;
 }
 
@@ -40,12 +40,26 @@ export class StagedDecoder {
     this.segments = plan.steps.filter((s) => s.kind === "segment").length;
   }
 
-  /** Decodes unscaled latents [4, height, width] (float32) tile by tile. */
+  /**
+   * The padding that covers the decoder's receptive field, in latent elements; undefined when
+   * the graph has an op whose reach is not known.
+   */
+  get receptiveField(): number | undefined {
+    const r = this.plan.reach.get(this.plan.input);
+    return r !== undefined && Number.isFinite(r) ? r : undefined;
+  }
+
+  /**
+   * Decodes unscaled latents [4, height, width] (float32) tile by tile. After each segment a
+   * tile's values are cropped to what the rest of the decoder still needs (its core and the
+   * values' reach), so the full-resolution layers run on little more than the core.
+   */
   async decode(latents: Float32Array, width: number, height: number, grid: readonly GridTile[], hooks: StagedDecodeHooks): Promise<boolean> {
     const { plan } = this;
     const lastRead = new Map<string, number>();
     plan.steps.forEach((step, s) => reads(step).forEach((v) => lastRead.set(v, s)));
     const stores = grid.map((tile) => new Map<string, ort.Tensor>([[plan.input, latentTile(latents, width, height, tile, plan.inputType)]]));
+    const regions = grid.map((tile) => ({ ...tile }));
     const canvas = new Map<string, ort.Tensor>();
     const total = this.segments * grid.length;
     let done = 0;
@@ -58,17 +72,18 @@ export class StagedDecoder {
           const out = await runSegment(session, step, feeds);
           for (const v of step.outputs) store.set(v, out[v]!);
           if (step.outputs.includes(plan.output)) {
-            hooks.onTile(grid[t]!, toFloat32(store.get(plan.output)!));
+            hooks.onTile(regions[t]!, toFloat32(store.get(plan.output)!));
             store.delete(plan.output);
           }
           hooks.onRun?.(++done, total);
           forget(store, s, lastRead);
+          crop(store, regions[t]!, plan.reach);
         }
         forget(canvas, s, lastRead);
       } else if (step.kind === "groupNorm") {
-        groupNorm(step, stores, grid, canvas);
+        groupNorm(step, stores, regions, canvas);
         stores.forEach((store) => forget(store, s, lastRead));
-      } else canvas.set(step.value, gather(step, stores, grid, width, height));
+      } else canvas.set(step.value, gather(step, stores, regions, width, height));
     }
     return true;
   }
@@ -118,6 +133,35 @@ async function runSegment(session: ort.InferenceSession, step: SegmentStep, feed
 }
 
 type Data = Float32Array | Uint16Array;
+
+/**
+ * Crops a tile's values (all [1, C, h, w] at some multiple of the latent resolution) to its core
+ * grown by the largest reach among them, and updates its region; leaves them as they are when
+ * one is not such a tensor (the attention's shapes and sizes).
+ */
+function crop(store: Map<string, ort.Tensor>, region: GridTile, reach: ReadonlyMap<string, number>): void {
+  const h = region.y1 - region.y0;
+  const w = region.x1 - region.x0;
+  const scales = [...store.values()].map((t) => (t.dims.length === 4 && t.dims[2]! % h === 0 && t.dims[3]! === (t.dims[2]! / h) * w ? t.dims[2]! / h : NaN));
+  if (store.size === 0 || scales.some((x) => !(x >= 1))) return;
+  const margin = Math.max(...[...store.keys()].map((v) => reach.get(v) ?? Infinity));
+  const to = { y0: Math.max(region.y0, region.cy0 - margin), y1: Math.min(region.y1, region.cy1 + margin), x0: Math.max(region.x0, region.cx0 - margin), x1: Math.min(region.x1, region.cx1 + margin) };
+  if (to.y0 === region.y0 && to.y1 === region.y1 && to.x0 === region.x0 && to.x1 === region.x1) return;
+  [...store.entries()].forEach(([v, tensor], k) => {
+    const s = scales[k]!;
+    const [, C] = tensor.dims as [number, number, number, number];
+    const [sw, nh, nw] = [w * s, (to.y1 - to.y0) * s, (to.x1 - to.x0) * s];
+    const data = tensor.data as Data;
+    const out = new (data.constructor as new (n: number) => Data)(C * nh * nw);
+    for (let c = 0; c < C; c++)
+      for (let y = 0; y < nh; y++) {
+        const from = (c * h * s + (to.y0 - region.y0) * s + y) * sw + (to.x0 - region.x0) * s;
+        out.set(data.subarray(from, from + nw), (c * nh + y) * nw);
+      }
+    store.set(v, new ort.Tensor(tensor.type as "float32", out as Float32Array, [1, C, nh, nw]));
+  });
+  Object.assign(region, to);
+}
 
 /** Rows [r0, r1) along axis -2. */
 function rowSlice(tensor: ort.Tensor, r0: number, r1: number): ort.Tensor {
