@@ -50,7 +50,15 @@ export async function decodeLatents(model: DiffusionModel, latents: Float32Array
   if (!whole && model.stagedDecoder) {
     const staged = await model.stagedDecoder();
     if ("reason" in staged) options.onDebug?.(`${model.description}: decoding in cross-faded tiles, not staged: ${staged.reason}`);
-    else return stagedDecode(staged, model.scalingFactor, latents, width, height, options);
+    else {
+      try {
+        return await stagedDecode(staged, model.scalingFactor, latents, width, height, options);
+      } catch (error) {
+        // A segment ONNX Runtime will not run: the picture still comes, cross-faded.
+        if (error instanceof RenderCancelled) throw error;
+        options.onDebug?.(`${model.description}: decoding in cross-faded tiles, staging failed: ${(error as Error).message}`);
+      }
+    }
   }
   return crossFadedDecode(model, latents, width, height, whole ? { ...options, tile: Math.max(width, height) } : options);
 }

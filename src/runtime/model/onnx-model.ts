@@ -170,7 +170,12 @@ export class OnnxDiffusionModel implements DiffusionModel {
       // Guides encode to the posterior mean, deterministically, whichever layout: see posterior-mean.ts.
       const openEncoder = () => open("vae_encoder", (model) => encoderMean(source.description, model));
       const openStagedDecoder = async () => {
-        const plan = planDecoder(source.read("vae_decoder/model.onnx")!, (location) => source.read(`vae_decoder/${location}`));
+        let plan: ReturnType<typeof planDecoder>;
+        try {
+          plan = planDecoder(source.read("vae_decoder/model.onnx")!, (location) => source.read(`vae_decoder/${location}`));
+        } catch (error) {
+          return { reason: (error as Error).message };
+        }
         if ("reason" in plan) return plan;
         if (plan.steps.every((step) => step.kind === "segment")) return { reason: "it has no GroupNorm or attention, so its tiles decode independently" };
         // No memory arena: each of the many segment sessions would keep its own at its peak. No

@@ -23,10 +23,11 @@ const ATTENTION_SCORES = 1 << 24;
  * keys and values gathered from the cores. With padding that covers the receptive field, every
  * core comes out as the whole-canvas decode has it.
  *
- * Memory: the values that cross a step boundary are kept for every tile (with its padding), so at
- * the widest boundary about two activations of the whole canvas at full resolution (SD 1.5: 128
- * channels, 2 x 512 bytes a pixel, times the padding's overhead); one segment run is bounded by
- * the tile. Canvas-wide keys and values are at latent resolution.
+ * Memory: one segment run is bounded by the tile, but the values that cross a step boundary are
+ * kept for every tile until the next step: at the widest boundary about two activations of the
+ * whole canvas at full resolution (SD 1.5: 128 channels, 2 x 512 bytes a pixel; the tiles have
+ * shrunk to their cores and a latent element or two by then). Canvas-wide keys and values are at
+ * latent resolution; attention scores are bounded by ATTENTION_SCORES.
  */
 export class StagedDecoder {
   private readonly sessions = new Map<SegmentStep, Promise<ort.InferenceSession>>();
