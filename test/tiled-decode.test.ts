@@ -71,6 +71,22 @@ describe.runIf(present)("staged tiled decoding of the conformance models", () =>
     }
   });
 
+  it("a canvas over the whole-decode budget decodes in the default tiles as the whole canvas does (case latents upsampled 2x)", async () => {
+    const model = models.get("tiny-sd15")!;
+    const [width, height] = [WIDTH * 2, HEIGHT * 2];
+    expect(width * height).toBeGreaterThan(DEFAULT_DECODE_TILE.wholeArea);
+    const big = new Float32Array(4 * width * height).map((_, i) => {
+      const [c, y, x] = [Math.floor(i / (width * height)), Math.floor(i / width) % height, i % width];
+      return latents[(c * HEIGHT + (y >> 1)) * WIDTH + (x >> 1)]!;
+    });
+    const whole = await decodeLatents(model, big, width, height, WHOLE);
+    let tiles = 0;
+    const tiled = await decodeLatents(model, big, width, height, { ...DEFAULT_DECODE_TILE, onTile: (_done, total) => (tiles = total) });
+    // 160 x 64 in cores of at most 64: 3 x 1 tiles.
+    expect(tiles).toBe(3);
+    expect(psnr(whole, tiled).db).toBeGreaterThanOrEqual(60);
+  });
+
   it("decodes a canvas that fits the whole-decode budget whole: the same bytes as a whole decode", async () => {
     const model = models.get("tiny-sd15")!;
     expect(WIDTH * HEIGHT).toBeLessThanOrEqual(DEFAULT_DECODE_TILE.wholeArea);
