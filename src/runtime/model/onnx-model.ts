@@ -187,7 +187,8 @@ export class OnnxDiffusionModel implements DiffusionModel {
           enableCpuMemArena: false,
           extra: { session: { intra_op: { allow_spinning: "0" } } },
         } as const;
-        return new StagedDecoder(plan, (model) => ort.InferenceSession.create(model, options));
+        const { segmentModel, ...steps } = plan;
+        return new StagedDecoder(steps, segmentModel, (model) => ort.InferenceSession.create(model, options));
       };
 
       const ids = port(source.description, text, "text_encoder", "input", "input_ids", ["int32", "int64"], [2]);

@@ -34,11 +34,16 @@ export class StagedDecoder {
   /** Segment runs per tile. */
   readonly segments: number;
 
+  /** Builds a segment's model; dropped once every segment has its session, to free the graph's weights (the sessions have their own). */
+  private segmentModel: DecoderPlan["segmentModel"] | undefined;
+
   constructor(
-    private readonly plan: DecoderPlan,
+    private readonly plan: Omit<DecoderPlan, "segmentModel">,
+    segmentModel: DecoderPlan["segmentModel"],
     private readonly open: OpenSession,
   ) {
     this.segments = plan.steps.filter((s) => s.kind === "segment").length;
+    this.segmentModel = segmentModel;
   }
 
   /**
@@ -93,8 +98,9 @@ export class StagedDecoder {
     let session = this.sessions.get(step);
     if (!session) {
       const types = new Map(step.inputs.map((v) => [v, ((step.canvasInputs.includes(v) ? canvas : store).get(v)!.type as ElementType)]));
-      session = this.open(this.plan.segmentModel(step, types));
+      session = this.open(this.segmentModel!(step, types));
       this.sessions.set(step, session);
+      if (this.sessions.size === this.segments) this.segmentModel = undefined;
     }
     return session;
   }
