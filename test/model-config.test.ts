@@ -10,6 +10,7 @@ import { modelConfigProblems, type ModelConfigKind } from "../src/runtime/model/
 import { ModelError } from "../src/runtime/model/model-error.js";
 import { resolveModel } from "../src/runtime/model/resolve-model.js";
 import { parseSchedulerConfig } from "../src/runtime/schedulers/config.js";
+import { parsePythonJson } from "../src/runtime/model/python-json.js";
 
 describe("scenec.yaml and model resolution", () => {
   it("resolves names, the default and paths", () => {
@@ -151,5 +152,23 @@ describe("model folder configs", () => {
 
   it("still checks that beta_end is not below beta_start", () => {
     expect(() => parseSchedulerConfig({ ...SD15, beta_start: 0.02, beta_end: 0.01 })).toThrow('"beta_end" (0.01) must not be below "beta_start" (0.02)');
+  });
+});
+
+describe("configs as Python writes them", () => {
+  it("read `Infinity`, `-Infinity` and `NaN` outside strings, and leave strings alone", () => {
+    expect(parsePythonJson('{"lambda_min_clipped": -Infinity, "a": Infinity, "b": NaN, "c": "-Infinity NaN", "d": [1, -Infinity]}')).toEqual({
+      lambda_min_clipped: -Infinity,
+      a: Infinity,
+      b: Number.NaN,
+      c: "-Infinity NaN",
+      d: [1, -Infinity],
+    });
+    expect(() => parsePythonJson('{"a": -Infinit}')).toThrow(SyntaxError);
+  });
+
+  it("a DPM-Solver config saved by diffusers (lambda_min_clipped -Infinity) loads", () => {
+    const config = parseSchedulerConfig('{"_class_name": "DPMSolverMultistepScheduler", "beta_schedule": "scaled_linear", "beta_start": 0.00085, "beta_end": 0.012, "lambda_min_clipped": -Infinity, "steps_offset": 1}');
+    expect(config.betaSchedule).toBe("scaled_linear");
   });
 });

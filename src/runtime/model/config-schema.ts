@@ -47,7 +47,7 @@ function validator(kind: ModelConfigKind): ValidateFunction {
  */
 export function modelConfigProblems(kind: ModelConfigKind, config: Readonly<Record<string, unknown>>): string[] {
   const validate = validator(kind);
-  if (validate(config)) return [];
+  if (validate(withoutInfiniteDefaults(kind, config))) return [];
   const problems = new Map<string, string>();
   for (const error of validate.errors ?? []) {
     // The schema has no nested keys: the path is `/key` (no `~` or `/` to unescape in its keys).
@@ -60,8 +60,24 @@ export function modelConfigProblems(kind: ModelConfigKind, config: Readonly<Reco
   return [...problems.values()];
 }
 
+/**
+ * Keys whose diffusers default is not a finite number, so that a config saved by Python writes it
+ * as a bare word (`-Infinity`): that value is the default and is not range-checked (the schema
+ * cannot say `-Infinity`, and JSON Schema numbers are finite).
+ */
+const INFINITE_DEFAULTS: Partial<Record<ModelConfigKind, Readonly<Record<string, number>>>> = {
+  scheduler: { lambda_min_clipped: -Infinity },
+};
+
+function withoutInfiniteDefaults(kind: ModelConfigKind, config: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> {
+  const defaults = INFINITE_DEFAULTS[kind];
+  if (!defaults || !Object.entries(defaults).some(([key, value]) => config[key] === value)) return config;
+  return Object.fromEntries(Object.entries(config).filter(([key, value]) => defaults[key] !== value));
+}
+
 function shown(value: unknown): string {
-  const json = JSON.stringify(value) ?? String(value);
+  // Infinity and NaN (which configs saved by Python can hold) as Python writes them, not as JSON's null.
+  const json = typeof value === "number" && !Number.isFinite(value) ? String(value) : (JSON.stringify(value) ?? String(value));
   return json.length > 60 ? `${json.slice(0, 60)}…` : json;
 }
 

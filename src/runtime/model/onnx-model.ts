@@ -8,6 +8,7 @@ import { SD_SCALING_FACTOR } from "../latent-rgb.js";
 import { ClipTokenizer, type TokenizerFiles } from "../text/clip-tokenizer.js";
 import type { DiffusionModel, Shape4 } from "./diffusion-model.js";
 import { modelConfigProblems } from "./config-schema.js";
+import { parsePythonJson } from "./python-json.js";
 import { ModelError } from "./model-error.js";
 import { planDecoder } from "../vae/decoder-plan.js";
 import { StagedDecoder } from "../vae/staged-decoder.js";
@@ -43,7 +44,7 @@ function readJson(source: ModelSource, file: string): Record<string, unknown> | 
   if (text === undefined) return undefined;
   let value: unknown;
   try {
-    value = JSON.parse(text) as unknown;
+    value = parsePythonJson(text);
   } catch (error) {
     throw new ModelError(`${source.description}: ${file} is not valid JSON (${firstLine((error as Error).message)}); expected a JSON object`, file);
   }

@@ -1,5 +1,6 @@
 import type { SchedulerName } from "../../compiler/plan/plan.js";
 import { modelConfigProblems } from "../model/config-schema.js";
+import { parsePythonJson } from "../model/python-json.js";
 import { CONFIG_KEYS, refusal, UNSUPPORTED_DEFAULTS, type ConfigField } from "./config-keys.js";
 
 /**
@@ -171,7 +172,7 @@ export function validateSchedulerConfig(c: SchedulerConfig): void {
 export function parseSchedulerConfig(json: unknown): SchedulerConfig {
   if (typeof json === "string") {
     try {
-      json = JSON.parse(json) as unknown;
+      json = parsePythonJson(json);
     } catch (e) {
       fail(`not valid JSON (${(e as Error).message})`);
     }
