@@ -55,7 +55,7 @@ describe("the reference's vocabularies (grammar/reference.md)", () => {
   });
 
   it("lists the compiler's noise generators", () => {
-    expect(backticked(settingMeaning("noise NAME").split(":")[0]!)).toEqual(NOISE_GENERATORS);
+    expect(backticked(settingMeaning('noise NAME` or `noise "file.npy"').split(":")[0]!)).toEqual(NOISE_GENERATORS);
     expect(noneOf("S2023")).toEqual(NOISE_GENERATORS);
   });
 });
