@@ -7,7 +7,8 @@ import { builtinModelFiles } from "../src/runtime/builtin/builtin-model.js";
 import { OnnxGraph, type Dim, type ElemType } from "../src/runtime/onnx/onnx-graph.js";
 import { ModelError } from "../src/runtime/model/model-error.js";
 import { folderSource, memorySource } from "../src/runtime/model/model-source.js";
-import { CUDA_INSTALL_HINT, cudaProbeModel, OnnxDiffusionModel } from "../src/runtime/model/onnx-model.js";
+import { CUDA_INSTALL_HINT, probeModel } from "../src/runtime/model/device.js";
+import { OnnxDiffusionModel } from "../src/runtime/model/onnx-model.js";
 import { writeModelFolder } from "./helpers/model-folder.js";
 import { runScenec, type CliRun } from "./helpers/scenec-cli.js";
 
@@ -229,8 +230,8 @@ region all {
 `;
 }
 
-it("the CUDA probe is a valid model (else a machine with CUDA would always fall back to the CPU)", async () => {
-  const session = await ort.InferenceSession.create(cudaProbeModel(), { executionProviders: ["cpu"] });
+it("the probe model is valid (else a machine with CUDA or WebGPU would always fall back to the CPU)", async () => {
+  const session = await ort.InferenceSession.create(probeModel(), { executionProviders: ["cpu"] });
   const out = await session.run({ x: new ort.Tensor("float32", Float32Array.of(3), [1]) });
   expect(Array.from(out["y"]!.data as Float32Array)).toEqual([3]);
   await session.release();

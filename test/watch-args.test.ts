@@ -23,7 +23,7 @@ describe("scenec watch arguments", () => {
     [["--serve", "80.5", "w.scene"], "`80.5` is not a port: --serve needs a port number from 0 to 65535"],
     [["a.scene", "b.scene", "--serve"], "watch takes one SCENE, not 2"],
     [["a.scene", "4750"], "watch takes one SCENE, not 2"],
-    [["a.scene", "--device", "tpu"], "--device must be cpu or cuda, not `tpu`"],
+    [["a.scene", "--device", "tpu"], "--device must be auto, cpu, webgpu or cuda, not `tpu`"],
     [["a.scene", "--steps", "0"], "--steps needs a whole number from 1 to 1000, not `0`"],
     [["a.scene", "--serve=80"], "option `--serve` takes no value"],
   ])("scenec watch %j is a usage error", async (args, message) => {

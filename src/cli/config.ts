@@ -3,6 +3,7 @@ import path from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { ProjectRules } from "../compiler/check/project-root.js";
 import type { ModelConfig } from "../runtime/model/resolve-model.js";
+import { DEVICE_REQUESTS, type DeviceRequest } from "../runtime/model/device-request.js";
 import { CliError } from "./errors.js";
 import { readTextFile } from "./files.js";
 
@@ -11,6 +12,8 @@ export const CONFIG_FILE = "scenec.yaml";
 export interface ScenecConfig extends ModelConfig {
   /** Folders outside the project root that scenes may reach (`allow-outside:`), absolute. */
   allowOutside?: readonly string[];
+  /** `device:`, the default of `--device`. */
+  device?: DeviceRequest;
 }
 
 /** The nearest scenec.yaml in `startFolder` or above it, or undefined. */
@@ -62,10 +65,12 @@ export function parseConfig(file: string, text: string): ScenecConfig {
   }
   if (value === null || value === undefined) return { file, models: {} };
   if (typeof value !== "object" || Array.isArray(value)) throw new CliError(`${file}: expected a mapping with \`models:\``);
-  const { models, default: fallback, "allow-outside": outside, ...rest } = value as Record<string, unknown>;
+  const { models, default: fallback, "allow-outside": outside, device, ...rest } = value as Record<string, unknown>;
   const unknown = Object.keys(rest);
   if (unknown.length)
-    throw new CliError(`${file}: unknown setting${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => `\`${k}\``).join(", ")}; the file has \`models:\`, \`default:\` and \`allow-outside:\``);
+    throw new CliError(`${file}: unknown setting${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => `\`${k}\``).join(", ")}; the file has \`models:\`, \`default:\`, \`device:\` and \`allow-outside:\``);
+  if (device !== undefined && !(typeof device === "string" && (DEVICE_REQUESTS as readonly string[]).includes(device)))
+    throw new CliError(`${file}: \`device\` must be ${DEVICE_REQUESTS.slice(0, -1).join(", ")} or ${DEVICE_REQUESTS.at(-1)}, not ${JSON.stringify(device)}`);
   const out: Record<string, string> = {};
   if (models !== undefined) {
     if (typeof models !== "object" || models === null || Array.isArray(models)) throw new CliError(`${file}: \`models\` must map names to model folders`);
@@ -74,8 +79,8 @@ export function parseConfig(file: string, text: string): ScenecConfig {
       out[name] = path.resolve(path.dirname(file), folder);
     }
   }
-  const allowOutside = outside === undefined ? {} : { allowOutside: folderList(file, "allow-outside", outside) };
-  if (fallback === undefined) return { file, models: out, ...allowOutside };
+  const extra = { ...(outside === undefined ? {} : { allowOutside: folderList(file, "allow-outside", outside) }), ...(device === undefined ? {} : { device: device as DeviceRequest }) };
+  if (fallback === undefined) return { file, models: out, ...extra };
   if (typeof fallback !== "string" || fallback === "") throw new CliError(`${file}: \`default\` must be a model name or folder`);
-  return { file, models: out, default: out[fallback] ?? path.resolve(path.dirname(file), fallback), ...allowOutside };
+  return { file, models: out, default: out[fallback] ?? path.resolve(path.dirname(file), fallback), ...extra };
 }

@@ -1,4 +1,5 @@
 import { NOISE_GENERATORS, type NoiseGenerator } from "../compiler/plan/plan.js";
+import { DEVICE_REQUESTS, type DeviceRequest } from "../runtime/model/device-request.js";
 import type { OptionValues } from "./command.js";
 import { UsageError } from "./errors.js";
 
@@ -9,6 +10,7 @@ export const RENDER_OPTIONS = {
   seed: { type: "string" },
   noise: { type: "string" },
   device: { type: "string" },
+  verbose: { type: "boolean" },
   batch: { type: "string" },
 } as const;
 
@@ -20,7 +22,10 @@ export const RENDER_OPTIONS_HELP = [
   "  --seed N             the seed, overriding the scene's (0 to 2^53 - 1)",
   "  --noise G            the initial noise's generator, overriding the scene's: scenec (default)",
   "                       or torch (torch.randn on the CPU, as diffusers and ComfyUI draw it)",
-  "  --device D           cpu (default) or cuda (needs ONNX Runtime's CUDA provider; see README)",
+  "  --device D           auto (default: the GPU through WebGPU when an adapter exists, else the",
+  "                       CPU), cpu, webgpu, or cuda (needs ONNX Runtime's CUDA provider; see README);",
+  "                       scenec.yaml's `device:` sets the default",
+  "  --verbose            show ONNX Runtime's and the GPU driver's own messages",
   "  --batch N            evaluate up to N same-size regions per UNet call (default 1)",
 ].join("\n");
 
@@ -29,7 +34,9 @@ export interface RenderSettings {
   steps?: number;
   seed?: number;
   noise?: NoiseGenerator;
-  device: "cpu" | "cuda";
+  /** Undefined: scenec.yaml's `device`, else auto. */
+  device?: DeviceRequest;
+  verbose: boolean;
   batch: number;
 }
 
@@ -43,8 +50,9 @@ function integerOption(values: OptionValues, name: string, min: number, max: num
 
 /** The shared options, checked: a bad value is a usage error (exit 2) naming `command`'s help. */
 export function renderSettings(values: OptionValues, command: string): RenderSettings {
-  const device = (values["device"] ?? "cpu") as string;
-  if (device !== "cpu" && device !== "cuda") throw new UsageError(`--device must be cpu or cuda, not \`${device}\``, command);
+  const device = values["device"];
+  if (typeof device === "string" && !(DEVICE_REQUESTS as readonly string[]).includes(device))
+    throw new UsageError(`--device must be ${DEVICE_REQUESTS.slice(0, -1).join(", ")} or ${DEVICE_REQUESTS.at(-1)}, not \`${device}\``, command);
   const steps = integerOption(values, "steps", 1, 1000, command);
   const seed = integerOption(values, "seed", 0, Number.MAX_SAFE_INTEGER, command);
   const noise = values["noise"];
@@ -55,7 +63,8 @@ export function renderSettings(values: OptionValues, command: string): RenderSet
     ...(steps !== undefined ? { steps } : {}),
     ...(seed !== undefined ? { seed } : {}),
     ...(typeof noise === "string" ? { noise: noise as NoiseGenerator } : {}),
-    device,
+    ...(typeof device === "string" ? { device: device as DeviceRequest } : {}),
+    verbose: values["verbose"] === true,
     batch: integerOption(values, "batch", 1, 1024, command) ?? 1,
   };
 }

@@ -9,6 +9,10 @@ import type { RenderRequest, WorkerMessage, WorkerRequest } from "./render-worke
 export interface RenderJob extends Omit<RenderRequest, "type" | "id" | "cancel" | "preview"> {
   onProgress?: (progress: RenderProgress) => void;
   onWarning?: (message: string) => void;
+  /** When the worker loads the model: the device it runs on and why (not again while it stays loaded). */
+  onDevice?: (description: string, software: boolean) => void;
+  /** Dawn's and ONNX Runtime's own messages, with `verbose`. */
+  onDiagnostics?: (text: string) => void;
   /** Live previews of the render (latent-preview.ts), computed in the worker every `every` steps. */
   preview?: NonNullable<RenderRequest["preview"]> & { onPreview: (preview: LatentPreview) => void };
 }
@@ -60,6 +64,12 @@ export class Renderer {
           case "warning":
             job.onWarning?.(message.message);
             break;
+          case "device":
+            job.onDevice?.(message.description, message.software);
+            break;
+          case "diagnostics":
+            job.onDiagnostics?.(message.text);
+            break;
           case "preview":
             job.preview?.onPreview(message.preview);
             break;
@@ -102,6 +112,7 @@ export class Renderer {
         model: job.model,
         folder: job.folder,
         device: job.device,
+        ...(job.verbose ? { verbose: true } : {}),
         batch: job.batch,
         ...(job.decodeTile ? { decodeTile: job.decodeTile } : {}),
         ...(job.keepLatents ? { keepLatents: true } : {}),

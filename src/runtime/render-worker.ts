@@ -2,10 +2,10 @@ import { parentPort, type MessagePort } from "node:worker_threads";
 import type { Plan } from "../compiler/plan/plan.js";
 import type { LatentPreview } from "./latent-preview.js";
 import { RenderCancelled } from "./mixture.js";
-import type { DiffusionModel } from "./model/diffusion-model.js";
 import { StaleGuideError } from "./guides/guide-image.js";
 import { ModelError } from "./model/model-error.js";
-import { OnnxDiffusionModel, type Device } from "./model/onnx-model.js";
+import type { DeviceRequest } from "./model/device-request.js";
+import { OnnxDiffusionModel } from "./model/onnx-model.js";
 import { modelSource, type ModelLocation } from "./model/resolve-model.js";
 import { renderCaches, renderPlan, type RenderCaches, type RenderProgress } from "./render.js";
 
@@ -28,7 +28,9 @@ export type RenderRequest = {
   model: ModelLocation;
   /** The folder the plan's guide paths are relative to. */
   folder: string;
-  device: Device;
+  device: DeviceRequest;
+  /** Pass Dawn's and ONNX Runtime's own messages on (as `diagnostics` messages): `--verbose`. */
+  verbose?: boolean;
   batch: number;
   decodeTile?: { tile: number; overlap: number };
   /** Send the final latents back with the picture. */
@@ -42,20 +44,23 @@ export type RenderRequest = {
 export type WorkerMessage =
   | { type: "progress"; id: number; progress: RenderProgress }
   | { type: "warning"; id: number; message: string }
+  /** After a model is loaded: the device it runs on and why (device.ts). */
+  | { type: "device"; id: number; description: string; software: boolean }
+  | { type: "diagnostics"; id: number; text: string }
   | { type: "preview"; id: number; preview: LatentPreview }
   | { type: "done"; id: number; width: number; height: number; rgb: Uint8Array; latents?: Float32Array; textEncodings: number; guideEncodings: number }
   | { type: "error"; id: number; name: string; message: string; file?: string };
 
-let loaded: { key: string; model: DiffusionModel; caches: RenderCaches } | undefined;
+let loaded: { key: string; model: OnnxDiffusionModel; caches: RenderCaches } | undefined;
 
-async function modelFor(location: ModelLocation, device: Device, warn: (message: string) => void) {
+async function modelFor(location: ModelLocation, device: DeviceRequest, warn: (message: string) => void, diagnostics?: (text: string) => void) {
   const key = JSON.stringify([location, device]);
-  if (loaded?.key === key) return loaded;
+  if (loaded?.key === key) return { ...loaded, fresh: false };
   await loaded?.model.release();
   loaded = undefined;
-  const model = await OnnxDiffusionModel.load(modelSource(location), { device, onWarning: warn });
+  const model = await OnnxDiffusionModel.load(modelSource(location), { device, onWarning: warn, ...(diagnostics ? { onDiagnostics: diagnostics } : {}) });
   loaded = { key, model, caches: renderCaches(model) };
-  return loaded;
+  return { ...loaded, fresh: true };
 }
 
 if (!parentPort) throw new Error("render-worker.js must run as a worker thread");
@@ -86,7 +91,9 @@ async function render(request: RenderRequest): Promise<void> {
   try {
     // Loading can take seconds: a render cancelled before it, or during it, goes no further.
     if (shouldStop()) throw new RenderCancelled();
-    const { model, caches } = await modelFor(request.model, request.device, warn);
+    const diagnostics = request.verbose ? (text: string) => post({ type: "diagnostics", id: request.id, text }) : undefined;
+    const { model, caches, fresh } = await modelFor(request.model, request.device, warn, diagnostics);
+    if (fresh) post({ type: "device", id: request.id, description: model.device.description, software: model.device.software });
     if (shouldStop()) throw new RenderCancelled();
     const before = caches.texts.size;
     const encodesBefore = caches.guides.encodes;

@@ -1,3 +1,5 @@
+import path from "node:path";
+import type { DeviceRequest } from "../../runtime/model/device-request.js";
 import type { Command } from "../command.js";
 import { UsageError } from "../errors.js";
 import { allowOutsideFromOptions, LIMIT_OPTIONS, LIMIT_OPTIONS_HELP, limitsFromOptions } from "../limits.js";
@@ -27,7 +29,7 @@ function sceneAndPort(positionals: string[], serve: boolean): { scene: string; p
 
 export const watchCommand: Command = {
   name: "watch",
-  synopsis: "SCENE [-o OUT] [--serve [PORT]] [--steps N] [--seed N] [--noise scenec|torch] [--device cpu|cuda] [--batch N] [--keep-history]",
+  synopsis: "SCENE [-o OUT] [--serve [PORT]] [--steps N] [--seed N] [--noise scenec|torch] [--device auto|cpu|webgpu|cuda] [--verbose] [--batch N] [--keep-history]",
   summary: "render a scene again on every save, with an optional live preview page",
   help: `Renders the scene, then renders it again every time it, a file it imports, one of its guide
 images or its scenec.yaml is saved, until Ctrl-C. Saves are debounced: a render starts once the
@@ -75,10 +77,19 @@ exit status: 0 when stopped; 2 bad arguments or a scene file that cannot be read
     const settings = renderSettings(values, "watch");
     const limits = limitsFromOptions(values, "watch");
     const { runWatch } = await import("../watch/session.js");
+    const { loadConfig } = await import("../config.js");
+    // The default device from scenec.yaml, read once: a broken file is reported by the compile rounds.
+    let configured: DeviceRequest | undefined;
+    try {
+      configured = loadConfig(path.dirname(scene)).device;
+    } catch {
+      configured = undefined;
+    }
     return runWatch(
       {
         scene,
         ...settings,
+        device: settings.device ?? configured ?? "auto",
         limits,
         allowOutside: allowOutsideFromOptions(values),
         keepHistory: values["keep-history"] === true,

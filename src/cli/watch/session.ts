@@ -3,7 +3,7 @@ import path from "node:path";
 import type { Limits } from "../../compiler/host.js";
 import type { NoiseGenerator } from "../../compiler/plan/plan.js";
 import { removePendingTempFiles } from "../../runtime/image/atomic-write.js";
-import type { Device } from "../../runtime/model/onnx-model.js";
+import type { DeviceRequest } from "../../runtime/model/device-request.js";
 import { CliError } from "../errors.js";
 import { readTextFile } from "../files.js";
 import type { Terminal } from "../terminal.js";
@@ -28,7 +28,8 @@ export interface WatchOptions {
   steps?: number;
   seed?: number;
   noise?: NoiseGenerator;
-  device: Device;
+  device: DeviceRequest;
+  verbose?: boolean;
   batch: number;
   limits: Partial<Limits>;
   /** `--allow-outside`: the scene may reach outside its project root. */
@@ -100,7 +101,16 @@ export async function runWatch(options: WatchOptions, terminal: Terminal): Promi
     }
   };
 
-  const render = new WatchRender({ device: options.device, batch: options.batch, server, shown, dispatch, renders: (job) => inFlight(state.work)?.job === job });
+  const render = new WatchRender({
+    device: options.device,
+    ...(options.verbose ? { verbose: true } : {}),
+    batch: options.batch,
+    log: (line) => status.line(line),
+    server,
+    shown,
+    dispatch,
+    renders: (job) => inFlight(state.work)?.job === job,
+  });
   const fileSet: FileSet = new FileSet([scene], (event, file) => dispatch({ type: "file", event, file }), (error) => status.line(`warning: watching files: ${error.message}`));
   const debounceMs = options.debounceMs ?? DEFAULT_DEBOUNCE_MS;
   let debounce: ReturnType<typeof setTimeout> | undefined;

@@ -5,7 +5,7 @@ import { encodeImage, writeImageFile } from "../../runtime/image/image-write.js"
 import { encodePng } from "../../runtime/image/png-write.js";
 import type { LatentPreview } from "../../runtime/latent-preview.js";
 import { RenderCancelled } from "../../runtime/mixture.js";
-import type { Device } from "../../runtime/model/onnx-model.js";
+import type { DeviceRequest } from "../../runtime/model/device-request.js";
 import type { RenderedImage } from "../../runtime/render.js";
 import { Renderer } from "../../runtime/render-client.js";
 import { describeFsError } from "../errors.js";
@@ -26,8 +26,11 @@ export class WatchRender {
 
   constructor(
     private readonly options: {
-      device: Device;
+      device: DeviceRequest;
+      verbose?: boolean;
       batch: number;
+      /** A line for the terminal: the device the model runs on, and `--verbose`'s driver messages. */
+      log(line: string): void;
       server?: PreviewServer;
       shown(file: string): string;
       dispatch(event: WatchEvent<RenderJob>): void;
@@ -48,7 +51,9 @@ export class WatchRender {
           model: job.model,
           folder: job.folder,
           device: this.options.device,
+          ...(this.options.verbose ? { verbose: true, onDiagnostics: (text: string) => this.options.log(text.trimEnd()) } : {}),
           batch: this.options.batch,
+          onDevice: (description) => this.options.log(`[watch] device: ${description}`),
           onProgress: (p) => {
             if (p.phase === "denoise" && p.step && p.step.tile === p.step.tiles) dispatch({ type: "step", job, step: p.step.step + 1, steps: p.step.steps });
             else if (p.phase === "decode" && p.done === 0) dispatch({ type: "decoding", job });

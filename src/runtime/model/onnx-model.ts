@@ -1,6 +1,5 @@
 import ort from "onnxruntime-node";
 import { float32ToHalfArray, halfArrayToFloat32 } from "../onnx/float16.js";
-import { OnnxGraph } from "../onnx/onnx-graph.js";
 import { posteriorMeanModel, SamplingPatternError } from "../onnx/posterior-mean.js";
 import { noiseSchedule } from "../schedulers/noise-schedule.js";
 import { parseSchedulerConfig, SD_SCHEDULER_CONFIG, type SchedulerConfig } from "../schedulers/scheduler.js";
@@ -8,13 +7,13 @@ import { SD_SCALING_FACTOR } from "../latent-rgb.js";
 import { ClipTokenizer, type TokenizerFiles } from "../text/clip-tokenizer.js";
 import type { DiffusionModel, Shape4 } from "./diffusion-model.js";
 import { modelConfigProblems } from "./config-schema.js";
+import { chooseDevice, cpuDevice, type DeviceChoice, type DeviceRequest, type Providers } from "./device.js";
 import { parsePythonJson } from "./python-json.js";
 import { ModelError } from "./model-error.js";
 import { planDecoder } from "../vae/decoder-plan.js";
 import { StagedDecoder } from "../vae/staged-decoder.js";
 import type { ModelSource } from "./model-source.js";
 
-export type Device = "cpu" | "cuda";
 
 type FloatType = "float32" | "float16";
 interface Port {
@@ -24,7 +23,6 @@ interface Port {
 }
 
 /** The install command for ONNX Runtime's CUDA provider (the project skips it at install time). */
-export const CUDA_INSTALL_HINT = "ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install";
 
 const decoder = new TextDecoder();
 
@@ -121,6 +119,8 @@ export class OnnxDiffusionModel implements DiffusionModel {
 
   private constructor(
     readonly description: string,
+    /** The execution provider the sessions run on, and why it was chosen. */
+    readonly device: DeviceChoice,
     readonly schedulerConfig: SchedulerConfig,
     readonly scalingFactor: number,
     readonly hiddenSize: number,
@@ -144,7 +144,10 @@ export class OnnxDiffusionModel implements DiffusionModel {
     this.sequenceLength = tokenizer.maxLength;
   }
 
-  static async load(source: ModelSource, options: { device: Device; onWarning?: (message: string) => void }): Promise<OnnxDiffusionModel> {
+  static async load(
+    source: ModelSource,
+    options: { device: DeviceRequest | DeviceChoice; onWarning?: (message: string) => void; onDiagnostics?: (text: string) => void },
+  ): Promise<OnnxDiffusionModel> {
     if (source.pathOf("") !== undefined) {
       if (!source.exists("")) throw new ModelError(`${source.description}: no such model folder; expected a folder in the diffusers-ONNX or optimum-ONNX layout`);
       if (source.read("") !== undefined) throw new ModelError(`${source.description} is a file, not a model folder; ${LAYOUT_HINT}`);
@@ -156,7 +159,11 @@ export class OnnxDiffusionModel implements DiffusionModel {
     const schedulerConfig = readSchedulerConfig(source, options.onWarning);
     const scalingFactor = readScalingFactor(source);
 
-    const providers = await executionProviders(options.device, options.onWarning);
+    const device =
+      typeof options.device === "object"
+        ? options.device
+        : await chooseDevice(options.device, { ...(options.onWarning ? { onWarning: options.onWarning } : {}), ...(options.onDiagnostics ? { onDiagnostics: options.onDiagnostics } : {}) });
+    const { providers } = device;
     // Sessions opened before a check fails are released, so a long-lived worker does not keep them.
     const opened: ort.InferenceSession[] = [];
     const open = async (name: string, rewrite?: (model: Uint8Array) => Uint8Array) => {
@@ -207,7 +214,7 @@ export class OnnxDiffusionModel implements DiffusionModel {
       if (!Number.isFinite(hiddenSize)) throw new ModelError(`${source.description}: cannot tell the text embedding width from unet/model.onnx or text_encoder/model.onnx`, "unet/model.onnx");
 
       const description = layout === "diffusers" ? source.description : `${source.description} (optimum layout)`;
-      return new OnnxDiffusionModel(description, schedulerConfig, scalingFactor, hiddenSize, tokenizer, { text, unet, decoder }, openEncoder, openStagedDecoder, {
+      return new OnnxDiffusionModel(description, device, schedulerConfig, scalingFactor, hiddenSize, tokenizer, { text, unet, decoder }, openEncoder, openStagedDecoder, {
         inputIds: ids.type as "int32" | "int64",
         textOutput: textOut.name,
         textFloat: textOut.type as FloatType,
@@ -219,6 +226,12 @@ export class OnnxDiffusionModel implements DiffusionModel {
       });
     } catch (error) {
       await Promise.all(opened.map((session) => session.release().catch(() => undefined)));
+      // A float16 model on an adapter without shader-f16: WebGPU cannot compile its kernels.
+      if (device.device === "webgpu" && error instanceof ModelError && /requires f16 but the device does not support it/.test(error.message)) {
+        const why = "this WebGPU adapter has no shader-f16, which the float16 model needs";
+        options.onWarning?.(`${why}; rendering on the CPU`);
+        return OnnxDiffusionModel.load(source, { ...options, device: cpuDevice(why) });
+      }
       throw error;
     }
   }
@@ -316,37 +329,6 @@ function loadTokenizer(source: ModelSource): ClipTokenizer {
   } catch (error) {
     throw new ModelError(`${source.description}: tokenizer/: ${(error as Error).message}`, files.tokenizerJson !== undefined ? "tokenizer/tokenizer.json" : "tokenizer/vocab.json");
   }
-}
-
-type Providers = ort.InferenceSession.SessionOptions["executionProviders"];
-
-/** CUDA when asked for and loadable, else the CPU with a message that says how to get CUDA. */
-async function executionProviders(device: Device, onWarning?: (message: string) => void): Promise<Providers> {
-  if (device === "cpu") return ["cpu"];
-  const backend = ort.listSupportedBackends?.().find((b) => b.name === "cuda");
-  if (backend) {
-    // Probe: creating a session with the CUDA provider throws when its libraries are missing.
-    // ORT's default logger would also print that failure (in red) on stderr; the warning says it.
-    ort.env.logLevel = "fatal";
-    try {
-      const probe = await ort.InferenceSession.create(cudaProbeModel(), { executionProviders: [{ name: "cuda", deviceId: 0 }], logSeverityLevel: 4 });
-      await probe.release();
-      return [{ name: "cuda", deviceId: 0 }, "cpu"];
-    } catch (error) {
-      onWarning?.(`CUDA is not available (${firstLine((error as Error).message)}); rendering on the CPU. To use an NVIDIA GPU, install ONNX Runtime's CUDA provider: ${CUDA_INSTALL_HINT} (needs CUDA 12 and cuDNN 9)`);
-      return ["cpu"];
-    }
-  }
-  onWarning?.(`CUDA is not available: this platform's ONNX Runtime (${process.platform}/${process.arch}) has no CUDA provider; rendering on the CPU`);
-  return ["cpu"];
-}
-
-/** The smallest valid model (Identity on a float), to probe an execution provider. */
-export function cudaProbeModel(): Uint8Array {
-  const g = new OnnxGraph("scenec_probe");
-  g.rename(g.input("x", "float32", [1]), "y");
-  g.output("y", "float32", [1]);
-  return g.build({ opset: 14 }).model;
 }
 
 function firstLine(text: string): string {
