@@ -172,3 +172,11 @@ describe("configs as Python writes them", () => {
     expect(config.betaSchedule).toBe("scaled_linear");
   });
 });
+
+describe("scenec.yaml's device", () => {
+  it("sets the default device; a name that is not one is refused with the choices", () => {
+    expect(parseConfig("/p/scenec.yaml", "device: webgpu\n").device).toBe("webgpu");
+    expect(parseConfig("/p/scenec.yaml", "models: {}\n").device).toBeUndefined();
+    expect(() => parseConfig("/p/scenec.yaml", "device: tpu\n")).toThrow('/p/scenec.yaml: `device` must be auto, cpu, webgpu or cuda, not "tpu"');
+  });
+});
