@@ -1,6 +1,7 @@
 /**
  * The `scenec` command line as a user runs it: `node bin/scenec.js …`, the built package (dist/,
- * which `npm test` builds first), with NO_COLOR=1 and without FORCE_COLOR or SCENEC_DEBUG.
+ * which `npm test` builds first), with NO_COLOR=1, without FORCE_COLOR or SCENEC_DEBUG, and with no
+ * Vulkan driver for `--device auto` to find unless a test gives one.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
@@ -33,13 +34,21 @@ export interface CliProcess {
   stderr(): string;
 }
 
-/** Starts `scenec ARGS…`; stdin is closed, stdout and stderr are collected as text. */
-export function startScenec(args: readonly string[], options: CliOptions): CliProcess {
+/** The environment scenec runs in here (see the top of this file), with `extra` on top. */
+export function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
   delete env["FORCE_COLOR"];
   delete env["SCENEC_DEBUG"];
-  Object.assign(env, options.env);
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+  // `--device auto` finds no Vulkan driver, so renders are the CPU's (and byte-comparable with the
+  // in-process ones) on any Linux machine; a test of the GPU path sets its own driver.
+  delete env["VK_DRIVER_FILES"];
+  env["VK_ICD_FILENAMES"] = "/nonexistent/scenec-tests-use-the-cpu.json";
+  return Object.assign(env, extra);
+}
+
+/** Starts `scenec ARGS…`; stdin is closed, stdout and stderr are collected as text. */
+export function startScenec(args: readonly string[], options: CliOptions): CliProcess {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env: cliEnv(options.env), stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { readPngText } from "../../src/runtime/image/png-text.js";
-import { BIN, ROOT } from "./scenec-cli.js";
+import { BIN, cliEnv, ROOT } from "./scenec-cli.js";
 
 export { ROOT, BIN };
 
@@ -54,7 +54,7 @@ export class WatchProcess {
   constructor(args: string[], cwd: string, options: { stdin?: "ignore" | "pipe" } = {}) {
     this.child = spawn(process.execPath, [BIN, "watch", ...args], {
       cwd,
-      env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" },
+      env: cliEnv({ FORCE_COLOR: "0" }),
       stdio: [options.stdin ?? "ignore", "pipe", "pipe"],
     });
     this.child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (this.stderr += chunk));
