@@ -10,8 +10,8 @@ import { runScenec } from "./helpers/scenec-cli.js";
 /**
  * The GPU path without a GPU: ONNX Runtime's WebGPU provider (Dawn on Vulkan) on SwiftShader, the
  * software Vulkan driver Debian's chromium package ships. A scene on the tiny SD 1.5 conformance
- * model renders through `--device auto`, which must pick WebGPU and say so, and its latents and
- * picture must match a CPU render of the same scene.
+ * model renders with `--device webgpu` (and `--device auto` must pick WebGPU there and say so), and
+ * its latents and picture must match a CPU render of the same scene.
  *
  * Tolerance: the WebGPU kernels compute in float32 like the CPU ones, with other summation orders
  * and fused operations, so results differ by rounding only: measured 8.4e-6 relative L2 on the
@@ -62,17 +62,23 @@ describe("choosing the device", () => {
 });
 
 describe.runIf(ready)("rendering on WebGPU (SwiftShader)", () => {
-  it("--device auto picks WebGPU, and the render matches the CPU's", async () => {
+  const gpuEnv = { ...process.env, VK_ICD_FILENAMES: ICD, XDG_RUNTIME_DIR: work, LD_LIBRARY_PATH: loaderDir! };
+
+  it("--device auto picks WebGPU where an adapter answers, and says it is a software one", async () => {
+    const choice = await chooseDevice("auto", { env: gpuEnv });
+    expect(choice).toMatchObject({ device: "webgpu", software: true, description: "webgpu, through Vulkan (SwiftShader, a software renderer); --device auto found a WebGPU adapter" });
+  });
+
+  it("`scenec render --device webgpu` matches the CPU's render", async () => {
     symlinkSync(model, path.join(work, "model"));
     writeFileSync(path.join(work, "a.scene"), 'canvas 64 x 64\nmodel "./model"\nsteps 2\nnoise torch\nseed 3\nregion a { at 0, 0 size 64 x 64 prompt "a lighthouse on a cliff" }\n');
-    const gpuEnv = { VK_ICD_FILENAMES: ICD, XDG_RUNTIME_DIR: work, LD_LIBRARY_PATH: loaderDir! };
     const [gpu, cpu] = await Promise.all([
-      runScenec(["render", "a.scene", "-o", "gpu.png", "--save-latents", "gpu.npy"], { cwd: work, env: gpuEnv }),
+      runScenec(["render", "a.scene", "-o", "gpu.png", "--save-latents", "gpu.npy", "--device", "webgpu"], { cwd: work, env: gpuEnv }),
       runScenec(["render", "a.scene", "-o", "cpu.png", "--save-latents", "cpu.npy", "--device", "cpu"], { cwd: work }),
     ]);
     expect(gpu.status, gpu.stderr).toBe(0);
     expect(cpu.status, cpu.stderr).toBe(0);
-    expect(gpu.stderr).toContain("device: webgpu, through Vulkan (SwiftShader, a software renderer); --device auto found a WebGPU adapter\n");
+    expect(gpu.stderr).toContain("device: webgpu, through Vulkan (SwiftShader, a software renderer)\n");
     expect(cpu.stderr).toContain("device: cpu\n");
     // Nothing from Dawn or ONNX Runtime without --verbose.
     expect(gpu.stderr).not.toMatch(/onnxruntime|dawn|Warning:/i);

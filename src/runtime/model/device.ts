@@ -6,7 +6,7 @@
  * - `cuda`: the CUDA provider, which the user installs (README, GPU); only when asked for.
  * - `auto` (the default): WebGPU when an adapter exists, else the CPU.
  *
- * Whether WebGPU has an adapter is asked of a child process (webgpu-probe.ts): Dawn writes its own
+ * Whether WebGPU has an adapter is asked of a child process (PROBE_SCRIPT): Dawn writes its own
  * warnings straight to the process's stderr, where no JavaScript can hold them back, and a broken
  * driver may bring its process down. The child's stderr is shown only when the caller asks
  * (`--verbose`). On Linux the probe runs only where a Vulkan loader and a driver manifest exist,
@@ -15,7 +15,6 @@
 import { spawn } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import ort from "onnxruntime-node";
 import { OnnxGraph } from "../onnx/onnx-graph.js";
 
@@ -98,8 +97,29 @@ export function probeModel(): Uint8Array {
 
 type Probe = { ok: true; driver: string | undefined; software: boolean } | { ok: false; why: string };
 
-/** What webgpu-probe.ts prints: one JSON line. */
-export type ProbeReport = { ok: true } | { ok: false; error: string };
+/** What the probe prints: one JSON line. */
+type ProbeReport = { ok: true } | { ok: false; error: string };
+
+/**
+ * The probe, run by `node --input-type=module -e` with onnxruntime-node's URL and the probe model
+ * (base64) as arguments: can the WebGPU provider get an adapter and run a model? Inline rather than
+ * a file of its own so that it runs the same from dist/ and from the sources under test.
+ */
+const PROBE_SCRIPT = `
+const [ortUrl, model] = process.argv.slice(1);
+let report;
+try {
+  const ort = (await import(ortUrl)).default;
+  const session = await ort.InferenceSession.create(Buffer.from(model, "base64"), { executionProviders: ["webgpu"], logSeverityLevel: 3 });
+  const out = await session.run({ x: new ort.Tensor("float32", Float32Array.of(3), [1]) });
+  await session.release();
+  const y = out.y?.data?.[0];
+  report = y === 3 ? { ok: true } : { ok: false, error: "the WebGPU provider computed " + y + " for 3" };
+} catch (error) {
+  report = { ok: false, error: String(error?.message ?? error) };
+}
+process.stdout.write(JSON.stringify(report) + "\\n");
+`;
 
 /** The probe's time limit: a first WebGPU device on a software driver takes about a second. */
 const PROBE_TIMEOUT_MS = 30_000;
@@ -109,10 +129,9 @@ async function probeWebgpu(options: DeviceOptions): Promise<Probe> {
   const env = options.env ?? process.env;
   const driver = process.platform === "linux" ? vulkanDriver(env) : { found: true as const, name: undefined, software: false };
   if (!driver.found) return { ok: false, why: driver.why };
-  const script = fileURLToPath(new URL("./webgpu-probe.js", import.meta.url));
-  if (!existsSync(script)) return { ok: false, why: `the probe ${script} is missing (run \`npm run build\`)` };
+  const args = ["--input-type=module", "-e", PROBE_SCRIPT, import.meta.resolve("onnxruntime-node"), Buffer.from(probeModel()).toString("base64")];
   const report = await new Promise<ProbeReport>((resolve) => {
-    const child = spawn(process.execPath, [script], { env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
