@@ -8,8 +8,9 @@ import { folderSource } from "../src/runtime/model/model-source.js";
 import { OnnxDiffusionModel } from "../src/runtime/model/onnx-model.js";
 import { renderCaches, renderPlan } from "../src/runtime/render.js";
 import { parseNpy } from "../src/compiler/check/npy-file.js";
+import { psnr } from "./helpers/guide-helpers.js";
 import { runScenec } from "./helpers/scenec-cli.js";
-import { CONFORMANCE_ROOT, conformanceCases, prepareCase, psnr, readF32, referenceImage, relativeL2, unsupportedReason, type ConformanceCase } from "./helpers/conformance-cases.js";
+import { CONFORMANCE_ROOT, conformanceCases, prepareCase, readF32, referenceImage, relativeL2, unsupportedReason, type ConformanceCase } from "./helpers/conformance-cases.js";
 
 /**
  * scenec against diffusers on real Stable Diffusion architectures (../shared/conformance): every

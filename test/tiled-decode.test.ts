@@ -1,6 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { psnr } from "./helpers/guide-helpers.js";
+import { difference } from "./helpers/render-helpers.js";
 import { RenderCancelled } from "../src/runtime/mixture.js";
 import { folderSource } from "../src/runtime/model/model-source.js";
 import { OnnxDiffusionModel } from "../src/runtime/model/onnx-model.js";
@@ -19,17 +21,6 @@ const conformance = path.resolve("../shared/conformance");
 const present = existsSync(path.join(conformance, "cases/sd15-canvas-3regions/latents.f32"));
 if (!present) console.log(`tiled-decode: ${conformance} is absent; the staged decoding checks on the conformance models are skipped`);
 
-/** PSNR in dB of b against a (8-bit), and the largest difference in levels. */
-function psnr(a: Uint8Array, b: Uint8Array): { db: number; max: number } {
-  let se = 0;
-  let max = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = a[i]! - b[i]!;
-    se += d * d;
-    max = Math.max(max, Math.abs(d));
-  }
-  return { db: se === 0 ? Infinity : 10 * Math.log10((255 * 255 * a.length) / se), max };
-}
 
 /** The 3-region canvas case's final latents [4, 32, 80] (scaled). */
 function caseLatents(): Float32Array {
@@ -65,9 +56,8 @@ describe.runIf(present)("staged tiled decoding of the conformance models", () =>
       const tiled = await decodeLatents(model, latents, WIDTH, HEIGHT, { tile, overlap: 8, onDebug: (m) => debug.push(m) });
       expect(debug, name).toEqual([]);
       // Measured: 92 dB for fp32 (max 1 level: rounding), 64 dB for fp16; cross-faded tiles gave 45 dB, max 13.
-      const { db, max } = psnr(whole, tiled);
-      expect(db, name).toBeGreaterThanOrEqual(60);
-      expect(max, name).toBeLessThanOrEqual(2);
+      expect(psnr(whole, tiled), name).toBeGreaterThanOrEqual(60);
+      expect(difference(whole, tiled).max, name).toBeLessThanOrEqual(2);
     }
   });
 
@@ -84,7 +74,7 @@ describe.runIf(present)("staged tiled decoding of the conformance models", () =>
     const tiled = await decodeLatents(model, big, width, height, { ...DEFAULT_DECODE_TILE, onTile: (_done, total) => (tiles = total) });
     // 160 x 64 in cores of at most 64: 3 x 1 tiles.
     expect(tiles).toBe(3);
-    expect(psnr(whole, tiled).db).toBeGreaterThanOrEqual(60);
+    expect(psnr(whole, tiled)).toBeGreaterThanOrEqual(60);
   });
 
   it("decodes a canvas that fits the whole-decode budget whole: the same bytes as a whole decode", async () => {

@@ -4,7 +4,8 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseNpy } from "../src/compiler/check/npy-file.js";
 import { chooseDevice, vulkanDriver } from "../src/runtime/model/device.js";
-import { CONFORMANCE_ROOT, psnr, relativeL2 } from "./helpers/conformance-cases.js";
+import { CONFORMANCE_ROOT, relativeL2 } from "./helpers/conformance-cases.js";
+import { psnr } from "./helpers/guide-helpers.js";
 import { runScenec } from "./helpers/scenec-cli.js";
 
 /**

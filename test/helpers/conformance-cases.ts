@@ -149,12 +149,6 @@ export function relativeL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return Math.sqrt(num / den);
 }
 
-/** PSNR in dB of 8-bit images (Infinity when identical). */
-export function psnr(a: Uint8Array, b: Uint8Array): number {
-  let sum = 0;
-  for (let i = 0; i < b.length; i++) sum += (a[i]! - b[i]!) ** 2;
-  return sum === 0 ? Infinity : 10 * Math.log10((255 * 255) / (sum / b.length));
-}
 
 /** A case's reference picture as interleaved 8-bit RGB. */
 export async function referenceImage(c: ConformanceCase): Promise<{ rgb: Uint8Array; width: number; height: number }> {
