@@ -1,6 +1,7 @@
 import ort from "onnxruntime-node";
 import { float32ToHalfArray, halfArrayToFloat32 } from "../onnx/float16.js";
 import { posteriorMeanModel, SamplingPatternError } from "../onnx/posterior-mean.js";
+import { slicedAttentionModel } from "../onnx/sliced-attention.js";
 import { noiseSchedule } from "../schedulers/noise-schedule.js";
 import { parseSchedulerConfig, SD_SCHEDULER_CONFIG, type SchedulerConfig } from "../schedulers/scheduler.js";
 import { SD_SCALING_FACTOR } from "../latent-rgb.js";
@@ -146,7 +147,13 @@ export class OnnxDiffusionModel implements DiffusionModel {
 
   static async load(
     source: ModelSource,
-    options: { device: DeviceRequest | DeviceChoice; onWarning?: (message: string) => void; onDiagnostics?: (text: string) => void },
+    options: {
+      device: DeviceRequest | DeviceChoice;
+      onWarning?: (message: string) => void;
+      onDiagnostics?: (text: string) => void;
+      /** Run the UNet's attention as exported (full score matrices), for benchmarks and tests to compare with. */
+      unslicedAttention?: boolean;
+    },
   ): Promise<OnnxDiffusionModel> {
     if (source.pathOf("") !== undefined) {
       if (!source.exists("")) throw new ModelError(`${source.description}: no such model folder; expected a folder in the diffusers-ONNX or optimum-ONNX layout`);
@@ -166,14 +173,15 @@ export class OnnxDiffusionModel implements DiffusionModel {
     const { providers } = device;
     // Sessions opened before a check fails are released, so a long-lived worker does not keep them.
     const opened: ort.InferenceSession[] = [];
-    const open = async (name: string, rewrite?: (model: Uint8Array) => Uint8Array) => {
+    const open = async (name: string, rewrite?: (model: Uint8Array) => Uint8Array | undefined) => {
       const session = await openSession(source, name, providers, rewrite);
       opened.push(session);
       return session;
     };
     try {
       const text = await open("text_encoder");
-      const unet = await open("unet");
+      // Attention in slices of the queries: memory linear in the tile's area (sliced-attention.ts).
+      const unet = await open("unet", options.unslicedAttention ? undefined : (model) => slicedAttentionModel(model));
       const decoder = await open("vae_decoder");
       // Guides encode to the posterior mean, deterministically, whichever layout: see posterior-mean.ts.
       const openEncoder = () => open("vae_encoder", (model) => encoderMean(source.description, model));
@@ -350,10 +358,12 @@ function encoderMean(description: string, model: Uint8Array): Uint8Array {
 
 /**
  * An InferenceSession on `name`/model.onnx. With `rewrite`, the model's bytes are read and
- * rewritten first, and any external weights file is passed to ONNX Runtime as bytes (a model
- * loaded from bytes has no folder to resolve them in).
+ * rewritten first (`rewrite` returns undefined, or the same bytes, to leave the model as it is),
+ * and any external weights file is passed to ONNX Runtime as bytes: a model loaded from bytes has
+ * no folder to resolve them in (and ONNX Runtime refuses weights reached through a link from
+ * elsewhere: "External data path escapes model directory").
  */
-async function openSession(source: ModelSource, name: string, executionProviders: Providers, rewrite?: (model: Uint8Array) => Uint8Array): Promise<ort.InferenceSession> {
+async function openSession(source: ModelSource, name: string, executionProviders: Providers, rewrite?: (model: Uint8Array) => Uint8Array | undefined): Promise<ort.InferenceSession> {
   const file = `${name}/model.onnx`;
   const options: ort.InferenceSession.SessionOptions = { executionProviders, graphOptimizationLevel: "all", logSeverityLevel: 3 };
   const onDisk = source.pathOf(file);
@@ -364,8 +374,10 @@ async function openSession(source: ModelSource, name: string, executionProviders
     }
     const read = source.read(file);
     if (!read) throw new ModelError(`${source.description}: missing ${file}; ${LAYOUT_HINT}`, file);
-    const bytes = rewrite ? rewrite(read) : read;
-    const externalData = ["weights.pb", "model.onnx_data"]
+    const rewritten = rewrite?.(read);
+    const bytes = rewritten ?? read;
+    if (onDisk !== undefined && bytes === read) return await ort.InferenceSession.create(onDisk, options);
+    const externalData = WEIGHT_FILES
       .map((w) => ({ path: w, data: source.read(`${name}/${w}`) }))
       .filter((e): e is { path: string; data: Uint8Array } => e.data !== undefined);
     return await ort.InferenceSession.create(bytes, externalData.length ? { ...options, externalData } : options);
@@ -381,6 +393,9 @@ async function openSession(source: ModelSource, name: string, executionProviders
     throw new ModelError(`${source.description}: ${file} cannot be loaded by ONNX Runtime (${firstLine(message)}); expected an ONNX model exported by diffusers or optimum`, file);
   }
 }
+
+/** Where diffusers (weights.pb) and optimum (model.onnx_data) put weights over protobuf's 2 GB. */
+const WEIGHT_FILES = ["weights.pb", "model.onnx_data"];
 
 function describeRanks(ranks: readonly number[]): string {
   return ranks.map((r) => (r === 0 ? "a scalar" : `rank ${r}`)).join(" or ");
