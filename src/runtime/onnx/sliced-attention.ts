@@ -25,13 +25,13 @@ const nodesOf = (graph: Graph) => graph.node as Node[];
  * full score matrix, [batch, heads, queries, keys] floats per attention: its memory grows with the
  * square of the tile's area. The softmax runs along the keys, so each query row is independent:
  * `Q` is sliced along the query axis (the one before last) into {@link ATTENTION_SLICES} parts,
- * each part runs MatMul → Softmax → MatMul, and the results are concatenated. The arithmetic per
+ * each part runs MatMul → Softmax → MatMul, and the results are concatenated (Q is first padded
+ * with zero rows to a multiple of the slices, and the output cut back). The arithmetic per
  * row is unchanged, though the matrix kernels may round some last bits differently for slices of a
  * few rows (a 128² render of the tiny SD 1.5 UNet: 2e-6 relative L2; every conformance case still
  * passes), and ONNX Runtime frees each slice's scores before the next, so the live score memory is a
  * slice's. Slice sizes are computed from Q's shape at run
- * time (`ceil(queries / slices)`; Slice clamps the last ones, empty where there are fewer queries
- * than slices), so any tile size works. The pattern: a MatMul whose only reader is a Softmax over
+ * time (`ceil(queries / slices)` rows each), so any tile size works. The pattern: a MatMul whose only reader is a Softmax over
  * the last axis whose only reader is a MatMul taking it as its first input.
  *
  * A graph with float16 inputs is left as exported: on the CPU its 128 slices per attention made a
@@ -39,7 +39,12 @@ const nodesOf = (graph: Graph) => graph.node as Node[];
  * float16 on a GPU is still to be measured.
  */
 export function slicedAttentionModel(bytes: Uint8Array, slices = ATTENTION_SLICES): Uint8Array | undefined {
-  const model = onnx.ModelProto.decode(bytes);
+  let model: InstanceType<typeof onnx.ModelProto>;
+  try {
+    model = onnx.ModelProto.decode(bytes);
+  } catch {
+    return undefined; // not a model: ONNX Runtime says what is wrong with it
+  }
   const graph = model.graph as Graph | null;
   if (!graph) return undefined;
   if (graph.input.some((input) => input.type?.tensorType?.elemType === onnx.TensorProto.DataType.FLOAT16)) return undefined;
@@ -66,6 +71,10 @@ export function slicedAttentionModel(bytes: Uint8Array, slices = ATTENTION_SLICE
   const slicesMinusOne = int64("scenec_attn_slices_minus_one", slices - 1);
   const sliceCount = int64("scenec_attn_slices", slices);
   const multipliers = Array.from({ length: slices + 1 }, (_, i) => int64(`scenec_attn_times_${i}`, i));
+  const zero = int64("scenec_attn_zero", 0);
+  const minusOne = int64("scenec_attn_minus_one", -1);
+  const end = int64("scenec_attn_end", Number.MAX_SAFE_INTEGER);
+  constants.push(onnx.TensorProto.create({ name: "scenec_attn_fill", dataType: onnx.TensorProto.DataType.FLOAT, dims: [], floatData: [0] }));
 
   let count = 0;
   for (const softmax of nodesOf(graph)) {
@@ -85,18 +94,28 @@ export function slicedAttentionModel(bytes: Uint8Array, slices = ATTENTION_SLICE
       added.push(onnx.NodeProto.create({ opType, input: inputs, output: [output], name: `${p}_${added.length}`, attribute }));
       return output;
     };
-    // chunk = ceil(queries / slices), from Q's shape at run time.
+    // chunk = ceil(queries / slices), from Q's shape at run time. Q gets zero rows up to
+    // slices · chunk, so that no slice is empty (WebGPU cannot dispatch an empty Softmax); the
+    // output loses them again.
     const shape = node("Shape", [queries], `${p}_shape`);
     const rows = node("Gather", [shape, axis], `${p}_rows`);
     const chunk = node("Div", [node("Add", [rows, slicesMinusOne], `${p}_rows_up`), sliceCount], `${p}_chunk`);
+    const padRows = node("Sub", [node("Mul", [chunk, sliceCount], `${p}_padded_rows`), rows], `${p}_pad_rows`);
+    const padShape = node("Concat", [node("Slice", [shape, zero, axis], `${p}_lead`), padRows, node("Slice", [shape, minusOne, end], `${p}_width`)], `${p}_pad_shape`, [
+      onnx.AttributeProto.create({ name: "axis", type: onnx.AttributeProto.AttributeType.INT, i: 0 }),
+    ]);
+    const padded = node("Concat", [queries, node("Expand", ["scenec_attn_fill", padShape], `${p}_pad`)], `${p}_padded`, [
+      onnx.AttributeProto.create({ name: "axis", type: onnx.AttributeProto.AttributeType.INT, i: -2 }),
+    ]);
     const bounds = multipliers.map((m, i) => node("Mul", [chunk, m], `${p}_bound${i}`));
     const parts = bounds.slice(0, slices).map((start, i) => {
-      const q = node("Slice", [queries, start, bounds[i + 1]!, axis], `${p}_q${i}`);
+      const q = node("Slice", [padded, start, bounds[i + 1]!, axis], `${p}_q${i}`);
       const s = node("MatMul", [q, keys], `${p}_scores${i}`);
       const w = node("Softmax", [s], `${p}_weights${i}`, softmax.attribute);
       return node("MatMul", [w, values], `${p}_out${i}`);
     });
-    added.push(onnx.NodeProto.create({ opType: "Concat", input: parts, output: [weighted.output[0]!], name: `${p}_concat`, attribute: [onnx.AttributeProto.create({ name: "axis", type: onnx.AttributeProto.AttributeType.INT, i: -2 })] }));
+    const joined = node("Concat", parts, `${p}_joined`, [onnx.AttributeProto.create({ name: "axis", type: onnx.AttributeProto.AttributeType.INT, i: -2 })]);
+    added.push(onnx.NodeProto.create({ opType: "Slice", input: [joined, zero, rows, axis], output: [weighted.output[0]!], name: `${p}_unpad` }));
     // The new nodes take the last node's place: every input they read is defined before it.
     replaced.set(weighted, added);
     dropped.add(scores).add(softmax);
