@@ -7,6 +7,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { SD15_SCHEDULER_JSON } from "./helpers/sd15-scheduler-config.js";
 import { CONFIG_KEYS } from "../src/runtime/schedulers/config-keys.js";
 import { DdimScheduler } from "../src/runtime/schedulers/ddim.js";
 import { noiseSchedule } from "../src/runtime/schedulers/noise-schedule.js";
@@ -271,19 +272,19 @@ describe("the key table and refused keys", () => {
     }
   });
   it("a key scenec lacks stops the scheduler that would honour it, naming key, value and what to do", () => {
-    const config = parseSchedulerConfig({ ...SD15, use_exponential_sigmas: true });
+    const config = parseSchedulerConfig({ ...SD15_SCHEDULER_JSON, use_exponential_sigmas: true });
     for (const name of ["lms", "euler", "dpmpp_2m"] as const) {
       expect(() => createScheduler(name, 12, { karras: false, config })).toThrow(
         new RegExp(`"use_exponential_sigmas" is true, which scenec's ${name} does not implement.*edit scheduler/scheduler_config.json.*euler_ancestral, ddim`),
       );
     }
     expect(() => createScheduler("ddim", 12, { karras: false, config })).not.toThrow(); // DDIM's class has no such key
-    const flow = parseSchedulerConfig({ ...SD15, use_flow_sigmas: true, variance_type: "learned" });
+    const flow = parseSchedulerConfig({ ...SD15_SCHEDULER_JSON, use_flow_sigmas: true, variance_type: "learned" });
     expect(() => createScheduler("dpmpp_2m", 12, { karras: false, config: flow })).toThrow(/"use_flow_sigmas" is true/);
     expect(() => createScheduler("euler", 12, { karras: false, config: flow })).not.toThrow();
   });
   it("defaults of refused keys, and keys that pick another algorithm, are accepted (the scene decides)", () => {
-    const config = parseSchedulerConfig({ ...SD15, use_exponential_sigmas: false, variance_type: null, algorithm_type: "sde-dpmsolver++", solver_order: 3, use_karras_sigmas: true });
+    const config = parseSchedulerConfig({ ...SD15_SCHEDULER_JSON, use_exponential_sigmas: false, variance_type: null, algorithm_type: "sde-dpmsolver++", solver_order: 3, use_karras_sigmas: true });
     expect(config.unsupported).toBeUndefined();
     const plain = make("dpmpp_2m", 12, {});
     expect([...createScheduler("dpmpp_2m", 12, { karras: false, config }).timesteps]).toEqual([...plain.timesteps]);
@@ -298,18 +299,6 @@ describe("the key table and refused keys", () => {
   });
 });
 
-const SD15 = {
-  _class_name: "PNDMScheduler",
-  beta_end: 0.012,
-  beta_schedule: "scaled_linear",
-  beta_start: 0.00085,
-  clip_sample: false,
-  num_train_timesteps: 1000,
-  set_alpha_to_one: false,
-  skip_prk_steps: true,
-  steps_offset: 1,
-  trained_betas: null,
-};
 
 /** The diffusers reference cases (../shared/conformance), where this checkout has them. */
 const CASES = path.resolve(import.meta.dirname, "../../shared/conformance/cases");

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { SD15_SCHEDULER_JSON } from "./helpers/sd15-scheduler-config.js";
 import type { EulerAncestralScheduler } from "../src/runtime/schedulers/euler-ancestral.js";
 import { lmsCoefficients } from "../src/runtime/schedulers/lms.js";
 import {
@@ -257,19 +258,7 @@ describe("createScheduler", () => {
 });
 
 describe("parseSchedulerConfig", () => {
-  const sd15 = {
-    _class_name: "PNDMScheduler",
-    _diffusers_version: "0.6.0",
-    beta_end: 0.012,
-    beta_schedule: "scaled_linear",
-    beta_start: 0.00085,
-    clip_sample: false,
-    num_train_timesteps: 1000,
-    set_alpha_to_one: false,
-    skip_prk_steps: true,
-    steps_offset: 1,
-    trained_betas: null,
-  };
+  const sd15 = SD15_SCHEDULER_JSON;
   it("reads SD1.5's file as SD_SCHEDULER_CONFIG", () => {
     expect(parseSchedulerConfig(sd15)).toEqual(SD_SCHEDULER_CONFIG);
     expect(parseSchedulerConfig(JSON.stringify(sd15))).toEqual(SD_SCHEDULER_CONFIG);
