@@ -1,7 +1,7 @@
 import ort from "onnxruntime-node";
 import { float32ToHalfArray, halfArrayToFloat32 } from "../onnx/float16.js";
 import { posteriorMeanModel, SamplingPatternError } from "../onnx/posterior-mean.js";
-import { slicedAttentionModel } from "../onnx/sliced-attention.js";
+import { attentionRewrite, defaultAttentionForm, type AttentionForm } from "../onnx/attention-form.js";
 import { noiseSchedule } from "../schedulers/noise-schedule.js";
 import { parseSchedulerConfig, SD_SCHEDULER_CONFIG, type SchedulerConfig } from "../schedulers/scheduler.js";
 import { SD_SCALING_FACTOR } from "../latent-rgb.js";
@@ -151,8 +151,8 @@ export class OnnxDiffusionModel implements DiffusionModel {
       device: DeviceRequest | DeviceChoice;
       onWarning?: (message: string) => void;
       onDiagnostics?: (text: string) => void;
-      /** Run the UNet's attention as exported (full score matrices), for benchmarks and tests to compare with. */
-      unslicedAttention?: boolean;
+      /** How the UNet computes attention (attention-form.ts); default: the device's best. Benchmarks and tests compare the forms. */
+      attention?: AttentionForm;
     },
   ): Promise<OnnxDiffusionModel> {
     if (source.pathOf("") !== undefined) {
@@ -180,9 +180,11 @@ export class OnnxDiffusionModel implements DiffusionModel {
     };
     try {
       const text = await open("text_encoder");
-      // Attention in slices of the queries: memory linear in the tile's area (sliced-attention.ts).
-      const unet = await open("unet", options.unslicedAttention ? undefined : (model) => slicedAttentionModel(model));
-      const decoder = await open("vae_decoder");
+      // Attention fused or in slices: memory linear in the tile's area, not its square (attention-form.ts).
+      // The decoder's one attention (at latent resolution, over the whole canvas in a whole decode) too.
+      const attention = attentionRewrite(options.attention ?? defaultAttentionForm(device.device));
+      const unet = await open("unet", attention);
+      const decoder = await open("vae_decoder", attention);
       // Guides encode to the posterior mean, deterministically, whichever layout: see posterior-mean.ts.
       const openEncoder = () => open("vae_encoder", (model) => encoderMean(source.description, model));
       const openStagedDecoder = async () => {

@@ -3,25 +3,28 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import onnxProto from "onnx-proto";
 import ort from "onnxruntime-node";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compile } from "../src/compiler/compile.js";
 import { nodeHost } from "../src/compiler/node-host.js";
 import { folderSource } from "../src/runtime/model/model-source.js";
 import { OnnxDiffusionModel } from "../src/runtime/model/onnx-model.js";
 import { OnnxGraph } from "../src/runtime/onnx/onnx-graph.js";
+import { ATTENTION_FORMS, attentionRewrite, defaultAttentionForm, type AttentionForm } from "../src/runtime/onnx/attention-form.js";
+import { fusedAttentionModel } from "../src/runtime/onnx/fused-attention.js";
 import { ATTENTION_SLICES, slicedAttentionModel } from "../src/runtime/onnx/sliced-attention.js";
 import { renderCaches, renderPlan } from "../src/runtime/render.js";
 import { CONFORMANCE_ROOT, relativeL2 } from "./helpers/conformance-cases.js";
 
 /**
- * Attention in slices of the queries (sliced-attention.ts): the rewritten graph computes what the
- * original does (to float32 rounding), for any number of queries (fewer than the slices too), leaves graphs
- * without attention alone, and a real UNet rewritten on load renders the same latents (to rounding),
- * with its weights inline or in an external file.
+ * The forms of attention (attention-form.ts): fused into ONNX Runtime's MultiHeadAttention
+ * (fused-attention.ts) and in slices of the queries (sliced-attention.ts). Each rewritten graph
+ * computes what the original does (to float32 rounding), for any number of queries (fewer than the
+ * slices too), graphs without attention or in float16 are left alone, and a real UNet rewritten on
+ * load renders the same latents (to rounding), with its weights inline or in an external file.
  */
 
 const { onnx } = onnxProto;
-const work = mkdtempSync(path.join(tmpdir(), "scenec-sliced-attention-"));
+const work = mkdtempSync(path.join(tmpdir(), "scenec-attention-forms-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 /** softmax(q·kᵀ·scale)·(v·W), torch's SDPA export in miniature, heads 2, head size 4. */
@@ -51,35 +54,49 @@ async function run(model: Uint8Array, queries: number, keys: number): Promise<Fl
   return out["out"]!.data as Float32Array;
 }
 
-describe("sliced attention", () => {
+/** Graphs the rewrites must leave alone: no attention, and attention in float16 (slower rewritten, on the CPU). */
+function plainModel(): Uint8Array {
+  const g = new OnnxGraph("plain");
+  const x = g.input("x", "float32", [1, 4]);
+  g.rename(g.node("Softmax", [g.node("Relu", [x])], { axis: -1 }), "y");
+  g.output("y", "float32", [1, 4]);
+  return g.build().model;
+}
+
+function halfModel(): Uint8Array {
+  const g = new OnnxGraph("half");
+  const [q, k, v] = ["q", "k", "v"].map((name) => g.input(name, "float16", [1, 2, "S", 4]));
+  g.rename(g.node("MatMul", [g.node("Softmax", [g.node("MatMul", [q!, g.node("Transpose", [k!], { perm: [0, 1, 3, 2] })])], { axis: -1 }), v!]), "out");
+  g.output("out", "float16", [1, 2, "S", 4]);
+  return g.build().model;
+}
+
+const REWRITES = [
+  { form: "sliced", rewrite: (m: Uint8Array) => slicedAttentionModel(m), ops: { Softmax: ATTENTION_SLICES } },
+  { form: "fused", rewrite: fusedAttentionModel, ops: { Softmax: 0, MultiHeadAttention: 1 } },
+] as const;
+
+describe.each(REWRITES)("$form attention", ({ rewrite, ops }) => {
   it("gives the original's output, for more and for fewer queries than slices", async () => {
     const original = attentionModel();
-    const sliced = slicedAttentionModel(original)!;
-    expect(sliced).toBeDefined();
-    const ops = onnx.ModelProto.decode(sliced).graph!.node!.map((n) => n.opType);
-    expect(ops.filter((op) => op === "Softmax")).toHaveLength(ATTENTION_SLICES);
+    const rewritten = rewrite(original)!;
+    expect(rewritten).toBeDefined();
+    const opTypes = onnx.ModelProto.decode(rewritten).graph!.node!.map((n) => n.opType);
+    for (const [op, count] of Object.entries(ops)) expect(opTypes.filter((o) => o === op), op).toHaveLength(count);
     for (const [queries, keys] of [[100, 37], [3, 5], [ATTENTION_SLICES, 1]] as const) {
-      const [got, want] = [await run(sliced, queries, keys), await run(original, queries, keys)];
+      const [got, want] = [await run(rewritten, queries, keys), await run(original, queries, keys)];
       expect(got.length).toBe(want.length);
-      // Kernels for a one-row slice may round the last bit differently: 1e-6 relative, 8 ulps.
+      // Other kernels (a one-row slice; FlashAttention's running softmax) round the last bits differently: 1e-6 relative.
       want.forEach((w, i) => expect(Math.abs(got[i]! - w), `${queries} queries, value ${i}`).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(w))));
     }
   });
 
   it("leaves a graph without attention alone", () => {
-    const g = new OnnxGraph("plain");
-    const x = g.input("x", "float32", [1, 4]);
-    g.rename(g.node("Softmax", [g.node("Relu", [x])], { axis: -1 }), "y");
-    g.output("y", "float32", [1, 4]);
-    expect(slicedAttentionModel(g.build().model)).toBeUndefined();
+    expect(rewrite(plainModel())).toBeUndefined();
   });
 
-  it("leaves a float16 graph as exported (slicing made the CPU 10x slower there)", () => {
-    const g = new OnnxGraph("half");
-    const [q, k, v] = ["q", "k", "v"].map((name) => g.input(name, "float16", [1, 2, "S", 4]));
-    g.rename(g.node("MatMul", [g.node("Softmax", [g.node("MatMul", [q!, g.node("Transpose", [k!], { perm: [0, 1, 3, 2] })])], { axis: -1 }), v!]), "out");
-    g.output("out", "float16", [1, 2, "S", 4]);
-    expect(slicedAttentionModel(g.build().model)).toBeUndefined();
+  it("leaves a float16 graph as exported", () => {
+    expect(rewrite(halfModel())).toBeUndefined();
   });
 });
 
@@ -113,36 +130,34 @@ function externalised(folder: string): void {
 }
 
 describe.runIf(present)("a real UNet rewritten on load", () => {
-  it("renders the latents of the unsliced graph, with inline and with external weights", async () => {
-    const external = path.join(work, "external");
-    externalised(external);
-    const scene = path.join(work, "a.scene");
-    writeFileSync(scene, 'canvas 128 x 128\nsteps 2\nnoise torch\nregion a { at 0, 0 size 128 x 128 prompt "a castle" }\n');
-    const plan = compile(readFileSync(scene, "utf8"), { path: scene, host: nodeHost }).plan!;
+  const scene = 'canvas 128 x 128\nsteps 2\nnoise torch\nregion a { at 0, 0 size 128 x 128 prompt "a castle" }\n';
+  const plan = compile(scene, { path: path.join(work, "a.scene"), host: nodeHost }).plan!;
+  const latentsOf = async (folder: string, attention: AttentionForm) => {
+    const model = await OnnxDiffusionModel.load(folderSource(folder), { device: "cpu", attention });
+    try {
+      return (await renderPlan(plan, model, renderCaches(model), { folder: work, batch: 1, keepLatents: true })).latents!;
+    } finally {
+      await model.release();
+    }
+  };
+  let exported: Float32Array;
+  beforeAll(async () => {
+    exported = await latentsOf(tiny, "exported");
+  });
 
-    // The unsliced reference: the original graph in a session of its own, through the same loop.
-    const latentsOf = async (folder: string) => {
-      const model = await OnnxDiffusionModel.load(folderSource(folder), { device: "cpu" });
-      try {
-        return (await renderPlan(plan, model, renderCaches(model), { folder: work, batch: 1, keepLatents: true })).latents!;
-      } finally {
-        await model.release();
-      }
-    };
-    const unsliced = await unslicedLatents(plan);
-    // Slices of two rows go through other matrix kernels, which round differently: measured 2e-6
-    // relative L2 after 2 steps (rounding: a wrong slice or a lost row gives > 1e-2).
-    expect(relativeL2(await latentsOf(tiny), unsliced)).toBeLessThanOrEqual(1e-5);
-    expect(await latentsOf(external)).toEqual(await latentsOf(tiny));
+  it.each(ATTENTION_FORMS.filter((form) => form !== "exported"))("%s: renders the latents of the graph as exported, with inline and with external weights", async (form) => {
+    expect(attentionRewrite(form)).toBeDefined();
+    const external = path.join(work, `external-${form}`);
+    externalised(external);
+    const rewritten = await latentsOf(tiny, form);
+    // Other kernels may round differently: measured 0 sliced and 2e-6 fused, relative L2 after 2 steps
+    // (a wrong slice, a lost row or a wrong scale gives > 1e-2).
+    expect(relativeL2(rewritten, exported)).toBeLessThanOrEqual(1e-5);
+    expect(await latentsOf(external, form)).toEqual(rewritten);
+  });
+
+  it("the CPU's default is the fused form", async () => {
+    expect(await latentsOf(tiny, defaultAttentionForm("cpu"))).toEqual(await latentsOf(tiny, "fused"));
+    expect(defaultAttentionForm("cpu")).toBe("fused");
   });
 });
-
-/** The same render with the UNet session opened on the original bytes (no rewrite). */
-async function unslicedLatents(plan: NonNullable<ReturnType<typeof compile>["plan"]>): Promise<Float32Array> {
-  const model = await OnnxDiffusionModel.load(folderSource(tiny), { device: "cpu", unslicedAttention: true });
-  try {
-    return (await renderPlan(plan, model, renderCaches(model), { folder: work, batch: 1, keepLatents: true })).latents!;
-  } finally {
-    await model.release();
-  }
-}
