@@ -29,7 +29,8 @@ export const ATTENTION_SLICES = 32;
  *
  * A graph with float16 inputs is left as exported: on the CPU its 128 slices per attention made a
  * 2-step 256² render of the tiny fp16 UNet take 42 s instead of 4 s; whether slicing pays for
- * float16 on a GPU is still to be measured. On the CPU, fused-attention.ts does better than slices.
+ * float16 on a GPU is still to be measured. On the CPU, fused-attention.ts does better than slices
+ * (bench/attention-memory.ts).
  */
 export function slicedAttentionModel(bytes: Uint8Array, slices = ATTENTION_SLICES): Uint8Array | undefined {
   return rewriteAttentions(bytes, ({ queries, keysTransposed, values, output, softmaxAttributes }, g) => {
