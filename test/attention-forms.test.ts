@@ -9,7 +9,7 @@ import { nodeHost } from "../src/compiler/node-host.js";
 import { folderSource } from "../src/runtime/model/model-source.js";
 import { OnnxDiffusionModel } from "../src/runtime/model/onnx-model.js";
 import { OnnxGraph } from "../src/runtime/onnx/onnx-graph.js";
-import { ATTENTION_FORMS, attentionRewrite, defaultAttentionForm, type AttentionForm } from "../src/runtime/onnx/attention-form.js";
+import { ATTENTION_FORMS, ATTENTION_REWRITES, defaultAttentionForm, type AttentionForm } from "../src/runtime/onnx/attention-form.js";
 import { fusedAttentionModel } from "../src/runtime/onnx/fused-attention.js";
 import { ATTENTION_SLICES, slicedAttentionModel } from "../src/runtime/onnx/sliced-attention.js";
 import { renderCaches, renderPlan } from "../src/runtime/render.js";
@@ -146,7 +146,7 @@ describe.runIf(present)("a real UNet rewritten on load", () => {
   });
 
   it.each(ATTENTION_FORMS.filter((form) => form !== "exported"))("%s: renders the latents of the graph as exported, with inline and with external weights", async (form) => {
-    expect(attentionRewrite(form)).toBeDefined();
+    expect(ATTENTION_REWRITES[form]).toBeDefined();
     const external = path.join(work, `external-${form}`);
     externalised(external);
     const rewritten = await latentsOf(tiny, form);

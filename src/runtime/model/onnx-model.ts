@@ -1,7 +1,9 @@
+import path from "node:path";
 import ort from "onnxruntime-node";
 import { float32ToHalfArray, halfArrayToFloat32 } from "../onnx/float16.js";
 import { posteriorMeanModel, SamplingPatternError } from "../onnx/posterior-mean.js";
-import { attentionRewrite, defaultAttentionForm, type AttentionForm } from "../onnx/attention-form.js";
+import { ATTENTION_REWRITES, defaultAttentionForm, type AttentionForm } from "../onnx/attention-form.js";
+import { rewriteIdentity, type Rewrite } from "../onnx/graph-rewrite.js";
 import { noiseSchedule } from "../schedulers/noise-schedule.js";
 import { parseSchedulerConfig, SD_SCHEDULER_CONFIG, type SchedulerConfig } from "../schedulers/scheduler.js";
 import { SD_SCALING_FACTOR } from "../latent-rgb.js";
@@ -14,6 +16,7 @@ import { ModelError } from "./model-error.js";
 import { planDecoder } from "../vae/decoder-plan.js";
 import { StagedDecoder } from "../vae/staged-decoder.js";
 import type { ModelSource } from "./model-source.js";
+import { modelCacheFromEnvironment, type ModelCache } from "./model-cache.js";
 
 
 type FloatType = "float32" | "float16";
@@ -153,6 +156,8 @@ export class OnnxDiffusionModel implements DiffusionModel {
       onDiagnostics?: (text: string) => void;
       /** How the UNet computes attention (attention-form.ts); default: the device's best. Benchmarks and tests compare the forms. */
       attention?: AttentionForm;
+      /** Where optimised models are cached (model-cache.ts); null: no cache. Default: as the environment says. */
+      modelCache?: ModelCache | null;
     },
   ): Promise<OnnxDiffusionModel> {
     if (source.pathOf("") !== undefined) {
@@ -173,8 +178,13 @@ export class OnnxDiffusionModel implements DiffusionModel {
     const { providers } = device;
     // Sessions opened before a check fails are released, so a long-lived worker does not keep them.
     const opened: ort.InferenceSession[] = [];
-    const open = async (name: string, rewrite?: (model: Uint8Array) => Uint8Array | undefined) => {
-      const session = await openSession(source, name, providers, rewrite);
+    const cache: CacheUse = {
+      cache: options.modelCache === undefined ? modelCacheFromEnvironment() : (options.modelCache ?? undefined),
+      ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+      ...(options.onDiagnostics ? { onDiagnostics: options.onDiagnostics } : {}),
+    };
+    const open = async (name: string, rewrite?: Rewrite) => {
+      const session = await openSession(source, name, providers, cache, rewrite);
       opened.push(session);
       return session;
     };
@@ -182,11 +192,11 @@ export class OnnxDiffusionModel implements DiffusionModel {
       const text = await open("text_encoder");
       // Attention fused or in slices: memory linear in the tile's area, not its square (attention-form.ts).
       // The decoder's one attention (at latent resolution, over the whole canvas in a whole decode) too.
-      const attention = attentionRewrite(options.attention ?? defaultAttentionForm(device.device));
+      const attention = ATTENTION_REWRITES[options.attention ?? defaultAttentionForm(device.device)];
       const unet = await open("unet", attention);
       const decoder = await open("vae_decoder", attention);
       // Guides encode to the posterior mean, deterministically, whichever layout: see posterior-mean.ts.
-      const openEncoder = () => open("vae_encoder", (model) => encoderMean(source.description, model));
+      const openEncoder = () => open("vae_encoder", { identity: POSTERIOR_MEAN, apply: (model) => encoderMean(source.description, model) });
       const openStagedDecoder = async () => {
         let plan: ReturnType<typeof planDecoder>;
         try {
@@ -358,31 +368,46 @@ function encoderMean(description: string, model: Uint8Array): Uint8Array {
   }
 }
 
+const POSTERIOR_MEAN = rewriteIdentity("posterior-mean", [posteriorMeanModel]);
+
+/** The model cache for a load, if any, and where its warnings and diagnostics go. */
+interface CacheUse {
+  cache: ModelCache | undefined;
+  onWarning?: (message: string) => void;
+  onDiagnostics?: (text: string) => void;
+}
+
 /**
  * An InferenceSession on `name`/model.onnx. With `rewrite`, the model's bytes are read and
  * rewritten first (`rewrite` returns undefined, or the same bytes, to leave the model as it is),
  * and any external weights file is passed to ONNX Runtime as bytes: a model loaded from bytes has
  * no folder to resolve them in (and ONNX Runtime refuses weights reached through a link from
- * elsewhere: "External data path escapes model directory").
+ * elsewhere: "External data path escapes model directory"). A model on disk goes through the
+ * model cache when there is one: a cached optimised graph is opened without reading or rewriting
+ * the original.
  */
-async function openSession(source: ModelSource, name: string, executionProviders: Providers, rewrite?: (model: Uint8Array) => Uint8Array | undefined): Promise<ort.InferenceSession> {
+async function openSession(source: ModelSource, name: string, executionProviders: Providers, cache: CacheUse, rewrite?: Rewrite): Promise<ort.InferenceSession> {
   const file = `${name}/model.onnx`;
   const options: ort.InferenceSession.SessionOptions = { executionProviders, graphOptimizationLevel: "all", logSeverityLevel: 3 };
   const onDisk = source.pathOf(file);
-  try {
-    if (onDisk !== undefined && !rewrite) {
-      if (!source.exists(file)) throw new ModelError(`${source.description}: missing ${file}; ${LAYOUT_HINT}`, file);
-      return await ort.InferenceSession.create(onDisk, options);
-    }
-    const read = source.read(file);
-    if (!read) throw new ModelError(`${source.description}: missing ${file}; ${LAYOUT_HINT}`, file);
-    const rewritten = rewrite?.(read);
+  const load = async (options: ort.InferenceSession.SessionOptions) => {
+    if (onDisk !== undefined && !rewrite) return ort.InferenceSession.create(onDisk, options);
+    const read = source.read(file)!;
+    const rewritten = rewrite?.apply(read);
     const bytes = rewritten ?? read;
-    if (onDisk !== undefined && bytes === read) return await ort.InferenceSession.create(onDisk, options);
+    if (onDisk !== undefined && bytes === read) return ort.InferenceSession.create(onDisk, options);
     const externalData = WEIGHT_FILES
       .map((w) => ({ path: w, data: source.read(`${name}/${w}`) }))
       .filter((e): e is { path: string; data: Uint8Array } => e.data !== undefined);
-    return await ort.InferenceSession.create(bytes, externalData.length ? { ...options, externalData } : options);
+    return ort.InferenceSession.create(bytes, externalData.length ? { ...options, externalData } : options);
+  };
+  try {
+    if (onDisk !== undefined ? !source.exists(file) : !source.read(file)) throw new ModelError(`${source.description}: missing ${file}; ${LAYOUT_HINT}`, file);
+    // Only models on disk are cached: the built-in model is generated in memory in milliseconds, and
+    // its bytes are its only identity.
+    if (onDisk === undefined || !cache.cache) return await load(options);
+    const identity = { file, folder: path.dirname(onDisk), ...(rewrite ? { rewrite: rewrite.identity } : {}) };
+    return await cache.cache.session(identity, options, load, cache);
   } catch (error) {
     if (error instanceof ModelError) throw error;
     const message = (error as Error).message;

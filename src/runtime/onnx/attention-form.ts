@@ -1,6 +1,8 @@
 import type { Device } from "../model/device-request.js";
+import { rewriteAttentions } from "./attention-pattern.js";
 import { fusedAttentionModel } from "./fused-attention.js";
-import { slicedAttentionModel } from "./sliced-attention.js";
+import { rewriteIdentity, type Rewrite } from "./graph-rewrite.js";
+import { ATTENTION_SLICES, slicedAttentionModel } from "./sliced-attention.js";
 
 /**
  * How a loaded UNet computes attention: `fused` (ONNX Runtime's MultiHeadAttention, FlashAttention
@@ -16,9 +18,9 @@ export function defaultAttentionForm(device: Device): AttentionForm {
   return device === "cpu" ? "fused" : "sliced";
 }
 
-/** The UNet graph rewrite for a form: undefined leaves the graph as exported. */
-export function attentionRewrite(form: AttentionForm): ((model: Uint8Array) => Uint8Array | undefined) | undefined {
-  if (form === "fused") return fusedAttentionModel;
-  if (form === "sliced") return (model) => slicedAttentionModel(model);
-  return undefined;
-}
+/** The graph rewrite of each form; `exported` leaves the graph as it is. */
+export const ATTENTION_REWRITES: Record<AttentionForm, Rewrite | undefined> = {
+  fused: { identity: rewriteIdentity("fused-attention", [fusedAttentionModel, rewriteAttentions]), apply: fusedAttentionModel },
+  sliced: { identity: rewriteIdentity("sliced-attention", [slicedAttentionModel, rewriteAttentions], ATTENTION_SLICES), apply: (model) => slicedAttentionModel(model) },
+  exported: undefined,
+};
