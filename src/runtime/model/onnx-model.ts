@@ -17,6 +17,7 @@ import { planDecoder } from "../vae/decoder-plan.js";
 import { StagedDecoder } from "../vae/staged-decoder.js";
 import type { ModelSource } from "./model-source.js";
 import { modelCacheFromEnvironment, type ModelCache } from "./model-cache.js";
+import { HalfInputs } from "./half-inputs.js";
 
 
 type FloatType = "float32" | "float16";
@@ -276,13 +277,26 @@ export class OnnxDiffusionModel implements DiffusionModel {
     if (ts.type === "int64") t = new ort.Tensor("int64", new BigInt64Array(count).fill(BigInt(Math.round(timestep))), dims);
     else if (ts.type === "float16") t = new ort.Tensor("float16", float32ToHalfArray(new Float32Array(count).fill(timestep)), dims);
     else t = new ort.Tensor("float32", new Float32Array(count).fill(timestep), dims);
-    const out = await this.sessions.unet.run({
-      sample: floatTensor(unetFloat, sample, shape),
-      timestep: t,
-      encoder_hidden_states: floatTensor(unetFloat, hidden, [batch, this.sequenceLength, this.hiddenSize]),
-    });
-    return toFloat32(out[this.io.unetOutput]!);
+    const hiddenShape = [batch, this.sequenceLength, this.hiddenSize];
+    if (unetFloat === "float32") {
+      const out = await this.sessions.unet.run({ sample: new ort.Tensor("float32", sample, shape), timestep: t, encoder_hidden_states: new ort.Tensor("float32", hidden, hiddenShape) });
+      return toFloat32(out[this.io.unetOutput]!);
+    }
+    const halfSample = this.halfInputs.sample(sample);
+    try {
+      const out = await this.sessions.unet.run({
+        sample: new ort.Tensor("float16", halfSample, shape),
+        timestep: t,
+        encoder_hidden_states: new ort.Tensor("float16", this.halfInputs.embedding(hidden), hiddenShape),
+      });
+      return toFloat32(out[this.io.unetOutput]!);
+    } finally {
+      this.halfInputs.release(halfSample);
+    }
   }
+
+  /** A float16 UNet's inputs, converted into reused buffers, the embeddings once per content. */
+  private readonly halfInputs = new HalfInputs();
 
   async decode(latents: Float32Array, shape: Shape4): Promise<Float32Array> {
     const out = await this.sessions.decoder.run({ latent_sample: floatTensor(this.io.decoderFloat, latents, shape) });

@@ -2,10 +2,18 @@
  * float16 ⇄ number. Node 20 has no Float16Array, so ONNX Runtime takes and returns binary16
  * tensors as Uint16Array bit patterns; these convert them.
  */
-/** IEEE 754 binary16 bits of a number (round to nearest even). */
+/** One float32 and its bits, for {@link toHalf}: reading a number's bits allocates nothing. */
+const scratch = new Float32Array(1);
+const scratchBits = new Uint32Array(scratch.buffer);
+
+/** IEEE 754 binary16 bits of a number, rounded to float32 first (round to nearest even). */
 export function toHalf(value: number): number {
-  const f32 = new Float32Array([value]);
-  const bits = new Uint32Array(f32.buffer)[0]!;
+  scratch[0] = value;
+  return halfOfFloatBits(scratchBits[0]!);
+}
+
+/** The binary16 bits nearest the float32 of bits `bits` (round to nearest, ties to even; NaN stays a quiet NaN). */
+function halfOfFloatBits(bits: number): number {
   const sign = (bits >>> 16) & 0x8000;
   const exp = (bits >>> 23) & 0xff;
   let mant = bits & 0x7fffff;
@@ -38,9 +46,15 @@ function fromHalf(bits: number): number {
   return sign * (1 + mant / 1024) * 2 ** (exp - 15);
 }
 
-export function float32ToHalfArray(values: Float32Array): Uint16Array {
-  const out = new Uint16Array(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = toHalf(values[i]!);
+/**
+ * The binary16 bits of every value, into `out` when given (a buffer the caller reuses, at least as
+ * long), else into a new array. The values' bits are read through one view of their buffer, with
+ * no allocation per value.
+ */
+export function float32ToHalfArray(values: Float32Array, out: Uint16Array = new Uint16Array(values.length)): Uint16Array {
+  if (out.length < values.length) throw new RangeError(`float32ToHalfArray: ${values.length} values do not fit in ${out.length}`);
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  for (let i = 0; i < bits.length; i++) out[i] = halfOfFloatBits(bits[i]!);
   return out;
 }
 
