@@ -6,6 +6,7 @@ import { builtinModelFiles } from "../src/runtime/builtin/builtin-model.js";
 import { ModelCache, modelCacheFromEnvironment, userCacheFolder } from "../src/runtime/model/model-cache.js";
 import { folderSource, memorySource, type ModelSource } from "../src/runtime/model/model-source.js";
 import { OnnxDiffusionModel } from "../src/runtime/model/onnx-model.js";
+import type { AttentionForm } from "../src/runtime/onnx/attention-form.js";
 import { CONFORMANCE_ROOT } from "./helpers/conformance-cases.js";
 
 /**
@@ -27,7 +28,7 @@ interface Load {
   uses: Map<string, "cached" | "hit">;
 }
 
-async function load(source: ModelSource, cache: ModelCache | null, options: { unslicedAttention?: boolean } = {}): Promise<Load> {
+async function load(source: ModelSource, cache: ModelCache | null, options: { attention?: AttentionForm } = {}): Promise<Load> {
   const warnings: string[] = [];
   const uses = new Map<string, "cached" | "hit">();
   const model = await OnnxDiffusionModel.load(source, {
@@ -98,9 +99,9 @@ describe.runIf(existsSync(tiny))("the model cache", () => {
     expect(after).not.toEqual(before);
 
     // The attention rewrite is part of the key: the UNet as exported is another graph.
-    const unsliced = await load(folderSource(folder), cache, { unslicedAttention: true });
-    expect(unsliced.uses.get("unet/model.onnx")).toBe("cached");
-    await unsliced.model.release();
+    const exported = await load(folderSource(folder), cache, { attention: "exported" });
+    expect(exported.uses.get("unet/model.onnx")).toBe("cached");
+    await exported.model.release();
     expect((await load(folderSource(folder), cache)).uses.get("unet/model.onnx")).toBe("cached");
   });
 
