@@ -1,7 +1,7 @@
 /**
  * Peak memory (maximum resident set size) of rendering at 2K, 4K and 8K with the built-in model,
- * with tiled VAE decoding (the default: tiles of 64 latent elements, overlap 16) and with
- * whole-canvas decoding (`decodeTile: { tile: Infinity }`), plus writing the PNG.
+ * with the default VAE decoding (within its memory budget, tiles when the canvas needs them) and with
+ * whole-canvas decoding (`decode: { tile: Infinity }`), plus writing the PNG.
  *
  * RSS does not reliably shrink within a process, so each configuration runs in its own child
  * process (`node dist/bench/render-memory.js CONFIG`), all started from one `npm run bench`. The
@@ -31,7 +31,7 @@ import { writePng } from "../src/runtime/image/png-write.js";
 import type { RenderProgress } from "../src/runtime/render.js";
 import { createScheduler } from "../src/runtime/schedulers/scheduler.js";
 import { TextEmbeddings } from "../src/runtime/text-embeddings.js";
-import { decodeLatents, DEFAULT_DECODE_TILE } from "../src/runtime/tiled-decode.js";
+import { decodeLatents } from "../src/runtime/tiled-decode.js";
 import { environment, repoRoot, table, writeResult, type Benchmark } from "./harness.js";
 import { generatedSceneHost } from "./scenes.js";
 
@@ -125,7 +125,7 @@ async function child(config: string): Promise<void> {
   if (!resolution || !DECODES.includes(decode) || (path !== undefined && path !== "worker"))
     throw new Error(`unknown configuration ${config} (expected e.g. 8k-tiled, 8k-whole or 8k-tiled-worker)`);
   const plan = planFor(resolution);
-  const decodeTile = decode === "whole" ? { tile: Infinity, overlap: 0 } : DEFAULT_DECODE_TILE;
+  const decodeSettings = decode === "whole" ? { tile: Infinity } : {};
   let decodeTiles = 0;
   const t0 = performance.now();
   let loaded = { rss: NaN, at: NaN };
@@ -141,7 +141,7 @@ async function child(config: string): Promise<void> {
       folder: repoRoot(),
       device: "cpu",
       batch: 1,
-      decodeTile,
+      decode: decodeSettings,
       onProgress: (p: RenderProgress) => {
         if (p.phase === "denoise" && Number.isNaN(loaded.at)) loaded = { rss: maxRssMb(), at: performance.now() };
         if (p.phase === "decode" && Number.isNaN(denoised.at)) denoised = { rss: maxRssMb(), at: performance.now() };
@@ -157,7 +157,7 @@ async function child(config: string): Promise<void> {
     const scheduler = createScheduler(plan.scheduler.name, plan.steps, { karras: plan.scheduler.karras, config: model.schedulerConfig });
     const latents = await denoise({ model, plan, scheduler, embeddings, batch: 1 });
     denoised = { rss: maxRssMb(), at: performance.now() };
-    rgb = await decodeLatents(model, latents, plan.latent.width, plan.latent.height, { ...decodeTile, onTile: (_done, total) => (decodeTiles = total) });
+    rgb = await decodeLatents(model, latents, plan.latent.width, plan.latent.height, { ...decodeSettings, onTile: (_done, total) => (decodeTiles = total) });
   }
   try {
     const rendered = performance.now();

@@ -7,8 +7,11 @@ import { RenderCancelled } from "../src/runtime/mixture.js";
 import { folderSource } from "../src/runtime/model/model-source.js";
 import { OnnxDiffusionModel } from "../src/runtime/model/onnx-model.js";
 import { OnnxGraph } from "../src/runtime/onnx/onnx-graph.js";
-import { decodeLatents, DEFAULT_DECODE_TILE } from "../src/runtime/tiled-decode.js";
+import { decodeLatents, DEFAULT_DECODE_MEMORY } from "../src/runtime/tiled-decode.js";
+import { wholeDecodeBytes } from "../src/runtime/vae/decoder-cost.js";
+import { decodeLayout, decodeWork } from "../src/runtime/vae/decode-layout.js";
 import { planDecoder } from "../src/runtime/vae/decoder-plan.js";
+import type { StagedDecoder } from "../src/runtime/vae/staged-decoder.js";
 import { loadBuiltinModel } from "./helpers/render-helpers.js";
 
 /**
@@ -61,29 +64,35 @@ describe.runIf(present)("staged tiled decoding of the conformance models", () =>
     }
   });
 
-  it("a canvas over the whole-decode budget decodes in the default tiles as the whole canvas does (case latents upsampled 2x)", async () => {
+  it("a canvas over the memory budget decodes in the tiles the budget allows, as the whole canvas does (case latents upsampled 2x)", async () => {
     const model = models.get("tiny-sd15")!;
+    const decoder = (await model.stagedDecoder()) as StagedDecoder;
     const [width, height] = [WIDTH * 2, HEIGHT * 2];
-    expect(width * height).toBeGreaterThan(DEFAULT_DECODE_TILE.wholeArea);
+    const memory = 256 * 2 ** 20;
+    expect(wholeDecodeBytes(decoder.profile, width * height)).toBeGreaterThan(memory);
     const big = new Float32Array(4 * width * height).map((_, i) => {
       const [c, y, x] = [Math.floor(i / (width * height)), Math.floor(i / width) % height, i % width];
       return latents[(c * HEIGHT + (y >> 1)) * WIDTH + (x >> 1)]!;
     });
     const whole = await decodeLatents(model, big, width, height, WHOLE);
-    let tiles = 0;
-    const tiled = await decodeLatents(model, big, width, height, { ...DEFAULT_DECODE_TILE, onTile: (_done, total) => (tiles = total) });
-    // 160 x 64 in cores of at most 64: 3 x 1 tiles.
-    expect(tiles).toBe(3);
+    const layout = decodeLayout({ width, height, profile: decoder.profile, memory, padding: decoder.receptiveField!, overlap: 16 });
+    expect(layout.kind).toBe("staged");
+    const tiles = layout.kind === "staged" ? layout.grid.length : 0;
+    expect(tiles).toBeGreaterThan(1);
+    expect(decodeWork(layout, width, height, decoder.profile)).toBeLessThanOrEqual(1.3);
+    let reported = 0;
+    const tiled = await decodeLatents(model, big, width, height, { memory, onTile: (_done, total) => (reported = total) });
+    expect(reported).toBe(tiles);
     expect(psnr(whole, tiled)).toBeGreaterThanOrEqual(60);
   });
 
-  it("decodes a canvas that fits the whole-decode budget whole: the same bytes as a whole decode", async () => {
+  it("decodes a canvas that fits the memory budget whole: the same bytes as a whole decode", async () => {
     const model = models.get("tiny-sd15")!;
-    expect(WIDTH * HEIGHT).toBeLessThanOrEqual(DEFAULT_DECODE_TILE.wholeArea);
-    expect(WIDTH).toBeGreaterThan(DEFAULT_DECODE_TILE.tile);
+    const decoder = (await model.stagedDecoder()) as StagedDecoder;
+    expect(wholeDecodeBytes(decoder.profile, WIDTH * HEIGHT)).toBeLessThanOrEqual(DEFAULT_DECODE_MEMORY);
     const whole = await decodeLatents(model, latents, WIDTH, HEIGHT, WHOLE);
     const progress: [number, number][] = [];
-    const fitted = await decodeLatents(model, latents, WIDTH, HEIGHT, { ...DEFAULT_DECODE_TILE, onTile: (done, total) => progress.push([done, total]) });
+    const fitted = await decodeLatents(model, latents, WIDTH, HEIGHT, { onTile: (done, total) => progress.push([done, total]) });
     expect(fitted).toEqual(whole);
     expect(progress).toEqual([[1, 1]]);
   });

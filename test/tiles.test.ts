@@ -5,7 +5,7 @@ import type { OnnxDiffusionModel } from "../src/runtime/model/onnx-model.js";
 import { NormalNoise } from "../src/runtime/noise.js";
 import { createScheduler } from "../src/runtime/schedulers/scheduler.js";
 import { TextEmbeddings } from "../src/runtime/text-embeddings.js";
-import { decodeLatents, DEFAULT_DECODE_TILE } from "../src/runtime/tiled-decode.js";
+import { decodeLatents, DEFAULT_DECODE_OVERLAP } from "../src/runtime/tiled-decode.js";
 import { tiles1D, type Tile1D } from "../src/runtime/tiles.js";
 import { compileScene, difference, loadBuiltinModel } from "./helpers/render-helpers.js";
 
@@ -40,7 +40,7 @@ describe("tiles1D", () => {
         let previous = -1;
         for (const t of tiles) {
           if (t.start < 0 || t.start + t.size > length) expect.fail(`${where}: tile [${t.start}, ${t.start + t.size}) leaves [0, ${length})`);
-          if (t.size !== Math.min(tile, length) || t.weight.length !== t.size) expect.fail(`${where}: tile at ${t.start} has size ${t.size}`);
+          if (t.size > Math.min(tile, length) || t.size !== tiles[0]!.size || t.weight.length !== t.size) expect.fail(`${where}: tile at ${t.start} has size ${t.size}`);
           if (t.start <= previous) expect.fail(`${where}: tile starts are not increasing`);
           previous = t.start;
           if (t.weight.some((w) => !(w > 0 && w <= 1))) expect.fail(`${where}: tile at ${t.start} has a weight outside (0, 1]`);
@@ -68,6 +68,47 @@ describe("tiles1D", () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it("uses as few tiles as cover the length, the smallest size that does it, spread evenly", () => {
+    fc.assert(
+      fc.property(tiling, ({ length, tile, overlap }) => {
+        const tiles = tiles1D(length, tile, overlap);
+        const where = `length ${length}, tile ${tile}, overlap ${overlap}`;
+        const fewest = length <= tile ? 1 : Math.ceil((length - overlap) / (tile - overlap));
+        if (tiles.length !== fewest) expect.fail(`${where}: ${tiles.length} tiles, ${fewest} suffice`);
+        // The size: no smaller one covers the length with that many tiles and that overlap.
+        const size = tiles[0]!.size;
+        if (tiles.length > 1 && tiles.length * (size - 1) >= length + (tiles.length - 1) * overlap) expect.fail(`${where}: tiles of ${size - 1} would do`);
+        const advances = tiles.slice(1).map((t, k) => t.start - tiles[k]!.start);
+        if (advances.length && Math.max(...advances) - Math.min(...advances) > 1) expect.fail(`${where}: uneven advances ${advances.join(", ")}`);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("aligned tiles start and end on multiples of the alignment (whole latent elements for the decoder)", () => {
+    fc.assert(
+      fc.property(tiling, ({ length, tile, overlap }) => {
+        const [units, align] = [Math.ceil(length / 8), 8];
+        const tiles = tiles1D(units * align, tile * align, overlap * align, align);
+        for (const t of tiles) if (t.start % align !== 0 || t.size % align !== 0) expect.fail(`tile [${t.start}, ${t.start + t.size}) is not aligned to ${align}`);
+        const { sum } = coverage(tiles, units * align);
+        if (sum.some((w) => Math.abs(w - 1) > 1e-6)) expect.fail("weights do not sum to 1");
+      }),
+      { numRuns: 200 },
+    );
+    expect(() => tiles1D(20, 16, 4, 8)).toThrow(RangeError);
+  });
+
+  it("spreads the tiles of the issue's canvas (1408 pixels, 512-pixel tiles, 128 overlap) instead of snapping the last: 4 tiles of 448, not of 512", () => {
+    const tiles = tiles1D(1408, 512, 128, 8);
+    expect(tiles.map((t) => [t.start, t.size])).toEqual([
+      [0, 448],
+      [320, 448],
+      [640, 448],
+      [960, 448],
+    ]);
   });
 
   it("has the documented shape: one tile when it fits, linear ramps across the overlap", () => {
@@ -120,7 +161,7 @@ region b { at 256, 0  size 320 x 320  prompt "a blue sea" }
 
   /** Pixels (x or y) that only one tile covers, for a tiling in latent elements. */
   function singlyCovered(length: number, tile: number, overlap: number): boolean[] {
-    const { count } = coverage(tiles1D(length * 8, tile * 8, overlap * 8), length * 8);
+    const { count } = coverage(tiles1D(length * 8, tile * 8, overlap * 8, 8), length * 8);
     return Array.from(count, (c) => c === 1);
   }
 
@@ -136,7 +177,7 @@ region b { at 256, 0  size 320 x 320  prompt "a blue sea" }
     ] as const) {
       let tiles = 0;
       const tiled = await decodeLatents(model, latents, width, height, { tile, overlap, onTile: (_done, total) => (tiles = total) });
-      expect(tiles).toBe(tiles1D(width * 8, tile * 8, overlap * 8).length * tiles1D(height * 8, tile * 8, overlap * 8).length);
+      expect(tiles).toBe(tiles1D(width * 8, tile * 8, overlap * 8, 8).length * tiles1D(height * 8, tile * 8, overlap * 8, 8).length);
       // Measured: at most 1 level (rounding) for every tiling here; about 0.3-1% of the bytes differ.
       expect(difference(whole, tiled).max, `tile ${tile}, overlap ${overlap}`).toBeLessThanOrEqual(1);
       const cols = singlyCovered(width, tile, overlap);
@@ -166,7 +207,7 @@ region b { at 256, 0  size 320 x 320  prompt "a blue sea" }
     for (const [tile, overlap, tolerance] of [
       [16, 4, 12],
       [32, 8, 6],
-      [DEFAULT_DECODE_TILE.tile, DEFAULT_DECODE_TILE.overlap, 3],
+      [64, DEFAULT_DECODE_OVERLAP, 3],
     ] as const) {
       const tiled = await decodeLatents(model, latents, width, height, { tile, overlap });
       const { max, count } = difference(whole, tiled);

@@ -114,7 +114,7 @@ export class Renderer {
         device: job.device,
         ...(job.verbose ? { verbose: true } : {}),
         batch: job.batch,
-        ...(job.decodeTile ? { decodeTile: job.decodeTile } : {}),
+        ...(job.decode ? { decode: job.decode } : {}),
         ...(job.keepLatents ? { keepLatents: true } : {}),
         ...(job.preview ? { preview: { every: job.preview.every, ...(job.preview.maxSide !== undefined ? { maxSide: job.preview.maxSide } : {}) } } : {}),
         cancel,

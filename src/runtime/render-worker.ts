@@ -7,7 +7,7 @@ import { ModelError } from "./model/model-error.js";
 import type { DeviceRequest } from "./model/device-request.js";
 import { OnnxDiffusionModel } from "./model/onnx-model.js";
 import { modelSource, type ModelLocation } from "./model/resolve-model.js";
-import { renderCaches, renderPlan, type RenderCaches, type RenderProgress } from "./render.js";
+import { renderCaches, renderPlan, type DecodeSettings, type RenderCaches, type RenderProgress } from "./render.js";
 
 /**
  * The render worker: ONNX Runtime's `run` blocks its thread, so inference lives here and the
@@ -32,7 +32,7 @@ export type RenderRequest = {
   /** Pass Dawn's and ONNX Runtime's own messages on (as `diagnostics` messages): `--verbose`. */
   verbose?: boolean;
   batch: number;
-  decodeTile?: { tile: number; overlap: number };
+  decode?: DecodeSettings;
   /** Send the final latents back with the picture. */
   keepLatents?: boolean;
   /** Send a `preview` message (latent-preview.ts) every this many steps. */
@@ -100,7 +100,7 @@ async function render(request: RenderRequest): Promise<void> {
     const image = await renderPlan(request.plan, model, caches, {
       folder: request.folder,
       batch: request.batch,
-      ...(request.decodeTile ? { decodeTile: request.decodeTile } : {}),
+      ...(request.decode ? { decode: request.decode } : {}),
       ...(request.keepLatents ? { keepLatents: true } : {}),
       onProgress: (progress) => post({ type: "progress", id: request.id, progress }),
       onWarning: warn,

@@ -9,7 +9,7 @@ import { loadGuidePixels } from "./guides/guide-image.js";
 import { GuideLatentCache } from "./guides/guide-latents.js";
 import { loadNoiseFile } from "./noise-file.js";
 import { TextEmbeddings } from "./text-embeddings.js";
-import { decodeLatents, DEFAULT_DECODE_TILE } from "./tiled-decode.js";
+import { decodeLatents } from "./tiled-decode.js";
 
 export type RenderPhase = "text" | "guides" | "denoise" | "decode";
 
@@ -22,13 +22,18 @@ export interface RenderProgress {
   total?: number;
 }
 
+/** How the VAE decodes (tiled-decode.ts): within `memory` bytes (default 4 GiB: `--decode-memory`), or in forced tiles of `tile` latent elements (Infinity: whole). */
+export interface DecodeSettings {
+  memory?: number;
+  tile?: number;
+}
+
 export interface RenderOptions {
   /** The folder the plan's guide paths are relative to (default: the working folder). */
   folder?: string;
   /** Regions per UNet call (same-size regions only). */
   batch: number;
-  /** Decode in tiles of this many latent elements (default 64, overlap 16, and whole up to 96 x 96: see tiled-decode.ts); Infinity decodes whole. */
-  decodeTile?: { tile: number; overlap: number };
+  decode?: DecodeSettings;
   onProgress?: (progress: RenderProgress) => void;
   /** Return the final latents too (before the VAE's scaling), for `--save-latents`. */
   keepLatents?: boolean;
@@ -88,9 +93,8 @@ export async function renderPlan(plan: Plan, model: DiffusionModel, caches: Rend
     ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
     ...(options.preview ? { onStep: previewHook(options.preview, scheduler, model.schedulerConfig.predictionType, plan.latent) } : {}),
   });
-  const tile = options.decodeTile ?? DEFAULT_DECODE_TILE;
   const rgb = await decodeLatents(model, latents, plan.latent.width, plan.latent.height, {
-    ...tile,
+    ...options.decode,
     ...(options.onProgress ? { onTile: (done: number, total: number) => options.onProgress!({ phase: "decode", done, total }) } : {}),
     ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
     ...(process.env["SCENEC_DEBUG"] && options.onWarning ? { onDebug: options.onWarning } : {}),

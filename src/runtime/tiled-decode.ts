@@ -1,58 +1,70 @@
 import { LATENT_FACTOR } from "../compiler/check/values.js";
 import { LATENT_CHANNELS, type DiffusionModel } from "./model/diffusion-model.js";
 import { RenderCancelled } from "./mixture.js";
-import { tiles1D } from "./tiles.js";
-import { tileGrid, type GridTile } from "./vae/tile-grid.js";
+import type { Tile1D } from "./tiles.js";
+import { SD15_DECODER_PROFILE } from "./vae/decoder-cost.js";
+import { decodeLayout, type DecodeLayout } from "./vae/decode-layout.js";
+import type { GridTile } from "./vae/tile-grid.js";
 import type { StagedDecoder } from "./vae/staged-decoder.js";
 
 export interface DecodeOptions {
-  /** Tile size in latent elements; a tile at least as big as the canvas decodes it whole. */
-  tile: number;
-  /** Overlap of the cross-faded tiles, for decoders that cannot be staged (see {@link decodeLatents}). */
-  overlap: number;
+  /** Bytes the decode may use (default {@link DEFAULT_DECODE_MEMORY}): whole when the decoder's estimated peak fits, else in the largest tiles that fit. */
+  memory?: number;
+  /** Forces tiles of at most this many latent elements a side, whatever the budget (tests, benches); a tile at least as big as the canvas decodes it whole. */
+  tile?: number;
+  /** Overlap of the cross-faded tiles, for decoders that cannot be staged (default {@link DEFAULT_DECODE_OVERLAP}). */
+  overlap?: number;
   /** Latent elements around each staged tile's core (default: the decoder's receptive field, which makes cores exact). */
   padding?: number;
-  /** Canvases of at most this many latent elements decode whole. */
-  wholeArea?: number;
   /** Progress: tiles done of the total (staged: tiles' worth of the work, since every tile goes through every stage). */
   onTile?: (done: number, total: number) => void;
   shouldStop?: () => boolean;
-  /** Why a decoder is decoded in cross-faded tiles rather than staged, for debugging. */
+  /** Why a decoder is decoded in cross-faded tiles rather than staged, and the layout chosen, for debugging. */
   onDebug?: (message: string) => void;
 }
 
 /**
- * Canvases up to 96 x 96 latent elements (768 x 768 pixels) decode whole. A whole decode holds
- * the mid-block attention's scores and their softmax, 2·(h·w)² floats whatever the VAE's width
- * (0.65 GB at 96², 2 GB at 128²), and a few full-resolution activations (SD 1.5: 128 channels,
- * 300 MB each at 768²). Measured with the tiny conformance VAE (32 channels, the same attention):
- * +0.7 GB at 96², +2.2 GB at 128²; so about 1.5-2.5 GB at 96² for SD 1.5, about 4 GB at 128².
+ * The default memory budget of a decode: 4 GiB. SD 1.5's decoder (float32) then decodes whole
+ * up to about 1280 x 640 pixels (its mid-block attention's scores grow with the square of the
+ * area), and larger canvases in staged tiles of up to about 2 megapixels, with work 1.0-1.1
+ * times the canvas's (decode-layout.ts).
  */
-export const WHOLE_DECODE_AREA = 96 * 96;
+export const DEFAULT_DECODE_MEMORY = 4 * 2 ** 30;
+
+/** Cross-fade width of tiles for decoders that cannot be staged: 128 pixels. */
+export const DEFAULT_DECODE_OVERLAP = 16;
 
 /**
  * Padding of staged tiles when the decoder's receptive field cannot be read off its graph (it
- * normally is: 14 latent elements for the tiny conformance VAE, about 18 for SD 1.5's).
+ * normally is: 14 latent elements for the tiny conformance VAE, 18 for SD 1.5's).
  */
-export const DEFAULT_DECODE_PADDING = 16;
-
-export const DEFAULT_DECODE_TILE = { tile: 64, overlap: 16, wholeArea: WHOLE_DECODE_AREA };
+export const DEFAULT_DECODE_PADDING = 18;
 
 /**
  * Decodes scaled latents [4, H, W] to 8-bit RGB (interleaved, 8W x 8H) with the VAE decoder:
- * whole when the canvas fits one tile or `wholeArea`; else in tiles, staged where the model's
- * decoder can be (each GroupNorm normalises with the whole canvas's statistics and each attention
- * attends to the whole canvas, so the picture is the whole decode's), else in overlapping tiles
- * cross-faded linearly.
+ * whole when it fits the memory budget (or one forced tile); else in tiles, staged where the
+ * model's decoder can be (each GroupNorm normalises with the whole canvas's statistics and each
+ * attention attends to the whole canvas, so the picture is the whole decode's), else in
+ * overlapping tiles cross-faded linearly. The decoder's memory and work are read off its graph
+ * (decoder-cost.ts); where it cannot be, SD 1.5's decoder is assumed.
  */
 export async function decodeLatents(model: DiffusionModel, latents: Float32Array, width: number, height: number, options: DecodeOptions): Promise<Uint8Array> {
-  const whole = width * height <= (options.wholeArea ?? 0) || (width <= options.tile && height <= options.tile);
-  if (!whole && model.stagedDecoder) {
-    const staged = await model.stagedDecoder();
-    if ("reason" in staged) options.onDebug?.(`${model.description}: decoding in cross-faded tiles, not staged: ${staged.reason}`);
-    else {
+  const forcedWhole = options.tile !== undefined && width <= options.tile && height <= options.tile;
+  const staged = forcedWhole || !model.stagedDecoder ? undefined : await model.stagedDecoder();
+  const decoder = staged && !("reason" in staged) ? staged : undefined;
+  const request = {
+    width,
+    height,
+    profile: decoder?.profile ?? SD15_DECODER_PROFILE,
+    memory: options.memory ?? DEFAULT_DECODE_MEMORY,
+    overlap: options.overlap ?? DEFAULT_DECODE_OVERLAP,
+    ...(options.tile !== undefined ? { tile: options.tile } : {}),
+  };
+  if (decoder) {
+    const layout = decodeLayout({ ...request, padding: options.padding ?? decoder.receptiveField ?? DEFAULT_DECODE_PADDING });
+    if (layout.kind === "staged") {
       try {
-        return await stagedDecode(staged, model.scalingFactor, latents, width, height, options);
+        return await stagedDecode(decoder, model.scalingFactor, latents, width, height, layout.grid, options);
       } catch (error) {
         // A segment ONNX Runtime will not run: the picture still comes, cross-faded.
         if (error instanceof RenderCancelled) throw error;
@@ -60,13 +72,16 @@ export async function decodeLatents(model: DiffusionModel, latents: Float32Array
       }
     }
   }
-  return crossFadedDecode(model, latents, width, height, whole ? { ...options, tile: Math.max(width, height) } : options);
+  const layout: DecodeLayout = forcedWhole ? { kind: "whole" } : decodeLayout(request);
+  const whole = (length: number): Tile1D[] => [{ start: 0, size: length * LATENT_FACTOR, weight: new Float32Array(length * LATENT_FACTOR).fill(1) }];
+  const [cols, rows] = layout.kind === "crossfaded" ? [layout.cols, layout.rows] : [whole(width), whole(height)];
+  if (layout.kind === "crossfaded" && staged && "reason" in staged) options.onDebug?.(`${model.description}: decoding in cross-faded tiles, not staged: ${staged.reason}`);
+  return crossFadedDecode(model, latents, width, height, cols, rows, options);
 }
 
-async function stagedDecode(decoder: StagedDecoder, scalingFactor: number, latents: Float32Array, width: number, height: number, options: DecodeOptions): Promise<Uint8Array> {
+async function stagedDecode(decoder: StagedDecoder, scalingFactor: number, latents: Float32Array, width: number, height: number, grid: GridTile[], options: DecodeOptions): Promise<Uint8Array> {
   const W = width * LATENT_FACTOR;
   const out = new Uint8Array(W * height * LATENT_FACTOR * 3);
-  const grid = tileGrid(width, height, options.tile, options.padding ?? decoder.receptiveField ?? DEFAULT_DECODE_PADDING);
   const onTile = (tile: GridTile, rgb: Float32Array) => {
     const tw = (tile.x1 - tile.x0) * LATENT_FACTOR;
     const plane = tw * (tile.y1 - tile.y0) * LATENT_FACTOR;
@@ -102,14 +117,11 @@ function toByte(value: number): number {
  * Overlapping tiles, cross-faded linearly. Memory is bounded by one band of tiles: rows of the
  * image are finished and converted as soon as no later tile can touch them.
  */
-async function crossFadedDecode(model: DiffusionModel, latents: Float32Array, width: number, height: number, options: DecodeOptions): Promise<Uint8Array> {
+async function crossFadedDecode(model: DiffusionModel, latents: Float32Array, width: number, height: number, cols: Tile1D[], rows: Tile1D[], options: DecodeOptions): Promise<Uint8Array> {
   const W = width * LATENT_FACTOR;
   const H = height * LATENT_FACTOR;
-  // Tiles in pixels (their starts stay multiples of 8), so the cross-fades are pixel-smooth.
-  const cols = tiles1D(W, options.tile * LATENT_FACTOR, options.overlap * LATENT_FACTOR);
-  const rows = tiles1D(H, options.tile * LATENT_FACTOR, options.overlap * LATENT_FACTOR);
   const out = new Uint8Array(W * H * 3);
-  const bandHeight = Math.min(options.tile, height) * LATENT_FACTOR;
+  const bandHeight = rows[0]!.size;
   // Accumulator for pixel rows [base, base + bandHeight), RGB planar.
   const acc = new Float32Array(3 * bandHeight * W);
   let base = 0;

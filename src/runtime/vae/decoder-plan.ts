@@ -1,5 +1,6 @@
 import onnxProto from "onnx-proto";
 import { halfArrayToFloat32 } from "../onnx/float16.js";
+import type { DecoderProfile } from "./decoder-cost.js";
 
 const { onnx } = onnxProto;
 
@@ -68,6 +69,8 @@ export interface DecoderPlan {
    * say (an op this does not know the reach of).
    */
   reach: ReadonlyMap<string, number>;
+  /** Its memory and work per latent element (decoder-cost.ts). */
+  profile: DecoderProfile;
   /** A segment as a model of its own, its inputs declared with the element types the earlier steps' tensors have. */
   segmentModel(step: SegmentStep, types: ReadonlyMap<string, ElementType>): Uint8Array;
 }
@@ -248,7 +251,41 @@ export function planDecoder(bytes: Uint8Array, externalData: (location: string) 
   const inputInfo = graph.input.find((i) => i.name === input)!;
   const inputType = (Object.keys(ELEMENT) as ElementType[]).find((t) => ELEMENT[t] === inputInfo.type?.tensorType?.elemType);
   if (inputType !== "float32" && inputType !== "float16") return { reason: "the decoder's input is neither float32 nor float16" };
-  return { input, output, steps, inputType, reach: receptiveReach(nodes, isStatic, output, constant, initializers, cores), segmentModel };
+  const scale = resolutions(nodes, isStatic, constant);
+  const reach = receptiveReach(nodes, isStatic, output, scale, initializers, cores);
+  const weightDims = (v: string): number[] | undefined => {
+    const from = nodes[producer.get(v) ?? -1];
+    if (from && (from.opType === "Cast" || from.opType === "Identity")) return weightDims(from.input[0]!);
+    const t = initializers.get(v) ?? constantTensor(from);
+    return t?.dims?.map(Number);
+  };
+  const convs = nodes.flatMap((n, i) => {
+    if (isStatic.has(i) || n.opType !== "Conv") return [];
+    const [cout = NaN, perGroup = NaN, kh = 1, kw = 1] = weightDims(n.input[1]!) ?? [];
+    const group = Number(n.attribute.find((a) => a.name === "group")?.i ?? 1);
+    const [sin, sout] = [scale.get(n.input[0]!) ?? 1, scale.get(n.output[0]!) ?? 1];
+    return [{ cost: cout * perGroup * kh * kw * sout ** 2, values: Math.max(perGroup * group * sin ** 2, cout * sout ** 2), reach: reach.get(n.input[0]!) ?? Infinity }];
+  });
+  const attentions = [...cores.values()].map((c) => (scale.get(c.q) ?? 1) ** 2);
+  const profile: DecoderProfile = { elementBytes: inputType === "float16" ? 2 : 4, convs, attentions };
+  return { input, output, steps, inputType, reach, profile, segmentModel };
+}
+
+/** Each value's resolution in pixels per latent element along a side, from a forward pass (a Resize scales it, a strided Conv divides it). */
+function resolutions(nodes: readonly NodeProto[], isStatic: ReadonlySet<number>, constant: (v: string) => Float32Array | undefined): Map<string, number> {
+  const scale = new Map<string, number>();
+  nodes.forEach((n, i) => {
+    if (isStatic.has(i)) return;
+    let s = Math.max(1, ...n.input.map((v) => scale.get(v) ?? 1));
+    if (n.opType === "Resize") s *= constant(n.input[2] ?? "")?.[3] ?? NaN;
+    if (n.opType === "Conv") s /= Number(attr(n, "strides")?.ints?.[1] ?? 1);
+    n.output.forEach((o) => scale.set(o, s));
+  });
+  return scale;
+}
+
+function attr(n: NodeProto, name: string) {
+  return n.attribute.find((a) => a.name === name);
 }
 
 /** Ops whose output depends on a neighbourhood that {@link receptiveReach} does not measure. */
@@ -257,26 +294,16 @@ const SPATIAL = new Set(["ConvTranspose", "MaxPool", "AveragePool", "LpPool", "P
 /**
  * Each value's reach (see {@link DecoderPlan.reach}): a backward pass over the graph from the
  * output (reach 0), adding each Conv's radius and each linear Resize's one input pixel, in latent
- * elements at the resolution a forward pass gives each value (Resize scales it, a strided Conv
- * divides it). An attention's keys and values are gathered from the cores alone (reach 0 there).
+ * elements at each value's resolution ({@link resolutions}). An attention's keys and values are gathered from the cores alone (reach 0 there).
  */
 function receptiveReach(
   nodes: readonly NodeProto[],
   isStatic: ReadonlySet<number>,
   output: string,
-  constant: (v: string) => Float32Array | undefined,
+  scale: ReadonlyMap<string, number>,
   initializers: ReadonlyMap<string, TensorProto>,
   cores: ReadonlyMap<number, { end: number; k: string; v: string }>,
 ): Map<string, number> {
-  const scale = new Map<string, number>();
-  const attr = (n: NodeProto, name: string) => n.attribute.find((a) => a.name === name);
-  nodes.forEach((n, i) => {
-    if (isStatic.has(i)) return;
-    let s = Math.max(1, ...n.input.map((v) => scale.get(v) ?? 1));
-    if (n.opType === "Resize") s *= constant(n.input[2] ?? "")?.[3] ?? NaN;
-    if (n.opType === "Conv") s /= Number(attr(n, "strides")?.ints?.[1] ?? 1);
-    n.output.forEach((o) => scale.set(o, s));
-  });
   const radius = (n: NodeProto): number => {
     const s = scale.get(n.input[0]!) ?? 1;
     if (n.opType === "Conv") {

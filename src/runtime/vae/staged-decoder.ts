@@ -1,5 +1,6 @@
 import ort from "onnxruntime-node";
 import { float32ToHalfArray, halfArrayToFloat32 } from "../onnx/float16.js";
+import { ATTENTION_SCORES, type DecoderProfile } from "./decoder-cost.js";
 import type { DecoderPlan, ElementType, GatherStep, GroupNormStep, SegmentStep } from "./decoder-plan.js";
 import type { GridTile } from "./tile-grid.js";
 
@@ -14,8 +15,6 @@ export interface StagedDecodeHooks {
   onTile: (tile: GridTile, rgb: Float32Array) => void;
 }
 
-/** Scores (queries x canvas positions) one attention run may hold: 2^24 floats, 64 MB. */
-const ATTENTION_SCORES = 1 << 24;
 
 /**
  * Runs a {@link DecoderPlan} over a grid of tiles, step by step: each segment over every tile,
@@ -44,6 +43,11 @@ export class StagedDecoder {
   ) {
     this.segments = plan.steps.filter((s) => s.kind === "segment").length;
     this.segmentModel = segmentModel;
+  }
+
+  /** Its memory and work per latent element. */
+  get profile(): DecoderProfile {
+    return this.plan.profile;
   }
 
   /**
