@@ -1,11 +1,12 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { parse as parseYaml } from "yaml";
+import { isMap, isScalar, parse as parseYaml, parseDocument } from "yaml";
 import type { ProjectRules } from "../compiler/check/project-root.js";
 import type { ModelConfig } from "../runtime/model/resolve-model.js";
 import { DEVICE_REQUESTS, type DeviceRequest } from "../runtime/model/device-request.js";
 import { CliError } from "./errors.js";
 import { readTextFile } from "./files.js";
+import { MEMORY_SIZE_HELP, parseMemorySize } from "./memory-size.js";
 
 export const CONFIG_FILE = "scenec.yaml";
 
@@ -14,6 +15,8 @@ export interface ScenecConfig extends ModelConfig {
   allowOutside?: readonly string[];
   /** `device:`, the default of `--device`. */
   device?: DeviceRequest;
+  /** `decode-memory:` in bytes, the default of `--decode-memory`. */
+  decodeMemory?: number;
 }
 
 /** The nearest scenec.yaml in `startFolder` or above it, or undefined. */
@@ -65,12 +68,15 @@ export function parseConfig(file: string, text: string): ScenecConfig {
   }
   if (value === null || value === undefined) return { file, models: {} };
   if (typeof value !== "object" || Array.isArray(value)) throw new CliError(`${file}: expected a mapping with \`models:\``);
-  const { models, default: fallback, "allow-outside": outside, device, ...rest } = value as Record<string, unknown>;
+  const { models, default: fallback, "allow-outside": outside, device, "decode-memory": memory, ...rest } = value as Record<string, unknown>;
   const unknown = Object.keys(rest);
   if (unknown.length)
-    throw new CliError(`${file}: unknown setting${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => `\`${k}\``).join(", ")}; the file has \`models:\`, \`default:\`, \`device:\` and \`allow-outside:\``);
+    throw new CliError(`${file}: unknown setting${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => `\`${k}\``).join(", ")}; the file has \`models:\`, \`default:\`, \`device:\`, \`decode-memory:\` and \`allow-outside:\``);
   if (device !== undefined && !(typeof device === "string" && (DEVICE_REQUESTS as readonly string[]).includes(device)))
     throw new CliError(`${file}: \`device\` must be ${DEVICE_REQUESTS.slice(0, -1).join(", ")} or ${DEVICE_REQUESTS.at(-1)}, not ${JSON.stringify(device)}`);
+  const decodeMemory = typeof memory === "string" ? parseMemorySize(memory) : undefined;
+  if (memory !== undefined && decodeMemory === undefined)
+    throw new CliError(`${file}${position(text, "decode-memory")}: \`decode-memory\` needs ${MEMORY_SIZE_HELP}, not ${JSON.stringify(memory)}`);
   const out: Record<string, string> = {};
   if (models !== undefined) {
     if (typeof models !== "object" || models === null || Array.isArray(models)) throw new CliError(`${file}: \`models\` must map names to model folders`);
@@ -79,8 +85,18 @@ export function parseConfig(file: string, text: string): ScenecConfig {
       out[name] = path.resolve(path.dirname(file), folder);
     }
   }
-  const extra = { ...(outside === undefined ? {} : { allowOutside: folderList(file, "allow-outside", outside) }), ...(device === undefined ? {} : { device: device as DeviceRequest }) };
+  const extra = { ...(outside === undefined ? {} : { allowOutside: folderList(file, "allow-outside", outside) }), ...(device === undefined ? {} : { device: device as DeviceRequest }), ...(decodeMemory === undefined ? {} : { decodeMemory }) };
   if (fallback === undefined) return { file, models: out, ...extra };
   if (typeof fallback !== "string" || fallback === "") throw new CliError(`${file}: \`default\` must be a model name or folder`);
   return { file, models: out, default: out[fallback] ?? path.resolve(path.dirname(file), fallback), ...extra };
+}
+
+/** `:line:column` of a top-level setting's value in the file's text (1-based), or "" when it cannot be found. */
+function position(text: string, key: string): string {
+  const contents = parseDocument(text).contents;
+  const pair = isMap(contents) ? contents.items.find((item) => isScalar(item.key) && item.key.value === key) : undefined;
+  const offset = (pair?.value as { range?: [number, number, number] } | null | undefined)?.range?.[0];
+  if (offset === undefined) return "";
+  const before = text.slice(0, offset).split("\n");
+  return `:${before.length}:${before.at(-1)!.length + 1}`;
 }

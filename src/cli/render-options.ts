@@ -2,6 +2,7 @@ import { NOISE_GENERATORS, type NoiseGenerator } from "../compiler/plan/plan.js"
 import { DEVICE_REQUESTS, type DeviceRequest } from "../runtime/model/device-request.js";
 import type { OptionValues } from "./command.js";
 import { UsageError } from "./errors.js";
+import { MEMORY_SIZE_HELP, parseMemorySize } from "./memory-size.js";
 
 /** The options `render` and `watch` share: how to render, whatever starts the render. */
 export const RENDER_OPTIONS = {
@@ -12,6 +13,7 @@ export const RENDER_OPTIONS = {
   device: { type: "string" },
   verbose: { type: "boolean" },
   batch: { type: "string" },
+  "decode-memory": { type: "string" },
 } as const;
 
 export const RENDER_OPTIONS_HELP = [
@@ -27,6 +29,9 @@ export const RENDER_OPTIONS_HELP = [
   "                       scenec.yaml's `device:` sets the default",
   "  --verbose            show ONNX Runtime's and the GPU driver's own messages",
   "  --batch N            evaluate up to N same-size regions per UNet call (default 1)",
+  "  --decode-memory SIZE memory the VAE decode may use, such as 4GB (the default) or 512MB: the",
+  "                       picture decodes whole when it fits, else in tiles as large as fit;",
+  "                       scenec.yaml's `decode-memory:` sets the default",
 ].join("\n");
 
 export interface RenderSettings {
@@ -38,6 +43,8 @@ export interface RenderSettings {
   device?: DeviceRequest;
   verbose: boolean;
   batch: number;
+  /** `--decode-memory`, bytes. Undefined: scenec.yaml's `decode-memory`, else 4 GiB. */
+  decodeMemory?: number;
 }
 
 function integerOption(values: OptionValues, name: string, min: number, max: number, command: string): number | undefined {
@@ -58,6 +65,9 @@ export function renderSettings(values: OptionValues, command: string): RenderSet
   const noise = values["noise"];
   if (typeof noise === "string" && !(NOISE_GENERATORS as readonly string[]).includes(noise))
     throw new UsageError(`--noise must be ${NOISE_GENERATORS.join(" or ")}, not \`${noise}\``, command);
+  const memory = values["decode-memory"];
+  const decodeMemory = typeof memory === "string" ? parseMemorySize(memory) : undefined;
+  if (typeof memory === "string" && decodeMemory === undefined) throw new UsageError(`--decode-memory needs ${MEMORY_SIZE_HELP}, not \`${memory}\``, command);
   return {
     ...(typeof values["output"] === "string" ? { output: values["output"] } : {}),
     ...(steps !== undefined ? { steps } : {}),
@@ -66,5 +76,6 @@ export function renderSettings(values: OptionValues, command: string): RenderSet
     ...(typeof device === "string" ? { device: device as DeviceRequest } : {}),
     verbose: values["verbose"] === true,
     batch: integerOption(values, "batch", 1, 1024, command) ?? 1,
+    ...(decodeMemory !== undefined ? { decodeMemory } : {}),
   };
 }

@@ -7,7 +7,7 @@ import type { StopSignal } from "../stop-signals.js";
 
 export const renderCommand: Command = {
   name: "render",
-  synopsis: "SCENE|PLAN [-o OUT] [--steps N] [--seed N] [--noise scenec|torch] [--device auto|cpu|webgpu|cuda] [--verbose] [--batch N] [--save-latents FILE.npy]",
+  synopsis: "SCENE|PLAN [-o OUT] [--steps N] [--seed N] [--noise scenec|torch] [--device auto|cpu|webgpu|cuda] [--verbose] [--batch N] [--decode-memory SIZE] [--save-latents FILE.npy]",
   summary: "render a scene (or a saved plan) to a PNG",
   help: `Compiles the scene (or reads a plan saved by \`scenec plan\`) and renders it with Mixture of
 Diffusers on ONNX Runtime: the scene's model (when it names none, scenec.yaml's \`default\`,
@@ -32,7 +32,7 @@ model, or a file that cannot be read or written; 130 interrupted (Ctrl-C), 143 S
   async run({ values, positionals }, terminal) {
     if (positionals.length !== 1) throw new UsageError(positionals.length ? `render takes one SCENE or PLAN, not ${positionals.length}` : "render needs a SCENE or PLAN file", "render");
     const file = positionals[0]!;
-    const { steps, seed, noise, device: deviceOption, verbose, batch, output } = renderSettings(values, "render");
+    const { steps, seed, noise, device: deviceOption, verbose, batch, output, decodeMemory } = renderSettings(values, "render");
     const limits = limitsFromOptions(values, "render");
     const saveLatents = values["save-latents"];
     if (typeof saveLatents === "string" && !/\.npy$/i.test(saveLatents)) throw new UsageError(`--save-latents writes a NumPy file: give it a name ending in .npy, not \`${saveLatents}\``, "render");
@@ -96,6 +96,7 @@ model, or a file that cannot be read or written; 130 interrupted (Ctrl-C), 143 S
         device: deviceOption ?? config.device ?? "auto",
         ...(verbose ? { verbose: true, onDiagnostics: (text: string) => progress.log(text.trimEnd()) } : {}),
         batch,
+        ...(decodeMemory !== undefined || config.decodeMemory !== undefined ? { decode: { memory: decodeMemory ?? config.decodeMemory } } : {}),
         onDevice: (description) => progress.log(`device: ${description}`),
         ...(latentsOut !== undefined ? { keepLatents: true } : {}),
         onProgress: (p) => progress.update(p),

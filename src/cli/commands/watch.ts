@@ -29,7 +29,7 @@ function sceneAndPort(positionals: string[], serve: boolean): { scene: string; p
 
 export const watchCommand: Command = {
   name: "watch",
-  synopsis: "SCENE [-o OUT] [--serve [PORT]] [--steps N] [--seed N] [--noise scenec|torch] [--device auto|cpu|webgpu|cuda] [--verbose] [--batch N] [--keep-history]",
+  synopsis: "SCENE [-o OUT] [--serve [PORT]] [--steps N] [--seed N] [--noise scenec|torch] [--device auto|cpu|webgpu|cuda] [--verbose] [--batch N] [--decode-memory SIZE] [--keep-history]",
   summary: "render a scene again on every save, with an optional live preview page",
   help: `Renders the scene, then renders it again every time it, a file it imports, one of its guide
 images or its scenec.yaml is saved, until Ctrl-C. Saves are debounced: a render starts once the
@@ -78,18 +78,20 @@ exit status: 0 when stopped; 2 bad arguments or a scene file that cannot be read
     const limits = limitsFromOptions(values, "watch");
     const { runWatch } = await import("../watch/session.js");
     const { loadConfig } = await import("../config.js");
-    // The default device from scenec.yaml, read once: a broken file is reported by the compile rounds.
-    let configured: DeviceRequest | undefined;
+    // The default device and decode memory from scenec.yaml, read once: a broken file is reported by the compile rounds.
+    let configured: { device?: DeviceRequest; decodeMemory?: number } = {};
     try {
-      configured = loadConfig(path.dirname(scene)).device;
+      configured = loadConfig(path.dirname(scene));
     } catch {
-      configured = undefined;
+      configured = {};
     }
+    const decodeMemory = settings.decodeMemory ?? configured.decodeMemory;
     return runWatch(
       {
         scene,
         ...settings,
-        device: settings.device ?? configured ?? "auto",
+        device: settings.device ?? configured.device ?? "auto",
+        ...(decodeMemory !== undefined ? { decodeMemory } : {}),
         limits,
         allowOutside: allowOutsideFromOptions(values),
         keepHistory: values["keep-history"] === true,

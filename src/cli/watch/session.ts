@@ -31,6 +31,8 @@ export interface WatchOptions {
   device: DeviceRequest;
   verbose?: boolean;
   batch: number;
+  /** `--decode-memory` (else scenec.yaml's), bytes. */
+  decodeMemory?: number;
   limits: Partial<Limits>;
   /** `--allow-outside`: the scene may reach outside its project root. */
   allowOutside?: boolean;
@@ -105,6 +107,7 @@ export async function runWatch(options: WatchOptions, terminal: Terminal): Promi
     device: options.device,
     ...(options.verbose ? { verbose: true } : {}),
     batch: options.batch,
+    ...(options.decodeMemory !== undefined ? { decodeMemory: options.decodeMemory } : {}),
     log: (line) => status.line(line),
     server,
     shown,

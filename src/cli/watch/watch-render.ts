@@ -29,6 +29,8 @@ export class WatchRender {
       device: DeviceRequest;
       verbose?: boolean;
       batch: number;
+      /** Bytes the VAE decode may use (default: tiled-decode.ts's). */
+      decodeMemory?: number;
       /** A line for the terminal: the device the model runs on, and `--verbose`'s driver messages. */
       log(line: string): void;
       server?: PreviewServer;
@@ -53,6 +55,7 @@ export class WatchRender {
           device: this.options.device,
           ...(this.options.verbose ? { verbose: true, onDiagnostics: (text: string) => this.options.log(text.trimEnd()) } : {}),
           batch: this.options.batch,
+          ...(this.options.decodeMemory !== undefined ? { decode: { memory: this.options.decodeMemory } } : {}),
           onDevice: (description) => this.options.log(`[watch] device: ${description}`),
           onProgress: (p) => {
             if (p.phase === "denoise" && p.step && p.step.tile === p.step.tiles) dispatch({ type: "step", job, step: p.step.step + 1, steps: p.step.steps });
