@@ -24,10 +24,11 @@ export interface DecodeOptions {
 }
 
 /**
- * The default memory budget of a decode: 4 GiB. SD 1.5's decoder (float32) then decodes whole
- * up to about 1280 x 640 pixels (its mid-block attention's scores grow with the square of the
- * area), and larger canvases in staged tiles of up to about 2 megapixels, with work 1.0-1.1
- * times the canvas's (decode-layout.ts).
+ * The default memory budget of a decode: 4 GiB, what a mid-range GPU or a 16 GB machine spares
+ * beside the UNet. SD 1.5's decoder (float32) then decodes whole up to about 0.9 megapixels (its
+ * mid-block attention's scores grow with the square of the area), and larger canvases in staged
+ * tiles of up to about 1.3 megapixels, with work 1.00-1.07 times the canvas's up to 3840 x 2160
+ * (decode-layout.ts).
  */
 export const DEFAULT_DECODE_MEMORY = 4 * 2 ** 30;
 
