@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { BLEND_KERNELS, FIT_MODES, NOISE_GENERATORS, SCHEDULER_NAMES } from "../src/compiler/plan/plan.js";
+import { BLEND_KERNELS, FIT_MODES, GRID_TILINGS, NOISE_GENERATORS, SCHEDULER_NAMES } from "../src/compiler/plan/plan.js";
 
 /**
  * The reference lists the schedulers, blend kernels and fit modes where it explains them: each list
@@ -52,6 +52,11 @@ describe("the reference's vocabularies (grammar/reference.md)", () => {
     expect(explained.map((line) => backticked(line)[0])).toEqual(FIT_MODES);
     expect(commentAlternatives("fit stretch                #")).toEqual(FIT_MODES);
     expect(noneOf("S2009")).toEqual(FIT_MODES);
+  });
+
+  it("lists the compiler's grid tilings", () => {
+    expect(commentAlternatives("tiling fixed               #")).toEqual(GRID_TILINGS);
+    expect(noneOf("S2024")).toEqual(GRID_TILINGS);
   });
 
   it("lists the compiler's noise generators", () => {

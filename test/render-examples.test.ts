@@ -25,8 +25,8 @@ const SCENES = readdirSync(join(ROOT, "scenes"))
   .filter((f) => f.endsWith(".scene"))
   .sort();
 
-/** Steps per scene: few, and fewer still for the 88-region 4K mosaic. */
-const STEPS: Record<string, number> = { "mosaic-4k.scene": 2 };
+/** Steps per scene: few, and fewer still for the 4K mosaics. */
+const STEPS: Record<string, number> = { "mosaic-4k.scene": 2, "mosaic-4k-shifted.scene": 2 };
 const DEFAULT_STEPS = 4;
 
 /** Reads files relative to the repository root, as the CLI (run there) does. */

@@ -4,7 +4,7 @@ import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import vsctm from "vscode-textmate";
 import oniguruma from "vscode-oniguruma";
-import { BLEND_KERNELS, FIT_MODES, NOISE_GENERATORS, SCHEDULER_NAMES } from "../src/compiler/plan/plan.js";
+import { BLEND_KERNELS, FIT_MODES, GRID_TILINGS, NOISE_GENERATORS, SCHEDULER_NAMES } from "../src/compiler/plan/plan.js";
 import { KEYWORDS } from "../src/compiler/syntax/tokens.js";
 
 const require = createRequire(import.meta.url);
@@ -71,8 +71,8 @@ function isOneTokenScoped(word: string, scoped: (scopes: string[]) => boolean): 
 /** Whether `word`, alone on a line, is one token that the grammar scopes as a keyword or declaration keyword. */
 const highlightsAsKeyword = (word: string): boolean => isOneTokenScoped(word, (scopes) => scopes.some(isKeywordScope));
 
-/** The values of `scheduler`, `blend` and `fit`: plain names to the lexer, constants to the grammar. */
-const VALUES: readonly string[] = [...SCHEDULER_NAMES, ...BLEND_KERNELS, ...FIT_MODES, ...NOISE_GENERATORS];
+/** The values of `scheduler`, `blend`, `fit`, `tiling` and `noise`: plain names to the lexer, constants to the grammar. */
+const VALUES: readonly string[] = [...SCHEDULER_NAMES, ...BLEND_KERNELS, ...FIT_MODES, ...GRID_TILINGS, ...NOISE_GENERATORS];
 
 /** Whether `word`, alone on a line, is one token that the grammar scopes as a value and not as a keyword. */
 const highlightsAsValue = (word: string): boolean =>

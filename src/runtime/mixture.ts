@@ -1,7 +1,8 @@
-import { classifierFreeGuidance, unetItemsPerRegion, type Plan, type PlanRegion } from "../compiler/plan/plan.js";
+import { classifierFreeGuidance, unetItemsPerRegion, type Plan, type PlanRegion, type Rect } from "../compiler/plan/plan.js";
+import { shiftedWindows, type ShiftedWindow, type WindowPiece } from "../compiler/plan/shifted-windows.js";
 import { GuideImposer, type ActiveGuide } from "./guides/apply-guides.js";
 import { LATENT_CHANNELS, type DiffusionModel } from "./model/diffusion-model.js";
-import { mixingShares } from "./mixing-weights.js";
+import { layerShares, regionLayer, shiftedGridLayer } from "./mixing-weights.js";
 import { initialNoiseDraw, stepNoiseSource } from "./noise.js";
 import type { Scheduler } from "./schedulers/scheduler.js";
 
@@ -43,20 +44,38 @@ export interface DenoiseOptions {
   canvasNoise?: Float32Array;
 }
 
+/** What one UNet item paints with: a region's or a shifted grid's prompt and guidance. */
+type Paint = Pick<PlanRegion, "promptText" | "negativeText" | "guidance">;
+
 /**
- * A region in a batch: its first UNet item, `item`, is the negative prompt's and `item + 1` the
+ * A tile the UNet evaluates every step: a region, whose one piece never moves, or window
+ * `window` of shifted grid `grid`, whose pieces are that step's (shifted-windows.ts).
+ */
+interface Tile {
+  paint: Paint;
+  width: number;
+  height: number;
+  /** Its layer's shares of the mix, over `layer` (the region's rectangle, or the grid's area). */
+  shares: Float32Array;
+  layer: Rect;
+  fixed?: readonly WindowPiece[];
+  grid?: number;
+  window?: number;
+}
+
+/**
+ * A tile in a batch: its first UNet item, `item`, is the negative prompt's and `item + 1` the
  * positive's when `guided`; otherwise `item` is the positive prompt's alone.
  */
-interface BatchRegion {
-  region: PlanRegion;
-  shares: Float32Array;
+interface BatchTile {
+  tile: Tile;
   item: number;
   guided: boolean;
 }
 
-/** Regions that share a UNet call: same latent size, in plan order. */
+/** Tiles that share a UNet call: same latent size, in plan order (regions, then shifted windows). */
 interface Batch {
-  regions: BatchRegion[];
+  tiles: BatchTile[];
   /** UNet items in the call: two per guided region, one per unguided. */
   items: number;
   height: number;
@@ -73,7 +92,8 @@ interface Batch {
 export function initialNoise(plan: Plan, canvasNoise?: Float32Array): Float32Array {
   const { width: W, height: H } = plan.latent;
   const noise = canvasNoise ? canvasNoise.slice() : initialNoiseDraw(plan.noise, plan.seed, LATENT_CHANNELS * H * W);
-  for (const r of plan.regions) {
+  // A shifted grid's seed draws its whole area; regions' own seeds (its cells' among them) then win.
+  for (const r of [...(plan.shiftedGrids ?? []), ...plan.regions]) {
     if (r.seed === null) continue;
     const { x, y, width: w, height: h } = r.latent;
     const own = initialNoiseDraw(plan.noise, r.seed, LATENT_CHANNELS * h * w);
@@ -86,7 +106,9 @@ export function initialNoise(plan: Plan, canvasNoise?: Float32Array): Float32Arr
 /**
  * Mixture of Diffusers (paper Algorithm 1): at every step each region predicts the noise on its
  * crop of the shared latents with its own prompt and guidance scale; the predictions are mixed
- * with normalised kernel weights; one scheduler step moves the whole canvas.
+ * with normalised kernel weights; one scheduler step moves the whole canvas. A shifted grid
+ * (SpotDiffusion) takes part as one layer of the mix, over its area: each step its windows, which
+ * never overlap, predict every element of the area once with the grid's prompt.
  */
 export async function denoise(options: DenoiseOptions): Promise<Float32Array> {
   const { model, plan, scheduler, embeddings } = options;
@@ -98,9 +120,9 @@ export async function denoise(options: DenoiseOptions): Promise<Float32Array> {
   const guides = options.guides?.length ? new GuideImposer(options.guides, scheduler, noise, W, H) : undefined;
   guides?.impose(latents, 0);
 
-  const shares = mixingShares(plan.regions, W, H);
   const embeddingSize = model.sequenceLength * model.hiddenSize;
-  const batches = makeBatches(plan.regions, shares, Math.max(1, options.batch), embeddingSize);
+  const batches = makeBatches(tilesOf(plan), Math.max(1, options.batch), embeddingSize);
+  const grids = plan.shiftedGrids ?? [];
   const mixed = new Float32Array(size);
   const ancestral = scheduler.needsNoise ? stepNoiseSource(plan.noise, plan.seed, size) : undefined;
   const stepNoise = ancestral ? new Float32Array(size) : undefined;
@@ -109,22 +131,30 @@ export async function denoise(options: DenoiseOptions): Promise<Float32Array> {
     const scale = scheduler.inputScale(step);
     const timestep = scheduler.timesteps[step]!;
     mixed.fill(0);
+    const windows = grids.map((grid) => shiftedWindows(grid, plan.seed, step));
+    const piecesOf = (tile: Tile): ShiftedWindow => tile.fixed ?? windows[tile.grid!]![tile.window!]!;
     for (let b = 0; b < batches.length; b++) {
       if (options.shouldStop?.()) throw new RenderCancelled();
       const batch = batches[b]!;
       const { width: w, height: h } = batch;
       const n = batch.items;
       const { sample, hidden } = batch.buffers;
-      for (const { region, item, guided } of batch.regions) {
-        cropInto(latents, W, H, region.latent.x, region.latent.y, w, h, scale, sample, item, guided);
-        if (guided) hidden.set(embeddings[region.negativeText]!, item * embeddingSize);
-        hidden.set(embeddings[region.promptText]!, (guided ? item + 1 : item) * embeddingSize);
+      const itemSize = LATENT_CHANNELS * w * h;
+      for (const { tile, item, guided } of batch.tiles) {
+        for (const piece of piecesOf(tile)) cropInto(latents, W, H, piece, w, h, scale, sample, item);
+        if (guided) {
+          // The negative and the positive prompt see the same crop: written once, then copied.
+          sample.copyWithin((item + 1) * itemSize, item * itemSize, (item + 1) * itemSize);
+          hidden.set(embeddings[tile.paint.negativeText]!, item * embeddingSize);
+        }
+        hidden.set(embeddings[tile.paint.promptText]!, (guided ? item + 1 : item) * embeddingSize);
       }
-      const out = await model.unet(sample.subarray(0, n * LATENT_CHANNELS * w * h), [n, LATENT_CHANNELS, h, w], timestep, hidden.subarray(0, n * embeddingSize));
-      for (const { region, shares: share, item, guided } of batch.regions) {
-        if (guided) mixGuidedInto(out, item, w, h, share, region.guidance, mixed, W, H, region.latent.x, region.latent.y);
-        else mixInto(out, item, w, h, share, mixed, W, H, region.latent.x, region.latent.y);
-      }
+      const out = await model.unet(sample.subarray(0, n * itemSize), [n, LATENT_CHANNELS, h, w], timestep, hidden.subarray(0, n * embeddingSize));
+      for (const { tile, item, guided } of batch.tiles)
+        for (const piece of piecesOf(tile)) {
+          if (guided) mixGuidedInto(out, item, w, h, piece, tile.shares, tile.layer, tile.paint.guidance, mixed, W, H);
+          else mixInto(out, item, w, h, piece, tile.shares, tile.layer, mixed, W, H);
+        }
       options.onProgress?.({ step, steps: scheduler.steps, tile: b + 1, tiles: batches.length });
     }
     options.onStep?.(step, latents, mixed);
@@ -136,70 +166,86 @@ export async function denoise(options: DenoiseOptions): Promise<Float32Array> {
 }
 
 /**
- * A region's crop of the latents, times the input scale, into batch item `first` and, when
- * guided, `first + 1` too (negative and positive prompt): written once, then copied.
+ * One piece of a tile's crop of the latents, times the input scale, into batch item `item`.
  * Module-level and monomorphic, so V8 keeps this per-element loop tight.
  */
-function cropInto(latents: Float32Array, W: number, H: number, x: number, y: number, w: number, h: number, scale: number, sample: Float32Array, first: number, guided: boolean): void {
-  const item = LATENT_CHANNELS * w * h;
-  const start = first * item;
+function cropInto(latents: Float32Array, W: number, H: number, piece: WindowPiece, w: number, h: number, scale: number, sample: Float32Array, item: number): void {
+  const start = item * LATENT_CHANNELS * w * h;
+  const { x, y, width, height, tileX, tileY } = piece;
   for (let c = 0; c < LATENT_CHANNELS; c++)
-    for (let j = 0; j < h; j++) {
+    for (let j = 0; j < height; j++) {
       const from = (c * H + y + j) * W + x;
-      const to = start + (c * h + j) * w;
-      for (let i = 0; i < w; i++) sample[to + i] = latents[from + i]! * scale;
-    }
-  if (guided) sample.copyWithin(start + item, start, start + item);
-}
-
-/** Adds an unguided region's prediction (batch item `first`, its positive prompt), weighted by its shares, to the mix. */
-function mixInto(out: Float32Array, first: number, w: number, h: number, share: Float32Array, mixed: Float32Array, W: number, H: number, x: number, y: number): void {
-  const item = LATENT_CHANNELS * w * h;
-  for (let c = 0; c < LATENT_CHANNELS; c++)
-    for (let j = 0; j < h; j++) {
-      const to = (c * H + y + j) * W + x;
-      const pos = first * item + (c * h + j) * w;
-      const row = j * w;
-      for (let i = 0; i < w; i++) mixed[to + i]! += share[row + i]! * out[pos + i]!;
+      const to = start + (c * h + tileY + j) * w + tileX;
+      for (let i = 0; i < width; i++) sample[to + i] = latents[from + i]! * scale;
     }
 }
 
-/** Adds a guided region's prediction `ε_neg + g·(ε_pos − ε_neg)` (items `first`, `first + 1`), weighted by its shares, to the mix. */
-function mixGuidedInto(out: Float32Array, first: number, w: number, h: number, share: Float32Array, g: number, mixed: Float32Array, W: number, H: number, x: number, y: number): void {
+/** Adds an unguided tile's prediction (batch item `first`, its positive prompt) on one piece, weighted by its layer's shares, to the mix. */
+function mixInto(out: Float32Array, first: number, w: number, h: number, piece: WindowPiece, share: Float32Array, layer: Rect, mixed: Float32Array, W: number, H: number): void {
   const item = LATENT_CHANNELS * w * h;
+  const { x, y, width, height, tileX, tileY } = piece;
   for (let c = 0; c < LATENT_CHANNELS; c++)
-    for (let j = 0; j < h; j++) {
+    for (let j = 0; j < height; j++) {
       const to = (c * H + y + j) * W + x;
-      const neg = first * item + (c * h + j) * w;
+      const pos = first * item + (c * h + tileY + j) * w + tileX;
+      const row = (y + j - layer.y) * layer.width + x - layer.x;
+      for (let i = 0; i < width; i++) mixed[to + i]! += share[row + i]! * out[pos + i]!;
+    }
+}
+
+/** Adds a guided tile's prediction `ε_neg + g·(ε_pos − ε_neg)` (items `first`, `first + 1`) on one piece, weighted by its layer's shares, to the mix. */
+function mixGuidedInto(out: Float32Array, first: number, w: number, h: number, piece: WindowPiece, share: Float32Array, layer: Rect, g: number, mixed: Float32Array, W: number, H: number): void {
+  const item = LATENT_CHANNELS * w * h;
+  const { x, y, width, height, tileX, tileY } = piece;
+  for (let c = 0; c < LATENT_CHANNELS; c++)
+    for (let j = 0; j < height; j++) {
+      const to = (c * H + y + j) * W + x;
+      const neg = first * item + (c * h + tileY + j) * w + tileX;
       const pos = neg + item;
-      const row = j * w;
-      for (let i = 0; i < w; i++) {
+      const row = (y + j - layer.y) * layer.width + x - layer.x;
+      for (let i = 0; i < width; i++) {
         const e0 = out[neg + i]!;
         mixed[to + i]! += share[row + i]! * (e0 + g * (out[pos + i]! - e0));
       }
     }
 }
 
-function makeBatches(regions: readonly PlanRegion[], shares: readonly Float32Array[], batchSize: number, embeddingSize: number): Batch[] {
-  const bySize = new Map<string, { region: PlanRegion; shares: Float32Array }[]>();
-  regions.forEach((region, i) => {
-    const key = `${region.latent.width}x${region.latent.height}`;
-    const list = bySize.get(key) ?? [];
-    list.push({ region, shares: shares[i]! });
-    bySize.set(key, list);
+/** Every tile the UNet evaluates each step: the regions, then each shifted grid's windows; with their layers' shares. */
+function tilesOf(plan: Plan): Tile[] {
+  const grids = plan.shiftedGrids ?? [];
+  const shares = layerShares([...plan.regions.map(regionLayer), ...grids.map(shiftedGridLayer)], plan.latent.width, plan.latent.height);
+  const tiles: Tile[] = plan.regions.map((region, i) => {
+    const { x, y, width, height } = region.latent;
+    return { paint: region, width, height, shares: shares[i]!, layer: region.latent, fixed: [{ x, y, width, height, tileX: 0, tileY: 0 }] };
   });
+  grids.forEach((grid, g) => {
+    const layer = shares[plan.regions.length + g]!;
+    for (let window = 0; window < grid.columns * grid.rows; window++)
+      tiles.push({ paint: grid, width: grid.latentTile.width, height: grid.latentTile.height, shares: layer, layer: grid.latent, grid: g, window });
+  });
+  return tiles;
+}
+
+function makeBatches(tiles: readonly Tile[], batchSize: number, embeddingSize: number): Batch[] {
+  const bySize = new Map<string, Tile[]>();
+  for (const tile of tiles) {
+    const key = `${tile.width}x${tile.height}`;
+    const list = bySize.get(key) ?? [];
+    list.push(tile);
+    bySize.set(key, list);
+  }
   const batches: Batch[] = [];
   for (const list of bySize.values()) {
-    const { width, height } = list[0]!.region.latent;
-    const groups: { regions: BatchRegion[]; items: number }[] = [];
+    const { width, height } = list[0]!;
+    const groups: { tiles: BatchTile[]; items: number }[] = [];
     for (let start = 0; start < list.length; start += batchSize) {
       let items = 0;
-      const members = list.slice(start, start + batchSize).map(({ region, shares: share }) => {
-        const member = { region, shares: share, item: items, guided: classifierFreeGuidance(region.guidance) };
-        items += unetItemsPerRegion(region.guidance);
+      const members = list.slice(start, start + batchSize).map((tile) => {
+        const member = { tile, item: items, guided: classifierFreeGuidance(tile.paint.guidance) };
+        items += unetItemsPerRegion(tile.paint.guidance);
         return member;
       });
-      groups.push({ regions: members, items });
+      groups.push({ tiles: members, items });
     }
     // UNet calls are awaited one at a time, so one pair of buffers per size, for its largest batch, serves every batch.
     const most = Math.max(...groups.map((g) => g.items));

@@ -67,7 +67,7 @@ export async function renderPlan(plan: Plan, model: DiffusionModel, caches: Rend
   const { texts, guides: guideCache } = caches;
   options.onProgress?.({ phase: "text" });
   const embeddings = await texts.embed(plan.texts, (text, dropped) => {
-    const regions = plan.regions.filter((r) => r.prompt === text || r.negative === text).map((r) => `\`${r.name}\``);
+    const regions = [...plan.regions, ...(plan.shiftedGrids ?? [])].filter((r) => r.prompt === text || r.negative === text).map((r) => `\`${r.name}\``);
     options.onWarning?.(
       `the prompt of ${regions.join(", ")} is longer than the model's ${model.sequenceLength - 2} tokens; dropped: "${dropped}"`,
     );

@@ -1,4 +1,5 @@
 import { kernelProfile } from "../plan/blend-kernels.js";
+import { shiftedGridProfiles } from "../plan/shifted-windows.js";
 import { intersects, type RegionSpec } from "./geometry.js";
 import type { BlendKernel, Rect } from "../plan/plan.js";
 
@@ -42,8 +43,10 @@ export function dominatedRegions(regions: readonly RegionSpec[], latentOf: (r: R
     if (!p) profiles.set(k, (p = kernelProfile(kind, n)));
     return p;
   };
-  const across = regions.map((spec, i) => profile(spec.blend, rects[i]!.width));
-  const down = regions.map((spec, i) => profile(spec.blend, rects[i]!.height));
+  // A shifted grid mixes with its windows' kernel averaged over their moves (shifted-windows.ts).
+  const shifted = regions.map((spec, i) => spec.shifted && shiftedGridProfiles(spec.blend, { ...spec.shifted, latentTile: { width: rects[i]!.width / spec.shifted.columns, height: rects[i]!.height / spec.shifted.rows } }));
+  const across = regions.map((spec, i) => shifted[i]?.across ?? profile(spec.blend, rects[i]!.width));
+  const down = regions.map((spec, i) => shifted[i]?.down ?? profile(spec.blend, rects[i]!.height));
   const weightAt = (i: number, x: number, y: number) => {
     const r = rects[i]!;
     return regions[i]!.weight * across[i]![x - r.x]! * down[i]![y - r.y]!;

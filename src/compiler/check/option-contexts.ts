@@ -6,7 +6,7 @@ export type OptionContext = "scene" | "region" | "grid" | "cell" | "guide";
 export const OPTIONS_BY_CONTEXT: Record<OptionContext, readonly OptionKind[]> = {
   scene: ["canvas", "model", "seed", "steps", "scheduler", "guidance", "negative", "blend", "noise", "output"],
   region: ["at", "size", "prompt", "negative", "guidance", "blend", "weight", "seed"],
-  grid: ["tile", "overlap", "columns", "rows", "at", "prompt", "prompts", "negative", "guidance", "blend", "weight", "seed", "cell"],
+  grid: ["tile", "overlap", "columns", "rows", "tiling", "at", "prompt", "prompts", "negative", "guidance", "blend", "weight", "seed", "cell"],
   cell: ["prompt", "negative", "guidance", "blend", "weight", "seed"],
   guide: ["at", "size", "fit", "strength"],
 };

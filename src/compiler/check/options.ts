@@ -13,6 +13,7 @@ const HOME: Partial<Record<OptionKind, string>> = {
   overlap: "it belongs in a `grid`",
   columns: "it belongs in a `grid`",
   rows: "it belongs in a `grid`",
+  tiling: "it belongs in a `grid`",
   prompts: "it belongs in a `grid`; a region has one `prompt`",
   cell: "it belongs in a `grid`",
   fit: "it belongs in a `guide`",

@@ -1,10 +1,12 @@
 import type { GridDecl, Option, OptionKind, OptionOf, RegionDecl, StringValue } from "../syntax/ast.js";
+import { GRID_TILINGS, type GridTiling } from "../plan/plan.js";
 import type { RegionSpec, Size } from "./geometry.js";
 import { exactCount, fitSuggestions } from "./grid-fit.js";
 import { collectOptions, optionOf } from "./options.js";
 import { readPaint, type Paint } from "./paint.js";
 import type { Reporter } from "../diagnostics/reporter.js";
 import type { StyleResolver } from "./styles.js";
+import { suggestionHelp } from "./suggest.js";
 import { integerIn, MAX_SEED, pixels } from "./values.js";
 
 export interface ElaborateContext {
@@ -64,10 +66,21 @@ function readPrompts(ctx: ElaborateContext, items: StringValue[]): (string | und
   return items.map((item) => ctx.styles.expand(item));
 }
 
+/** `tiling NAME`, default `fixed`; undefined after an error. */
+function readTiling(reporter: Reporter, option: OptionOf<"tiling"> | undefined): GridTiling | undefined {
+  if (!option) return "fixed";
+  const name = option.value.name;
+  if ((GRID_TILINGS as readonly string[]).includes(name)) return name as GridTiling;
+  reporter.report("S2024", option.value.span, { name, help: suggestionHelp(name, GRID_TILINGS) });
+  return undefined;
+}
+
 /**
  * One `grid` statement, expanded into its cells, row-major. Columns and rows not given are
  * derived so the grid reaches the canvas edge exactly; when no whole number does, the error says
- * which canvas sizes, overlaps or tile sizes would.
+ * which canvas sizes, overlaps or tile sizes would. A grid with `tiling shifted` is one spec over
+ * its whole area (its windows move every step, so it has no cells of its own), followed by a
+ * region for each `cell` override, which stays in place on top of the windows.
  */
 export function elaborateGrid(ctx: ElaborateContext, decl: GridDecl, regionsSoFar: number): RegionSpec[] {
   const { reporter } = ctx;
@@ -82,6 +95,8 @@ export function elaborateGrid(ctx: ElaborateContext, decl: GridDecl, regionsSoFa
     return [];
   }
   const tile = readSize(ctx, tileOption, "tile");
+  const tilingOption = optionOf(options, "tiling");
+  const tiling = readTiling(reporter, tilingOption);
   const overlapOption = optionOf(options, "overlap");
   let overlap: { x: number; y: number } | undefined = { x: 0, y: 0 };
   if (overlapOption) {
@@ -89,7 +104,12 @@ export function elaborateGrid(ctx: ElaborateContext, decl: GridDecl, regionsSoFa
     const y = pixels(reporter, overlapOption.value.height, "vertical overlap", "overlap");
     overlap = x === undefined || y === undefined ? undefined : { x, y };
   }
-  if (!tile || !overlap || !at) return [];
+  if (!tile || !overlap || !at || !tiling) return [];
+  const shifted = tiling === "shifted";
+  if (shifted && overlapOption && (overlap.x > 0 || overlap.y > 0)) {
+    reporter.report("S2020", overlapOption.keyword, { variant: "shiftedOverlap", grid: name, overlap, related: [{ span: tilingOption!.keyword }] });
+    return [];
+  }
   if (overlapOption && (overlap.x >= tile.width || overlap.y >= tile.height)) {
     reporter.report("S2011", overlapOption.value.span, { variant: "overlap", overlap, tile });
     return [];
@@ -132,8 +152,10 @@ export function elaborateGrid(ctx: ElaborateContext, decl: GridDecl, regionsSoFa
   const promptsOption = optionOf(options, "prompts");
   let prompts: (string | undefined)[] | undefined;
   if (promptsOption) {
-    if (promptOption) {
-      reporter.report("S2020", promptsOption.keyword, { grid: name, related: [{ span: promptOption.keyword }] });
+    if (shifted) {
+      reporter.report("S2020", promptsOption.keyword, { variant: "shiftedPrompts", grid: name, related: [{ span: tilingOption!.keyword }] });
+    } else if (promptOption) {
+      reporter.report("S2020", promptsOption.keyword, { variant: "prompts", grid: name, related: [{ span: promptOption.keyword }] });
     } else if (promptsOption.items.length !== cellCount) {
       reporter.report("S2012", promptsOption.keyword, { items: promptsOption.items.length, grid: name, columns, rows });
     } else prompts = readPrompts(ctx, promptsOption.items);
@@ -157,6 +179,32 @@ export function elaborateGrid(ctx: ElaborateContext, decl: GridDecl, regionsSoFa
       continue;
     }
     cells.set(key, { options: collectOptions(reporter, option.options, "cell"), cell: option });
+  }
+
+  if (shifted) {
+    const spec: RegionSpec = {
+      name,
+      span: decl.name.span,
+      rect: { ...at, width: columns * tile.width, height: rows * tile.height },
+      grid: name,
+      shifted: { tile, columns, rows },
+      ...base,
+    };
+    // A cell keeps the noise under it (the grid seed's, or the canvas's) unless it has a seed of its own.
+    const cellBase: Paint = { ...base, seed: null };
+    const placed = [...cells.entries()].map(([key, override]) => ({ at: key.split(",").map(Number) as [number, number], ...override }));
+    // Row-major, as a fixed grid's cells are.
+    placed.sort((p, q) => p.at[1] - q.at[1] || p.at[0] - q.at[0]);
+    const overrides = placed.map(({ at: [c, r], options: cellOptions, cell }): RegionSpec => {
+      return {
+        name: `${name}[${c},${r}]`,
+        span: cell.keyword,
+        rect: { x: at.x + c * tile.width, y: at.y + r * tile.height, width: tile.width, height: tile.height },
+        grid: name,
+        ...readPaint(reporter, ctx.styles, cellOptions, cellBase),
+      };
+    });
+    return [spec, ...overrides];
   }
 
   const gridSeed = base.seed;

@@ -361,7 +361,7 @@ export const DIAGNOSTIC_CODES = {
       related: (r: { name: string }) => `\`${r.name}\` is part of the cycle`,
     }),
   },
-  // S2007–S2009 and S2023: `help` is suggest.ts's "did you mean" for the word.
+  // S2007–S2009, S2023 and S2024: `help` is suggest.ts's "did you mean" for the word.
   S2007: {
     severity: "error",
     title: "unknown scheduler",
@@ -542,12 +542,26 @@ export const DIAGNOSTIC_CODES = {
   S2020: {
     severity: "error",
     title: "conflicting options",
-    text: say({
-      message: (p: { grid: string }) => `grid \`${p.grid}\` has both \`prompt\` and \`prompts\``,
-      label: "one prompt per cell",
-      help: "keep `prompt` for the same prompt in every cell, or `prompts [...]` for one per cell, not both",
-      related: "`prompt` given here",
-    }),
+    text: {
+      prompts: say({
+        message: (p: { grid: string }) => `grid \`${p.grid}\` has both \`prompt\` and \`prompts\``,
+        label: "one prompt per cell",
+        help: "keep `prompt` for the same prompt in every cell, or `prompts [...]` for one per cell, not both",
+        related: "`prompt` given here",
+      }),
+      shiftedOverlap: say({
+        message: (p: { grid: string; overlap: Point }) => `grid \`${p.grid}\` has \`tiling shifted\` and \`overlap ${p.overlap.x} x ${p.overlap.y}\``,
+        label: "shifted windows never overlap",
+        help: "remove `overlap`: shifted windows sit side by side and move every step, so their seams never stay in one place; or keep the overlap with `tiling fixed`",
+        related: "`tiling shifted` given here",
+      }),
+      shiftedPrompts: say({
+        message: (p: { grid: string }) => `grid \`${p.grid}\` has \`tiling shifted\` and \`prompts\``,
+        label: "shifted windows have no cells of their own",
+        help: 'a shifted window moves across several cells, so every window takes the grid\'s one `prompt`; give single cells a prompt with `cell C, R { prompt "..." }` (they stay in place, on top of the windows), or use `tiling fixed`',
+        related: "`tiling shifted` given here",
+      }),
+    },
   },
   S2021: {
     severity: "error",
@@ -581,6 +595,11 @@ export const DIAGNOSTIC_CODES = {
     severity: "error",
     title: "unknown noise generator",
     text: say({ message: (p: { name: string; help: string }) => `unknown noise generator \`${p.name}\``, label: "not a noise generator", help: (p) => p.help }),
+  },
+  S2024: {
+    severity: "error",
+    title: "unknown grid tiling",
+    text: say({ message: (p: { name: string; help: string }) => `unknown grid tiling \`${p.name}\``, label: "not a tiling", help: (p) => p.help }),
   },
 
   S2501: {

@@ -32,10 +32,17 @@ export const BLEND_KERNELS = ["gaussian", "quartic", "constant"] as const;
 export const FIT_MODES = ["stretch", "cover", "contain"] as const;
 /** How the initial noise is drawn from a seed (src/runtime/noise.ts): scenec's own generator, or torch.randn on the CPU. */
 export const NOISE_GENERATORS = ["scenec", "torch"] as const;
+/**
+ * How a grid lays its tiles (grammar/reference.md, grids): `fixed` cells that overlap (Mixture of
+ * Diffusers; the plan lists them as regions), or `shifted` windows that never overlap and move
+ * every step (SpotDiffusion; the plan lists the grid in `shiftedGrids`).
+ */
+export const GRID_TILINGS = ["fixed", "shifted"] as const;
 export type SchedulerName = (typeof SCHEDULER_NAMES)[number];
 export type BlendKernel = (typeof BLEND_KERNELS)[number];
 export type FitMode = (typeof FIT_MODES)[number];
 export type NoiseGenerator = (typeof NOISE_GENERATORS)[number];
+export type GridTiling = (typeof GRID_TILINGS)[number];
 
 /**
  * Whether a region's guidance scale asks for classifier-free guidance: as in diffusers
@@ -69,6 +76,36 @@ export interface PlanRegion {
   /** In pixels. */
   rect: Rect;
   /** In latent elements (pixels / latentFactor). */
+  latent: Rect;
+}
+
+/**
+ * A grid with `tiling shifted`: `columns` x `rows` windows of `tile`, side by side over `rect`,
+ * whose lattice is moved by a seeded offset every step (src/compiler/plan/shifted-windows.ts
+ * derives each step's windows from this, the plan's seed and the step). Every window is
+ * evaluated with the grid's prompt. Its `cell` overrides are regions in `regions`.
+ */
+export interface PlanShiftedGrid {
+  /** The grid's name: `mosaic`. */
+  name: string;
+  source: string;
+  prompt: string;
+  negative: string;
+  promptText: number;
+  negativeText: number;
+  guidance: number;
+  /** The windows' kernel: only felt where other regions overlap the grid (windows never overlap each other). */
+  blend: BlendKernel;
+  weight: number;
+  /** Re-draws the initial noise of the whole of `rect` from this seed; null keeps the canvas noise. */
+  seed: number | null;
+  columns: number;
+  rows: number;
+  /** One window, in pixels and in latent elements. */
+  tile: { width: number; height: number };
+  latentTile: { width: number; height: number };
+  /** The area the windows cover, `columns` x `rows` tiles, in pixels and in latent elements. */
+  rect: Rect;
   latent: Rect;
 }
 
@@ -121,12 +158,19 @@ export interface Plan {
   /** Every distinct prompt and negative text, in order of first use. */
   texts: string[];
   regions: PlanRegion[];
+  /** Present when a grid has `tiling shifted`. */
+  shiftedGrids?: PlanShiftedGrid[];
   guides: PlanGuide[];
   cost: {
     regions: number;
-    /** UNet batch items per step: two per guided region (negative and positive), one per unguided. */
+    /** UNet batch items per step: two per guided region or shifted window (negative and positive), one per unguided. */
     unetEvaluationsPerStep: number;
     unetEvaluationsTotal: number;
+    /**
+     * With shifted grids: the UNet batch items per step of the same scene with each shifted grid's
+     * tiles fixed and overlapping by half (the paper's 4K layout), for comparison.
+     */
+    unetEvaluationsPerStepOverlapping?: number;
     textEncodings: number;
   };
 }

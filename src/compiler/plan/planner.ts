@@ -3,7 +3,8 @@ import type { RegionSpec } from "../check/geometry.js";
 import type { GuideSpec } from "../check/guides.js";
 import type { NoiseFileSpec } from "../check/noise-file.js";
 import { relativeToScene } from "../check/project-root.js";
-import { PLAN_VERSION, unetItemsPerRegion, type Plan, type Rect } from "./plan.js";
+import { PLAN_VERSION, unetItemsPerRegion, type Plan, type PlanShiftedGrid, type Rect } from "./plan.js";
+import { overlappingTilesPerStep, windowsPerStep } from "./shifted-windows.js";
 import type { Settings } from "../check/settings.js";
 import { LATENT_FACTOR } from "../check/values.js";
 
@@ -51,20 +52,37 @@ export function buildPlan(input: PlanInput): Plan {
     return i;
   };
 
-  const regions = input.regions.map((r) => ({
-    name: r.name,
-    source: where(r.span),
-    prompt: r.prompt,
-    negative: r.negative,
-    promptText: intern(r.prompt),
-    negativeText: intern(r.negative),
-    guidance: r.guidance,
-    blend: r.blend,
-    weight: r.weight,
-    seed: r.seed,
-    rect: { ...r.rect },
-    latent: toLatent(r.rect),
-  }));
+  // Texts are interned in declaration order, a shifted grid's where it was declared.
+  const regions: Plan["regions"] = [];
+  const shiftedGrids: PlanShiftedGrid[] = [];
+  for (const r of input.regions) {
+    const paint = {
+      prompt: r.prompt,
+      negative: r.negative,
+      promptText: intern(r.prompt),
+      negativeText: intern(r.negative),
+      guidance: r.guidance,
+      blend: r.blend,
+      weight: r.weight,
+      seed: r.seed,
+    };
+    if (!r.shifted) {
+      regions.push({ name: r.name, source: where(r.span), ...paint, rect: { ...r.rect }, latent: toLatent(r.rect) });
+      continue;
+    }
+    const { tile, columns, rows } = r.shifted;
+    shiftedGrids.push({
+      name: r.name,
+      source: where(r.span),
+      ...paint,
+      columns,
+      rows,
+      tile: { ...tile },
+      latentTile: { width: tile.width / LATENT_FACTOR, height: tile.height / LATENT_FACTOR },
+      rect: { ...r.rect },
+      latent: toLatent(r.rect),
+    });
+  }
 
   const guides = input.guides.map((g) => ({
     path: relativeToScene(sceneFile, g.file),
@@ -80,7 +98,9 @@ export function buildPlan(input: PlanInput): Plan {
 
   const sceneName = path.basename(sceneFile);
   const output = settings.output ?? `${sceneName.replace(/\.scene$/i, "")}.png`;
-  const unetPerStep = regions.reduce((sum, r) => sum + unetItemsPerRegion(r.guidance), 0);
+  const regionItems = regions.reduce((sum, r) => sum + unetItemsPerRegion(r.guidance), 0);
+  const itemsPerStep = (tiles: (g: PlanShiftedGrid) => number) => shiftedGrids.reduce((sum, g) => sum + tiles(g) * unetItemsPerRegion(g.guidance), regionItems);
+  const unetPerStep = itemsPerStep(windowsPerStep);
 
   return {
     version: PLAN_VERSION,
@@ -106,11 +126,13 @@ export function buildPlan(input: PlanInput): Plan {
     output,
     texts,
     regions,
+    ...(shiftedGrids.length > 0 ? { shiftedGrids } : {}),
     guides,
     cost: {
       regions: regions.length,
       unetEvaluationsPerStep: unetPerStep,
       unetEvaluationsTotal: unetPerStep * settings.steps,
+      ...(shiftedGrids.length > 0 ? { unetEvaluationsPerStepOverlapping: itemsPerStep(overlappingTilesPerStep) } : {}),
       textEncodings: texts.length,
     },
   };

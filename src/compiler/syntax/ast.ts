@@ -49,7 +49,7 @@ interface OptionBase {
 export type SizeOptionKind = "canvas" | "size" | "tile" | "overlap";
 export type NumberOptionKind = "seed" | "steps" | "guidance" | "weight" | "columns" | "rows" | "strength";
 export type TextOptionKind = "model" | "negative" | "output" | "prompt";
-export type NameOptionKind = "blend" | "fit";
+export type NameOptionKind = "blend" | "tiling" | "fit";
 
 export type Option =
   | (OptionBase & { kind: SizeOptionKind; value: SizeValue })

@@ -145,6 +145,7 @@ const EXAMPLES: Record<string, string> = {
   scheduler: "scheduler euler",
   blend: "blend gaussian",
   noise: "noise torch",
+  tiling: "tiling shifted",
   fit: "fit cover",
   at: "at 0, 256",
   cell: 'cell 0, 1 { prompt "a boat" }',

@@ -210,7 +210,7 @@ class SceneParser extends CstParser {
   });
 
   nameOption = this.RULE("nameOption", () => {
-    this.OR([{ ALT: () => this.CONSUME(T.Blend) }, { ALT: () => this.CONSUME(T.Fit) }]);
+    this.OR([{ ALT: () => this.CONSUME(T.Blend) }, { ALT: () => this.CONSUME(T.Tiling) }, { ALT: () => this.CONSUME(T.Fit) }]);
     this.CONSUME(T.Identifier);
   });
 

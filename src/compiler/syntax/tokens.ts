@@ -181,13 +181,14 @@ export const Overlap = keyword("overlap");
 export const Columns = keyword("columns");
 export const Rows = keyword("rows");
 export const Cell = keyword("cell");
+export const Tiling = keyword("tiling");
 export const Fit = keyword("fit");
 export const Strength = keyword("strength");
 
 export const KEYWORD_TOKENS: readonly TokenType[] = [
   Style, Import, Region, Grid, Guide,
   Canvas, Model, Seed, Steps, Scheduler, Karras, Guidance, Negative, Blend, Noise, Output,
-  Prompts, Prompt, Weight, At, Size, Tile, Overlap, Columns, Rows, Cell, Fit, Strength,
+  Prompts, Prompt, Weight, At, Size, Tile, Overlap, Columns, Rows, Cell, Tiling, Fit, Strength,
 ];
 
 /** Every keyword of the language, for editors (the TextMate grammar test checks it against this). */
