@@ -107,6 +107,8 @@ export function compile(text: string, options: CompileOptions): CompileResult {
     }
   }
 
+  warnShiftedUnderLms(reporter, regions, settings.scheduler.name, topLevel);
+
   const hasRegions = ast.statements.some((s) => s.kind === "region" || s.kind === "grid");
   const firstGuide = ast.statements.find((s): s is GuideDecl => s.kind === "guide");
   // The canvas is known when it is written (and valid), or when regions span it.
@@ -171,6 +173,18 @@ export function compile(text: string, options: CompileOptions): CompileResult {
   const problems = validatePlan(plan);
   if (problems.length > 0) throw new Error(`the compiler produced an invalid plan (a bug in scenec): ${problems.join("; ")}`);
   return { plan, diagnostics, sources, dependencies };
+}
+
+/**
+ * S2504: shifted windows move their edges every step, and LMS (a fourth-order multistep method)
+ * recombines the last four steps' predictions with large coefficients of both signs, so an edge
+ * of one step survives as a seam (measured with the built-in model: the largest column jump 1.1 to
+ * 2.1 times a fixed tiling's seam; under euler, ddim and dpmpp_2m about half of it).
+ */
+function warnShiftedUnderLms(reporter: Reporter, regions: readonly RegionSpec[], scheduler: string, topLevel: readonly Option[]): void {
+  if (scheduler !== "lms") return;
+  const written = topLevel.find((o) => o.kind === "scheduler");
+  for (const r of regions) if (r.shifted) reporter.report("S2504", r.shifted.tiling, { grid: r.name, related: written ? [{ span: written.keyword }] : [] });
 }
 
 /** One S1016 for a file that is plainly not a scene; no source for code frames (binary data would only garble the terminal). */

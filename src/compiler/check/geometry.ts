@@ -11,7 +11,7 @@ export interface RegionSpec extends Paint {
   /** For grid cells, the grid they came from (outside-canvas errors are reported once per grid). */
   grid?: string;
   /** A grid with `tiling shifted`: `rect` is its whole area, covered by `columns` x `rows` moving windows of `tile`. */
-  shifted?: { tile: Size; columns: number; rows: number };
+  shifted?: { tile: Size; columns: number; rows: number; tiling: Span };
 }
 
 export interface Size {

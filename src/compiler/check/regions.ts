@@ -187,7 +187,7 @@ export function elaborateGrid(ctx: ElaborateContext, decl: GridDecl, regionsSoFa
       span: decl.name.span,
       rect: { ...at, width: columns * tile.width, height: rows * tile.height },
       grid: name,
-      shifted: { tile, columns, rows },
+      shifted: { tile, columns, rows, tiling: tilingOption!.keyword },
       ...base,
     };
     // A cell keeps the noise under it (the grid seed's, or the canvas's) unless it has a seed of its own.

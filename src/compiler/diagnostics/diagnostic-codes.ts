@@ -638,6 +638,16 @@ export const DIAGNOSTIC_CODES = {
       related: "ignored",
     }),
   },
+  S2504: {
+    severity: "warning",
+    title: "shifted windows under the lms scheduler",
+    text: say({
+      message: (p: { grid: string }) => `grid \`${p.grid}\` has shifted windows, but the scene uses the \`lms\` scheduler`,
+      label: "seams may show",
+      help: "LMS combines the predictions of the last four steps with large coefficients of both signs, and their window edges lie in different places, so a step's edges can stay as a seam; use `scheduler euler`, `ddim` or `dpmpp_2m`",
+      related: "`scheduler lms` given here",
+    }),
+  },
 
   S3001: {
     severity: "error",
