@@ -97,6 +97,7 @@ describe("plan schema", () => {
     const places = [
       [(planSchema()["properties"] as any).scheduler.properties.name, SCHEDULER_NAMES],
       [defs.region.properties.blend, BLEND_KERNELS],
+      [defs.shiftedGrid.properties.blend, BLEND_KERNELS],
       [defs.guide.properties.fit, FIT_MODES],
       [(planSchema()["properties"] as any).noise, NOISE_GENERATORS],
     ] as const;

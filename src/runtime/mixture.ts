@@ -58,9 +58,7 @@ interface Tile {
   /** Its layer's shares of the mix, over `layer` (the region's rectangle, or the grid's area). */
   shares: Float32Array;
   layer: Rect;
-  fixed?: readonly WindowPiece[];
-  grid?: number;
-  window?: number;
+  place: { fixed: ShiftedWindow } | { grid: number; window: number };
 }
 
 /**
@@ -132,7 +130,7 @@ export async function denoise(options: DenoiseOptions): Promise<Float32Array> {
     const timestep = scheduler.timesteps[step]!;
     mixed.fill(0);
     const windows = grids.map((grid) => shiftedWindows(grid, plan.seed, step));
-    const piecesOf = (tile: Tile): ShiftedWindow => tile.fixed ?? windows[tile.grid!]![tile.window!]!;
+    const piecesOf = ({ place }: Tile): ShiftedWindow => ("fixed" in place ? place.fixed : windows[place.grid]![place.window]!);
     for (let b = 0; b < batches.length; b++) {
       if (options.shouldStop?.()) throw new RenderCancelled();
       const batch = batches[b]!;
@@ -216,12 +214,12 @@ function tilesOf(plan: Plan): Tile[] {
   const shares = layerShares([...plan.regions.map(regionLayer), ...grids.map(shiftedGridLayer)], plan.latent.width, plan.latent.height);
   const tiles: Tile[] = plan.regions.map((region, i) => {
     const { x, y, width, height } = region.latent;
-    return { paint: region, width, height, shares: shares[i]!, layer: region.latent, fixed: [{ x, y, width, height, tileX: 0, tileY: 0 }] };
+    return { paint: region, width, height, shares: shares[i]!, layer: region.latent, place: { fixed: [{ x, y, width, height, tileX: 0, tileY: 0 }] } };
   });
   grids.forEach((grid, g) => {
     const layer = shares[plan.regions.length + g]!;
     for (let window = 0; window < grid.columns * grid.rows; window++)
-      tiles.push({ paint: grid, width: grid.latentTile.width, height: grid.latentTile.height, shares: layer, layer: grid.latent, grid: g, window });
+      tiles.push({ paint: grid, width: grid.latentTile.width, height: grid.latentTile.height, shares: layer, layer: grid.latent, place: { grid: g, window } });
   });
   return tiles;
 }
