@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { denoise } from "../src/runtime/mixture.js";
+import type { DiffusionModel } from "../src/runtime/model/diffusion-model.js";
 import type { OnnxDiffusionModel } from "../src/runtime/model/onnx-model.js";
 import type { RenderCaches, RenderedImage } from "../src/runtime/render.js";
+import { createScheduler } from "../src/runtime/schedulers/scheduler.js";
+import { TextEmbeddings } from "../src/runtime/text-embeddings.js";
 import { compileScene, difference, loadBuiltinModel, meanColour, newCaches, renderWith } from "./helpers/render-helpers.js";
 
 /**
@@ -109,5 +113,40 @@ describe("shifted windows on the built-in model", () => {
     const far = (image: RenderedImage) => meanColour(image, 0, 768, 384, 512);
     const [a, b] = [far(plain.image), far(withCell.image)];
     expect(Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2])).toBeLessThan(10);
+  });
+});
+
+describe("the denoising loop with shifted windows", () => {
+  it("predicts every latent element once a step, wrapped windows and batches included, and mixes a region on top to a total share of 1", async () => {
+    // A UNet that predicts its input: the mixed prediction must then be the scaled latents
+    // exactly, which holds only if each element is cropped into, and mixed back from, its window.
+    const echo: DiffusionModel = Object.assign(Object.create(model) as DiffusionModel, { unet: async (sample: Float32Array) => sample.slice() });
+    // Windows with and without classifier-free guidance: the two ways a prediction is mixed.
+    for (const [windows, house] of [[7.5, 1], [1, 7.5]]) {
+      const plan = compileScene(`canvas 768 x 512
+seed 3
+steps 6
+scheduler euler
+grid land { tile 256 x 256  tiling shifted  prompt "green hills"  guidance ${windows} }
+region house { at 320, 128  size 256 x 256  prompt "a red house"  guidance ${house} }
+`);
+      const scheduler = createScheduler(plan.scheduler.name, plan.steps, { karras: false, config: model.schedulerConfig });
+      const embeddings = await new TextEmbeddings(model).embed(plan.texts);
+      for (const batch of [1, 4]) {
+        let worst = 0;
+        await denoise({
+          model: echo,
+          plan,
+          scheduler,
+          embeddings,
+          batch,
+          onStep: (step, latents, prediction) => {
+            const scale = scheduler.inputScale(step);
+            for (let i = 0; i < latents.length; i++) worst = Math.max(worst, Math.abs(prediction[i]! - latents[i]! * scale));
+          },
+        });
+        expect(worst, `window guidance ${windows}, batch ${batch}`).toBeLessThan(1e-5);
+      }
+    }
   });
 });
