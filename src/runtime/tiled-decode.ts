@@ -3,7 +3,7 @@ import { LATENT_CHANNELS, type DiffusionModel } from "./model/diffusion-model.js
 import { RenderCancelled } from "./mixture.js";
 import type { Tile1D } from "./tiles.js";
 import { SD15_DECODER_PROFILE } from "./vae/decoder-cost.js";
-import { decodeLayout, type DecodeLayout } from "./vae/decode-layout.js";
+import { decodeLayout, decodeWork, type DecodeLayout } from "./vae/decode-layout.js";
 import type { GridTile } from "./vae/tile-grid.js";
 import type { StagedDecoder } from "./vae/staged-decoder.js";
 
@@ -19,7 +19,7 @@ export interface DecodeOptions {
   /** Progress: tiles done of the total (staged: tiles' worth of the work, since every tile goes through every stage). */
   onTile?: (done: number, total: number) => void;
   shouldStop?: () => boolean;
-  /** Why a decoder is decoded in cross-faded tiles rather than staged, and the layout chosen, for debugging. */
+  /** The tiles chosen and their work, and why a decoder is decoded in cross-faded tiles rather than staged, for debugging (SCENEC_DEBUG). */
   onDebug?: (message: string) => void;
 }
 
@@ -61,22 +61,23 @@ export async function decodeLatents(model: DiffusionModel, latents: Float32Array
     overlap: options.overlap ?? DEFAULT_DECODE_OVERLAP,
     ...(options.tile !== undefined ? { tile: options.tile } : {}),
   };
-  if (decoder) {
-    const layout = decodeLayout({ ...request, padding: options.padding ?? decoder.receptiveField ?? DEFAULT_DECODE_PADDING });
-    if (layout.kind === "staged") {
-      try {
-        return await stagedDecode(decoder, model.scalingFactor, latents, width, height, layout.grid, options);
-      } catch (error) {
-        // A segment ONNX Runtime will not run: the picture still comes, cross-faded.
-        if (error instanceof RenderCancelled) throw error;
-        options.onDebug?.(`${model.description}: decoding in cross-faded tiles, staging failed: ${(error as Error).message}`);
-      }
+  const padding = decoder ? (options.padding ?? decoder.receptiveField ?? DEFAULT_DECODE_PADDING) : undefined;
+  let layout: DecodeLayout = forcedWhole ? { kind: "whole" } : decodeLayout({ ...request, ...(padding !== undefined ? { padding } : {}) });
+  const work = () => decodeWork(layout, width, height, request.profile).toFixed(2);
+  if (layout.kind === "staged" && decoder) {
+    options.onDebug?.(`${model.description}: decoding ${width} x ${height} latent elements in ${layout.cols} x ${layout.rows} staged tiles (work ${work()}x the canvas's)`);
+    try {
+      return await stagedDecode(decoder, model.scalingFactor, latents, width, height, layout.grid, options);
+    } catch (error) {
+      // A segment ONNX Runtime will not run: the picture still comes, cross-faded.
+      if (error instanceof RenderCancelled) throw error;
+      options.onDebug?.(`${model.description}: decoding in cross-faded tiles, staging failed: ${(error as Error).message}`);
+      layout = decodeLayout(request);
     }
-  }
-  const layout: DecodeLayout = forcedWhole ? { kind: "whole" } : decodeLayout(request);
+  } else if (layout.kind === "crossfaded" && staged && "reason" in staged) options.onDebug?.(`${model.description}: decoding in cross-faded tiles, not staged: ${staged.reason}`);
   const whole = (length: number): Tile1D[] => [{ start: 0, size: length * LATENT_FACTOR, weight: new Float32Array(length * LATENT_FACTOR).fill(1) }];
   const [cols, rows] = layout.kind === "crossfaded" ? [layout.cols, layout.rows] : [whole(width), whole(height)];
-  if (layout.kind === "crossfaded" && staged && "reason" in staged) options.onDebug?.(`${model.description}: decoding in cross-faded tiles, not staged: ${staged.reason}`);
+  if (layout.kind === "crossfaded") options.onDebug?.(`${model.description}: decoding ${width} x ${height} latent elements in ${cols.length} x ${rows.length} cross-faded tiles (work ${work()}x the canvas's)`);
   return crossFadedDecode(model, latents, width, height, cols, rows, options);
 }
 
