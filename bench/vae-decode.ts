@@ -10,6 +10,9 @@
  * tiles, as decoders without GroupNorm get them (forced here for comparison), within a 2 GiB
  * budget (sized as for SD 1.5's decoder, which is assumed for them) and in forced 32-element tiles.
  *
+ * First, without a model, the layouts SD 1.5's decoder gets within the default budget at 1408 x 640,
+ * 2048 x 2048 and 3840 x 2160, and their work.
+ *
  * Each configuration runs in its own child process (`node dist/bench/vae-decode.js CONFIG OUT`)
  * so that its peak RSS is its own; the child writes its pixels to OUT for the parent to compare.
  * Targets: every staged decode >= 60 dB against the whole decode; every budget-chosen layout's
@@ -26,7 +29,7 @@ import type { DiffusionModel } from "../src/runtime/model/diffusion-model.js";
 import { folderSource } from "../src/runtime/model/model-source.js";
 import { OnnxDiffusionModel } from "../src/runtime/model/onnx-model.js";
 import { decodeLatents, DEFAULT_DECODE_MEMORY, DEFAULT_DECODE_OVERLAP, type DecodeOptions } from "../src/runtime/tiled-decode.js";
-import { SD15_DECODER_PROFILE } from "../src/runtime/vae/decoder-cost.js";
+import { SD15_DECODER_PROFILE, wholeDecodeBytes } from "../src/runtime/vae/decoder-cost.js";
 import { decodeLayout, decodeWork } from "../src/runtime/vae/decode-layout.js";
 import type { StagedDecoder } from "../src/runtime/vae/staged-decoder.js";
 import { environment, repoRoot, table, writeResult, type Benchmark } from "./harness.js";
@@ -136,7 +139,44 @@ interface Row {
   error?: string;
 }
 
+/** SD 1.5's receptive field in latent elements (what planDecoder reads off its graph; autoencoderKlProfile gives the same). */
+const SD15_PADDING = Math.max(...SD15_DECODER_PROFILE.convs.map((c) => c.reach));
+
+interface Sd15Layout {
+  canvas: string;
+  wholeGiB: number;
+  staged: string;
+  stagedWork: number;
+  crossfaded: string;
+  crossfadedWork: number;
+}
+
+/** The layouts SD 1.5's decoder gets within the default budget on the issue's and two large canvases: no model needed, only its profile. */
+function sd15Layouts(): Sd15Layout[] {
+  return [
+    [176, 80],
+    [256, 256],
+    [480, 270],
+  ].map(([width, height]) => {
+    const request = { width: width!, height: height!, profile: SD15_DECODER_PROFILE, memory: DEFAULT_DECODE_MEMORY, overlap: DEFAULT_DECODE_OVERLAP };
+    const staged = decodeLayout({ ...request, padding: SD15_PADDING });
+    const faded = decodeLayout(request);
+    const grid = (l: typeof staged) => (l.kind === "whole" ? "whole" : l.kind === "staged" ? `${l.cols} x ${l.rows}` : `${l.cols.length} x ${l.rows.length}`);
+    const work = (l: typeof staged) => Math.round(decodeWork(l, width!, height!, SD15_DECODER_PROFILE) * 1000) / 1000;
+    return { canvas: `${width! * 8}x${height! * 8}`, wholeGiB: Math.round((wholeDecodeBytes(SD15_DECODER_PROFILE, width! * height!) / 2 ** 30) * 100) / 100, staged: grid(staged), stagedWork: work(staged), crossfaded: grid(faded), crossfadedWork: work(faded) };
+  });
+}
+
 export async function runVaeDecodeBench(): Promise<Row[]> {
+  const sd15 = sd15Layouts();
+  console.log(`SD 1.5's decoder (its profile, float32) within the default ${DEFAULT_DECODE_MEMORY / 2 ** 30} GiB budget:`);
+  console.log(
+    table(
+      ["canvas", "whole decode GiB", "staged tiles", "work", "cross-faded tiles", "work"],
+      sd15.map((r) => [r.canvas, r.wholeGiB.toFixed(2), r.staged, r.stagedWork.toFixed(3), r.crossfaded, r.crossfadedWork.toFixed(3)]),
+    ),
+  );
+  console.log("");
   if (!existsSync(join(conformance(), "models/tiny-sd15/vae_decoder/model.onnx"))) {
     console.log(`  skipped: ${conformance()} is absent`);
     return [];
@@ -188,7 +228,7 @@ export async function runVaeDecodeBench(): Promise<Row[]> {
   const budgeted = rows.filter((row) => DECODES[row.config.split("-").slice(1).join("-")]?.byBudget);
   const worstWork = Math.max(...budgeted.map((row) => row.report?.work ?? Infinity));
   console.log(`target <= ${TARGET_WORK} work for every layout chosen by a budget: worst ${worstWork} (${worstWork <= TARGET_WORK ? "meets" : "MISSES"} it)`);
-  const out = writeResult("vae-decode", { benchmark: "vae-decode", ...environment(), model: "tiny-sd15", targetPsnrDb: TARGET_PSNR_DB, worstStagedPsnrDb: worst, targetWork: TARGET_WORK, worstBudgetWork: worstWork, runs: rows });
+  const out = writeResult("vae-decode", { benchmark: "vae-decode", ...environment(), model: "tiny-sd15", targetPsnrDb: TARGET_PSNR_DB, worstStagedPsnrDb: worst, targetWork: TARGET_WORK, worstBudgetWork: worstWork, sd15Layouts: sd15, runs: rows });
   console.log(`wrote ${relative(process.cwd(), out)}`);
   return rows;
 }
