@@ -122,11 +122,14 @@ export function planDecoder(bytes: Uint8Array, externalData: (location: string) 
   nodes.forEach((n, i) => {
     if (n.input.every(staticValue) && n.opType !== "RandomNormal" && n.opType !== "RandomUniform") isStatic.add(i);
   });
-  const constant = (v: string): Float32Array | undefined => {
+  const weight = (v: string): TensorProto | undefined => {
     const from = nodes[producer.get(v) ?? -1];
     // The fp16 conversion casts some constants (a Resize's scales) back to float32.
-    if (from && (from.opType === "Cast" || from.opType === "Identity")) return constant(from.input[0]!);
-    const t = initializers.get(v) ?? constantTensor(from);
+    if (from && (from.opType === "Cast" || from.opType === "Identity")) return weight(from.input[0]!);
+    return initializers.get(v) ?? constantTensor(from);
+  };
+  const constant = (v: string): Float32Array | undefined => {
+    const t = weight(v);
     return t ? tensorValues(t) : undefined;
   };
 
@@ -253,15 +256,9 @@ export function planDecoder(bytes: Uint8Array, externalData: (location: string) 
   if (inputType !== "float32" && inputType !== "float16") return { reason: "the decoder's input is neither float32 nor float16" };
   const scale = resolutions(nodes, isStatic, constant);
   const reach = receptiveReach(nodes, isStatic, output, scale, initializers, cores);
-  const weightDims = (v: string): number[] | undefined => {
-    const from = nodes[producer.get(v) ?? -1];
-    if (from && (from.opType === "Cast" || from.opType === "Identity")) return weightDims(from.input[0]!);
-    const t = initializers.get(v) ?? constantTensor(from);
-    return t?.dims?.map(Number);
-  };
   const convs = nodes.flatMap((n, i) => {
     if (isStatic.has(i) || n.opType !== "Conv") return [];
-    const [cout = NaN, perGroup = NaN, kh = 1, kw = 1] = weightDims(n.input[1]!) ?? [];
+    const [cout = NaN, perGroup = NaN, kh = 1, kw = 1] = weight(n.input[1]!)?.dims?.map(Number) ?? [];
     const group = Number(n.attribute.find((a) => a.name === "group")?.i ?? 1);
     const [sin, sout] = [scale.get(n.input[0]!) ?? 1, scale.get(n.output[0]!) ?? 1];
     return [{ cost: cout * perGroup * kh * kw * sout ** 2, values: Math.max(perGroup * group * sin ** 2, cout * sout ** 2), reach: reach.get(n.input[0]!) ?? Infinity }];
