@@ -42,7 +42,8 @@ describe.runIf(present)("staged tiled decoding of the conformance models", () =>
     latents = caseLatents();
     for (const name of ["tiny-sd15", "tiny-sd15-fp16", "tiny-sd15-optimum"])
       models.set(name, await OnnxDiffusionModel.load(folderSource(path.join(conformance, "models", name)), { device: "cpu" }));
-  });
+    // Three models: over vitest's 10 s for hooks on a loaded 2-core machine (measured).
+  }, 60_000);
   afterAll(async () => {
     await Promise.all([...models.values()].map((m) => m.release()));
   });
