@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_DECODE_MEMORY, DEFAULT_DECODE_OVERLAP } from "../src/runtime/tiled-decode.js";
+import type { AttentionForm } from "../src/runtime/onnx/attention-form.js";
 import { autoencoderKlProfile, SD15_DECODER_PROFILE, stagedTileBytes, wholeDecodeBytes } from "../src/runtime/vae/decoder-cost.js";
 import { decodeLayout, decodeWork, type DecodeLayout } from "../src/runtime/vae/decode-layout.js";
 import { planDecoder } from "../src/runtime/vae/decoder-plan.js";
@@ -73,6 +74,23 @@ describe("decode layouts for SD 1.5's decoder", () => {
     const forced = decodeLayout({ ...request, memory: 100 * GiB, tile: 40 });
     expect(forced.kind === "staged" && [forced.cols, forced.rows]).toEqual([3, 3]);
     expect(decodeLayout({ ...request, memory: 1, tile: 96 })).toEqual({ kind: "whole" });
+  });
+
+  it("a decoder whose attention is fused (the CPU's default) or sliced needs no full score matrix: the paper's 1408 x 640 decodes whole within the default budget", () => {
+    const [width, height] = [176, 80];
+    const as = (form: AttentionForm) => ({ ...SD15_DECODER_PROFILE, wholeAttention: form });
+    const exported = wholeDecodeBytes(SD15_DECODER_PROFILE, width * height);
+    expect(exported / GiB).toBeCloseTo(4.06, 2);
+    expect(wholeDecodeBytes(as("exported"), width * height)).toBe(exported);
+    const fused = wholeDecodeBytes(as("fused"), width * height);
+    const sliced = wholeDecodeBytes(as("sliced"), width * height);
+    // Left: the activations, 3 x 256 channels x 64 pixels a latent element x 4 bytes.
+    expect(fused).toBe(3 * 256 * 64 * 4 * width * height);
+    expect(sliced).toBeGreaterThan(fused);
+    expect(sliced).toBeLessThan(fused + (exported - fused) / 16);
+    const request = { width, height, overlap: DEFAULT_DECODE_OVERLAP, padding: SD15_PADDING, memory: DEFAULT_DECODE_MEMORY };
+    expect(decodeLayout({ ...request, profile: SD15_DECODER_PROFILE }).kind).toBe("staged");
+    expect(decodeLayout({ ...request, profile: as("fused") })).toEqual({ kind: "whole" });
   });
 
   it("a budget too small for any tile gets the smallest tiles allowed, not a loop or a crash", () => {

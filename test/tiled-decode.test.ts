@@ -69,8 +69,8 @@ describe.runIf(present)("staged tiled decoding of the conformance models", () =>
     const model = models.get("tiny-sd15")!;
     const decoder = (await model.stagedDecoder()) as StagedDecoder;
     const [width, height] = [WIDTH * 2, HEIGHT * 2];
-    const memory = 256 * 2 ** 20;
-    expect(wholeDecodeBytes(decoder.profile, width * height)).toBeGreaterThan(memory);
+    // 70 % of what the whole decode is estimated to take (its attention fused, the CPU's default): 8 tiles.
+    const memory = 0.7 * wholeDecodeBytes(decoder.profile, width * height);
     const big = new Float32Array(4 * width * height).map((_, i) => {
       const [c, y, x] = [Math.floor(i / (width * height)), Math.floor(i / width) % height, i % width];
       return latents[(c * HEIGHT + (y >> 1)) * WIDTH + (x >> 1)]!;

@@ -193,7 +193,8 @@ export class OnnxDiffusionModel implements DiffusionModel {
       const text = await open("text_encoder");
       // Attention fused or in slices: memory linear in the tile's area, not its square (attention-form.ts).
       // The decoder's one attention (at latent resolution, over the whole canvas in a whole decode) too.
-      const attention = ATTENTION_REWRITES[options.attention ?? defaultAttentionForm(device.device)];
+      const attentionForm = options.attention ?? defaultAttentionForm(device.device);
+      const attention = ATTENTION_REWRITES[attentionForm];
       const unet = await open("unet", attention);
       const decoder = await open("vae_decoder", attention);
       // Guides encode to the posterior mean, deterministically, whichever layout: see posterior-mean.ts.
@@ -217,6 +218,8 @@ export class OnnxDiffusionModel implements DiffusionModel {
           extra: { session: { intra_op: { allow_spinning: "0" } } },
         } as const;
         const { segmentModel, ...steps } = plan;
+        // The decoder's session (a whole decode) runs its attention as the UNet's: its memory estimate counts that.
+        steps.profile = { ...steps.profile, wholeAttention: attentionForm };
         return new StagedDecoder(steps, segmentModel, (model) => ort.InferenceSession.create(model, options));
       };
 

@@ -1,3 +1,5 @@
+import type { AttentionForm } from "../onnx/attention-form.js";
+import { ATTENTION_SLICES } from "../onnx/sliced-attention.js";
 /**
  * What a VAE decoder costs as a function of the canvas: its peak memory (to decide between a
  * whole and a tiled decode, and how big the tiles may be) and where its work is (to weigh the
@@ -11,6 +13,11 @@ export interface DecoderProfile {
   convs: ConvCost[];
   /** Each attention's queries per latent element (1 at latent resolution): its scores are (area·q)² values. */
   attentions: number[];
+  /**
+   * How the decoder's own session (a whole decode) computes attention (attention-form.ts):
+   * absent, as exported, holding every score.
+   */
+  wholeAttention?: AttentionForm;
 }
 
 export interface ConvCost {
@@ -43,11 +50,14 @@ export function widestValues(profile: DecoderProfile): number {
 
 /**
  * Peak memory (bytes) of decoding `area` latent elements in one run of the decoder's own graph:
- * its widest activations plus each attention's full score matrix, which grows with the square
- * of the area (the decoder session's attention is not sliced).
+ * its widest activations plus the attention's scores. As exported, each attention holds its full
+ * score matrix, which grows with the square of the area; in slices, a slice's share of it;
+ * fused (FlashAttention), only blocks of a few kilobytes, counted as none.
  */
 export function wholeDecodeBytes(profile: DecoderProfile, area: number): number {
-  const scores = profile.attentions.reduce((sum, q) => sum + (area * q) ** 2, 0);
+  const full = profile.attentions.reduce((sum, q) => sum + (area * q) ** 2, 0);
+  const form = profile.wholeAttention ?? "exported";
+  const scores = form === "fused" ? 0 : form === "sliced" ? full / ATTENTION_SLICES : full;
   return profile.elementBytes * (LIVE_ACTIVATIONS * widestValues(profile) * area + SCORE_COPIES * scores);
 }
 
