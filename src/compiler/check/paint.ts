@@ -10,7 +10,8 @@ import { integerIn, MAX_SEED, numberIn } from "./values.js";
 /** What a region paints with: the options a region, a grid or a cell may set, and the scene defaults for them. */
 export interface Paint {
   prompt: string;
-  negative: string;
+  /** null: no negative prompt anywhere (SDXL then conditions on zeros, as diffusers does; SD 1.x/2.x on ""). */
+  negative: string | null;
   guidance: number;
   blend: BlendKernel;
   weight: number;

@@ -63,7 +63,12 @@ export interface PlanRegion {
   /** Where it was declared, `file:line:col`, for runtime messages. */
   source: string;
   prompt: string;
-  negative: string;
+  /**
+   * null when no negative prompt is given (scene, grid or region): SD 1.x/2.x condition on the
+   * empty prompt's encoding (`negativeText` is then the index of ""), SDXL on zeros, as diffusers
+   * does for `negative_prompt=None`.
+   */
+  negative: string | null;
   /** Indices into `Plan.texts`: each distinct text is encoded once. */
   promptText: number;
   negativeText: number;
@@ -90,7 +95,8 @@ export interface PlanShiftedGrid {
   name: string;
   source: string;
   prompt: string;
-  negative: string;
+  /** As a region's: null when none is given. */
+  negative: string | null;
   promptText: number;
   negativeText: number;
   guidance: number;

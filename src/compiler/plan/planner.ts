@@ -60,7 +60,7 @@ export function buildPlan(input: PlanInput): Plan {
       prompt: r.prompt,
       negative: r.negative,
       promptText: intern(r.prompt),
-      negativeText: intern(r.negative),
+      negativeText: intern(r.negative ?? ""),
       guidance: r.guidance,
       blend: r.blend,
       weight: r.weight,
