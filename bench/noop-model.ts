@@ -7,6 +7,7 @@
  * gathering the crops (before the call) and mixing the predictions (after it).
  */
 import { performance } from "node:perf_hooks";
+import type { ConditioningLayout, PromptEncoding, UnetConditioning } from "../src/runtime/model/conditioning.js";
 import type { DiffusionModel, Shape4 } from "../src/runtime/model/diffusion-model.js";
 import { SD_SCHEDULER_CONFIG } from "../src/runtime/schedulers/scheduler.js";
 
@@ -23,10 +24,11 @@ export class NoopModel implements DiffusionModel {
   private readonly zeros = new Map<number, Float32Array>();
   onUnet?: (startedAt: number) => void;
 
-  constructor(
-    readonly hiddenSize = SD15_HIDDEN,
-    readonly sequenceLength = SD15_SEQUENCE,
-  ) {}
+  readonly conditioning: ConditioningLayout;
+
+  constructor(hiddenSize = SD15_HIDDEN, sequenceLength = SD15_SEQUENCE) {
+    this.conditioning = { sequenceLength, hiddenSize, pooledSize: 0, timeIds: false, zeroMissingNegative: false };
+  }
 
   private zerosOf(length: number): Float32Array {
     let z = this.zeros.get(length);
@@ -35,14 +37,15 @@ export class NoopModel implements DiffusionModel {
   }
 
   tokenize(_text: string): { ids: Int32Array; truncated: boolean } {
-    return { ids: new Int32Array(this.sequenceLength), truncated: false };
+    return { ids: new Int32Array(this.conditioning.sequenceLength), truncated: false };
   }
 
-  encodeText(_ids: Int32Array, count: number): Promise<Float32Array> {
-    return Promise.resolve(new Float32Array(count * this.sequenceLength * this.hiddenSize));
+  encodePrompts(texts: readonly string[]): Promise<PromptEncoding[]> {
+    const { sequenceLength, hiddenSize } = this.conditioning;
+    return Promise.resolve(texts.map(() => ({ sequence: new Float32Array(sequenceLength * hiddenSize), pooled: new Float32Array(0) })));
   }
 
-  unet(_sample: Float32Array, shape: Shape4, _timestep: number, _hidden: Float32Array): Promise<Float32Array> {
+  unet(_sample: Float32Array, shape: Shape4, _timestep: number, _conditioning: UnetConditioning): Promise<Float32Array> {
     this.onUnet?.(performance.now());
     this.unetCalls.count++;
     return Promise.resolve(this.zerosOf(shape[0] * shape[1] * shape[2] * shape[3]));

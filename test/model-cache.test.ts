@@ -47,9 +47,9 @@ async function load(source: ModelSource, cache: ModelCache | null, options: { at
 /** One UNet call, a text encoding and a decode: what a render asks of the model. */
 async function outputs(model: OnnxDiffusionModel): Promise<Float32Array[]> {
   const sample = Float32Array.from({ length: 2 * 4 * 16 * 16 }, (_, i) => Math.sin(i * 0.37));
-  const hidden = Float32Array.from({ length: 2 * 77 * model.hiddenSize }, (_, i) => Math.cos(i * 0.11));
-  const ids = Int32Array.from({ length: 77 }, (_, i) => (i === 0 ? 49406 : i < 4 ? 320 + i : 49407));
-  return [await model.unet(sample, [2, 4, 16, 16], 500, hidden), await model.encodeText(ids, 1), await model.decode(sample.subarray(0, 4 * 16 * 16), [1, 4, 16, 16])];
+  const hidden = Float32Array.from({ length: 2 * 77 * model.conditioning.hiddenSize }, (_, i) => Math.cos(i * 0.11));
+  const none = new Float32Array(0);
+  return [await model.unet(sample, [2, 4, 16, 16], 500, { hidden, pooled: none, timeIds: none }), (await model.encodePrompts(["a red house"]))[0]!.sequence, await model.decode(sample.subarray(0, 4 * 16 * 16), [1, 4, 16, 16])];
 }
 
 const entries = (cache: ModelCache) => (existsSync(cache.folder) ? readdirSync(cache.folder) : []);
@@ -137,7 +137,7 @@ describe.runIf(existsSync(tiny))("the model cache", () => {
     writeFileSync(blocked, "a file where the cache folder would be");
     const result = await load(folderSource(tiny), new ModelCache(path.join(blocked, "models")));
     expect(result.warnings).toHaveLength(3);
-    expect(result.warnings[0]).toMatch(/^cannot write the model cache in .*models \(.*\); loading text_encoder\/model\.onnx without it\. Set SCENEC_CACHE_DIR to a writable folder, or SCENEC_MODEL_CACHE=off to stop caching$/);
+    expect(result.warnings[0]).toMatch(/^cannot write the model cache in .*models \(.*\); loading unet\/model\.onnx without it\. Set SCENEC_CACHE_DIR to a writable folder, or SCENEC_MODEL_CACHE=off to stop caching$/);
     expect((await outputs(result.model))[0]!.length).toBe(2 * 4 * 16 * 16);
     await result.model.release();
   });

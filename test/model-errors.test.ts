@@ -43,6 +43,11 @@ function textEncoderWithoutInputIds(): Uint8Array {
 
 type Edit = (files: Map<string, Uint8Array>) => void;
 
+/** A model part's files under another name (an SDXL folder's second encoder or tokenizer, made from the first). */
+function copyFolder(files: Map<string, Uint8Array>, from: string, to: string): void {
+  for (const [file, bytes] of [...files]) if (file.startsWith(`${from}/`)) files.set(`${to}/${file.slice(from.length + 1)}`, bytes);
+}
+
 /** Sets keys of one of the model's JSON configs (creating the file when the model has none). */
 function setJson(file: string, keys: Record<string, unknown>): Edit {
   return (files) => {
@@ -135,13 +140,22 @@ const CASES: BrokenCase[] = [
     name: "sdxl-unet",
     edit: (f) => f.set("unet/model.onnx", tinyUnet({ extra: [["text_embeds", ["batch", 1280]], ["time_ids", ["batch", 6]]] })),
     file: "unet/model.onnx",
-    says: [/`text_embeds`, `time_ids`/, /not supported yet/, /expected only sample, timestep and encoder_hidden_states/],
+    says: [/`text_embeds`, `time_ids`/, /SDXL conditioning/, /no text_encoder_2\/model\.onnx/, /needs text_encoder_2\/ and tokenizer_2\//],
   },
   {
-    name: "sdxl-text-encoder-2",
-    edit: (f) => f.set("text_encoder_2/model.onnx", f.get("text_encoder/model.onnx")!),
-    file: "text_encoder_2/model.onnx",
-    says: [/SDXL/, /not supported yet/],
+    name: "sdxl-no-tokenizer-2",
+    edit: (f) => copyFolder(f, "text_encoder", "text_encoder_2"),
+    file: "tokenizer_2/vocab.json",
+    says: [/missing tokenizer_2\/vocab\.json \(or tokenizer_2\/tokenizer\.json\)/],
+  },
+  {
+    name: "sdxl-no-hidden-states",
+    edit: (f) => {
+      copyFolder(f, "text_encoder", "text_encoder_2");
+      copyFolder(f, "tokenizer", "tokenizer_2");
+    },
+    file: "text_encoder/model.onnx",
+    says: [/has no hidden_states\.N outputs/, /penultimate layer/, /optimum-cli export onnx/],
   },
   {
     name: "no-weights",

@@ -1,6 +1,8 @@
 import { classifierFreeGuidance, unetItemsPerRegion, type Plan, type PlanRegion, type Rect } from "../compiler/plan/plan.js";
 import { shiftedWindows, type ShiftedWindow, type WindowPiece } from "../compiler/plan/shifted-windows.js";
 import { GuideImposer, type ActiveGuide } from "./guides/apply-guides.js";
+import { TIME_IDS, tileTimeIds, type ConditioningLayout, type PromptEncoding } from "./model/conditioning.js";
+import { LATENT_FACTOR } from "../compiler/check/values.js";
 import { LATENT_CHANNELS, type DiffusionModel } from "./model/diffusion-model.js";
 import { layerShares, regionLayer, shiftedGridLayer } from "./mixing-weights.js";
 import { initialNoiseDraw, stepNoiseSource } from "./noise.js";
@@ -25,8 +27,8 @@ export interface DenoiseOptions {
   model: DiffusionModel;
   plan: Plan;
   scheduler: Scheduler;
-  /** `texts[i]`'s embedding ([sequence, hidden]), as the plan's `texts` lists them. */
-  embeddings: readonly Float32Array[];
+  /** `texts[i]`'s encoding, as the plan's `texts` lists them. */
+  embeddings: readonly PromptEncoding[];
   /** Same-size regions evaluated together per UNet call (each a negative/positive pair, or its positive alone without guidance). */
   batch: number;
   /** Called after each UNet call; throw RenderCancelled (or return true from shouldStop) to stop. */
@@ -45,7 +47,7 @@ export interface DenoiseOptions {
 }
 
 /** What one UNet item paints with: a region's or a shifted grid's prompt and guidance. */
-type Paint = Pick<PlanRegion, "promptText" | "negativeText" | "guidance">;
+type Paint = Pick<PlanRegion, "promptText" | "negative" | "negativeText" | "guidance">;
 
 /**
  * A tile the UNet evaluates every step: a region, whose one piece never moves, or window
@@ -78,8 +80,8 @@ interface Batch {
   items: number;
   height: number;
   width: number;
-  /** Input buffers shared by every batch of this size: [items, 4, h, w] and [items, sequence, hidden]. */
-  buffers: { sample: Float32Array; hidden: Float32Array };
+  /** Input buffers shared by every batch of this size: [items, 4, h, w], and the conditioning of as many items. */
+  buffers: { sample: Float32Array; hidden: Float32Array; pooled: Float32Array; timeIds: Float32Array };
 }
 
 /**
@@ -118,8 +120,8 @@ export async function denoise(options: DenoiseOptions): Promise<Float32Array> {
   const guides = options.guides?.length ? new GuideImposer(options.guides, scheduler, noise, W, H) : undefined;
   guides?.impose(latents, 0);
 
-  const embeddingSize = model.sequenceLength * model.hiddenSize;
-  const batches = makeBatches(tilesOf(plan), Math.max(1, options.batch), embeddingSize);
+  const layout = model.conditioning;
+  const batches = makeBatches(tilesOf(plan), Math.max(1, options.batch), layout);
   const grids = plan.shiftedGrids ?? [];
   const mixed = new Float32Array(size);
   const ancestral = scheduler.needsNoise ? stepNoiseSource(plan.noise, plan.seed, size) : undefined;
@@ -136,18 +138,25 @@ export async function denoise(options: DenoiseOptions): Promise<Float32Array> {
       const batch = batches[b]!;
       const { width: w, height: h } = batch;
       const n = batch.items;
-      const { sample, hidden } = batch.buffers;
+      const { sample, hidden, pooled, timeIds } = batch.buffers;
       const itemSize = LATENT_CHANNELS * w * h;
       for (const { tile, item, guided } of batch.tiles) {
-        for (const piece of piecesOf(tile)) cropInto(latents, W, H, piece, w, h, scale, sample, item);
+        const pieces = piecesOf(tile);
+        for (const piece of pieces) cropInto(latents, W, H, piece, w, h, scale, sample, item);
+        const at = { ...windowOrigin(pieces), width: w * LATENT_FACTOR, height: h * LATENT_FACTOR };
         if (guided) {
           // The negative and the positive prompt see the same crop: written once, then copied.
           sample.copyWithin((item + 1) * itemSize, item * itemSize, (item + 1) * itemSize);
-          hidden.set(embeddings[tile.paint.negativeText]!, item * embeddingSize);
+          const zero = tile.paint.negative === null && layout.zeroMissingNegative;
+          conditionItem(batch.buffers, layout, item, zero ? undefined : embeddings[tile.paint.negativeText]!, at);
         }
-        hidden.set(embeddings[tile.paint.promptText]!, (guided ? item + 1 : item) * embeddingSize);
+        conditionItem(batch.buffers, layout, guided ? item + 1 : item, embeddings[tile.paint.promptText]!, at);
       }
-      const out = await model.unet(sample.subarray(0, n * itemSize), [n, LATENT_CHANNELS, h, w], timestep, hidden.subarray(0, n * embeddingSize));
+      const out = await model.unet(sample.subarray(0, n * itemSize), [n, LATENT_CHANNELS, h, w], timestep, {
+        hidden: hidden.subarray(0, n * layout.sequenceLength * layout.hiddenSize),
+        pooled: pooled.subarray(0, n * layout.pooledSize),
+        timeIds: timeIds.subarray(0, layout.timeIds ? n * TIME_IDS : 0),
+      });
       for (const { tile, item, guided } of batch.tiles)
         for (const piece of piecesOf(tile)) {
           if (guided) mixGuidedInto(out, item, w, h, piece, tile.shares, tile.layer, tile.paint.guidance, mixed, W, H);
@@ -161,6 +170,24 @@ export async function denoise(options: DenoiseOptions): Promise<Float32Array> {
     guides?.impose(latents, step + 1);
   }
   return latents;
+}
+
+/** A tile's top-left corner in the canvas, in pixels: where its piece at the tile's own origin is (a wrapped window's pieces start elsewhere). */
+function windowOrigin(pieces: ShiftedWindow): { x: number; y: number } {
+  const origin = pieces.find((p) => p.tileX === 0 && p.tileY === 0) ?? pieces[0]!;
+  return { x: (origin.x - origin.tileX) * LATENT_FACTOR, y: (origin.y - origin.tileY) * LATENT_FACTOR };
+}
+
+/** Batch item `item`'s conditioning: a prompt's encoding (zeros when undefined) and, for SDXL, the tile's time ids. */
+function conditionItem(buffers: Batch["buffers"], layout: ConditioningLayout, item: number, encoding: PromptEncoding | undefined, at: { x: number; y: number; width: number; height: number }): void {
+  const sequence = layout.sequenceLength * layout.hiddenSize;
+  if (encoding) buffers.hidden.set(encoding.sequence, item * sequence);
+  else buffers.hidden.fill(0, item * sequence, (item + 1) * sequence);
+  if (layout.pooledSize > 0) {
+    if (encoding) buffers.pooled.set(encoding.pooled, item * layout.pooledSize);
+    else buffers.pooled.fill(0, item * layout.pooledSize, (item + 1) * layout.pooledSize);
+  }
+  if (layout.timeIds) tileTimeIds(at, buffers.timeIds, item * TIME_IDS);
 }
 
 /**
@@ -224,7 +251,7 @@ function tilesOf(plan: Plan): Tile[] {
   return tiles;
 }
 
-function makeBatches(tiles: readonly Tile[], batchSize: number, embeddingSize: number): Batch[] {
+function makeBatches(tiles: readonly Tile[], batchSize: number, layout: ConditioningLayout): Batch[] {
   const bySize = new Map<string, Tile[]>();
   for (const tile of tiles) {
     const key = `${tile.width}x${tile.height}`;
@@ -247,7 +274,12 @@ function makeBatches(tiles: readonly Tile[], batchSize: number, embeddingSize: n
     }
     // UNet calls are awaited one at a time, so one pair of buffers per size, for its largest batch, serves every batch.
     const most = Math.max(...groups.map((g) => g.items));
-    const buffers = { sample: new Float32Array(most * LATENT_CHANNELS * width * height), hidden: new Float32Array(most * embeddingSize) };
+    const buffers = {
+      sample: new Float32Array(most * LATENT_CHANNELS * width * height),
+      hidden: new Float32Array(most * layout.sequenceLength * layout.hiddenSize),
+      pooled: new Float32Array(most * layout.pooledSize),
+      timeIds: new Float32Array(layout.timeIds ? most * TIME_IDS : 0),
+    };
     for (const group of groups) batches.push({ ...group, width, height, buffers });
   }
   return batches;

@@ -69,7 +69,7 @@ export async function renderPlan(plan: Plan, model: DiffusionModel, caches: Rend
   const embeddings = await texts.embed(plan.texts, (text, dropped) => {
     const regions = [...plan.regions, ...(plan.shiftedGrids ?? [])].filter((r) => r.prompt === text || r.negative === text).map((r) => `\`${r.name}\``);
     options.onWarning?.(
-      `the prompt of ${regions.join(", ")} is longer than the model's ${model.sequenceLength - 2} tokens; dropped: "${dropped}"`,
+      `the prompt of ${regions.join(", ")} is longer than the model's ${model.conditioning.sequenceLength - 2} tokens; dropped: "${dropped}"`,
     );
   });
   const scheduler = createScheduler(plan.scheduler.name, plan.steps, { karras: plan.scheduler.karras, config: model.schedulerConfig });

@@ -1,13 +1,14 @@
+import type { PromptEncoding } from "./model/conditioning.js";
 import type { DiffusionModel } from "./model/diffusion-model.js";
 
 const ENCODE_BATCH = 16;
 
 /**
- * Prompt embeddings, each distinct text encoded once per model and kept for later renders (watch
+ * Prompt encodings, each distinct text encoded once per model and kept for later renders (watch
  * mode re-renders reuse every unchanged prompt).
  */
 export class TextEmbeddings {
-  private readonly cache = new Map<string, Float32Array>();
+  private readonly cache = new Map<string, PromptEncoding>();
 
   constructor(private readonly model: DiffusionModel) {}
 
@@ -15,21 +16,17 @@ export class TextEmbeddings {
     return this.cache.size;
   }
 
-  /** Embeddings of `texts`, in order; `onTruncated` hears about each text cut to the model's length. */
-  async embed(texts: readonly string[], onTruncated?: (text: string, dropped: string) => void): Promise<Float32Array[]> {
+  /** Encodings of `texts`, in order; `onTruncated` hears about each text cut to the model's length. */
+  async embed(texts: readonly string[], onTruncated?: (text: string, dropped: string) => void): Promise<PromptEncoding[]> {
     const missing = [...new Set(texts.filter((t) => !this.cache.has(t)))];
-    const per = this.model.sequenceLength;
+    for (const text of missing) {
+      const encoded = this.model.tokenize(text);
+      if (encoded.truncated) onTruncated?.(text, encoded.droppedText ?? "");
+    }
     for (let start = 0; start < missing.length; start += ENCODE_BATCH) {
       const chunk = missing.slice(start, start + ENCODE_BATCH);
-      const ids = new Int32Array(chunk.length * per);
-      chunk.forEach((text, i) => {
-        const encoded = this.model.tokenize(text);
-        if (encoded.truncated) onTruncated?.(text, encoded.droppedText ?? "");
-        ids.set(encoded.ids, i * per);
-      });
-      const hidden = await this.model.encodeText(ids, chunk.length);
-      const size = per * this.model.hiddenSize;
-      chunk.forEach((text, i) => this.cache.set(text, hidden.slice(i * size, (i + 1) * size)));
+      const encodings = await this.model.encodePrompts(chunk);
+      chunk.forEach((text, i) => this.cache.set(text, encodings[i]!));
     }
     return texts.map((t) => this.cache.get(t)!);
   }

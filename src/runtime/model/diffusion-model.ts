@@ -1,4 +1,5 @@
 import type { SchedulerConfig } from "../schedulers/scheduler.js";
+import type { ConditioningLayout, PromptEncoding, UnetConditioning } from "./conditioning.js";
 import type { StagedDecoder } from "../vae/staged-decoder.js";
 
 /** Channels of a latent: the 4 of the Stable Diffusion 1.x, 2.x and XL VAEs and of the built-in model. */
@@ -16,15 +17,14 @@ export interface DiffusionModel {
   readonly description: string;
   readonly schedulerConfig: SchedulerConfig;
   readonly scalingFactor: number;
-  /** Width of one token's embedding. */
-  readonly hiddenSize: number;
-  readonly sequenceLength: number;
-  /** Token ids for a prompt (padded to sequenceLength), with what was cut off, if anything. */
+  /** What one UNet item is conditioned on, and how (conditioning.ts). */
+  readonly conditioning: ConditioningLayout;
+  /** Token ids for a prompt (padded to the sequence length), with what was cut off, if anything. */
   tokenize(text: string): { ids: Int32Array; truncated: boolean; droppedText?: string };
-  /** [n, sequenceLength] ids → [n, sequenceLength, hiddenSize] embeddings. */
-  encodeText(ids: Int32Array, count: number): Promise<Float32Array>;
-  /** Noise (or v) prediction for `sample` at `timestep`, conditioned on `hidden` ([batch, seq, hidden]). */
-  unet(sample: Float32Array, shape: Shape4, timestep: number, hidden: Float32Array): Promise<Float32Array>;
+  /** Each text's encoding, in order. */
+  encodePrompts(texts: readonly string[]): Promise<PromptEncoding[]>;
+  /** Noise (or v) prediction for `sample` at `timestep`, with `conditioning` for each of its items. */
+  unet(sample: Float32Array, shape: Shape4, timestep: number, conditioning: UnetConditioning): Promise<Float32Array>;
   /** Unscaled latents [1, 4, h, w] → RGB in [-1, 1], [1, 3, 8h, 8w]. */
   decode(latents: Float32Array, shape: Shape4): Promise<Float32Array>;
   /**

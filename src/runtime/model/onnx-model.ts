@@ -1,59 +1,30 @@
 import path from "node:path";
 import ort from "onnxruntime-node";
-import { float32ToHalfArray, halfArrayToFloat32 } from "../onnx/float16.js";
+import { float32ToHalfArray } from "../onnx/float16.js";
 import { posteriorMeanModel, SamplingPatternError } from "../onnx/posterior-mean.js";
 import { ATTENTION_REWRITES, defaultAttentionForm, type AttentionForm } from "../onnx/attention-form.js";
 import { rewriteIdentity, type Rewrite } from "../onnx/graph-rewrite.js";
 import { noiseSchedule } from "../schedulers/noise-schedule.js";
 import { parseSchedulerConfig, SD_SCHEDULER_CONFIG, type SchedulerConfig } from "../schedulers/scheduler.js";
 import { SD_SCALING_FACTOR } from "../latent-rgb.js";
-import { ClipTokenizer, type TokenizerFiles } from "../text/clip-tokenizer.js";
+import type { ConditioningLayout, PromptEncoding, UnetConditioning } from "./conditioning.js";
 import type { DiffusionModel, Shape4 } from "./diffusion-model.js";
 import { modelConfigProblems } from "./config-schema.js";
 import { chooseDevice, cpuDevice, type DeviceChoice, type DeviceRequest, type Providers } from "./device.js";
-import { parsePythonJson } from "./python-json.js";
 import { ModelError } from "./model-error.js";
 import { planDecoder } from "../vae/decoder-plan.js";
 import { StagedDecoder } from "../vae/staged-decoder.js";
 import type { ModelSource } from "./model-source.js";
 import { modelCacheFromEnvironment, type ModelCache } from "./model-cache.js";
 import { HalfInputs } from "./half-inputs.js";
+import { MODEL_FAMILIES } from "./model-families.js";
+import type { TextSide } from "./model-family.js";
+import { firstLine, LAYOUT_HINT, readJson } from "./model-files.js";
+import { floatTensor, outputPort, port, toFloat32, type FloatType } from "./onnx-ports.js";
 
 
-type FloatType = "float32" | "float16";
-interface Port {
-  name: string;
-  type: string;
-  shape: readonly (number | string)[];
-}
 
-/** The install command for ONNX Runtime's CUDA provider (the project skips it at install time). */
 
-const decoder = new TextDecoder();
-
-const LAYOUT_HINT = "a model folder needs text_encoder/, unet/, vae_decoder/, tokenizer/ and scheduler/ in the diffusers-ONNX or optimum-ONNX layout";
-
-function readText(source: ModelSource, file: string, required: boolean): string | undefined {
-  const bytes = source.read(file);
-  if (!bytes) {
-    if (required) throw new ModelError(`${source.description}: missing ${file}; ${LAYOUT_HINT}`, file);
-    return undefined;
-  }
-  return decoder.decode(bytes);
-}
-
-function readJson(source: ModelSource, file: string): Record<string, unknown> | undefined {
-  const text = readText(source, file, false);
-  if (text === undefined) return undefined;
-  let value: unknown;
-  try {
-    value = parsePythonJson(text);
-  } catch (error) {
-    throw new ModelError(`${source.description}: ${file} is not valid JSON (${firstLine((error as Error).message)}); expected a JSON object`, file);
-  }
-  if (value && typeof value === "object" && !Array.isArray(value)) return value as Record<string, unknown>;
-  throw new ModelError(`${source.description}: ${file} is not a JSON object`, file);
-}
 
 const SCHEDULER_CONFIG = "scheduler/scheduler_config.json";
 
@@ -120,7 +91,7 @@ function detectLayout(source: ModelSource): "diffusers" | "optimum" {
  * where the model wants it, and finds external weights next to each model file.
  */
 export class OnnxDiffusionModel implements DiffusionModel {
-  readonly sequenceLength: number;
+  readonly conditioning: ConditioningLayout;
 
   private constructor(
     readonly description: string,
@@ -128,17 +99,14 @@ export class OnnxDiffusionModel implements DiffusionModel {
     readonly device: DeviceChoice,
     readonly schedulerConfig: SchedulerConfig,
     readonly scalingFactor: number,
-    readonly hiddenSize: number,
-    private readonly tokenizer: ClipTokenizer,
-    private readonly sessions: { text: ort.InferenceSession; unet: ort.InferenceSession; decoder: ort.InferenceSession },
+    /** The model family's text encoders and UNet conditioning (model-family.ts). */
+    private readonly text: TextSide,
+    private readonly sessions: { unet: ort.InferenceSession; decoder: ort.InferenceSession },
     /** Opens the VAE encoder (only guide images need it, so only on first use). */
     private readonly openEncoder: () => Promise<ort.InferenceSession>,
     /** Cuts the VAE decoder into stages (only tiled decodes need it, so only on first use). */
     private readonly openStagedDecoder: () => Promise<StagedDecoder | { reason: string }>,
     private readonly io: {
-      inputIds: "int32" | "int64";
-      textOutput: string;
-      textFloat: FloatType;
       unetFloat: FloatType;
       timestep: { type: string; rank: number };
       unetOutput: string;
@@ -146,7 +114,7 @@ export class OnnxDiffusionModel implements DiffusionModel {
       decoderOutput: string;
     },
   ) {
-    this.sequenceLength = tokenizer.maxLength;
+    this.conditioning = text.layout;
   }
 
   static async load(
@@ -165,9 +133,8 @@ export class OnnxDiffusionModel implements DiffusionModel {
       if (!source.exists("")) throw new ModelError(`${source.description}: no such model folder; expected a folder in the diffusers-ONNX or optimum-ONNX layout`);
       if (source.read("") !== undefined) throw new ModelError(`${source.description} is a file, not a model folder; ${LAYOUT_HINT}`);
     }
-    if (source.exists("text_encoder_2/model.onnx")) throw new ModelError(`${source.description}: SDXL models (text_encoder_2/) are not supported yet`, "text_encoder_2/model.onnx");
     const layout = detectLayout(source);
-    const tokenizer = loadTokenizer(source);
+    const family = MODEL_FAMILIES.find((f) => f.matches(source))!;
 
     const schedulerConfig = readSchedulerConfig(source, options.onWarning);
     const scalingFactor = readScalingFactor(source);
@@ -190,7 +157,6 @@ export class OnnxDiffusionModel implements DiffusionModel {
       return session;
     };
     try {
-      const text = await open("text_encoder");
       // Attention fused or in slices: memory linear in the tile's area, not its square (attention-form.ts).
       // The decoder's one attention (at latent resolution, over the whole canvas in a whole decode) too.
       const attentionForm = options.attention ?? defaultAttentionForm(device.device);
@@ -223,25 +189,18 @@ export class OnnxDiffusionModel implements DiffusionModel {
         return new StagedDecoder(steps, segmentModel, (model) => ort.InferenceSession.create(model, options));
       };
 
-      const ids = port(source.description, text, "text_encoder", "input", "input_ids", ["int32", "int64"], [2]);
-      const textOut = outputPort(source.description, text, "text_encoder", "last_hidden_state", ["float32", "float16"], 3);
       const sample = port(source.description, unet, "unet", "input", "sample", ["float32", "float16"], [4]);
       const timestep = port(source.description, unet, "unet", "input", "timestep", ["float32", "float16", "int64"], [0, 1]);
-      const hidden = port(source.description, unet, "unet", "input", "encoder_hidden_states", ["float32", "float16"], [3]);
-      const extra = unet.inputMetadata.map((m) => m.name).filter((n) => !["sample", "timestep", "encoder_hidden_states"].includes(n));
-      if (extra.length) throw new ModelError(`${source.description}: unet/model.onnx has inputs ${extra.map((n) => `\`${n}\``).join(", ")} (SDXL-style conditioning), which is not supported yet; expected only sample, timestep and encoder_hidden_states`, "unet/model.onnx");
+      const floatInputs = unet.inputMetadata.filter((m) => m.isTensor && m.name !== "timestep" && m.type !== sample.type && ["float32", "float16"].includes(m.type));
+      if (floatInputs.length) throw new ModelError(`${source.description}: unet/model.onnx mixes ${sample.type} and ${floatInputs[0]!.isTensor ? floatInputs[0]!.type : ""} inputs; expected one float type`, "unet/model.onnx");
       const unetOut = outputPort(source.description, unet, "unet", "out_sample", ["float32", "float16"], 4);
       const latent = port(source.description, decoder, "vae_decoder", "input", "latent_sample", ["float32", "float16"], [4]);
       const decoded = outputPort(source.description, decoder, "vae_decoder", "sample", ["float32", "float16"], 4);
-      if (sample.type !== hidden.type) throw new ModelError(`${source.description}: unet/model.onnx mixes ${sample.type} and ${hidden.type} inputs; expected one float type`, "unet/model.onnx");
-      const hiddenSize = typeof hidden.shape[2] === "number" ? hidden.shape[2] : typeof textOut.shape[2] === "number" ? textOut.shape[2] : NaN;
-      if (!Number.isFinite(hiddenSize)) throw new ModelError(`${source.description}: cannot tell the text embedding width from unet/model.onnx or text_encoder/model.onnx`, "unet/model.onnx");
+      const text = await family.openText({ source, open, unet, unetFloat: sample.type as FloatType, modelIndex: readJson(source, "model_index.json") });
 
-      const description = layout === "diffusers" ? source.description : `${source.description} (optimum layout)`;
-      return new OnnxDiffusionModel(description, device, schedulerConfig, scalingFactor, hiddenSize, tokenizer, { text, unet, decoder }, openEncoder, openStagedDecoder, {
-        inputIds: ids.type as "int32" | "int64",
-        textOutput: textOut.name,
-        textFloat: textOut.type as FloatType,
+      const notes = [...(layout === "optimum" ? ["optimum layout"] : []), ...(family.name === "sdxl" ? ["SDXL"] : [])];
+      const description = notes.length ? `${source.description} (${notes.join(", ")})` : source.description;
+      return new OnnxDiffusionModel(description, device, schedulerConfig, scalingFactor, text, { unet, decoder }, openEncoder, openStagedDecoder, {
         unetFloat: sample.type as FloatType,
         timestep: { type: timestep.type, rank: timestep.shape.length },
         unetOutput: unetOut.name,
@@ -261,17 +220,15 @@ export class OnnxDiffusionModel implements DiffusionModel {
   }
 
   tokenize(text: string) {
-    const e = this.tokenizer.encode(text);
+    const e = this.text.tokenizer.encode(text);
     return { ids: e.ids, truncated: e.truncated, ...(e.droppedText !== undefined ? { droppedText: e.droppedText } : {}) };
   }
 
-  async encodeText(ids: Int32Array, count: number): Promise<Float32Array> {
-    const data = this.io.inputIds === "int32" ? ids : BigInt64Array.from(ids, (v) => BigInt(v));
-    const out = await this.sessions.text.run({ input_ids: new ort.Tensor(this.io.inputIds, data, [count, this.sequenceLength]) });
-    return toFloat32(out[this.io.textOutput]!);
+  encodePrompts(texts: readonly string[]): Promise<PromptEncoding[]> {
+    return this.text.encode(texts);
   }
 
-  async unet(sample: Float32Array, shape: Shape4, timestep: number, hidden: Float32Array): Promise<Float32Array> {
+  async unet(sample: Float32Array, shape: Shape4, timestep: number, conditioning: UnetConditioning): Promise<Float32Array> {
     const { timestep: ts, unetFloat } = this.io;
     const batch = shape[0];
     let t: ort.Tensor;
@@ -280,18 +237,14 @@ export class OnnxDiffusionModel implements DiffusionModel {
     if (ts.type === "int64") t = new ort.Tensor("int64", new BigInt64Array(count).fill(BigInt(Math.round(timestep))), dims);
     else if (ts.type === "float16") t = new ort.Tensor("float16", float32ToHalfArray(new Float32Array(count).fill(timestep)), dims);
     else t = new ort.Tensor("float32", new Float32Array(count).fill(timestep), dims);
-    const hiddenShape = [batch, this.sequenceLength, this.hiddenSize];
+    const feeds = this.text.unetFeeds(conditioning, batch, this.halfInputs);
     if (unetFloat === "float32") {
-      const out = await this.sessions.unet.run({ sample: new ort.Tensor("float32", sample, shape), timestep: t, encoder_hidden_states: new ort.Tensor("float32", hidden, hiddenShape) });
+      const out = await this.sessions.unet.run({ sample: new ort.Tensor("float32", sample, shape), timestep: t, ...feeds });
       return toFloat32(out[this.io.unetOutput]!);
     }
     const halfSample = this.halfInputs.sample(sample);
     try {
-      const out = await this.sessions.unet.run({
-        sample: new ort.Tensor("float16", halfSample, shape),
-        timestep: t,
-        encoder_hidden_states: new ort.Tensor("float16", this.halfInputs.embedding(hidden), hiddenShape),
-      });
+      const out = await this.sessions.unet.run({ sample: new ort.Tensor("float16", halfSample, shape), timestep: t, ...feeds });
       return toFloat32(out[this.io.unetOutput]!);
     } finally {
       this.halfInputs.release(halfSample);
@@ -338,7 +291,7 @@ export class OnnxDiffusionModel implements DiffusionModel {
       () => undefined,
     );
     await Promise.all([
-      this.sessions.text.release(),
+      this.text.release(),
       this.sessions.unet.release(),
       this.sessions.decoder.release(),
       releaseEncoder,
@@ -347,30 +300,7 @@ export class OnnxDiffusionModel implements DiffusionModel {
   }
 }
 
-/** vocab.json + merges.txt (older exports), else tokenizer.json alone (what current transformers saves). */
-function loadTokenizer(source: ModelSource): ClipTokenizer {
-  const vocab = readText(source, "tokenizer/vocab.json", false);
-  const merges = readText(source, "tokenizer/merges.txt", false);
-  let files: TokenizerFiles;
-  if (vocab !== undefined && merges !== undefined) files = { vocab, merges };
-  else {
-    const tokenizerJson = readText(source, "tokenizer/tokenizer.json", false);
-    const missing = vocab === undefined ? "tokenizer/vocab.json" : "tokenizer/merges.txt";
-    if (tokenizerJson === undefined) throw new ModelError(`${source.description}: missing ${missing} (or tokenizer/tokenizer.json); ${LAYOUT_HINT}`, missing);
-    files = { tokenizerJson };
-  }
-  const specialTokensMap = readText(source, "tokenizer/special_tokens_map.json", false);
-  const tokenizerConfig = readText(source, "tokenizer/tokenizer_config.json", false);
-  try {
-    return ClipTokenizer.fromFiles({ ...files, ...(specialTokensMap !== undefined ? { specialTokensMap } : {}), ...(tokenizerConfig !== undefined ? { tokenizerConfig } : {}) });
-  } catch (error) {
-    throw new ModelError(`${source.description}: tokenizer/: ${(error as Error).message}`, files.tokenizerJson !== undefined ? "tokenizer/tokenizer.json" : "tokenizer/vocab.json");
-  }
-}
 
-function firstLine(text: string): string {
-  return text.split("\n")[0]!.slice(0, 200);
-}
 
 /** The VAE encoder's bytes rewritten to output the posterior mean; a sampling it does not recognise is a ModelError. */
 function encoderMean(description: string, model: Uint8Array): Uint8Array {
@@ -441,37 +371,3 @@ async function openSession(source: ModelSource, name: string, executionProviders
 /** Where diffusers (weights.pb) and optimum (model.onnx_data) put weights over protobuf's 2 GB. */
 const WEIGHT_FILES = ["weights.pb", "model.onnx_data"];
 
-function describeRanks(ranks: readonly number[]): string {
-  return ranks.map((r) => (r === 0 ? "a scalar" : `rank ${r}`)).join(" or ");
-}
-
-/** An input or output by name, checked for dtype and rank. */
-function port(description: string, session: ort.InferenceSession, model: string, kind: "input", name: string, types: readonly string[], ranks: readonly number[]): Port {
-  const meta = session.inputMetadata.find((m) => m.name === name);
-  const file = `${model}/model.onnx`;
-  if (!meta) throw new ModelError(`${description}: ${file} has no ${kind} \`${name}\` (it has ${session.inputNames.map((n) => `\`${n}\``).join(", ")}); expected a Stable Diffusion ${model} export`, file);
-  if (!meta.isTensor) throw new ModelError(`${description}: ${file}: ${kind} \`${name}\` is not a tensor`, file);
-  if (!types.includes(meta.type)) throw new ModelError(`${description}: ${file}: ${kind} \`${name}\` is ${meta.type}; expected ${types.join(" or ")}`, file);
-  if (!ranks.includes(meta.shape.length)) throw new ModelError(`${description}: ${file}: ${kind} \`${name}\` has rank ${meta.shape.length}; expected ${describeRanks(ranks)}`, file);
-  return { name, type: meta.type, shape: meta.shape };
-}
-
-/** The output of that name, or the model's first output (exporters differ in names). */
-function outputPort(description: string, session: ort.InferenceSession, model: string, name: string, types: readonly string[], rank: number): Port {
-  const meta = session.outputMetadata.find((m) => m.name === name) ?? session.outputMetadata[0];
-  const file = `${model}/model.onnx`;
-  if (!meta || !meta.isTensor) throw new ModelError(`${description}: ${file} has no tensor output; expected \`${name}\``, file);
-  if (!types.includes(meta.type)) throw new ModelError(`${description}: ${file}: output \`${meta.name}\` is ${meta.type}; expected ${types.join(" or ")}`, file);
-  if (meta.shape.length !== rank) throw new ModelError(`${description}: ${file}: output \`${meta.name}\` has rank ${meta.shape.length}; expected rank ${rank}`, file);
-  return { name: meta.name, type: meta.type, shape: meta.shape };
-}
-
-function floatTensor(type: FloatType, data: Float32Array, dims: readonly number[]): ort.Tensor {
-  return type === "float16" ? new ort.Tensor("float16", float32ToHalfArray(data), dims) : new ort.Tensor("float32", data, dims);
-}
-
-function toFloat32(tensor: ort.Tensor): Float32Array {
-  if (tensor.type === "float16") return halfArrayToFloat32(tensor.data as Uint16Array);
-  if (tensor.type === "float32") return tensor.data as Float32Array;
-  throw new Error(`unexpected output type ${tensor.type}`);
-}

@@ -1,0 +1,59 @@
+/**
+ * What a UNet is conditioned on, as records that each model family fills (sd/, sdxl/): the mixture
+ * loop batches them without knowing which family made them.
+ */
+
+/** A prompt's encoding. */
+export interface PromptEncoding {
+  /** [sequenceLength, hiddenSize]: the token embeddings the UNet cross-attends to. */
+  sequence: Float32Array;
+  /** [pooledSize]: SDXL's pooled text embedding (text_encoder_2's projection); empty for SD 1.x/2.x. */
+  pooled: Float32Array;
+}
+
+/** The shape of one UNet item's conditioning. */
+export interface ConditioningLayout {
+  sequenceLength: number;
+  hiddenSize: number;
+  /** Width of the pooled embedding the UNet takes (`text_embeds`); 0 when it takes none. */
+  pooledSize: number;
+  /** Whether the UNet takes SDXL's micro-conditioning (`time_ids`, {@link TIME_IDS} numbers an item). */
+  timeIds: boolean;
+  /**
+   * A region without a negative prompt is conditioned on zeros (embeddings and pooled) instead
+   * of the empty prompt's encoding: SDXL's `force_zeros_for_empty_prompt`, as diffusers applies it.
+   */
+  zeroMissingNegative: boolean;
+}
+
+/** SDXL's micro-conditioning: original height and width, crop top and left, target height and width, in pixels. */
+export const TIME_IDS = 6;
+
+/** One UNet call's conditioning, item-major: [n, sequence, hidden], [n, pooled], [n, TIME_IDS] (the last two empty when the layout has none). */
+export interface UnetConditioning {
+  hidden: Float32Array;
+  pooled: Float32Array;
+  timeIds: Float32Array;
+}
+
+/** Where a tile sits, for its micro-conditioning: its size and its top-left corner in the canvas, in pixels. */
+export interface TilePlacement {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * A tile's SDXL time ids: original and target size are the tile's own, the crop its offset in the
+ * canvas (as diffusers' tiling pipeline conditions each tile on where it was cut from): the UNet
+ * paints each tile as a crop of a larger picture, not as a picture of its own.
+ */
+export function tileTimeIds(tile: TilePlacement, out: Float32Array, at: number): void {
+  out[at] = tile.height;
+  out[at + 1] = tile.width;
+  out[at + 2] = tile.y;
+  out[at + 3] = tile.x;
+  out[at + 4] = tile.height;
+  out[at + 5] = tile.width;
+}

@@ -1,0 +1,61 @@
+import ort from "onnxruntime-node";
+import { float32ToHalfArray } from "../onnx/float16.js";
+import type { ClipTokenizer } from "../text/clip-tokenizer.js";
+import type { ConditioningLayout, PromptEncoding, UnetConditioning } from "./conditioning.js";
+import type { HalfInputs } from "./half-inputs.js";
+import type { ModelSource } from "./model-source.js";
+import type { FloatType } from "./onnx-ports.js";
+
+/**
+ * A family of Stable Diffusion models (sd/: SD 1.x and 2.x; sdxl/: SDXL): how its prompts are
+ * tokenized and encoded, and which conditioning inputs its UNet takes. Everything else (the
+ * UNet's sample and timestep, the VAE, the scheduler) the families share. Adding a family is a
+ * folder beside those two and a line in model-families.ts.
+ */
+export interface ModelFamily {
+  readonly name: string;
+  /** Whether `source` holds a model of this family (the first family that matches loads it). */
+  matches(source: ModelSource): boolean;
+  openText(context: FamilyContext): Promise<TextSide>;
+}
+
+export interface FamilyContext {
+  source: ModelSource;
+  /** Opens `name`/model.onnx; the loader releases it if loading fails later. */
+  open(name: string): Promise<ort.InferenceSession>;
+  /** The UNet, already open: the family checks the conditioning inputs it takes. */
+  unet: ort.InferenceSession;
+  unetFloat: FloatType;
+  /** model_index.json, when the folder has one. */
+  modelIndex: Record<string, unknown> | undefined;
+}
+
+/** A loaded family's text side. */
+export interface TextSide {
+  readonly layout: ConditioningLayout;
+  /** The (first) tokenizer: a prompt's token ids, and what a prompt too long loses. */
+  readonly tokenizer: ClipTokenizer;
+  encode(texts: readonly string[]): Promise<PromptEncoding[]>;
+  /** The UNet's conditioning inputs for a call of `items` items; float16 UNets get their embeddings through `half`. */
+  unetFeeds(conditioning: UnetConditioning, items: number, half: HalfInputs): Record<string, ort.Tensor>;
+  release(): Promise<void>;
+}
+
+/** `encoder_hidden_states`, [items, sequence, hidden], in the UNet's float type (float16 embeddings are converted once per content). */
+export function hiddenStatesFeed(hidden: Float32Array, items: number, layout: ConditioningLayout, type: FloatType, half: HalfInputs): ort.Tensor {
+  const dims = [items, layout.sequenceLength, layout.hiddenSize];
+  return type === "float16" ? new ort.Tensor("float16", half.embedding(hidden), dims) : new ort.Tensor("float32", hidden, dims);
+}
+
+/** A small float input (pooled embeddings, time ids) in the UNet's float type. */
+export function smallFeed(values: Float32Array, dims: readonly number[], type: FloatType): ort.Tensor {
+  return type === "float16" ? new ort.Tensor("float16", float32ToHalfArray(values), dims) : new ort.Tensor("float32", values, dims);
+}
+
+/** Token ids of `texts`, one row each, as the encoder's `input_ids` type wants them. */
+export function idsTensor(tokenizer: ClipTokenizer, texts: readonly string[], type: "int32" | "int64"): ort.Tensor {
+  const length = tokenizer.maxLength;
+  const ids = new Int32Array(texts.length * length);
+  texts.forEach((text, i) => ids.set(tokenizer.encode(text).ids, i * length));
+  return type === "int32" ? new ort.Tensor("int32", ids, [texts.length, length]) : new ort.Tensor("int64", BigInt64Array.from(ids, (v) => BigInt(v)), [texts.length, length]);
+}

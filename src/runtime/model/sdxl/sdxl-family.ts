@@ -1,0 +1,100 @@
+import type ort from "onnxruntime-node";
+import { TIME_IDS } from "../conditioning.js";
+import { hiddenStatesFeed, idsTensor, smallFeed, type ModelFamily, type TextSide } from "../model-family.js";
+import { loadTokenizer } from "../model-files.js";
+import { ModelError } from "../model-error.js";
+import type { ModelSource } from "../model-source.js";
+import { port, toFloat32 } from "../onnx-ports.js";
+
+/**
+ * SDXL: two CLIP text encoders. As diffusers' StableDiffusionXLPipeline encodes a prompt, the UNet
+ * cross-attends to both encoders' penultimate hidden states (`hidden_states[-2]`, before the final
+ * layer norm) concatenated along the width, and takes the second encoder's projected pooled output
+ * (`text_embeds`) and six micro-conditioning numbers per item (`time_ids`). Both tokenizers see
+ * the same prompt; the second pads with "!" (and so maps every literal "!" to the pad id, as
+ * transformers does). With `force_zeros_for_empty_prompt` (model_index.json; diffusers' default
+ * for SDXL), a region without a negative prompt is conditioned on zeros, not on "".
+ */
+export const SDXL_FAMILY: ModelFamily = {
+  name: "sdxl",
+  matches: (source) => source.exists("text_encoder_2/model.onnx"),
+  async openText({ source, open, unet, unetFloat, modelIndex }): Promise<TextSide> {
+    const encoders = [
+      { tokenizer: loadTokenizer(source, "tokenizer"), session: await open("text_encoder"), name: "text_encoder" },
+      { tokenizer: loadTokenizer(source, "tokenizer_2"), session: await open("text_encoder_2"), name: "text_encoder_2" },
+    ];
+    const [first, second] = encoders as [(typeof encoders)[0], (typeof encoders)[0]];
+    if (first.tokenizer.maxLength !== second.tokenizer.maxLength)
+      throw new ModelError(`${source.description}: tokenizer/ and tokenizer_2/ have different lengths (${first.tokenizer.maxLength} and ${second.tokenizer.maxLength}); SDXL's two encoders read the same 77 tokens`, "tokenizer_2/tokenizer_config.json");
+    const read = encoders.map(({ session, name }) => ({
+      ids: port(source.description, session, name, "input", "input_ids", ["int32", "int64"], [2]).type as "int32" | "int64",
+      states: penultimateOutput(source, session, name),
+    }));
+    const pooledOut = second.session.outputMetadata.find((m) => m.name === "text_embeds");
+    if (!pooledOut) throw new ModelError(`${source.description}: text_encoder_2/model.onnx has no output \`text_embeds\` (it has ${second.session.outputNames.map((n) => `\`${n}\``).join(", ")}); export it as optimum exports SDXL's CLIPTextModelWithProjection`, "text_encoder_2/model.onnx");
+
+    const hidden = port(source.description, unet, "unet", "input", "encoder_hidden_states", ["float32", "float16"], [3]);
+    const pooled = port(source.description, unet, "unet", "input", "text_embeds", ["float32", "float16"], [2]);
+    port(source.description, unet, "unet", "input", "time_ids", ["float32", "float16"], [2]);
+    const widths = read.map((r) => r.states.width);
+    const hiddenSize = widths[0]! + widths[1]!;
+    if (typeof hidden.shape[2] === "number" && hidden.shape[2] !== hiddenSize)
+      throw new ModelError(`${source.description}: unet/model.onnx takes encoder_hidden_states ${hidden.shape[2]} wide, but the two text encoders give ${widths[0]} + ${widths[1]} = ${hiddenSize}`, "unet/model.onnx");
+    const pooledSize = pooledOut.isTensor && typeof pooledOut.shape[1] === "number" ? pooledOut.shape[1] : typeof pooled.shape[1] === "number" ? pooled.shape[1] : NaN;
+    if (!Number.isFinite(pooledSize)) throw new ModelError(`${source.description}: cannot tell the pooled embedding's width from text_encoder_2/model.onnx or unet/model.onnx`, "unet/model.onnx");
+    const forceZeros = modelIndex?.["force_zeros_for_empty_prompt"];
+    const layout = { sequenceLength: first.tokenizer.maxLength, hiddenSize, pooledSize, timeIds: true, zeroMissingNegative: forceZeros !== false };
+
+    return {
+      layout,
+      tokenizer: first.tokenizer,
+      async encode(texts) {
+        const outs = await Promise.all(encoders.map(({ tokenizer, session }, e) => session.run({ input_ids: idsTensor(tokenizer, texts, read[e]!.ids) })));
+        const states = outs.map((out, e) => toFloat32(out[read[e]!.states.name]!));
+        const pooledAll = toFloat32(outs[1]![pooledOut.name]!);
+        const S = layout.sequenceLength;
+        return texts.map((_, i) => {
+          // Per token, the first encoder's width then the second's.
+          const sequence = new Float32Array(S * hiddenSize);
+          for (let t = 0; t < S; t++) {
+            let at = t * hiddenSize;
+            states.forEach((s, e) => {
+              const w = widths[e]!;
+              sequence.set(s.subarray((i * S + t) * w, (i * S + t + 1) * w), at);
+              at += w;
+            });
+          }
+          return { sequence, pooled: pooledAll.slice(i * pooledSize, (i + 1) * pooledSize) };
+        });
+      },
+      unetFeeds: (conditioning, items, half) => ({
+        encoder_hidden_states: hiddenStatesFeed(conditioning.hidden, items, layout, unetFloat, half),
+        text_embeds: smallFeed(conditioning.pooled, [items, pooledSize], unetFloat),
+        time_ids: smallFeed(conditioning.timeIds, [items, TIME_IDS], unetFloat),
+      }),
+      release: async () => {
+        await Promise.all(encoders.map(({ session }) => session.release()));
+      },
+    };
+  },
+};
+
+/**
+ * The encoder's penultimate hidden states, `hidden_states.{N-1}` of the outputs
+ * `hidden_states.0 … hidden_states.N` that optimum's export writes (N is the number of layers:
+ * hidden_states.11 for SDXL's first encoder, hidden_states.31 for its second).
+ */
+function penultimateOutput(source: ModelSource, session: ort.InferenceSession, name: string): { name: string; width: number } {
+  const layers = session.outputNames.map((n) => /^hidden_states\.(\d+)$/.exec(n)?.[1]).filter((n): n is string => n !== undefined).map(Number);
+  const last = Math.max(...layers);
+  if (layers.length < 2 || !layers.includes(last - 1))
+    throw new ModelError(
+      `${source.description}: ${name}/model.onnx has no hidden_states.N outputs (it has ${session.outputNames.map((n) => `\`${n}\``).join(", ")}); SDXL conditions on each encoder's penultimate layer, so export the encoders with their hidden states (optimum-cli export onnx does)`,
+      `${name}/model.onnx`,
+    );
+  const output = `hidden_states.${last - 1}`;
+  const meta = session.outputMetadata.find((m) => m.name === output)!;
+  const width = meta.isTensor ? meta.shape[2] : undefined;
+  if (typeof width !== "number") throw new ModelError(`${source.description}: ${name}/model.onnx: cannot tell the width of \`${output}\``, `${name}/model.onnx`);
+  return { name: output, width };
+}
