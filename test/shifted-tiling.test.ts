@@ -44,7 +44,7 @@ describe("grids with tiling shifted", () => {
         name: "mosaic",
         source: "shifted.scene:3:6",
         prompt: "a mosaic",
-        negative: "",
+        negative: null,
         promptText: 0,
         negativeText: 1,
         guidance: 7.5,
