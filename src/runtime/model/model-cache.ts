@@ -46,9 +46,11 @@ export class ModelCache {
     open: (options: ort.InferenceSession.SessionOptions) => Promise<ort.InferenceSession>,
     report: { onWarning?: (message: string) => void; onDiagnostics?: (text: string) => void },
   ): Promise<ort.InferenceSession> {
+    let origin: Origin;
     let key: string;
     try {
-      key = entryKey(identity, options);
+      origin = originOf(identity);
+      key = entryKey(origin, identity, options);
     } catch {
       // The model's folder cannot be listed: the normal load says what is wrong with it.
       return open(options);
@@ -88,9 +90,9 @@ export class ModelCache {
       return plain;
     }
     try {
-      writeFileSync(path.join(temp, SOURCE_FILE), JSON.stringify({ folder: identity.folder, file: identity.file }));
+      writeFileSync(path.join(temp, SOURCE_FILE), JSON.stringify(origin));
       for (const file of readdirSync(temp)) syncFile(path.join(temp, file));
-      pruneEntriesOf(this.folder, identity, key);
+      pruneEntriesOf(this.folder, origin);
       renameSync(temp, entry);
       report.onDiagnostics?.(`${identity.file}: optimised model cached in ${entry}\n`);
     } catch (error) {
@@ -142,12 +144,20 @@ export function userCacheFolder(env: NodeJS.ProcessEnv, platform: NodeJS.Platfor
 
 const MODEL_FILE = "model.onnx";
 const WEIGHTS_FILE = "model.onnx.data";
-/** Which original an entry was made from, so that entries of a replaced model can be removed. */
+/** The entry's {@link Origin}. */
 const SOURCE_FILE = "source.json";
 /** The layout of an entry; a new layout makes new keys. */
 const FORMAT = 1;
 
-function entryKey(identity: ModelIdentity, options: ort.InferenceSession.SessionOptions): string {
+/** What an entry was made from, written beside it: entries of a model file that has since changed are removed. */
+interface Origin {
+  folder: string;
+  file: string;
+  /** A hash of the folder's files' names, sizes and modification times, and of the ONNX Runtime version. */
+  files: string;
+}
+
+function originOf(identity: ModelIdentity): Origin {
   const folder = realpathSync(identity.folder);
   const files = readdirSync(folder, { withFileTypes: true })
     .filter((f) => f.isFile())
@@ -156,18 +166,21 @@ function entryKey(identity: ModelIdentity, options: ort.InferenceSession.Session
       return [f.name, stat.size, stat.mtimeMs];
     })
     .sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+  return { folder, file: identity.file, files: sha256(JSON.stringify([files, ort.env.versions])) };
+}
+
+function entryKey(origin: Origin, identity: ModelIdentity, options: ort.InferenceSession.SessionOptions): string {
   const key = {
     format: FORMAT,
-    folder,
-    file: identity.file,
-    files,
+    origin,
     rewrite: identity.rewrite ?? null,
-    ort: ort.env.versions,
     options,
     cpu: [os.cpus()[0]?.model ?? "", process.arch, process.platform],
   };
-  return createHash("sha256").update(JSON.stringify(key)).digest("hex").slice(0, 32);
+  return sha256(JSON.stringify(key)).slice(0, 32);
 }
+
+const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
 /** `options` plus ONNX Runtime's settings to save the optimised graph at `file`, its weights beside it. */
 function savingOptions(options: ort.InferenceSession.SessionOptions, file: string): ort.InferenceSession.SessionOptions {
@@ -188,16 +201,16 @@ function savingOptions(options: ort.InferenceSession.SessionOptions, file: strin
 }
 
 /**
- * Removes the entries made from the same model file under another key (the file was replaced, or
- * ONNX Runtime updated): an SD 1.5 UNet's entry is 3.4 GB, and the old one would never be used again.
+ * Removes the entries made from an earlier state of the same model file (it was replaced, or ONNX
+ * Runtime updated): an SD 1.5 UNet's entry is 3.4 GB, and those would never be used again. Entries
+ * of the same file for another device or rewrite stay.
  */
-function pruneEntriesOf(cache: string, identity: ModelIdentity, key: string): void {
-  const folder = realpathSync(identity.folder);
+function pruneEntriesOf(cache: string, origin: Origin): void {
   for (const name of readdirSync(cache)) {
-    if (name === key || name.startsWith(".")) continue;
+    if (name.startsWith(".")) continue;
     try {
-      const source = JSON.parse(readFileSync(path.join(cache, name, SOURCE_FILE), "utf8")) as { folder?: string; file?: string };
-      if (source.folder === folder && source.file === identity.file) rmSync(path.join(cache, name), { recursive: true, force: true });
+      const other = JSON.parse(readFileSync(path.join(cache, name, SOURCE_FILE), "utf8")) as Partial<Origin>;
+      if (other.folder === origin.folder && other.file === origin.file && other.files !== origin.files) rmSync(path.join(cache, name), { recursive: true, force: true });
     } catch {
       // Not an entry of ours, or one being removed by another process.
     }
