@@ -148,8 +148,7 @@ describe.runIf(existsSync(tiny))("the model cache", () => {
     const blocked = freshFolder("file");
     writeFileSync(blocked, "a file where the cache folder would be");
     const result = await load(folderSource(tiny), new ModelCache(path.join(blocked, "models")));
-    expect(result.warnings).toHaveLength(3);
-    expect(result.warnings[0]).toMatch(/^cannot write the model cache in .*models \(.*\); loading unet\/model\.onnx without it\. Set SCENEC_CACHE_DIR to a writable folder, or SCENEC_MODEL_CACHE=off to stop caching$/);
+    expect(result.warnings).toEqual([expect.stringMatching(/^cannot write the model cache in .*models \(.*\); loading the model without it\. Set SCENEC_CACHE_DIR to a writable folder, or SCENEC_MODEL_CACHE=off to stop caching$/)]);
     expect((await outputs(result.model))[0]!.length).toBe(2 * 4 * 16 * 16);
     await result.model.release();
   });

@@ -30,6 +30,9 @@ import ort from "onnxruntime-node";
  * never a failed load.
  */
 export class ModelCache {
+  /** Set when the folder could not be written: the load's other model files skip the cache without another warning. */
+  private unwritable = false;
+
   constructor(
     /** The folder the entries live in. */
     readonly folder: string,
@@ -64,10 +67,11 @@ export class ModelCache {
         return session;
       } catch (error) {
         report.onWarning?.(`the cached optimised model ${model} cannot be loaded (${firstLine((error as Error).message)}); loading ${identity.file} and caching it again`);
-        rmSync(entry, { recursive: true, force: true });
+        remove(entry);
       }
     }
 
+    if (this.unwritable) return open(options);
     let temp: string;
     try {
       mkdirSync(this.folder, { recursive: true });
@@ -75,14 +79,15 @@ export class ModelCache {
       temp = path.join(this.folder, `.${key}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
       mkdirSync(temp);
     } catch (error) {
-      report.onWarning?.(`cannot write the model cache in ${this.folder} (${firstLine((error as Error).message)}); loading ${identity.file} without it. ${DISABLE_HINT}`);
+      this.unwritable = true;
+      report.onWarning?.(`cannot write the model cache in ${this.folder} (${firstLine((error as Error).message)}); loading the model without it. ${DISABLE_HINT}`);
       return open(options);
     }
     let session: ort.InferenceSession;
     try {
       session = await open(savingOptions(options, path.join(temp, MODEL_FILE)));
     } catch (saving) {
-      rmSync(temp, { recursive: true, force: true });
+      remove(temp);
       // Either the model does not load (the plain load throws the same error, which is the one to
       // report) or only saving it failed (a full disk, a provider whose graphs cannot be saved).
       const plain = await open(options);
@@ -96,7 +101,7 @@ export class ModelCache {
       renameSync(temp, entry);
       report.onDiagnostics?.(`${identity.file}: optimised model cached in ${entry}\n`);
     } catch (error) {
-      rmSync(temp, { recursive: true, force: true });
+      remove(temp);
       // Another process stored the same entry first: theirs is as good as ours.
       if (!isFile(model)) report.onWarning?.(`cannot write the model cache in ${this.folder} (${firstLine((error as Error).message)}); ${identity.file} will be optimised again on the next start. ${DISABLE_HINT}`);
     }
@@ -210,7 +215,7 @@ function pruneEntriesOf(cache: string, origin: Origin): void {
     if (name.startsWith(".")) continue;
     try {
       const other = JSON.parse(readFileSync(path.join(cache, name, SOURCE_FILE), "utf8")) as Partial<Origin>;
-      if (other.folder === origin.folder && other.file === origin.file && other.files !== origin.files) rmSync(path.join(cache, name), { recursive: true, force: true });
+      if (other.folder === origin.folder && other.file === origin.file && other.files !== origin.files) remove(path.join(cache, name));
     } catch {
       // Not an entry of ours, or one being removed by another process.
     }
@@ -226,7 +231,7 @@ function removeStaleTemporaries(cache: string): void {
     if (!(name.startsWith(".") && name.endsWith(".tmp"))) continue;
     const temp = path.join(cache, name);
     try {
-      if (now - statSync(temp).mtimeMs > STALE_MS) rmSync(temp, { recursive: true, force: true });
+      if (now - statSync(temp).mtimeMs > STALE_MS) remove(temp);
     } catch {
       // Removed meanwhile by another process.
     }
@@ -240,6 +245,15 @@ function syncFile(file: string): void {
     fsyncSync(fd);
   } finally {
     closeSync(fd);
+  }
+}
+
+/** Removes a folder, as far as it can: what is left is retried by a later start, or left for the user to delete. */
+function remove(folder: string): void {
+  try {
+    rmSync(folder, { recursive: true, force: true });
+  } catch {
+    // In use (Windows) or not ours to delete.
   }
 }
 
