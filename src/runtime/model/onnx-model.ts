@@ -337,11 +337,11 @@ async function openSession(source: ModelSource, name: string, executionProviders
   const file = `${name}/model.onnx`;
   const options: ort.InferenceSession.SessionOptions = { executionProviders, graphOptimizationLevel: "all", logSeverityLevel: 3 };
   const onDisk = source.pathOf(file);
-  const missing = () => new ModelError(`${source.description}: missing ${file}; ${LAYOUT_HINT}`, file);
+  const missingFile = () => new ModelError(`${source.description}: missing ${file}; ${LAYOUT_HINT}`, file);
   const load = async (options: ort.InferenceSession.SessionOptions) => {
     if (onDisk !== undefined && !rewrite) return ort.InferenceSession.create(onDisk, options);
     const read = source.read(file);
-    if (!read) throw missing();
+    if (!read) throw missingFile();
     const rewritten = rewrite?.apply(read);
     const bytes = rewritten ?? read;
     if (onDisk !== undefined && bytes === read) return ort.InferenceSession.create(onDisk, options);
@@ -351,7 +351,7 @@ async function openSession(source: ModelSource, name: string, executionProviders
     return ort.InferenceSession.create(bytes, externalData.length ? { ...options, externalData } : options);
   };
   try {
-    if (!source.exists(file)) throw missing();
+    if (!source.exists(file)) throw missingFile();
     // Only models on disk are cached: the built-in model is generated in memory in milliseconds, and
     // its bytes are its only identity.
     if (onDisk === undefined || !cache.cache) return await load(options);
