@@ -1,7 +1,7 @@
-import { classifierFreeGuidance, unetItemsPerRegion, type Plan, type PlanRegion, type Rect } from "../compiler/plan/plan.js";
+import { classifierFreeGuidance, unetItemsPerRegion, type MicroConditioning, type Plan, type PlanRegion, type Rect } from "../compiler/plan/plan.js";
 import { shiftedWindows, type ShiftedWindow, type WindowPiece } from "../compiler/plan/shifted-windows.js";
 import { GuideImposer, type ActiveGuide } from "./guides/apply-guides.js";
-import { TIME_IDS, tileTimeIds, type ConditioningLayout, type PromptEncoding } from "./model/conditioning.js";
+import { TIME_IDS, tileTimeIds, type ConditioningLayout, type PromptEncoding, type TilePlacement } from "./model/conditioning.js";
 import { LATENT_FACTOR } from "../compiler/check/values.js";
 import { LATENT_CHANNELS, type DiffusionModel } from "./model/diffusion-model.js";
 import { layerShares, regionLayer, shiftedGridLayer } from "./mixing-weights.js";
@@ -47,7 +47,7 @@ export interface DenoiseOptions {
 }
 
 /** What one UNet item paints with: a region's or a shifted grid's prompt and guidance. */
-type Paint = Pick<PlanRegion, "promptText" | "negative" | "negativeText" | "guidance">;
+type Paint = Pick<PlanRegion, "promptText" | "negative" | "negativeText" | "guidance" | "microConditioning">;
 
 /**
  * A tile the UNet evaluates every step: a region, whose one piece never moves, or window
@@ -148,9 +148,9 @@ export async function denoise(options: DenoiseOptions): Promise<Float32Array> {
           // The negative and the positive prompt see the same crop: written once, then copied.
           sample.copyWithin((item + 1) * itemSize, item * itemSize, (item + 1) * itemSize);
           const zero = tile.paint.negative === null && layout.zeroMissingNegative;
-          conditionItem(batch.buffers, layout, item, zero ? undefined : embeddings[tile.paint.negativeText]!, at);
+          conditionItem(batch.buffers, layout, item, zero ? undefined : embeddings[tile.paint.negativeText]!, at, tile.paint.microConditioning, true);
         }
-        conditionItem(batch.buffers, layout, guided ? item + 1 : item, embeddings[tile.paint.promptText]!, at);
+        conditionItem(batch.buffers, layout, guided ? item + 1 : item, embeddings[tile.paint.promptText]!, at, tile.paint.microConditioning, false);
       }
       const out = await model.unet(sample.subarray(0, n * itemSize), [n, LATENT_CHANNELS, h, w], timestep, {
         hidden: hidden.subarray(0, n * layout.sequenceLength * layout.hiddenSize),
@@ -178,8 +178,20 @@ function windowOrigin(pieces: ShiftedWindow): { x: number; y: number } {
   return { x: (origin.x - origin.tileX) * LATENT_FACTOR, y: (origin.y - origin.tileY) * LATENT_FACTOR };
 }
 
-/** Batch item `item`'s conditioning: a prompt's encoding (zeros when undefined) and, for SDXL, the tile's time ids. */
-function conditionItem(buffers: Batch["buffers"], layout: ConditioningLayout, item: number, encoding: PromptEncoding | undefined, at: { x: number; y: number; width: number; height: number }): void {
+/**
+ * Batch item `item`'s conditioning: a prompt's encoding (zeros when undefined) and, for SDXL, the
+ * time ids of the tile at `at` with the scene's micro-conditioning (the negative ones for the
+ * negative item).
+ */
+function conditionItem(
+  buffers: Batch["buffers"],
+  layout: ConditioningLayout,
+  item: number,
+  encoding: PromptEncoding | undefined,
+  at: TilePlacement,
+  micro: MicroConditioning | undefined,
+  negative: boolean,
+): void {
   const sequence = layout.sequenceLength * layout.hiddenSize;
   if (encoding) buffers.hidden.set(encoding.sequence, item * sequence);
   else buffers.hidden.fill(0, item * sequence, (item + 1) * sequence);
@@ -187,7 +199,7 @@ function conditionItem(buffers: Batch["buffers"], layout: ConditioningLayout, it
     if (encoding) buffers.pooled.set(encoding.pooled, item * layout.pooledSize);
     else buffers.pooled.fill(0, item * layout.pooledSize, (item + 1) * layout.pooledSize);
   }
-  if (layout.timeIds) tileTimeIds(at, buffers.timeIds, item * TIME_IDS);
+  if (layout.timeIds) tileTimeIds(at, micro, negative, buffers.timeIds, item * TIME_IDS);
 }
 
 /**

@@ -34,6 +34,8 @@ export interface ConformanceCase {
   negative_prompt?: string | null;
   guidance_scale?: number;
   regions?: { rect_px: Rect; prompt: string; negative_prompt?: string; guidance_scale: number; mask_type: string; mask_weight: number }[];
+  /** tiling_sdxl: the tiles, each with the six time ids its negative and positive UNet items got. */
+  tiles?: { rect_px: Rect; prompt: string; negative_prompt: string | null; guidance_scale: number; time_ids: { negative: number[]; prompt: number[] } }[];
   scheduler: { class: string; config: Record<string, unknown> };
   noise: { file: string; shape: number[] };
   latents: { file: string; shape: number[] };
@@ -86,8 +88,7 @@ const WHOLE_CANVAS_PIPELINES = ["txt2img", "txt2img_sdxl"];
  */
 export function unsupportedReason(c: ConformanceCase): string | undefined {
   if (c.name.endsWith("-community-unscaled")) return "it records the community pipeline's missing noise scaling (a bug), which no scene reproduces by design";
-  if (c.pipeline === "tiling_sdxl") return "the tiling pipeline's negative time ids (the canvas's size) and crop coordinates (not the tiles' offsets) have no scene settings yet (issue 13)";
-  if (!WHOLE_CANVAS_PIPELINES.includes(c.pipeline) && c.pipeline !== "canvas") return `pipeline \`${c.pipeline}\` is not known to this harness`;
+  if (!WHOLE_CANVAS_PIPELINES.includes(c.pipeline) && c.pipeline !== "canvas" && c.pipeline !== "tiling_sdxl") return `pipeline \`${c.pipeline}\` is not known to this harness`;
   if (!(c.scheduler.class in SCHEDULER_CLASSES)) return `scheduler class ${c.scheduler.class} has no scenec counterpart`;
   if (c.scheduler.class === "DPMSolverMultistepScheduler" && (c.scheduler.config["algorithm_type"] !== "dpmsolver++" || c.scheduler.config["solver_order"] !== 2))
     return "only DPM-Solver++ of order 2 (dpmpp_2m) exists in scenec";
@@ -101,22 +102,33 @@ function sceneString(text: string): string {
 }
 
 /**
+ * SDXL time ids [original h, w, crop top, left, target h, w] as scene settings, the negative
+ * item's with the `negative-` words.
+ */
+function microConditioning(ids: { negative: number[]; prompt: number[] }): string {
+  const words = (t: number[], prefix: string) => `${prefix}original ${t[1]} x ${t[0]} ${prefix}crop ${t[3]}, ${t[2]} ${prefix}target ${t[5]} x ${t[4]}`;
+  return ` ${words(ids.prompt, "")} ${words(ids.negative, "negative-")}`;
+}
+
+/**
  * The scene for a case: the canvas, its steps and scheduler, `noise "noise.npy"`, and its regions
  * (one over the whole canvas for a plain pipeline, whose gaussian weights then normalise to 1
- * everywhere). A case without a negative prompt (diffusers' `negative_prompt=None`) gets none in
+ * everywhere; a tiling pipeline's tiles as gaussian regions, with the time ids each tile got). A case without a negative prompt (diffusers' `negative_prompt=None`) gets none in
  * the scene either: SD then encodes `""` and SDXL conditions on zeros, as diffusers does.
  */
 export function caseScene(c: ConformanceCase, model: string): string {
   const scheduler = SCHEDULER_CLASSES[c.scheduler.class]!;
   const karras = c.scheduler.config["use_karras_sigmas"] === true ? " karras" : "";
   const lines = [`# conformance case ${c.name}`, `canvas ${c.canvas.width} x ${c.canvas.height}`, `model ${sceneString(model)}`, `steps ${c.steps}`, `scheduler ${scheduler}${karras}`, `noise "noise.npy"`];
-  const regions =
+  const regions: { rect: Rect; prompt: string; negative: string | null | undefined; guidance: number; micro?: string }[] =
     c.pipeline === "canvas"
       ? c.regions!.map((r) => ({ rect: r.rect_px, prompt: r.prompt, negative: r.negative_prompt, guidance: r.guidance_scale }))
-      : [{ rect: { x: 0, y: 0, ...c.canvas }, prompt: c.prompt ?? "", negative: c.negative_prompt, guidance: c.guidance_scale ?? 7.5 }];
+      : c.pipeline === "tiling_sdxl"
+        ? c.tiles!.map((t) => ({ rect: t.rect_px, prompt: t.prompt, negative: t.negative_prompt, guidance: t.guidance_scale, micro: microConditioning(t.time_ids) }))
+        : [{ rect: { x: 0, y: 0, ...c.canvas }, prompt: c.prompt ?? "", negative: c.negative_prompt, guidance: c.guidance_scale ?? 7.5 }];
   regions.forEach((r, i) => {
     const negative = typeof r.negative === "string" ? ` negative ${sceneString(r.negative)}` : "";
-    lines.push(`region r${i} { at ${r.rect.x}, ${r.rect.y} size ${r.rect.width} x ${r.rect.height} prompt ${sceneString(r.prompt)}${negative} guidance ${r.guidance} }`);
+    lines.push(`region r${i} { at ${r.rect.x}, ${r.rect.y} size ${r.rect.width} x ${r.rect.height} prompt ${sceneString(r.prompt)}${negative} guidance ${r.guidance}${r.micro ?? ""} }`);
   });
   return `${lines.join("\n")}\n`;
 }

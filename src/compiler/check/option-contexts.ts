@@ -3,11 +3,14 @@ import type { OptionKind } from "../syntax/ast.js";
 /** Where an option may be written. The parser accepts any option anywhere; the checker uses this. */
 export type OptionContext = "scene" | "region" | "grid" | "cell" | "guide";
 
+/** SDXL micro-conditioning: wherever paint options go. */
+const MICRO_CONDITIONING: readonly OptionKind[] = ["original", "crop", "target", "negative-original", "negative-crop", "negative-target"];
+
 export const OPTIONS_BY_CONTEXT: Record<OptionContext, readonly OptionKind[]> = {
-  scene: ["canvas", "model", "seed", "steps", "scheduler", "guidance", "negative", "blend", "noise", "output"],
-  region: ["at", "size", "prompt", "negative", "guidance", "blend", "weight", "seed"],
-  grid: ["tile", "overlap", "columns", "rows", "tiling", "at", "prompt", "prompts", "negative", "guidance", "blend", "weight", "seed", "cell"],
-  cell: ["prompt", "negative", "guidance", "blend", "weight", "seed"],
+  scene: ["canvas", "model", "seed", "steps", "scheduler", "guidance", "negative", "blend", "noise", "output", ...MICRO_CONDITIONING],
+  region: ["at", "size", "prompt", "negative", "guidance", "blend", "weight", "seed", ...MICRO_CONDITIONING],
+  grid: ["tile", "overlap", "columns", "rows", "tiling", "at", "prompt", "prompts", "negative", "guidance", "blend", "weight", "seed", "cell", ...MICRO_CONDITIONING],
+  cell: ["prompt", "negative", "guidance", "blend", "weight", "seed", ...MICRO_CONDITIONING],
   guide: ["at", "size", "fit", "strength"],
 };
 

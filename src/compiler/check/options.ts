@@ -22,6 +22,12 @@ const HOME: Partial<Record<OptionKind, string>> = {
   size: "it belongs in a `region` or `guide`",
   prompt: "it belongs in a `region`, `grid` or `cell`",
   weight: "it belongs in a `region`, `grid` or `cell`",
+  original: "it belongs at the top level or in a `region`, `grid` or `cell`",
+  crop: "it belongs at the top level or in a `region`, `grid` or `cell`",
+  target: "it belongs at the top level or in a `region`, `grid` or `cell`",
+  "negative-original": "it belongs at the top level or in a `region`, `grid` or `cell`",
+  "negative-crop": "it belongs at the top level or in a `region`, `grid` or `cell`",
+  "negative-target": "it belongs at the top level or in a `region`, `grid` or `cell`",
 };
 
 /**

@@ -1,6 +1,7 @@
 import type { Option, OptionKind, OptionOf } from "../syntax/ast.js";
 import { optionOf } from "./options.js";
-import { BLEND_KERNELS, type BlendKernel } from "../plan/plan.js";
+import { BLEND_KERNELS, type BlendKernel, type MicroConditioning } from "../plan/plan.js";
+import { readMicroConditioning } from "./micro-conditioning.js";
 import type { Reporter } from "../diagnostics/reporter.js";
 import type { StyleResolver } from "./styles.js";
 import { suggestionHelp } from "./suggest.js";
@@ -16,6 +17,8 @@ export interface Paint {
   blend: BlendKernel;
   weight: number;
   seed: number | null;
+  /** SDXL micro-conditioning set so far (scene, grid, cell or region); empty: the defaults. */
+  micro: MicroConditioning;
 }
 
 export const DEFAULT_GUIDANCE = 7.5;
@@ -54,5 +57,6 @@ export function readPaint(reporter: Reporter, styles: StyleResolver, options: Ma
   if (weight) paint.weight = numberIn(reporter, weight.value, "weight", { min: 0, exclusiveMin: true }) ?? paint.weight;
   const seed = optionOf(options, "seed");
   if (seed) paint.seed = readSeed(reporter, seed) ?? paint.seed;
+  paint.micro = readMicroConditioning(reporter, options, paint.micro);
   return paint;
 }

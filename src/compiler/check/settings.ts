@@ -7,6 +7,7 @@ import type { Reporter } from "../diagnostics/reporter.js";
 import type { StyleResolver } from "./styles.js";
 import { suggestionHelp } from "./suggest.js";
 import { integerIn, pixels } from "./values.js";
+import { readMicroConditioning } from "./micro-conditioning.js";
 import type { Span } from "../diagnostics/span.js";
 
 export const DEFAULT_STEPS = 30;
@@ -101,6 +102,7 @@ export function readSettings(reporter: Reporter, styles: StyleResolver, options:
       blend: (blendOption && readBlend(reporter, blendOption)) ?? "gaussian",
       weight: 1,
       seed: null,
+      micro: readMicroConditioning(reporter, options, {}),
     },
   };
 }

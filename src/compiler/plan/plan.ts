@@ -57,6 +57,21 @@ export function unetItemsPerRegion(guidance: number): number {
   return classifierFreeGuidance(guidance) ? 2 : 1;
 }
 
+/**
+ * SDXL micro-conditioning a scene sets (`original`, `crop`, `target` and their `negative-`
+ * forms), in pixels; each one absent takes its default: sizes the tile's own, the crop the tile's
+ * offset in the canvas, and each negative one the positive one's value. Only the keys written
+ * are present. SD 1.x/2.x UNets take no micro-conditioning and ignore it.
+ */
+export interface MicroConditioning {
+  original?: { width: number; height: number };
+  crop?: { x: number; y: number };
+  target?: { width: number; height: number };
+  negativeOriginal?: { width: number; height: number };
+  negativeCrop?: { x: number; y: number };
+  negativeTarget?: { width: number; height: number };
+}
+
 export interface PlanRegion {
   /** `house`, or `mosaic[3,2]` for a grid cell. */
   name: string;
@@ -78,6 +93,8 @@ export interface PlanRegion {
   weight: number;
   /** A region seed re-rolls the initial noise under this region; null keeps the canvas noise. */
   seed: number | null;
+  /** Present when the scene sets any micro-conditioning for this region. */
+  microConditioning?: MicroConditioning;
   /** In pixels. */
   rect: Rect;
   /** In latent elements (pixels / latentFactor). */
@@ -105,6 +122,8 @@ export interface PlanShiftedGrid {
   weight: number;
   /** Re-draws the initial noise of the whole of `rect` from this seed; null keeps the canvas noise. */
   seed: number | null;
+  /** As a region's; an unset crop is each window's offset that step. */
+  microConditioning?: MicroConditioning;
   columns: number;
   rows: number;
   /** One window, in pixels and in latent elements. */

@@ -65,6 +65,7 @@ export function buildPlan(input: PlanInput): Plan {
       blend: r.blend,
       weight: r.weight,
       seed: r.seed,
+      ...(Object.keys(r.micro).length > 0 ? { microConditioning: structuredClone(r.micro) } : {}),
     };
     if (!r.shifted) {
       regions.push({ name: r.name, source: where(r.span), ...paint, rect: { ...r.rect }, latent: toLatent(r.rect) });

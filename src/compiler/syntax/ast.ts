@@ -46,7 +46,8 @@ interface OptionBase {
   span: Span;
 }
 
-export type SizeOptionKind = "canvas" | "size" | "tile" | "overlap";
+export type SizeOptionKind = "canvas" | "size" | "tile" | "overlap" | "original" | "target" | "negative-original" | "negative-target";
+export type PointOptionKind = "at" | "crop" | "negative-crop";
 export type NumberOptionKind = "seed" | "steps" | "guidance" | "weight" | "columns" | "rows" | "strength";
 export type TextOptionKind = "model" | "negative" | "output" | "prompt";
 export type NameOptionKind = "blend" | "tiling" | "fit";
@@ -59,7 +60,7 @@ export type Option =
   /** `noise NAME` (a generator) or `noise "file.npy"` (the initial noise itself). */
   | (OptionBase & { kind: "noise"; value: NameValue | StringValue })
   | (OptionBase & { kind: "scheduler"; value: NameValue; karras: Span | undefined })
-  | (OptionBase & { kind: "at"; value: PointValue })
+  | (OptionBase & { kind: PointOptionKind; value: PointValue })
   | (OptionBase & { kind: "prompts"; items: StringValue[] })
   | (OptionBase & { kind: "cell"; column: NumberValue; row: NumberValue; options: Option[] });
 

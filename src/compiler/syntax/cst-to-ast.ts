@@ -194,7 +194,7 @@ export class CstToAst extends BaseVisitor {
 
   nameOption(ctx: Children): A.Option | undefined {
     const head = this.head(ctx);
-    const name = ctx.Identifier?.[0];
+    const name = ctx.NameWord?.[0];
     if (!head || !name || !isToken(name) || name.isInsertedInRecovery) return undefined;
     return {
       kind: head.keyword.image as A.NameOptionKind,
@@ -240,7 +240,7 @@ export class CstToAst extends BaseVisitor {
     const y = this.number(yt);
     if (!head || !x || !y) return undefined;
     return {
-      kind: "at",
+      kind: head.keyword.image as A.PointOptionKind,
       keyword: this.span(head.keyword),
       span: head.span,
       value: { x, y, span: { file: this.file, start: x.span.start, end: y.span.end } },

@@ -182,6 +182,10 @@ class SceneParser extends CstParser {
       { ALT: () => this.CONSUME(T.Size) },
       { ALT: () => this.CONSUME(T.Tile) },
       { ALT: () => this.CONSUME(T.Overlap) },
+      { ALT: () => this.CONSUME(T.Original) },
+      { ALT: () => this.CONSUME(T.Target) },
+      { ALT: () => this.CONSUME(T.NegativeOriginal) },
+      { ALT: () => this.CONSUME(T.NegativeTarget) },
     ]);
     this.CONSUME(T.SizeLiteral);
   });
@@ -211,7 +215,7 @@ class SceneParser extends CstParser {
 
   nameOption = this.RULE("nameOption", () => {
     this.OR([{ ALT: () => this.CONSUME(T.Blend) }, { ALT: () => this.CONSUME(T.Tiling) }, { ALT: () => this.CONSUME(T.Fit) }]);
-    this.CONSUME(T.Identifier);
+    this.CONSUME(T.NameWord);
   });
 
   /** `noise NAME` or `noise "file.npy"`. */
@@ -242,8 +246,9 @@ class SceneParser extends CstParser {
     });
   });
 
+  /** `at X, Y`, and the micro-conditioning crops `crop X, Y` and `negative-crop X, Y`. */
   atOption = this.RULE("atOption", () => {
-    this.CONSUME(T.At);
+    this.OR([{ ALT: () => this.CONSUME(T.At) }, { ALT: () => this.CONSUME(T.Crop) }, { ALT: () => this.CONSUME(T.NegativeCrop) }]);
     this.CONSUME(T.NumberLiteral);
     this.OPTION(() => this.CONSUME(T.Comma));
     this.CONSUME2(T.NumberLiteral);

@@ -129,10 +129,15 @@ export const NumberLiteral = createToken({
 export function withoutUnits(image: string): string {
   return image.replace(UNIT, "");
 }
+/**
+ * The value of `blend`, `tiling` and `fit`: an identifier, or the keyword `crop` (`fit crop` is
+ * other tools' word for `cover`; read as a name, the checker suggests `cover`).
+ */
+export const NameWord = createToken({ name: "NameWord", pattern: Lexer.NA, label: "a name" });
 export const Identifier = createToken({
   name: "Identifier",
   pattern: /[A-Za-z_][A-Za-z0-9_-]*/,
-  categories: [Word],
+  categories: [Word, NameWord],
   label: "a name",
 });
 
@@ -142,12 +147,13 @@ export const LSquare = createToken({ name: "LSquare", pattern: "[", label: "`[`"
 export const RSquare = createToken({ name: "RSquare", pattern: "]", label: "`]`" });
 export const Comma = createToken({ name: "Comma", pattern: ",", label: "`,`" });
 
-function keyword(word: string): TokenType {
+function keyword(word: string, categories: TokenType[] = []): TokenType {
   return createToken({
-    name: word[0]!.toUpperCase() + word.slice(1),
+    // `negative-crop` -> `NegativeCrop`: token names are CST keys.
+    name: word.replace(/(^|-)(\w)/g, (_m, _dash: string, c: string) => c.toUpperCase()),
     pattern: new RegExp(word),
     longer_alt: Identifier,
-    categories: [Word],
+    categories: [Word, ...categories],
     label: `\`${word}\``,
   });
 }
@@ -184,11 +190,20 @@ export const Cell = keyword("cell");
 export const Tiling = keyword("tiling");
 export const Fit = keyword("fit");
 export const Strength = keyword("strength");
+// SDXL micro-conditioning. The `negative-` words come before `negative` in KEYWORD_TOKENS, or
+// `negative` would match their first eight letters.
+export const Original = keyword("original");
+export const Target = keyword("target");
+export const Crop = keyword("crop", [NameWord]);
+export const NegativeOriginal = keyword("negative-original");
+export const NegativeTarget = keyword("negative-target");
+export const NegativeCrop = keyword("negative-crop");
 
 export const KEYWORD_TOKENS: readonly TokenType[] = [
   Style, Import, Region, Grid, Guide,
-  Canvas, Model, Seed, Steps, Scheduler, Karras, Guidance, Negative, Blend, Noise, Output,
+  Canvas, Model, Seed, Steps, Scheduler, Karras, Guidance, NegativeOriginal, NegativeTarget, NegativeCrop, Negative, Blend, Noise, Output,
   Prompts, Prompt, Weight, At, Size, Tile, Overlap, Columns, Rows, Cell, Tiling, Fit, Strength,
+  Original, Target, Crop,
 ];
 
 /** Every keyword of the language, for editors (the TextMate grammar test checks it against this). */
@@ -200,7 +215,7 @@ export const ALL_TOKENS: readonly TokenType[] = [
   SizeLiteral, NumberLiteral,
   LCurly, RCurly, LSquare, RSquare, Comma,
   ...KEYWORD_TOKENS,
-  Identifier, Word,
+  Identifier, Word, NameWord,
 ];
 
 /** Tokens that are values (of a setting or option), never the start of a statement. */

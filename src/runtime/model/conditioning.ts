@@ -1,3 +1,5 @@
+import type { MicroConditioning } from "../../compiler/plan/plan.js";
+
 /**
  * What a UNet is conditioned on, as records that each model family fills (sd/, sdxl/): the mixture
  * loop batches them without knowing which family made them.
@@ -45,15 +47,21 @@ export interface TilePlacement {
 }
 
 /**
- * A tile's SDXL time ids: original and target size are the tile's own, the crop its offset in the
- * canvas (as diffusers' tiling pipeline conditions each tile on where it was cut from): the UNet
- * paints each tile as a crop of a larger picture, not as a picture of its own.
+ * A UNet item's SDXL time ids. By default original and target size are the tile's own and the
+ * crop its offset in the canvas (as diffusers' tiling pipeline conditions each tile on where it
+ * was cut from): the UNet paints each tile as a crop of a larger picture, not as a picture of its
+ * own. The scene's settings replace any of the three; a negative item takes the `negative` ones,
+ * each defaulting to the positive item's value.
  */
-export function tileTimeIds(tile: TilePlacement, out: Float32Array, at: number): void {
-  out[at] = tile.height;
-  out[at + 1] = tile.width;
-  out[at + 2] = tile.y;
-  out[at + 3] = tile.x;
-  out[at + 4] = tile.height;
-  out[at + 5] = tile.width;
+export function tileTimeIds(tile: TilePlacement, micro: MicroConditioning | undefined, negative: boolean, out: Float32Array, at: number): void {
+  const original = micro?.original ?? tile;
+  const crop = micro?.crop ?? tile;
+  const target = micro?.target ?? tile;
+  const [o, c, t] = negative ? [micro?.negativeOriginal ?? original, micro?.negativeCrop ?? crop, micro?.negativeTarget ?? target] : [original, crop, target];
+  out[at] = o.height;
+  out[at + 1] = o.width;
+  out[at + 2] = c.y;
+  out[at + 3] = c.x;
+  out[at + 4] = t.height;
+  out[at + 5] = t.width;
 }
