@@ -72,6 +72,14 @@ export async function renderPlan(plan: Plan, model: DiffusionModel, caches: Rend
       `the prompt of ${regions.join(", ")} is longer than the model's ${model.conditioning.sequenceLength - 2} tokens; dropped: "${dropped}"`,
     );
   });
+  if (!model.conditioning.timeIds) {
+    const micro = [...plan.regions, ...(plan.shiftedGrids ?? [])].filter((r) => r.microConditioning).map((r) => `\`${r.name}\``);
+    if (micro.length > 0)
+      // A scene-level setting reaches every region: name a few.
+      options.onWarning?.(
+        `${micro.slice(0, 3).join(", ")}${micro.length > 3 ? ` and ${micro.length - 3} more` : ""} set SDXL micro-conditioning (original, crop, target), which this model's UNet does not take: it is ignored`,
+      );
+  }
   const scheduler = createScheduler(plan.scheduler.name, plan.steps, { karras: plan.scheduler.karras, config: model.schedulerConfig });
   const guides: ActiveGuide[] = [];
   for (const guide of plan.guides) {
