@@ -21,6 +21,8 @@ const CROPS = [
   ["crop", "crop"],
   ["negative-crop", "negativeCrop"],
 ] as const;
+/** The plan's canonical key order (time ids order, positive first). */
+const PLAN_ORDER = ["original", "crop", "target", "negativeOriginal", "negativeCrop", "negativeTarget"] as const;
 
 /**
  * Any whole number of pixels is legal for diffusers, so sizes are positive integers and crops
@@ -55,8 +57,6 @@ export function readMicroConditioning(reporter: Reporter, options: Map<OptionKin
     const value = option && crop(reporter, option.value, word);
     if (value) read[key] = value;
   }
-  const merged = { ...base, ...read };
-  const ordered: MicroConditioning = {};
-  for (const key of ["original", "crop", "target", "negativeOriginal", "negativeCrop", "negativeTarget"] as const) if (merged[key]) Object.assign(ordered, { [key]: merged[key] });
-  return ordered;
+  const merged: MicroConditioning = { ...base, ...read };
+  return Object.fromEntries(PLAN_ORDER.filter((key) => merged[key]).map((key) => [key, merged[key]]));
 }
