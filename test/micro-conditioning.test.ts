@@ -125,6 +125,26 @@ region b { at 192, 0 size 256 x 256 prompt "b" target 2048 x 1536 negative-origi
       ...[256, 256, 0, 192, 1536, 2048],
     ]);
   }, 60_000);
+
+  it("a shifted grid's windows take its crop in place of their moving offsets", async () => {
+    const scene = (crop: string) => `canvas 512 x 256
+model "${sdxl}"
+steps 2
+scheduler euler
+guidance 1
+grid g { tile 256 x 256 columns 2 rows 1 tiling shifted prompt "g"${crop} }
+`;
+    const crops = async (crop: string) => {
+      const calls: Call[] = [];
+      const model_ = recording(model, calls);
+      await renderPlan(compileScene(scene(crop)), model_, renderCaches(model_), { batch: 1 });
+      // Each call is one window: [h, w, crop top, left, h, w].
+      return calls.map((c) => c.timeIds.slice(2, 4));
+    };
+    const moving = await crops("");
+    expect(new Set(moving.map((c) => c.join())).size).toBeGreaterThan(2);
+    expect(await crops(" crop 64, 32")).toEqual(moving.map(() => [32, 64]));
+  }, 60_000);
 });
 
 describe.runIf(existsSync(sd15))("micro-conditioning on an SD 1.x UNet", () => {
