@@ -72,8 +72,9 @@ export interface MicroConditioning {
   negativeTarget?: { width: number; height: number };
 }
 
-export interface PlanRegion {
-  /** `house`, or `mosaic[3,2]` for a grid cell. */
+/** What a region or a shifted grid paints with, and where it was declared: shared by both. */
+export interface PlanPaint {
+  /** `house`, `mosaic[3,2]` for a grid cell, or a shifted grid's name. */
   name: string;
   /** Where it was declared, `file:line:col`, for runtime messages. */
   source: string;
@@ -89,17 +90,20 @@ export interface PlanRegion {
   negativeText: number;
   /** Above 1, classifier-free guidance; at most 1, the positive prompt alone (see `classifierFreeGuidance`). */
   guidance: number;
+  /** A shifted grid's kernel is only felt where other regions overlap it (its windows never overlap each other). */
   blend: BlendKernel;
   weight: number;
-  /** A region seed re-rolls the initial noise under this region; null keeps the canvas noise. */
+  /** Re-rolls the initial noise under the region (a shifted grid: under its whole `rect`); null keeps the canvas noise. */
   seed: number | null;
-  /** Present when the scene sets any micro-conditioning for this region. */
+  /** Present when the scene sets any micro-conditioning; a shifted grid's unset crop is each window's offset that step. */
   microConditioning?: MicroConditioning;
-  /** In pixels. */
+  /** In pixels (a shifted grid: the area its windows cover). */
   rect: Rect;
   /** In latent elements (pixels / latentFactor). */
   latent: Rect;
 }
+
+export type PlanRegion = PlanPaint;
 
 /**
  * A grid with `tiling shifted`: `columns` x `rows` windows of `tile`, side by side over `rect`,
@@ -107,31 +111,12 @@ export interface PlanRegion {
  * derives each step's windows from this, the plan's seed and the step). Every window is
  * evaluated with the grid's prompt. Its `cell` overrides are regions in `regions`.
  */
-export interface PlanShiftedGrid {
-  /** The grid's name: `mosaic`. */
-  name: string;
-  source: string;
-  prompt: string;
-  /** As a region's: null when none is given. */
-  negative: string | null;
-  promptText: number;
-  negativeText: number;
-  guidance: number;
-  /** The windows' kernel: only felt where other regions overlap the grid (windows never overlap each other). */
-  blend: BlendKernel;
-  weight: number;
-  /** Re-draws the initial noise of the whole of `rect` from this seed; null keeps the canvas noise. */
-  seed: number | null;
-  /** As a region's; an unset crop is each window's offset that step. */
-  microConditioning?: MicroConditioning;
+export interface PlanShiftedGrid extends PlanPaint {
   columns: number;
   rows: number;
   /** One window, in pixels and in latent elements. */
   tile: { width: number; height: number };
   latentTile: { width: number; height: number };
-  /** The area the windows cover, `columns` x `rows` tiles, in pixels and in latent elements. */
-  rect: Rect;
-  latent: Rect;
 }
 
 export interface PlanGuide {
