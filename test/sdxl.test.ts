@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import sharp from "sharp";
@@ -89,6 +89,31 @@ describe.runIf(present)("SDXL scenes", () => {
     expect(roadNegative.timeIds).toEqual([256, 256, 0, 192, 256, 256]);
     expect(item(single, 0).timeIds).toEqual([128, 128, 64, 128, 128, 128]);
     expect(item(single, 0).hidden).toEqual(sun!.sequence);
+  });
+
+  it("SDXL-Turbo's way: a trailing schedule, one step at `guidance 0`: one UNet item per region, at the last timestep", async () => {
+    // tiny-sdxl with SDXL-Turbo's scheduler config (the Hub's: Euler ancestral, trailing spacing).
+    const turbo = path.join(work, "turbo");
+    mkdirSync(path.join(turbo, "scheduler"), { recursive: true });
+    for (const entry of readdirSync(sdxl)) if (entry !== "scheduler") symlinkSync(path.join(sdxl, entry), path.join(turbo, entry));
+    const config = JSON.parse(readFileSync(path.join(sdxl, "scheduler/scheduler_config.json"), "utf8")) as Record<string, unknown>;
+    writeFileSync(path.join(turbo, "scheduler/scheduler_config.json"), JSON.stringify({ ...config, _class_name: "EulerAncestralDiscreteScheduler", timestep_spacing: "trailing" }));
+    const fast = await OnnxDiffusionModel.load(folderSource(turbo), { device: "cpu" });
+    try {
+      const calls: { items: number; timestep: number }[] = [];
+      const recording: DiffusionModel = Object.assign(Object.create(fast) as DiffusionModel, {
+        unet: (sample: Float32Array, shape: Shape4, timestep: number, c: UnetConditioning) => {
+          calls.push({ items: shape[0], timestep });
+          return fast.unet(sample, shape, timestep, c);
+        },
+      });
+      const plan = compileScene(`canvas 448 x 256\nsteps 1\nscheduler euler_ancestral\nguidance 0\nregion a { at 0, 0 size 256 x 256 prompt "a car" }\nregion b { at 192, 0 size 256 x 256 prompt "a bus" }\n`);
+      const image = await renderPlan(plan, recording, renderCaches(recording), { folder: work, batch: 2 });
+      expect(calls).toEqual([{ items: 2, timestep: 999 }]);
+      expect([image.width, image.height]).toEqual([448, 256]);
+    } finally {
+      await fast.release();
+    }
   });
 
   it("`scenec render` of a three-region scene writes the PNG", async () => {
