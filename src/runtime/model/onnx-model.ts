@@ -12,6 +12,7 @@ import type { DiffusionModel, Shape4 } from "./diffusion-model.js";
 import { modelConfigProblems } from "./config-schema.js";
 import { chooseDevice, cpuDevice, type DeviceChoice, type DeviceRequest, type Providers } from "./device.js";
 import { ModelError } from "./model-error.js";
+import { sessionOptions } from "./session-options.js";
 import { planDecoder } from "../vae/decoder-plan.js";
 import { StagedDecoder } from "../vae/staged-decoder.js";
 import type { ModelSource } from "./model-source.js";
@@ -335,7 +336,7 @@ interface CacheUse {
  */
 async function openSession(source: ModelSource, name: string, executionProviders: Providers, cache: CacheUse, rewrite?: Rewrite): Promise<ort.InferenceSession> {
   const file = `${name}/model.onnx`;
-  const options: ort.InferenceSession.SessionOptions = { executionProviders, graphOptimizationLevel: "all", logSeverityLevel: 3 };
+  const options = sessionOptions(executionProviders);
   const onDisk = source.pathOf(file);
   const missingFile = () => new ModelError(`${source.description}: missing ${file}; ${LAYOUT_HINT}`, file);
   const load = async (options: ort.InferenceSession.SessionOptions) => {

@@ -1,0 +1,292 @@
+/**
+ * Speed and memory on a Stable-Diffusion-1.5-size UNet (bench/sd15-size-unet-graph.ts: SD 1.5's
+ * architecture and 859.5M parameters, random weights, 3.4 GB of external weights.pb), so that no
+ * weights are downloaded. The model folder is generated once into os.tmpdir() (keyed by
+ * {@link FOLDER_VERSION}; about a minute) and reused: the UNet, a 768-wide text encoder (see
+ * {@link textEncoderModel}), and the tiny conformance model's tokenizer, scheduler and VAE (links).
+ *
+ * Renders, each in its own child process (`node dist/bench/sd15-size-unet.js render LAYOUT BATCH`)
+ * so that its peak RSS is its own, through OnnxDiffusionModel.load and the mixture loop (`denoise`)
+ * as renderPlan runs them, 1 step (LMS, guidance 7.5): one 512² region, and the paper's Figure 4
+ * layout (1408 x 640, three 640 x 640 regions at x = 0, 384, 768), batch 1 and batch 3. Reports
+ * load time, ms per step, peak RSS and the load average around each.
+ *
+ * Then ONNX Runtime session options (session-options.ts), one at a time against the defaults, on
+ * a bare UNet session (sliced attention, as the loader opens it) running the Figure 4 layout's
+ * work both ways: three calls of 2 items (batch 1) and one call of 6 (batch 3), 80 x 80 latents.
+ * The full option sweep takes long on two cores: it runs with SCENEC_BENCH_FULL=1.
+ *
+ * Writes bench/results/sd15-size-unet.json. Skipped without ../shared/conformance.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { performance } from "node:perf_hooks";
+import onnxProto from "onnx-proto";
+import ort from "onnxruntime-node";
+import { compile } from "../src/compiler/compile.js";
+import { nodeHost } from "../src/compiler/node-host.js";
+import { denoise } from "../src/runtime/mixture.js";
+import { folderSource } from "../src/runtime/model/model-source.js";
+import { OnnxDiffusionModel } from "../src/runtime/model/onnx-model.js";
+import { sessionOptions, SESSION_TUNING, type SessionTuning } from "../src/runtime/model/session-options.js";
+import { slicedAttentionModel } from "../src/runtime/onnx/sliced-attention.js";
+import { OnnxGraph } from "../src/runtime/onnx/onnx-graph.js";
+import { createScheduler } from "../src/runtime/schedulers/scheduler.js";
+import { TextEmbeddings } from "../src/runtime/text-embeddings.js";
+import { environment, repoRoot, table, writeResult, type Benchmark } from "./harness.js";
+import { SD15_UNET, writeUnet } from "./sd15-size-unet-graph.js";
+
+/** Bump when the generated folder's content changes, so that a stale cached one is not reused. */
+const FOLDER_VERSION = 1;
+const SEED = 1234;
+const tinyModel = () => resolve(repoRoot(), "../shared/conformance/models/tiny-sd15");
+const folderPath = () => join(tmpdir(), `scenec-sd15-size-unet-v${FOLDER_VERSION}`);
+const COMPLETE = "complete.json";
+
+/**
+ * The model folder, generated on first use. Built under a temporary name and renamed when done,
+ * so an interrupted generation is never taken for a finished one.
+ */
+export function sd15SizeFolder(): string {
+  const folder = folderPath();
+  if (existsSync(join(folder, COMPLETE))) return folder;
+  const partial = `${folder}.partial-${process.pid}`;
+  rmSync(partial, { recursive: true, force: true });
+  mkdirSync(join(partial, "unet"), { recursive: true });
+  mkdirSync(join(partial, "text_encoder"));
+  const started = performance.now();
+  const unet = writeUnet(join(partial, "unet"), SD15_UNET, SEED);
+  writeFileSync(join(partial, "text_encoder", "model.onnx"), textEncoderModel(SD15_UNET.crossAttentionDim));
+  // The small parts come from the tiny model; the links are fine for them (no external weights).
+  for (const part of ["model_index.json", "tokenizer", "scheduler", "vae_decoder", "vae_encoder"]) symlinkSync(join(tinyModel(), part), join(partial, part));
+  writeFileSync(join(partial, COMPLETE), JSON.stringify({ parameters: unet.parameters, seed: SEED, generatedMs: Math.round(performance.now() - started) }) + "\n");
+  rmSync(folder, { recursive: true, force: true });
+  renameSync(partial, folder);
+  return folder;
+}
+
+/**
+ * A text encoder with SD 1.5's output width: last_hidden_state[b, s, :] = sin(id · w + c) for
+ * fixed random w, c. The tiny model's encoder is 32 wide; SD 1.5's UNet reads 768. CLIP's own cost
+ * (one call per prompt per render) is not what this bench measures; the UNet's is.
+ */
+function textEncoderModel(width: number): Uint8Array {
+  const g = new OnnxGraph("sd15_size_text_encoder");
+  const ids = g.input("input_ids", "int32", ["batch", "sequence"]);
+  const w = g.constant(Array.from({ length: width }, (_, i) => Math.sin(i * 12.9898) * 0.01), [width]);
+  const c = g.constant(Array.from({ length: width }, (_, i) => Math.cos(i * 78.233) * 3), [width]);
+  const id = g.node("Unsqueeze", [g.node("Cast", [ids], { to: 1 }), g.ints([-1])]);
+  g.rename(g.node("Sin", [g.node("Add", [g.node("Mul", [id, w]), c])]), "last_hidden_state");
+  g.output("last_hidden_state", "float32", ["batch", "sequence", width]);
+  return g.build({ opset: 17 }).model;
+}
+
+const round1 = (x: number) => Math.round(x * 10) / 10;
+const peakRssMB = () => Math.round(process.resourceUsage().maxRSS / 1024);
+const load1 = () => round1(loadavg()[0]!);
+
+/**
+ * The largest RSS while `work` runs, sampled every 50 ms (ONNX Runtime runs off the event loop, so
+ * the samples come during its calls). maxRSS cannot say it: the load's peak is higher.
+ */
+async function sampledPeakRssMB<T>(work: () => Promise<T>): Promise<{ result: T; peakMB: number }> {
+  let peak = process.memoryUsage.rss();
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 50);
+  try {
+    const result = await work();
+    return { result, peakMB: Math.round(Math.max(peak, process.memoryUsage.rss()) / 2 ** 20) };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** The layouts rendered: one 512² region, and the paper's Figure 4 (scenes/countryside.scene, 1 step). */
+const LAYOUTS = {
+  "512": () => `canvas 512 x 512\nseed 1\nsteps 1\nscheduler lms\nguidance 7.5\nregion a { at 0, 0 size 512 x 512 prompt "a castle on a hill" }\n`,
+  figure4: () => readFileSync(join(repoRoot(), "scenes", "countryside.scene"), "utf8").replace(/^steps \d+$/m, "steps 1"),
+};
+type Layout = keyof typeof LAYOUTS;
+
+export interface RenderReport {
+  layout: Layout;
+  batch: number;
+  /** OnnxDiffusionModel.load (the UNet rewritten for sliced attention, then optimised by ONNX Runtime). */
+  loadMs: number;
+  msPerStep: number;
+  unetCallsPerStep: number;
+  /** maxRSS once loaded, and the largest RSS sampled while denoising (the load's peak is not the render's). */
+  peakRssMB: { loaded: number; denoising: number };
+  /** 1-minute load average before loading and after denoising: the machine is shared. */
+  loadAverage: { before: number; after: number };
+}
+
+/**
+ * The render child: loads the model and runs the plan's texts and mixture loop as renderPlan does
+ * (the VAE is the tiny model's, so its decode would say nothing about SD 1.5's: it is left out).
+ */
+async function renderChild(layout: Layout, batch: number): Promise<RenderReport> {
+  const before = load1();
+  const result = compile(LAYOUTS[layout](), { path: `sd15-size-${layout}.scene`, host: nodeHost });
+  if (!result.plan) throw new Error(`the ${layout} scene does not compile: ${result.diagnostics.map((d) => d.message).join("; ")}`);
+  const plan = result.plan;
+  const t0 = performance.now();
+  const model = await OnnxDiffusionModel.load(folderSource(sd15SizeFolder()), { device: "cpu" });
+  try {
+    const loadMs = performance.now() - t0;
+    const loaded = peakRssMB();
+    const embeddings = await new TextEmbeddings(model).embed(plan.texts);
+    const scheduler = createScheduler(plan.scheduler.name, plan.steps, { karras: plan.scheduler.karras, config: model.schedulerConfig });
+    let calls = 0;
+    const t1 = performance.now();
+    const { peakMB } = await sampledPeakRssMB(() => denoise({ model, plan, scheduler, embeddings, batch, onProgress: (p) => (calls = p.tiles) }));
+    const msPerStep = (performance.now() - t1) / plan.steps;
+    return { layout, batch, loadMs: Math.round(loadMs), msPerStep: Math.round(msPerStep), unetCallsPerStep: calls, peakRssMB: { loaded, denoising: peakMB }, loadAverage: { before, after: load1() } };
+  } finally {
+    await model.release();
+  }
+}
+
+/** The session option variants measured: the defaults, then one setting changed at a time. */
+const VARIANTS: Record<string, SessionTuning> = {
+  defaults: SESSION_TUNING,
+  "threads 1": { ...SESSION_TUNING, intraOpThreads: 1 },
+  "threads 2": { ...SESSION_TUNING, intraOpThreads: 2 },
+  "optimisation extended": { ...SESSION_TUNING, graphOptimizationLevel: "extended" },
+  "arena off": { ...SESSION_TUNING, enableCpuMemArena: false },
+  "memory pattern off": { ...SESSION_TUNING, enableMemPattern: false },
+};
+
+export interface UnetReport {
+  variant: string;
+  tuning: SessionTuning;
+  /** UNet items per call (2 per guided region) and calls: the Figure 4 step batch 1 (2 x 3) or batch 3 (6 x 1). */
+  items: number;
+  calls: number;
+  latent: number;
+  loadMs: number;
+  callsMs: number[];
+  /** maxRSS once loaded, and the largest RSS sampled during the calls. */
+  peakRssMB: { loaded: number; running: number };
+  loadAverage: { before: number; after: number };
+}
+
+/** The session child: a bare UNet session opened as the loader opens it (sliced attention, weights as bytes), `calls` calls of `items`. */
+async function unetChild(variant: string, items: number, calls: number, latent: number): Promise<UnetReport> {
+  const tuning = VARIANTS[variant];
+  if (!tuning) throw new Error(`unknown variant ${variant}; one of ${Object.keys(VARIANTS).join(", ")}`);
+  const before = load1();
+  const source = folderSource(join(sd15SizeFolder(), "unet"));
+  const t0 = performance.now();
+  const session = await ort.InferenceSession.create(slicedAttentionModel(source.read("model.onnx")!)!, {
+    ...sessionOptions(["cpu"], tuning),
+    externalData: [{ path: "weights.pb", data: source.read("weights.pb")! }],
+  });
+  const loadMs = Math.round(performance.now() - t0);
+  const loaded = peakRssMB();
+  const size = items * 4 * latent * latent;
+  const sample = Float32Array.from({ length: size }, (_, i) => Math.sin(i * 0.1));
+  const hidden = Float32Array.from({ length: items * 77 * SD15_UNET.crossAttentionDim }, (_, i) => Math.cos(i * 0.01));
+  const callsMs: number[] = [];
+  const { peakMB } = await sampledPeakRssMB(async () => {
+    for (let c = 0; c < calls; c++) {
+      const t = performance.now();
+      const out = await session.run({
+        sample: new ort.Tensor("float32", sample, [items, 4, latent, latent]),
+        timestep: new ort.Tensor("float32", new Float32Array(items).fill(999), [items]),
+        encoder_hidden_states: new ort.Tensor("float32", hidden, [items, 77, SD15_UNET.crossAttentionDim]),
+      });
+      const data = out["out_sample"]!.data as Float32Array;
+      if (!data.every(Number.isFinite)) throw new Error("the UNet's output is not finite");
+      callsMs.push(Math.round(performance.now() - t));
+    }
+  });
+  await session.release();
+  return { variant, tuning, items, calls, latent, loadMs, callsMs, peakRssMB: { loaded, running: peakMB }, loadAverage: { before, after: load1() } };
+}
+
+/** Attention nodes the loader's rewrite slices in the generated UNet (SD 1.5 has 32: self and cross in each of its 16 transformers). */
+function slicedAttentions(): { exported: number; sliced: number } {
+  const bytes = readFileSync(join(sd15SizeFolder(), "unet", "model.onnx"));
+  const softmaxes = (model: Uint8Array) => onnxProto.onnx.ModelProto.decode(model).graph!.node!.filter((n) => n.opType === "Softmax").length;
+  const sliced = slicedAttentionModel(bytes);
+  return { exported: softmaxes(bytes), sliced: sliced ? new Set(onnxProto.onnx.ModelProto.decode(sliced).graph!.node!.map((n) => /^scenec_attn(\d+)_/.exec(n.name ?? "")?.[1]).filter((n) => n !== undefined)).size : 0 };
+}
+
+/** Runs this file as a child with `args`; its last stdout line is its JSON report. */
+function runChild<T>(args: string[]): T | { failed: string } {
+  const run = spawnSync(process.execPath, [fileURLToPath(import.meta.url), ...args], { encoding: "utf8", timeout: 40 * 60_000, maxBuffer: 1 << 20 });
+  try {
+    return JSON.parse(run.stdout.trim().split("\n").pop() ?? "") as T;
+  } catch {
+    return { failed: (run.stderr || `status ${run.status} ${run.signal ?? ""}`).trim().split("\n").slice(-3).join(" | ") };
+  }
+}
+
+const RENDERS: [Layout, number][] = [
+  ["512", 1],
+  ["figure4", 1],
+  ["figure4", 3],
+];
+
+export const benchmark: Benchmark = {
+  name: "sd15-size-unet",
+  async run() {
+    if (!existsSync(tinyModel())) {
+      console.log(`skipped: ${tinyModel()} is absent (../shared/conformance)`);
+      return;
+    }
+    const generated = performance.now();
+    const folder = sd15SizeFolder();
+    console.log(`model folder ${folder} (${Math.round(performance.now() - generated)} ms; ${statSync(join(folder, "unet", "weights.pb")).size} bytes of weights)`);
+    const attentions = slicedAttentions();
+    console.log(`attentions: ${attentions.exported} exported, ${attentions.sliced} sliced by the loader`);
+
+    const renders = RENDERS.map(([layout, batch]) => ({ layout, batch, ...runChild<RenderReport>(["render", layout, String(batch)]) }));
+    console.log(
+      table(
+        ["layout", "batch", "UNet calls", "load s", "s / step", "RSS MB denoising (load)", "load avg"],
+        renders.map((r) =>
+          "failed" in r
+            ? [r.layout, String(r.batch), "failed", r.failed]
+            : [r.layout, String(r.batch), String(r.unetCallsPerStep), (r.loadMs / 1000).toFixed(1), (r.msPerStep / 1000).toFixed(1), `${r.peakRssMB.denoising} (${r.peakRssMB.loaded})`, `${r.loadAverage.before}-${r.loadAverage.after}`],
+        ),
+      ),
+    );
+
+    const sessions: (UnetReport | { variant: string; failed: string })[] = [];
+    const variants = process.env["SCENEC_BENCH_FULL"] === "1" ? Object.keys(VARIANTS) : [];
+    for (const variant of variants)
+      for (const [items, calls] of [
+        [2, 3],
+        [6, 1],
+      ] as const)
+        sessions.push({ variant, ...runChild<UnetReport>(["unet", variant, String(items), String(calls), "80"]) });
+    if (sessions.length > 0)
+      console.log(
+        table(
+          ["options", "items x calls", "load s", "s (all calls)", "RSS MB running (load)", "load avg"],
+          sessions.map((s) =>
+            "failed" in s
+              ? [s.variant, "", "failed", s.failed]
+              : [s.variant, `${s.items} x ${s.calls}`, (s.loadMs / 1000).toFixed(1), (s.callsMs.reduce((a, b) => a + b, 0) / 1000).toFixed(1), `${s.peakRssMB.running} (${s.peakRssMB.loaded})`, `${s.loadAverage.before}-${s.loadAverage.after}`],
+          ),
+        ),
+      );
+    console.log(`wrote ${writeResult("sd15-size-unet", { environment: environment(), folder, attentions, renders, sessions })}`);
+  },
+};
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href && process.argv.length > 2) {
+  const [kind, ...args] = process.argv.slice(2);
+  const report =
+    kind === "render"
+      ? await renderChild(args[0] as Layout, Number(args[1]))
+      : kind === "unet"
+        ? await unetChild(args[0]!, Number(args[1]), Number(args[2]), Number(args[3]))
+        : undefined;
+  if (!report) throw new Error(`usage: sd15-size-unet.js render LAYOUT BATCH | unet VARIANT ITEMS CALLS LATENT`);
+  process.stdout.write(`${JSON.stringify(report)}\n`);
+}
