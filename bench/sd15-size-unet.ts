@@ -7,19 +7,21 @@
  *
  * Renders, each in its own child process (`node dist/bench/sd15-size-unet.js render LAYOUT BATCH`)
  * so that its peak RSS is its own, through OnnxDiffusionModel.load and the mixture loop (`denoise`)
- * as renderPlan runs them, 1 step (LMS, guidance 7.5): one 512² region, and the paper's Figure 4
- * layout (1408 x 640, three 640 x 640 regions at x = 0, 384, 768), batch 1 and batch 3. Reports
- * load time, ms per step, peak RSS and the load average around each.
+ * as renderPlan runs them, 2 steps (LMS, guidance 7.5 and 8): one 512² region, and the paper's
+ * Figure 4 layout (1408 x 640, three 640 x 640 regions at x = 0, 384, 768), batch 1 and batch 3.
+ * (Batching a single region changes nothing, so 512² runs at batch 1 only.) Reports load time,
+ * each step's wall and CPU time, peak RSS and the load average around each: the machine is shared.
  *
- * Then ONNX Runtime session options (session-options.ts), one at a time against the defaults, on
- * a bare UNet session (sliced attention, as the loader opens it) running the Figure 4 layout's
- * work both ways: three calls of 2 items (batch 1) and one call of 6 (batch 3), 80 x 80 latents.
- * The full option sweep takes long on two cores: it runs with SCENEC_BENCH_FULL=1.
+ * Then, with SCENEC_BENCH_FULL=1 (it takes long on two cores), ONNX Runtime session options
+ * (session-options.ts), one at a time against the defaults, on a bare UNet session with the
+ * loader's sliced attention: one call of 2 items (a guided region, batch 1) and of 6 (three
+ * regions in one call, batch 3) on 512² tiles, twice, each in its own child.
  *
- * Writes bench/results/sd15-size-unet.json. Skipped without ../shared/conformance.
+ * Writes bench/results/sd15-size-unet.json (and sd15-size-unet-sessions.json for the sweep).
+ * Skipped without ../shared/conformance.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -28,7 +30,7 @@ import onnxProto from "onnx-proto";
 import ort from "onnxruntime-node";
 import { compile } from "../src/compiler/compile.js";
 import { nodeHost } from "../src/compiler/node-host.js";
-import { denoise } from "../src/runtime/mixture.js";
+import { denoise, type StepProgress } from "../src/runtime/mixture.js";
 import { folderSource } from "../src/runtime/model/model-source.js";
 import { OnnxDiffusionModel } from "../src/runtime/model/onnx-model.js";
 import { sessionOptions, SESSION_TUNING, type SessionTuning } from "../src/runtime/model/session-options.js";
@@ -103,11 +105,30 @@ async function sampledPeakRssMB<T>(work: () => Promise<T>): Promise<{ result: T;
   }
 }
 
-/** The layouts rendered: one 512² region, and the paper's Figure 4 (scenes/countryside.scene, 1 step). */
+/** Wall and CPU time (user + system, all threads) of some work: the machine is shared, so wall time depends on the others' load. */
+interface Timed {
+  wallMs: number;
+  cpuMs: number;
+  systemMs: number;
+}
+
+async function timed<T>(work: () => Promise<T>): Promise<{ result: T; time: Timed }> {
+  const [wall, cpu] = [performance.now(), process.cpuUsage()];
+  const result = await work();
+  const used = process.cpuUsage(cpu);
+  return { result, time: { wallMs: Math.round(performance.now() - wall), cpuMs: Math.round((used.user + used.system) / 1000), systemMs: Math.round(used.system / 1000) } };
+}
+
+/**
+ * The layouts rendered: one 512² region, and the paper's Figure 4 (scenes/countryside.scene), in
+ * {@link STEPS} steps: the first step's calls are the first at their shapes (ONNX Runtime grows its
+ * memory arena and plans its buffers then), the second is what each further step of a render costs.
+ */
 const LAYOUTS = {
-  "512": () => `canvas 512 x 512\nseed 1\nsteps 1\nscheduler lms\nguidance 7.5\nregion a { at 0, 0 size 512 x 512 prompt "a castle on a hill" }\n`,
-  figure4: () => readFileSync(join(repoRoot(), "scenes", "countryside.scene"), "utf8").replace(/^steps \d+$/m, "steps 1"),
+  "512": () => `canvas 512 x 512\nseed 1\nsteps ${STEPS}\nscheduler lms\nguidance 7.5\nregion a { at 0, 0 size 512 x 512 prompt "a castle on a hill" }\n`,
+  figure4: () => readFileSync(join(repoRoot(), "scenes", "countryside.scene"), "utf8").replace(/^steps \d+$/m, `steps ${STEPS}`),
 };
+const STEPS = 2;
 type Layout = keyof typeof LAYOUTS;
 
 export interface RenderReport {
@@ -115,10 +136,13 @@ export interface RenderReport {
   batch: number;
   /** OnnxDiffusionModel.load (the UNet rewritten for sliced attention, then optimised by ONNX Runtime). */
   loadMs: number;
-  msPerStep: number;
+  /** Each step's time: the first, then the further ones. */
+  steps: Timed[];
   unetCallsPerStep: number;
   /** maxRSS once loaded, and the largest RSS sampled while denoising (the load's peak is not the render's). */
   peakRssMB: { loaded: number; denoising: number };
+  /** RSS and JavaScript's ArrayBuffers right after loading (the UNet's weights were read as bytes to pass to ONNX Runtime). */
+  afterLoadMB: { rss: number; arrayBuffers: number };
   /** 1-minute load average before loading and after denoising: the machine is shared. */
   loadAverage: { before: number; after: number };
 }
@@ -137,74 +161,98 @@ async function renderChild(layout: Layout, batch: number): Promise<RenderReport>
   try {
     const loadMs = performance.now() - t0;
     const loaded = peakRssMB();
+    const usage = process.memoryUsage();
+    const afterLoadMB = { rss: Math.round(usage.rss / 2 ** 20), arrayBuffers: Math.round(usage.arrayBuffers / 2 ** 20) };
     const embeddings = await new TextEmbeddings(model).embed(plan.texts);
     const scheduler = createScheduler(plan.scheduler.name, plan.steps, { karras: plan.scheduler.karras, config: model.schedulerConfig });
     let calls = 0;
-    const t1 = performance.now();
-    const { peakMB } = await sampledPeakRssMB(() => denoise({ model, plan, scheduler, embeddings, batch, onProgress: (p) => (calls = p.tiles) }));
-    const msPerStep = (performance.now() - t1) / plan.steps;
-    return { layout, batch, loadMs: Math.round(loadMs), msPerStep: Math.round(msPerStep), unetCallsPerStep: calls, peakRssMB: { loaded, denoising: peakMB }, loadAverage: { before, after: load1() } };
+    const steps: Timed[] = [];
+    let [wall, cpu] = [performance.now(), process.cpuUsage()];
+    const onProgress = (p: StepProgress) => {
+      calls = p.tiles;
+      if (p.tile < p.tiles) return;
+      const used = process.cpuUsage(cpu);
+      steps.push({ wallMs: Math.round(performance.now() - wall), cpuMs: Math.round((used.user + used.system) / 1000), systemMs: Math.round(used.system / 1000) });
+      [wall, cpu] = [performance.now(), process.cpuUsage()];
+    };
+    const { peakMB } = await sampledPeakRssMB(() => denoise({ model, plan, scheduler, embeddings, batch, onProgress }));
+    return { layout, batch, loadMs: Math.round(loadMs), steps, unetCallsPerStep: calls, peakRssMB: { loaded, denoising: peakMB }, afterLoadMB, loadAverage: { before, after: load1() } };
   } finally {
     await model.release();
   }
 }
 
-/** The session option variants measured: the defaults, then one setting changed at a time. */
+/**
+ * The session option variants measured: the defaults, then one setting changed at a time.
+ * (Intra-op threads default to one per physical core: 2 here, so "threads 2" is the defaults.)
+ */
 const VARIANTS: Record<string, SessionTuning> = {
   defaults: SESSION_TUNING,
   "threads 1": { ...SESSION_TUNING, intraOpThreads: 1 },
-  "threads 2": { ...SESSION_TUNING, intraOpThreads: 2 },
   "optimisation extended": { ...SESSION_TUNING, graphOptimizationLevel: "extended" },
   "arena off": { ...SESSION_TUNING, enableCpuMemArena: false },
   "memory pattern off": { ...SESSION_TUNING, enableMemPattern: false },
+  "spinning off": { ...SESSION_TUNING, allowSpinning: false },
 };
+/** The sweep's UNet calls, on 512² tiles (64 x 64 latents): one guided region (2 items), and three in one call (6 items). */
+const SWEEP_ITEMS = [2, 6];
+const SWEEP_LATENT = 64;
+const SWEEP_CALLS = 2;
 
 export interface UnetReport {
   variant: string;
   tuning: SessionTuning;
-  /** UNet items per call (2 per guided region) and calls: the Figure 4 step batch 1 (2 x 3) or batch 3 (6 x 1). */
+  /** UNet items per call: 2 per guided region. */
   items: number;
-  calls: number;
   latent: number;
-  loadMs: number;
-  callsMs: number[];
+  load: Timed;
+  /** The first call (ONNX Runtime sizes its arena and buffers), then the same call again. */
+  calls: Timed[];
   /** maxRSS once loaded, and the largest RSS sampled during the calls. */
   peakRssMB: { loaded: number; running: number };
   loadAverage: { before: number; after: number };
 }
 
-/** The session child: a bare UNet session opened as the loader opens it (sliced attention, weights as bytes), `calls` calls of `items`. */
-async function unetChild(variant: string, items: number, calls: number, latent: number): Promise<UnetReport> {
+/**
+ * The sliced UNet (as the loader rewrites it) in its own folder next to a hard link to the weights,
+ * for the session sweep to open by path: ONNX Runtime then maps the weights itself, which loads
+ * faster and with a third of the memory of the loader's way (weights passed as bytes), so the sweep
+ * fits the time; the sessions run the same graph on the same weights either way.
+ */
+function slicedUnetFolder(): string {
+  const folder = join(sd15SizeFolder(), "unet-sliced");
+  mkdirSync(folder, { recursive: true });
+  const weights = join(folder, "weights.pb");
+  if (!existsSync(weights)) linkSync(join(sd15SizeFolder(), "unet", "weights.pb"), weights);
+  writeFileSync(join(folder, "model.onnx"), slicedAttentionModel(readFileSync(join(sd15SizeFolder(), "unet", "model.onnx")))!);
+  return folder;
+}
+
+/** The session child: {@link SWEEP_CALLS} calls of `items` on the sliced UNet with a variant's options. */
+async function unetChild(variant: string, items: number, latent: number): Promise<UnetReport> {
   const tuning = VARIANTS[variant];
   if (!tuning) throw new Error(`unknown variant ${variant}; one of ${Object.keys(VARIANTS).join(", ")}`);
   const before = load1();
-  const source = folderSource(join(sd15SizeFolder(), "unet"));
-  const t0 = performance.now();
-  const session = await ort.InferenceSession.create(slicedAttentionModel(source.read("model.onnx")!)!, {
-    ...sessionOptions(["cpu"], tuning),
-    externalData: [{ path: "weights.pb", data: source.read("weights.pb")! }],
-  });
-  const loadMs = Math.round(performance.now() - t0);
+  const { result: session, time: load } = await timed(() => ort.InferenceSession.create(join(sd15SizeFolder(), "unet-sliced", "model.onnx"), sessionOptions(["cpu"], tuning)));
   const loaded = peakRssMB();
-  const size = items * 4 * latent * latent;
-  const sample = Float32Array.from({ length: size }, (_, i) => Math.sin(i * 0.1));
+  const sample = Float32Array.from({ length: items * 4 * latent * latent }, (_, i) => Math.sin(i * 0.1));
   const hidden = Float32Array.from({ length: items * 77 * SD15_UNET.crossAttentionDim }, (_, i) => Math.cos(i * 0.01));
-  const callsMs: number[] = [];
+  const calls: Timed[] = [];
   const { peakMB } = await sampledPeakRssMB(async () => {
-    for (let c = 0; c < calls; c++) {
-      const t = performance.now();
-      const out = await session.run({
-        sample: new ort.Tensor("float32", sample, [items, 4, latent, latent]),
-        timestep: new ort.Tensor("float32", new Float32Array(items).fill(999), [items]),
-        encoder_hidden_states: new ort.Tensor("float32", hidden, [items, 77, SD15_UNET.crossAttentionDim]),
-      });
-      const data = out["out_sample"]!.data as Float32Array;
-      if (!data.every(Number.isFinite)) throw new Error("the UNet's output is not finite");
-      callsMs.push(Math.round(performance.now() - t));
+    for (let c = 0; c < SWEEP_CALLS; c++) {
+      const { result: out, time } = await timed(() =>
+        session.run({
+          sample: new ort.Tensor("float32", sample, [items, 4, latent, latent]),
+          timestep: new ort.Tensor("float32", new Float32Array(items).fill(999), [items]),
+          encoder_hidden_states: new ort.Tensor("float32", hidden, [items, 77, SD15_UNET.crossAttentionDim]),
+        }),
+      );
+      if (!(out["out_sample"]!.data as Float32Array).every(Number.isFinite)) throw new Error("the UNet's output is not finite");
+      calls.push(time);
     }
   });
   await session.release();
-  return { variant, tuning, items, calls, latent, loadMs, callsMs, peakRssMB: { loaded, running: peakMB }, loadAverage: { before, after: load1() } };
+  return { variant, tuning, items, latent, load, calls, peakRssMB: { loaded, running: peakMB }, loadAverage: { before, after: load1() } };
 }
 
 /** Attention nodes the loader's rewrite slices in the generated UNet (SD 1.5 has 32: self and cross in each of its 16 transformers). */
@@ -247,35 +295,42 @@ export const benchmark: Benchmark = {
     const renders = RENDERS.map(([layout, batch]) => ({ layout, batch, ...runChild<RenderReport>(["render", layout, String(batch)]) }));
     console.log(
       table(
-        ["layout", "batch", "UNet calls", "load s", "s / step", "RSS MB denoising (load)", "load avg"],
+        ["layout", "batch", "UNet calls", "load s", "1st step s (cpu, system)", "2nd step s (cpu, system)", "RSS MB denoising (load)", "load avg"],
         renders.map((r) =>
           "failed" in r
             ? [r.layout, String(r.batch), "failed", r.failed]
-            : [r.layout, String(r.batch), String(r.unetCallsPerStep), (r.loadMs / 1000).toFixed(1), (r.msPerStep / 1000).toFixed(1), `${r.peakRssMB.denoising} (${r.peakRssMB.loaded})`, `${r.loadAverage.before}-${r.loadAverage.after}`],
+            : [r.layout, String(r.batch), String(r.unetCallsPerStep), (r.loadMs / 1000).toFixed(1), ...r.steps.map((t) => `${(t.wallMs / 1000).toFixed(1)} (${(t.cpuMs / 1000).toFixed(1)}, ${(t.systemMs / 1000).toFixed(1)})`), `${r.peakRssMB.denoising} (${r.peakRssMB.loaded})`, `${r.loadAverage.before}-${r.loadAverage.after}`],
         ),
       ),
     );
 
-    const sessions: (UnetReport | { variant: string; failed: string })[] = [];
-    const variants = process.env["SCENEC_BENCH_FULL"] === "1" ? Object.keys(VARIANTS) : [];
-    for (const variant of variants)
-      for (const [items, calls] of [
-        [2, 3],
-        [6, 1],
-      ] as const)
-        sessions.push({ variant, ...runChild<UnetReport>(["unet", variant, String(items), String(calls), "80"]) });
-    if (sessions.length > 0)
+    const sessions: (UnetReport | { variant: string; items: number; failed: string })[] = [];
+    if (process.env["SCENEC_BENCH_FULL"] === "1") {
+      slicedUnetFolder();
+      for (const variant of Object.keys(VARIANTS))
+        for (const items of SWEEP_ITEMS) sessions.push({ variant, items, ...runChild<UnetReport>(["unet", variant, String(items), String(SWEEP_LATENT)]) });
+      const seconds = (ms: number) => (ms / 1000).toFixed(1);
       console.log(
         table(
-          ["options", "items x calls", "load s", "s (all calls)", "RSS MB running (load)", "load avg"],
+          ["options", "items", "load s (cpu)", "1st call s (cpu, system)", "2nd call s (cpu, system)", "2nd call cpu s / item", "RSS MB running (load)", "load avg"],
           sessions.map((s) =>
             "failed" in s
-              ? [s.variant, "", "failed", s.failed]
-              : [s.variant, `${s.items} x ${s.calls}`, (s.loadMs / 1000).toFixed(1), (s.callsMs.reduce((a, b) => a + b, 0) / 1000).toFixed(1), `${s.peakRssMB.running} (${s.peakRssMB.loaded})`, `${s.loadAverage.before}-${s.loadAverage.after}`],
+              ? [s.variant, String(s.items), "failed", s.failed]
+              : [
+                  s.variant,
+                  String(s.items),
+                  `${seconds(s.load.wallMs)} (${seconds(s.load.cpuMs)})`,
+                  ...s.calls.map((c) => `${seconds(c.wallMs)} (${seconds(c.cpuMs)}, ${seconds(c.systemMs)})`),
+                  seconds(s.calls[s.calls.length - 1]!.cpuMs / s.items),
+                  `${s.peakRssMB.running} (${s.peakRssMB.loaded})`,
+                  `${s.loadAverage.before}-${s.loadAverage.after}`,
+                ],
           ),
         ),
       );
-    console.log(`wrote ${writeResult("sd15-size-unet", { environment: environment(), folder, attentions, renders, sessions })}`);
+      console.log(`wrote ${writeResult("sd15-size-unet-sessions", { environment: environment(), latent: SWEEP_LATENT, sessions })}`);
+    }
+    console.log(`wrote ${writeResult("sd15-size-unet", { environment: environment(), folder, attentions, renders })}`);
   },
 };
 
@@ -285,8 +340,8 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     kind === "render"
       ? await renderChild(args[0] as Layout, Number(args[1]))
       : kind === "unet"
-        ? await unetChild(args[0]!, Number(args[1]), Number(args[2]), Number(args[3]))
+        ? await unetChild(args[0]!, Number(args[1]), Number(args[2]))
         : undefined;
-  if (!report) throw new Error(`usage: sd15-size-unet.js render LAYOUT BATCH | unet VARIANT ITEMS CALLS LATENT`);
+  if (!report) throw new Error(`usage: sd15-size-unet.js render LAYOUT BATCH | unet VARIANT ITEMS LATENT`);
   process.stdout.write(`${JSON.stringify(report)}\n`);
 }

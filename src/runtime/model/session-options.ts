@@ -10,6 +10,8 @@ export interface SessionTuning {
   enableCpuMemArena: boolean;
   /** Plan buffers from the first run's shapes, reused while the input shapes stay the same. */
   enableMemPattern: boolean;
+  /** Idle intra-op threads spin waiting for work (faster hand-offs; on a busy machine, CPU taken from others). */
+  allowSpinning: boolean;
 }
 
 export const SESSION_TUNING: SessionTuning = {
@@ -17,6 +19,7 @@ export const SESSION_TUNING: SessionTuning = {
   graphOptimizationLevel: "all",
   enableCpuMemArena: true,
   enableMemPattern: true,
+  allowSpinning: true,
 };
 
 export function sessionOptions(executionProviders: Providers, tuning: SessionTuning = SESSION_TUNING): ort.InferenceSession.SessionOptions {
@@ -26,6 +29,7 @@ export function sessionOptions(executionProviders: Providers, tuning: SessionTun
     enableCpuMemArena: tuning.enableCpuMemArena,
     enableMemPattern: tuning.enableMemPattern,
     ...(tuning.intraOpThreads > 0 ? { intraOpNumThreads: tuning.intraOpThreads } : {}),
+    ...(tuning.allowSpinning ? {} : { extra: { session: { intra_op: { allow_spinning: "0" } } } }),
     logSeverityLevel: 3,
   };
 }
