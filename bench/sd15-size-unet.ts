@@ -5,17 +5,18 @@
  * {@link FOLDER_VERSION}; about a minute) and reused: the UNet, a 768-wide text encoder (see
  * {@link textEncoderModel}), and the tiny conformance model's tokenizer, scheduler and VAE (links).
  *
- * Renders, each in its own child process (`node dist/bench/sd15-size-unet.js render LAYOUT BATCH`)
+ * Renders, each in its own child process (`node --expose-gc dist/bench/sd15-size-unet.js render LAYOUT BATCH`)
  * so that its peak RSS is its own, through OnnxDiffusionModel.load and the mixture loop (`denoise`)
  * as renderPlan runs them, 2 steps (LMS, guidance 7.5 and 8): one 512² region, and the paper's
  * Figure 4 layout (1408 x 640, three 640 x 640 regions at x = 0, 384, 768), batch 1 and batch 3.
  * (Batching a single region changes nothing, so 512² runs at batch 1 only.) Reports load time,
  * each step's wall and CPU time, peak RSS and the load average around each: the machine is shared.
  *
- * Then, with SCENEC_BENCH_FULL=1 (it takes long on two cores), ONNX Runtime session options
- * (session-options.ts), one at a time against the defaults, on a bare UNet session with the
- * loader's sliced attention: one call of 2 items (a guided region, batch 1) and of 6 (three
- * regions in one call, batch 3) on 512² tiles, twice, each in its own child.
+ * Then ONNX Runtime session options on a bare UNet session with the loader's sliced attention:
+ * one call of 2 items (a guided region, batch 1) and of 6 (three regions in one call, batch 3) on
+ * 512² tiles, twice, each in its own child: scenec's options (session-options.ts), and with
+ * SCENEC_BENCH_FULL=1 (it takes long on two cores) ONNX Runtime's defaults and each setting
+ * changed from them in turn.
  *
  * Writes bench/results/sd15-size-unet.json (and sd15-size-unet-sessions.json for the sweep).
  * Skipped without ../shared/conformance.
@@ -87,6 +88,7 @@ function textEncoderModel(width: number): Uint8Array {
 }
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
+const gc: (() => void) | undefined = (globalThis as { gc?: () => void }).gc;
 const peakRssMB = () => Math.round(process.resourceUsage().maxRSS / 1024);
 const load1 = () => round1(loadavg()[0]!);
 
@@ -141,8 +143,13 @@ export interface RenderReport {
   unetCallsPerStep: number;
   /** maxRSS once loaded, and the largest RSS sampled while denoising (the load's peak is not the render's). */
   peakRssMB: { loaded: number; denoising: number };
-  /** RSS and JavaScript's ArrayBuffers right after loading (the UNet's weights were read as bytes to pass to ONNX Runtime). */
-  afterLoadMB: { rss: number; arrayBuffers: number };
+  /**
+   * RSS and JavaScript's ArrayBuffers right after loading, and RSS after a garbage collection:
+   * the loader reads the UNet's weights as bytes to pass to ONNX Runtime, and those 3.4 GB stay
+   * until V8 happens to collect them, which a render may or may not live to see. The child collects
+   * them before denoising, so that the denoising peak is the render's own.
+   */
+  afterLoadMB: { rss: number; arrayBuffers: number; rssAfterGc: number };
   /** 1-minute load average before loading and after denoising: the machine is shared. */
   loadAverage: { before: number; after: number };
 }
@@ -162,7 +169,11 @@ async function renderChild(layout: Layout, batch: number): Promise<RenderReport>
     const loadMs = performance.now() - t0;
     const loaded = peakRssMB();
     const usage = process.memoryUsage();
-    const afterLoadMB = { rss: Math.round(usage.rss / 2 ** 20), arrayBuffers: Math.round(usage.arrayBuffers / 2 ** 20) };
+    if (!gc) throw new Error("run the render child with node --expose-gc");
+    gc();
+    // V8 frees ArrayBuffers' memory on a background thread after the collection.
+    for (let waited = 0; process.memoryUsage().arrayBuffers > 2 ** 29 && waited < 10_000; waited += 100) await new Promise((done) => setTimeout(done, 100));
+    const afterLoadMB = { rss: Math.round(usage.rss / 2 ** 20), arrayBuffers: Math.round(usage.arrayBuffers / 2 ** 20), rssAfterGc: Math.round(process.memoryUsage.rss() / 2 ** 20) };
     const embeddings = await new TextEmbeddings(model).embed(plan.texts);
     const scheduler = createScheduler(plan.scheduler.name, plan.steps, { karras: plan.scheduler.karras, config: model.schedulerConfig });
     let calls = 0;
@@ -182,17 +193,21 @@ async function renderChild(layout: Layout, batch: number): Promise<RenderReport>
   }
 }
 
+/** ONNX Runtime's own defaults (intra-op threads: one per physical core, 2 here). */
+const ORT_DEFAULTS: SessionTuning = { intraOpThreads: 0, graphOptimizationLevel: "all", enableCpuMemArena: true, enableMemPattern: true, allowSpinning: true };
+
 /**
- * The session option variants measured: the defaults, then one setting changed at a time.
- * (Intra-op threads default to one per physical core: 2 here, so "threads 2" is the defaults.)
+ * The session option variants measured: scenec's choice, ONNX Runtime's defaults, then one
+ * setting changed at a time from those (all but the first only with SCENEC_BENCH_FULL=1).
  */
 const VARIANTS: Record<string, SessionTuning> = {
-  defaults: SESSION_TUNING,
-  "threads 1": { ...SESSION_TUNING, intraOpThreads: 1 },
-  "optimisation extended": { ...SESSION_TUNING, graphOptimizationLevel: "extended" },
-  "arena off": { ...SESSION_TUNING, enableCpuMemArena: false },
-  "memory pattern off": { ...SESSION_TUNING, enableMemPattern: false },
-  "spinning off": { ...SESSION_TUNING, allowSpinning: false },
+  scenec: SESSION_TUNING,
+  "ORT defaults": ORT_DEFAULTS,
+  "threads 1": { ...ORT_DEFAULTS, intraOpThreads: 1 },
+  "optimisation extended": { ...ORT_DEFAULTS, graphOptimizationLevel: "extended" },
+  "arena off": { ...ORT_DEFAULTS, enableCpuMemArena: false },
+  "memory pattern off": { ...ORT_DEFAULTS, enableMemPattern: false },
+  "spinning off": { ...ORT_DEFAULTS, allowSpinning: false },
 };
 /** The sweep's UNet calls, on 512² tiles (64 x 64 latents): one guided region (2 items), and three in one call (6 items). */
 const SWEEP_ITEMS = [2, 6];
@@ -265,7 +280,7 @@ function slicedAttentions(): { exported: number; sliced: number } {
 
 /** Runs this file as a child with `args`; its last stdout line is its JSON report. */
 function runChild<T>(args: string[]): T | { failed: string } {
-  const run = spawnSync(process.execPath, [fileURLToPath(import.meta.url), ...args], { encoding: "utf8", timeout: 40 * 60_000, maxBuffer: 1 << 20 });
+  const run = spawnSync(process.execPath, ["--expose-gc", fileURLToPath(import.meta.url), ...args], { encoding: "utf8", timeout: 40 * 60_000, maxBuffer: 1 << 20 });
   try {
     return JSON.parse(run.stdout.trim().split("\n").pop() ?? "") as T;
   } catch {
@@ -295,41 +310,40 @@ export const benchmark: Benchmark = {
     const renders = RENDERS.map(([layout, batch]) => ({ layout, batch, ...runChild<RenderReport>(["render", layout, String(batch)]) }));
     console.log(
       table(
-        ["layout", "batch", "UNet calls", "load s", "1st step s (cpu, system)", "2nd step s (cpu, system)", "RSS MB denoising (load)", "load avg"],
+        ["layout", "batch", "UNet calls", "load s", "1st step s (cpu, system)", "2nd step s (cpu, system)", "RSS MB denoising (load, dead weights bytes)", "load avg"],
         renders.map((r) =>
           "failed" in r
             ? [r.layout, String(r.batch), "failed", r.failed]
-            : [r.layout, String(r.batch), String(r.unetCallsPerStep), (r.loadMs / 1000).toFixed(1), ...r.steps.map((t) => `${(t.wallMs / 1000).toFixed(1)} (${(t.cpuMs / 1000).toFixed(1)}, ${(t.systemMs / 1000).toFixed(1)})`), `${r.peakRssMB.denoising} (${r.peakRssMB.loaded})`, `${r.loadAverage.before}-${r.loadAverage.after}`],
+            : [r.layout, String(r.batch), String(r.unetCallsPerStep), (r.loadMs / 1000).toFixed(1), ...r.steps.map((t) => `${(t.wallMs / 1000).toFixed(1)} (${(t.cpuMs / 1000).toFixed(1)}, ${(t.systemMs / 1000).toFixed(1)})`), `${r.peakRssMB.denoising} (${r.peakRssMB.loaded}, ${r.afterLoadMB.arrayBuffers})`, `${r.loadAverage.before}-${r.loadAverage.after}`],
         ),
       ),
     );
 
     const sessions: (UnetReport | { variant: string; items: number; failed: string })[] = [];
-    if (process.env["SCENEC_BENCH_FULL"] === "1") {
-      slicedUnetFolder();
-      for (const variant of Object.keys(VARIANTS))
-        for (const items of SWEEP_ITEMS) sessions.push({ variant, items, ...runChild<UnetReport>(["unet", variant, String(items), String(SWEEP_LATENT)]) });
-      const seconds = (ms: number) => (ms / 1000).toFixed(1);
-      console.log(
-        table(
-          ["options", "items", "load s (cpu)", "1st call s (cpu, system)", "2nd call s (cpu, system)", "2nd call cpu s / item", "RSS MB running (load)", "load avg"],
-          sessions.map((s) =>
-            "failed" in s
-              ? [s.variant, String(s.items), "failed", s.failed]
-              : [
-                  s.variant,
-                  String(s.items),
-                  `${seconds(s.load.wallMs)} (${seconds(s.load.cpuMs)})`,
-                  ...s.calls.map((c) => `${seconds(c.wallMs)} (${seconds(c.cpuMs)}, ${seconds(c.systemMs)})`),
-                  seconds(s.calls[s.calls.length - 1]!.cpuMs / s.items),
-                  `${s.peakRssMB.running} (${s.peakRssMB.loaded})`,
-                  `${s.loadAverage.before}-${s.loadAverage.after}`,
-                ],
-          ),
+    slicedUnetFolder();
+    const variants = Object.keys(VARIANTS);
+    for (const variant of process.env["SCENEC_BENCH_FULL"] === "1" ? variants : variants.slice(0, 1))
+      for (const items of SWEEP_ITEMS) sessions.push({ variant, items, ...runChild<UnetReport>(["unet", variant, String(items), String(SWEEP_LATENT)]) });
+    const seconds = (ms: number) => (ms / 1000).toFixed(1);
+    console.log(
+      table(
+        ["options", "items", "load s (cpu)", "1st call s (cpu, system)", "2nd call s (cpu, system)", "2nd call cpu s / item", "RSS MB running (load)", "load avg"],
+        sessions.map((s) =>
+          "failed" in s
+            ? [s.variant, String(s.items), "failed", s.failed]
+            : [
+                s.variant,
+                String(s.items),
+                `${seconds(s.load.wallMs)} (${seconds(s.load.cpuMs)})`,
+                ...s.calls.map((c) => `${seconds(c.wallMs)} (${seconds(c.cpuMs)}, ${seconds(c.systemMs)})`),
+                seconds(s.calls[s.calls.length - 1]!.cpuMs / s.items),
+                `${s.peakRssMB.running} (${s.peakRssMB.loaded})`,
+                `${s.loadAverage.before}-${s.loadAverage.after}`,
+              ],
         ),
-      );
-      console.log(`wrote ${writeResult("sd15-size-unet-sessions", { environment: environment(), latent: SWEEP_LATENT, sessions })}`);
-    }
+      ),
+    );
+    console.log(`wrote ${writeResult("sd15-size-unet-sessions", { environment: environment(), latent: SWEEP_LATENT, sessions })}`);
     console.log(`wrote ${writeResult("sd15-size-unet", { environment: environment(), folder, attentions, renders })}`);
   },
 };
