@@ -170,9 +170,12 @@ async function renderChild(layout: Layout, batch: number): Promise<RenderReport>
     const loaded = peakRssMB();
     const usage = process.memoryUsage();
     if (!gc) throw new Error("run the render child with node --expose-gc");
-    gc();
-    // V8 frees ArrayBuffers' memory on a background thread after the collection.
-    for (let waited = 0; process.memoryUsage().arrayBuffers > 2 ** 29 && waited < 10_000; waited += 100) await new Promise((done) => setTimeout(done, 100));
+    // V8 frees ArrayBuffers' memory on a background thread after a collection, and one collection
+    // straight after the load does not always find the bytes unreachable yet: collect until they go.
+    for (let waited = 0; process.memoryUsage().arrayBuffers > 2 ** 29 && waited < 20_000; waited += 200) {
+      gc();
+      await new Promise((done) => setTimeout(done, 200));
+    }
     const afterLoadMB = { rss: Math.round(usage.rss / 2 ** 20), arrayBuffers: Math.round(usage.arrayBuffers / 2 ** 20), rssAfterGc: Math.round(process.memoryUsage.rss() / 2 ** 20) };
     const embeddings = await new TextEmbeddings(model).embed(plan.texts);
     const scheduler = createScheduler(plan.scheduler.name, plan.steps, { karras: plan.scheduler.karras, config: model.schedulerConfig });
