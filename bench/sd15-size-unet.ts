@@ -114,11 +114,17 @@ interface Timed {
   systemMs: number;
 }
 
+const clock = () => ({ wall: performance.now(), cpu: process.cpuUsage() });
+
+function since(start: ReturnType<typeof clock>): Timed {
+  const used = process.cpuUsage(start.cpu);
+  return { wallMs: Math.round(performance.now() - start.wall), cpuMs: Math.round((used.user + used.system) / 1000), systemMs: Math.round(used.system / 1000) };
+}
+
 async function timed<T>(work: () => Promise<T>): Promise<{ result: T; time: Timed }> {
-  const [wall, cpu] = [performance.now(), process.cpuUsage()];
+  const start = clock();
   const result = await work();
-  const used = process.cpuUsage(cpu);
-  return { result, time: { wallMs: Math.round(performance.now() - wall), cpuMs: Math.round((used.user + used.system) / 1000), systemMs: Math.round(used.system / 1000) } };
+  return { result, time: since(start) };
 }
 
 /**
@@ -181,13 +187,12 @@ async function renderChild(layout: Layout, batch: number): Promise<RenderReport>
     const scheduler = createScheduler(plan.scheduler.name, plan.steps, { karras: plan.scheduler.karras, config: model.schedulerConfig });
     let calls = 0;
     const steps: Timed[] = [];
-    let [wall, cpu] = [performance.now(), process.cpuUsage()];
+    let stepStart = clock();
     const onProgress = (p: StepProgress) => {
       calls = p.tiles;
       if (p.tile < p.tiles) return;
-      const used = process.cpuUsage(cpu);
-      steps.push({ wallMs: Math.round(performance.now() - wall), cpuMs: Math.round((used.user + used.system) / 1000), systemMs: Math.round(used.system / 1000) });
-      [wall, cpu] = [performance.now(), process.cpuUsage()];
+      steps.push(since(stepStart));
+      stepStart = clock();
     };
     const { peakMB } = await sampledPeakRssMB(() => denoise({ model, plan, scheduler, embeddings, batch, onProgress }));
     return { layout, batch, loadMs: Math.round(loadMs), steps, unetCallsPerStep: calls, peakRssMB: { loaded, denoising: peakMB }, afterLoadMB, loadAverage: { before, after: load1() } };
