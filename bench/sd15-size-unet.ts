@@ -12,7 +12,7 @@
  * (Batching a single region changes nothing, so 512² runs at batch 1 only.) Reports load time,
  * each step's wall and CPU time, peak RSS and the load average around each: the machine is shared.
  *
- * Then ONNX Runtime session options on a bare UNet session with the loader's sliced attention:
+ * Then ONNX Runtime session options on a bare UNet session with the loader's CPU attention (fused):
  * one call of 2 items (a guided region, batch 1) and of 6 (three regions in one call, batch 3) on
  * 512² tiles, twice, each in its own child: scenec's options (session-options.ts), and with
  * SCENEC_BENCH_FULL=1 (it takes long on two cores) ONNX Runtime's defaults and each setting
@@ -35,7 +35,7 @@ import { denoise, type StepProgress } from "../src/runtime/mixture.js";
 import { folderSource } from "../src/runtime/model/model-source.js";
 import { OnnxDiffusionModel } from "../src/runtime/model/onnx-model.js";
 import { sessionOptions, SESSION_TUNING, type SessionTuning } from "../src/runtime/model/session-options.js";
-import { slicedAttentionModel } from "../src/runtime/onnx/sliced-attention.js";
+import { ATTENTION_REWRITES, defaultAttentionForm } from "../src/runtime/onnx/attention-form.js";
 import { OnnxGraph } from "../src/runtime/onnx/onnx-graph.js";
 import { createScheduler } from "../src/runtime/schedulers/scheduler.js";
 import { TextEmbeddings } from "../src/runtime/text-embeddings.js";
@@ -44,6 +44,9 @@ import { SD15_UNET, writeUnet } from "./sd15-size-unet-graph.js";
 
 /** Bump when the generated folder's content changes, so that a stale cached one is not reused. */
 const FOLDER_VERSION = 1;
+
+/** The loader's rewrite of the UNet's attention on the CPU (attention-form.ts). */
+const cpuAttention = (bytes: Uint8Array) => ATTENTION_REWRITES[defaultAttentionForm("cpu")]!.apply(bytes);
 const SEED = 1234;
 const tinyModel = () => resolve(repoRoot(), "../shared/conformance/models/tiny-sd15");
 const folderPath = () => join(tmpdir(), `scenec-sd15-size-unet-v${FOLDER_VERSION}`);
@@ -142,7 +145,7 @@ type Layout = keyof typeof LAYOUTS;
 export interface RenderReport {
   layout: Layout;
   batch: number;
-  /** OnnxDiffusionModel.load (the UNet rewritten for sliced attention, then optimised by ONNX Runtime). */
+  /** OnnxDiffusionModel.load (the UNet's attention rewritten for the CPU, then optimised by ONNX Runtime). */
   loadMs: number;
   /** Each step's time: the first, then the further ones. */
   steps: Timed[];
@@ -237,26 +240,26 @@ export interface UnetReport {
 }
 
 /**
- * The sliced UNet (as the loader rewrites it) in its own folder next to a hard link to the weights,
+ * The UNet as the loader rewrites it for the CPU in its own folder next to a hard link to the weights,
  * for the session sweep to open by path: ONNX Runtime then maps the weights itself, which loads
  * faster and with a third of the memory of the loader's way (weights passed as bytes), so the sweep
  * fits the time; the sessions run the same graph on the same weights either way.
  */
-function slicedUnetFolder(): string {
-  const folder = join(sd15SizeFolder(), "unet-sliced");
+function rewrittenUnetFolder(): string {
+  const folder = join(sd15SizeFolder(), "unet-rewritten");
   mkdirSync(folder, { recursive: true });
   const weights = join(folder, "weights.pb");
   if (!existsSync(weights)) linkSync(join(sd15SizeFolder(), "unet", "weights.pb"), weights);
-  writeFileSync(join(folder, "model.onnx"), slicedAttentionModel(readFileSync(join(sd15SizeFolder(), "unet", "model.onnx")))!);
+  writeFileSync(join(folder, "model.onnx"), cpuAttention(readFileSync(join(sd15SizeFolder(), "unet", "model.onnx")))!);
   return folder;
 }
 
-/** The session child: {@link SWEEP_CALLS} calls of `items` on the sliced UNet with a variant's options. */
+/** The session child: {@link SWEEP_CALLS} calls of `items` on the rewritten UNet with a variant's options. */
 async function unetChild(variant: string, items: number, latent: number): Promise<UnetReport> {
   const tuning = VARIANTS[variant];
   if (!tuning) throw new Error(`unknown variant ${variant}; one of ${Object.keys(VARIANTS).join(", ")}`);
   const before = load1();
-  const { result: session, time: load } = await timed(() => ort.InferenceSession.create(join(sd15SizeFolder(), "unet-sliced", "model.onnx"), sessionOptions(["cpu"], tuning)));
+  const { result: session, time: load } = await timed(() => ort.InferenceSession.create(join(sd15SizeFolder(), "unet-rewritten", "model.onnx"), sessionOptions(["cpu"], tuning)));
   const loaded = peakRssMB();
   const sample = Float32Array.from({ length: items * 4 * latent * latent }, (_, i) => Math.sin(i * 0.1));
   const hidden = Float32Array.from({ length: items * 77 * SD15_UNET.crossAttentionDim }, (_, i) => Math.cos(i * 0.01));
@@ -279,11 +282,11 @@ async function unetChild(variant: string, items: number, latent: number): Promis
 }
 
 /** Attention nodes the loader's rewrite slices in the generated UNet (SD 1.5 has 32: self and cross in each of its 16 transformers). */
-function slicedAttentions(): { exported: number; sliced: number } {
+function rewrittenAttentions(): { exported: number; rewritten: number } {
   const bytes = readFileSync(join(sd15SizeFolder(), "unet", "model.onnx"));
   const softmaxes = (model: Uint8Array) => onnxProto.onnx.ModelProto.decode(model).graph!.node!.filter((n) => n.opType === "Softmax").length;
-  const sliced = slicedAttentionModel(bytes);
-  return { exported: softmaxes(bytes), sliced: sliced ? new Set(onnxProto.onnx.ModelProto.decode(sliced).graph!.node!.map((n) => /^scenec_attn(\d+)_/.exec(n.name ?? "")?.[1]).filter((n) => n !== undefined)).size : 0 };
+  const rewritten = cpuAttention(bytes);
+  return { exported: softmaxes(bytes), rewritten: rewritten ? new Set(onnxProto.onnx.ModelProto.decode(rewritten).graph!.node!.map((n) => /^scenec_attn(\d+)_/.exec(n.name ?? "")?.[1]).filter((n) => n !== undefined)).size : 0 };
 }
 
 /** Runs this file as a child with `args`; its last stdout line is its JSON report. */
@@ -312,8 +315,8 @@ export const benchmark: Benchmark = {
     const generated = performance.now();
     const folder = sd15SizeFolder();
     console.log(`model folder ${folder} (${Math.round(performance.now() - generated)} ms; ${statSync(join(folder, "unet", "weights.pb")).size} bytes of weights)`);
-    const attentions = slicedAttentions();
-    console.log(`attentions: ${attentions.exported} exported, ${attentions.sliced} sliced by the loader`);
+    const attentions = rewrittenAttentions();
+    console.log(`attentions: ${attentions.exported} exported, ${attentions.rewritten} rewritten by the loader (${defaultAttentionForm("cpu")})`);
 
     const renders = RENDERS.map(([layout, batch]) => ({ layout, batch, ...runChild<RenderReport>(["render", layout, String(batch)]) }));
     console.log(
@@ -328,7 +331,7 @@ export const benchmark: Benchmark = {
     );
 
     const sessions: (UnetReport | { variant: string; items: number; failed: string })[] = [];
-    slicedUnetFolder();
+    rewrittenUnetFolder();
     const variants = Object.keys(VARIANTS);
     for (const variant of process.env["SCENEC_BENCH_FULL"] === "1" ? variants : variants.slice(0, 1))
       for (const items of SWEEP_ITEMS) sessions.push({ variant, items, ...runChild<UnetReport>(["unet", variant, String(items), String(SWEEP_LATENT)]) });
