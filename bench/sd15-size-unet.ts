@@ -7,9 +7,9 @@
  *
  * Renders, each in its own child process (`node --expose-gc dist/bench/sd15-size-unet.js render LAYOUT BATCH`)
  * so that its peak RSS is its own, through OnnxDiffusionModel.load and the mixture loop (`denoise`)
- * as renderPlan runs them, 2 steps (LMS, guidance 7.5 and 8): one 512² region, and the paper's
+ * as renderPlan runs them, 2 steps (LMS, guidance 7.5 and 8): one region of 256², 512² and 640², and the paper's
  * Figure 4 layout (1408 x 640, three 640 x 640 regions at x = 0, 384, 768), batch 1 and batch 3.
- * (Batching a single region changes nothing, so 512² runs at batch 1 only.) Reports load time,
+ * (Batching a single region changes nothing, so those run at batch 1 only.) Reports load time,
  * each step's wall and CPU time, peak RSS and the load average around each: the machine is shared.
  *
  * Then ONNX Runtime session options on a bare UNet session with the loader's CPU attention (fused):
@@ -131,12 +131,17 @@ async function timed<T>(work: () => Promise<T>): Promise<{ result: T; time: Time
 }
 
 /**
- * The layouts rendered: one 512² region, and the paper's Figure 4 (scenes/countryside.scene), in
- * {@link STEPS} steps: the first step's calls are the first at their shapes (ONNX Runtime grows its
- * memory arena and plans its buffers then), the second is what each further step of a render costs.
+ * The layouts rendered: one region of 256², 512² or 640² (memory against the tile's area), and
+ * the paper's Figure 4 (scenes/countryside.scene), in {@link STEPS} steps: the first step's calls
+ * are the first at their shapes (ONNX Runtime grows its memory arena and plans its buffers then),
+ * the second is what each further step of a render costs.
  */
+const oneRegion = (size: number) => () =>
+  `canvas ${size} x ${size}\nseed 1\nsteps ${STEPS}\nscheduler lms\nguidance 7.5\nregion a { at 0, 0 size ${size} x ${size} prompt "a castle on a hill" }\n`;
 const LAYOUTS = {
-  "512": () => `canvas 512 x 512\nseed 1\nsteps ${STEPS}\nscheduler lms\nguidance 7.5\nregion a { at 0, 0 size 512 x 512 prompt "a castle on a hill" }\n`,
+  "256": oneRegion(256),
+  "512": oneRegion(512),
+  "640": oneRegion(640),
   figure4: () => readFileSync(join(repoRoot(), "scenes", "countryside.scene"), "utf8").replace(/^steps \d+$/m, `steps ${STEPS}`),
 };
 const STEPS = 2;
@@ -300,7 +305,9 @@ function runChild<T>(args: string[]): T | { failed: string } {
 }
 
 const RENDERS: [Layout, number][] = [
+  ["256", 1],
   ["512", 1],
+  ["640", 1],
   ["figure4", 1],
   ["figure4", 3],
 ];
