@@ -77,9 +77,8 @@ function readScalingFactor(source: ModelSource): number {
   return typeof factor === "number" ? factor : SD_SCALING_FACTOR;
 }
 
-/** Which exporter wrote the folder: diffusers' script (no component configs) or optimum. */
-function detectLayout(source: ModelSource): "diffusers" | "optimum" {
-  const index = readJson(source, "model_index.json");
+/** Which exporter wrote the folder (`index`: its model_index.json): diffusers' script (no component configs) or optimum. */
+function detectLayout(source: ModelSource, index: Record<string, unknown> | undefined): "diffusers" | "optimum" {
   const cls = typeof index?._class_name === "string" ? index._class_name : "";
   if (/onnx/i.test(cls) || (Array.isArray(index?.vae_decoder) && index.vae_decoder[1] === "OnnxRuntimeModel")) return "diffusers";
   if (source.exists("vae_decoder/config.json")) return "optimum";
@@ -134,7 +133,8 @@ export class OnnxDiffusionModel implements DiffusionModel {
       if (!source.exists("")) throw new ModelError(`${source.description}: no such model folder; expected a folder in the diffusers-ONNX or optimum-ONNX layout`);
       if (source.read("") !== undefined) throw new ModelError(`${source.description} is a file, not a model folder; ${LAYOUT_HINT}`);
     }
-    const layout = detectLayout(source);
+    const modelIndex = readJson(source, "model_index.json");
+    const layout = detectLayout(source, modelIndex);
     const family = MODEL_FAMILIES.find((f) => f.matches(source))!;
 
     const schedulerConfig = readSchedulerConfig(source, options.onWarning);
@@ -197,7 +197,7 @@ export class OnnxDiffusionModel implements DiffusionModel {
       const unetOut = outputPort(source.description, unet, "unet", "out_sample", ["float32", "float16"], 4);
       const latent = port(source.description, decoder, "vae_decoder", "input", "latent_sample", ["float32", "float16"], [4]);
       const decoded = outputPort(source.description, decoder, "vae_decoder", "sample", ["float32", "float16"], 4);
-      const text = await family.openText({ source, open, unet, unetFloat: sample.type as FloatType, modelIndex: readJson(source, "model_index.json") });
+      const text = await family.openText({ source, open, unet, unetFloat: sample.type as FloatType, modelIndex });
 
       const notes = [...(layout === "optimum" ? ["optimum layout"] : []), ...(family.name === "sdxl" ? ["SDXL"] : [])];
       const description = notes.length ? `${source.description} (${notes.join(", ")})` : source.description;
