@@ -3,7 +3,8 @@ import ort from "onnxruntime-node";
 import { float32ToHalfArray } from "../onnx/float16.js";
 import { posteriorMeanModel, SamplingPatternError } from "../onnx/posterior-mean.js";
 import { ATTENTION_REWRITES, defaultAttentionForm, type AttentionForm } from "../onnx/attention-form.js";
-import { rewriteIdentity, type Rewrite } from "../onnx/graph-rewrite.js";
+import { chainRewrites, rewriteIdentity, type Rewrite } from "../onnx/graph-rewrite.js";
+import { float32Model } from "../onnx/float32-upcast.js";
 import { noiseSchedule } from "../schedulers/noise-schedule.js";
 import { parseSchedulerConfig, SD_SCHEDULER_CONFIG, type SchedulerConfig } from "../schedulers/scheduler.js";
 import { SD_SCALING_FACTOR } from "../latent-rgb.js";
@@ -62,10 +63,11 @@ function readSchedulerConfig(source: ModelSource, onWarning?: (message: string) 
 }
 
 /**
- * The VAE scaling factor: `scaling_factor` of vae_decoder/config.json, else SD 1.x's. Both VAE
- * configs present are checked against the schema (the encoder's latents are scaled the same way).
+ * The VAE's scaling factor (`scaling_factor` of vae_decoder/config.json, else SD 1.x's) and
+ * whether it must compute in float32 (`force_upcast`, SDXL's VAE). Both VAE configs present are
+ * checked against the schema (the encoder's latents are scaled the same way).
  */
-function readScalingFactor(source: ModelSource): number {
+function readVaeConfig(source: ModelSource): { scalingFactor: number; forceUpcast: boolean } {
   const checked = (file: string) => {
     const json = readJson(source, file);
     const problems = json !== undefined ? modelConfigProblems("vae", json) : [];
@@ -73,8 +75,9 @@ function readScalingFactor(source: ModelSource): number {
     return json;
   };
   checked("vae_encoder/config.json");
-  const factor = checked("vae_decoder/config.json")?.["scaling_factor"];
-  return typeof factor === "number" ? factor : SD_SCALING_FACTOR;
+  const config = checked("vae_decoder/config.json");
+  const factor = config?.["scaling_factor"];
+  return { scalingFactor: typeof factor === "number" ? factor : SD_SCALING_FACTOR, forceUpcast: config?.["force_upcast"] === true };
 }
 
 /** Which exporter wrote the folder (`index`: its model_index.json): diffusers' script (no component configs) or optimum. */
@@ -138,7 +141,7 @@ export class OnnxDiffusionModel implements DiffusionModel {
     const family = MODEL_FAMILIES.find((f) => f.matches(source))!;
 
     const schedulerConfig = readSchedulerConfig(source, options.onWarning);
-    const scalingFactor = readScalingFactor(source);
+    const { scalingFactor, forceUpcast } = readVaeConfig(source);
 
     const device =
       typeof options.device === "object"
@@ -163,13 +166,16 @@ export class OnnxDiffusionModel implements DiffusionModel {
       const attentionForm = options.attention ?? defaultAttentionForm(device.device);
       const attention = ATTENTION_REWRITES[attentionForm];
       const unet = await open("unet", attention);
-      const decoder = await open("vae_decoder", attention);
+      // A float16 VAE that must not compute in float16 (force_upcast) is made float32 first, as diffusers upcasts it.
+      const upcast = forceUpcast ? FLOAT32_UPCAST : undefined;
+      const decoder = await open("vae_decoder", chainRewrites(upcast, attention));
       // Guides encode to the posterior mean, deterministically, whichever layout: see posterior-mean.ts.
       const openEncoder = () => open("vae_encoder", { identity: POSTERIOR_MEAN, apply: (model) => encoderMean(source.description, model) });
       const openStagedDecoder = async () => {
         let plan: ReturnType<typeof planDecoder>;
         try {
-          plan = planDecoder(source.read("vae_decoder/model.onnx")!, (location) => source.read(`vae_decoder/${location}`));
+          const bytes = source.read("vae_decoder/model.onnx")!;
+          plan = planDecoder((upcast && upcast.apply(bytes)) ?? bytes, (location) => source.read(`vae_decoder/${location}`));
         } catch (error) {
           return { reason: (error as Error).message };
         }
@@ -317,6 +323,8 @@ function encoderMean(description: string, model: Uint8Array): Uint8Array {
 }
 
 const POSTERIOR_MEAN = rewriteIdentity("posterior-mean", [posteriorMeanModel]);
+
+const FLOAT32_UPCAST: Rewrite = { identity: rewriteIdentity("float32-upcast", [float32Model]), apply: float32Model };
 
 /** The model cache for a load, if any, and where its warnings and diagnostics go. */
 interface CacheUse {

@@ -14,3 +14,15 @@ export function rewriteIdentity(name: string, code: readonly ((...args: never[])
   for (const f of code) hash.update(f.toString());
   return [name, ...options.map(String), hash.digest("hex").slice(0, 16)].join("/");
 }
+
+/** `first` then `second` (either may be absent; each leaves the bytes alone by returning undefined). */
+export function chainRewrites(first: Rewrite | undefined, second: Rewrite | undefined): Rewrite | undefined {
+  if (!first || !second) return first ?? second;
+  return {
+    identity: `${first.identity}+${second.identity}`,
+    apply: (model) => {
+      const once = first.apply(model) ?? model;
+      return second.apply(once) ?? (once === model ? undefined : once);
+    },
+  };
+}
