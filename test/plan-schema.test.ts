@@ -15,7 +15,7 @@ function validPlan(): Plan {
     steps: 30,
     scheduler: { name: "euler_ancestral", karras: true },
     output: "renders/harbour.png",
-    texts: ["a red house by the sea", "", "a blue sea, bright", "a pale sky", "blurry"],
+    texts: ["a red house by the sea", "", "a blue sea, bright", "a pale sky", "blurry"].map((text) => ({ text })),
     regions: [
       {
         name: "house",

@@ -1,4 +1,5 @@
 import type { PromptEncoding } from "./model/conditioning.js";
+import type { PlanText } from "../compiler/plan/plan.js";
 import type { DiffusionModel } from "./model/diffusion-model.js";
 
 const ENCODE_BATCH = 16;
@@ -17,7 +18,8 @@ export class TextEmbeddings {
   }
 
   /** Encodings of `texts`, in order; `onTruncated` hears about each text cut to the model's length. */
-  async embed(texts: readonly string[], onTruncated?: (text: string, dropped: string) => void): Promise<PromptEncoding[]> {
+  async embed(planTexts: readonly PlanText[], onTruncated?: (text: string, dropped: string) => void): Promise<PromptEncoding[]> {
+    const texts = planTexts.map((t) => t.text);
     const missing = [...new Set(texts.filter((t) => !this.cache.has(t)))];
     for (const text of missing) {
       const encoded = this.model.tokenize(text);

@@ -72,6 +72,27 @@ export interface MicroConditioning {
   negativeTarget?: { width: number; height: number };
 }
 
+/** A run of prompt text and its emphasis weight (grammar/reference.md, prompt weighting). */
+export interface PromptSegment {
+  text: string;
+  weight: number;
+}
+
+/**
+ * A distinct prompt or negative text: as written (styles expanded), and, when it uses emphasis
+ * syntax, how that reads: the `BREAK`-separated parts, each its weighted segments in order.
+ */
+export interface PlanText {
+  text: string;
+  /** Absent for a plain text: one part of one segment, the whole text, of weight 1 (`textParts`). */
+  parts?: PromptSegment[][];
+}
+
+/** A text's parts, a plain text's included. */
+export function textParts(t: PlanText): PromptSegment[][] {
+  return t.parts ?? [[{ text: t.text, weight: 1 }]];
+}
+
 /** What a region or a shifted grid paints with, and where it was declared: shared by both. */
 export interface PlanPaint {
   /** `house`, `mosaic[3,2]` for a grid cell, or a shifted grid's name. */
@@ -166,7 +187,7 @@ export interface Plan {
   scheduler: { name: SchedulerName; karras: boolean };
   output: string;
   /** Every distinct prompt and negative text, in order of first use. */
-  texts: string[];
+  texts: PlanText[];
   regions: PlanRegion[];
   /** Present when a grid has `tiling shifted`. */
   shiftedGrids?: PlanShiftedGrid[];

@@ -3,7 +3,7 @@ import type { RegionSpec } from "../check/geometry.js";
 import type { GuideSpec } from "../check/guides.js";
 import type { NoiseFileSpec } from "../check/noise-file.js";
 import { relativeToScene } from "../check/project-root.js";
-import { PLAN_VERSION, unetItemsPerRegion, type Plan, type PlanShiftedGrid, type Rect } from "./plan.js";
+import { PLAN_VERSION, unetItemsPerRegion, type Plan, type PlanShiftedGrid, type PlanText, type Rect } from "./plan.js";
 import { overlappingTilesPerStep, windowsPerStep } from "./shifted-windows.js";
 import type { Settings } from "../check/settings.js";
 import { LATENT_FACTOR } from "../check/values.js";
@@ -40,13 +40,13 @@ export function buildPlan(input: PlanInput): Plan {
     const { line, column } = input.locate(span);
     return `${relativeToScene(sceneFile, span.file)}:${line}:${column}`;
   };
-  const texts: string[] = [];
+  const texts: PlanText[] = [];
   const textIndex = new Map<string, number>();
   const intern = (text: string) => {
     let i = textIndex.get(text);
     if (i === undefined) {
       i = texts.length;
-      texts.push(text);
+      texts.push({ text });
       textIndex.set(text, i);
     }
     return i;
