@@ -58,6 +58,21 @@ export function unetItemsPerRegion(guidance: number): number {
 }
 
 /**
+ * The indices into `texts` that a render encodes, in order: every prompt, and the negative of each
+ * region or shifted grid with classifier-free guidance, unless it has none and the model conditions
+ * a missing negative on zeros (SDXL's `force_zeros_for_empty_prompt`). `negativeText` of the others
+ * is never read.
+ */
+export function textsToEncode(plan: Pick<Plan, "regions" | "shiftedGrids">, zeroMissingNegative: boolean): number[] {
+  const used = new Set<number>();
+  for (const paint of [...plan.regions, ...(plan.shiftedGrids ?? [])]) {
+    used.add(paint.promptText);
+    if (classifierFreeGuidance(paint.guidance) && !(paint.negative === null && zeroMissingNegative)) used.add(paint.negativeText);
+  }
+  return [...used].sort((a, b) => a - b);
+}
+
+/**
  * SDXL micro-conditioning a scene sets (`original`, `crop`, `target` and their `negative-`
  * forms), in pixels; each one absent takes its default: sizes the tile's own, the crop the tile's
  * offset in the canvas, and each negative one the positive one's value. Only the keys written
@@ -202,6 +217,7 @@ export interface Plan {
      * tiles fixed and overlapping by half (the paper's 4K layout), for comparison.
      */
     unetEvaluationsPerStepOverlapping?: number;
+    /** Text-encoder runs of an SD 1.x/2.x model: the texts `textsToEncode` picks (an SDXL model runs each through both its encoders). */
     textEncodings: number;
   };
 }

@@ -3,7 +3,7 @@ import type { RegionSpec } from "../check/geometry.js";
 import type { GuideSpec } from "../check/guides.js";
 import type { NoiseFileSpec } from "../check/noise-file.js";
 import { relativeToScene } from "../check/project-root.js";
-import { PLAN_VERSION, unetItemsPerRegion, type Plan, type PlanShiftedGrid, type PlanText, type Rect } from "./plan.js";
+import { PLAN_VERSION, textsToEncode, unetItemsPerRegion, type Plan, type PlanShiftedGrid, type PlanText, type Rect } from "./plan.js";
 import { overlappingTilesPerStep, windowsPerStep } from "./shifted-windows.js";
 import type { Settings } from "../check/settings.js";
 import { LATENT_FACTOR } from "../check/values.js";
@@ -134,7 +134,7 @@ export function buildPlan(input: PlanInput): Plan {
       unetEvaluationsPerStep: unetPerStep,
       unetEvaluationsTotal: unetPerStep * settings.steps,
       ...(shiftedGrids.length > 0 ? { unetEvaluationsPerStepOverlapping: itemsPerStep(overlappingTilesPerStep) } : {}),
-      textEncodings: texts.length,
+      textEncodings: textsToEncode({ regions, shiftedGrids }, false).length,
     },
   };
 }
