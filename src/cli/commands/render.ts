@@ -7,7 +7,7 @@ import type { StopSignal } from "../stop-signals.js";
 
 export const renderCommand: Command = {
   name: "render",
-  synopsis: "SCENE|PLAN [-o OUT] [--steps N] [--seed N] [--noise scenec|torch] [--device auto|cpu|webgpu|cuda] [--verbose] [--batch N] [--decode-memory SIZE] [--save-latents FILE.npy]",
+  synopsis: "SCENE|PLAN [-o OUT] [--steps N] [--seed N] [--noise scenec|torch|philox] [--device auto|cpu|webgpu|cuda] [--verbose] [--batch N] [--decode-memory SIZE] [--save-latents FILE.npy]",
   summary: "render a scene (or a saved plan) to a PNG",
   help: `Compiles the scene (or reads a plan saved by \`scenec plan\`) and renders it with Mixture of
 Diffusers on ONNX Runtime: the scene's model (when it names none, scenec.yaml's \`default\`,

@@ -30,8 +30,12 @@ export type ModelRef =
 export const SCHEDULER_NAMES = ["lms", "euler", "euler_ancestral", "ddim", "dpmpp_2m"] as const;
 export const BLEND_KERNELS = ["gaussian", "quartic", "constant"] as const;
 export const FIT_MODES = ["stretch", "cover", "contain"] as const;
-/** How the initial noise is drawn from a seed (src/runtime/noise.ts): scenec's own generator, or torch.randn on the CPU. */
-export const NOISE_GENERATORS = ["scenec", "torch"] as const;
+/**
+ * How the initial noise is drawn from a seed (src/runtime/noise.ts): scenec's own generator,
+ * torch.randn on the CPU (diffusers, ComfyUI), or A1111's Philox imitation of torch's CUDA randn
+ * (its NV seeds, which stand in for its default GPU ones).
+ */
+export const NOISE_GENERATORS = ["scenec", "torch", "philox"] as const;
 /**
  * How a grid lays its tiles (grammar/reference.md, grids): `fixed` cells that overlap (Mixture of
  * Diffusers; the plan lists them as regions), or `shifted` windows that never overlap and move
