@@ -13,15 +13,16 @@ import { compileScene, difference, loadBuiltinModel, newCaches, renderWith } fro
  * How the expected values were checked:
  * - The Philox4x32-10 known answers are Random123's `tests/kat_vectors` (DEShawResearch/random123),
  *   its three `philox4x32 10` lines (counter, key → output). That file is not in the searchable
- *   index itself; the lines were read, identical, in two independent copies of it: the test table
- *   of E. Sarmas' philox.py (2018), which reproduces kat_vectors whole, and another project's Go
- *   test that quotes the file at Random123 commit 9545ff64.
+ *   index itself; the lines were read, identical, in two independent copies of it: the test
+ *   table of E. Sarmas' philox.py (2018), which carries kat_vectors' Philox lines, and another
+ *   project's Go test that quotes the file at Random123 commit 9545ff64.
  * - The normals were computed by running A1111's `modules/rng_philox.py` (commit ef1698fd of
  *   AUTOMATIC1111/stable-diffusion-webui, read with the search tool) under NumPy 2.4.6 on x86-64:
  *   `Generator(seed)`, two `randn((4, 64, 64))` calls; the float32 results are written below as
  *   the doubles they are. During development the implementation also matched that script on
- *   every one of 2,394,368 values (nine seeds from 0 to 2^53 − 1, three draws each, and two [4, 512, 512] draws);
- *   the BigInt reference here is a second, independent reading of the published algorithm.
+ *   every one of 2,394,368 values (nine seeds from 0 to 2^53 − 1, three draws each, and two
+ *   [4, 512, 512] draws); the BigInt reference here is a second, independent reading of the
+ *   published algorithm.
  * - A1111's docstring prints `Generator(seed=0).randn((3, 4))` as -0.92466259, -0.42534415, …:
  *   those are the same Box–Muller with 2π in doubles (checked), while its code uses float32(2π),
  *   so they agree with the code only to about 2e-7.
