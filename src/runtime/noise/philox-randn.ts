@@ -1,13 +1,15 @@
 /**
  * Automatic1111's "NV" random numbers (its `modules/rng_philox.py`, "RNG imitating torch cuda
- * randn on CPU"), bit for bit: the noise of A1111's default "GPU" seeds, drawn on any machine.
+ * randn on CPU"), bit for bit: the noise of A1111's NV seeds, its stand-in on any machine for
+ * its default GPU ones.
  *
  * Each value i of a draw is one Philox4x32-10 block (Salmon et al., Random123) with the counter
  * [offset, 0, i, 0] and the key [seed's low 32 bits, seed's high 32 bits]; its first two words
  * x, y become one normal by the first half of Box–Muller, as A1111's numpy code computes it:
  * u = x·c + c/2 and v = y·d + d/2 in doubles, where c = float32(2.3283064e-10), which is 2^-32,
  * and d = float32(2.3283064e-10 · 6.2831855), which is float32(2π)·2^-32 (not quite 2π·2^-32),
- * then sqrt(−2 ln u)·sin(v) in doubles, rounded to float32. `offset` is the number of draws made before on the generator.
+ * then sqrt(−2 ln u)·sin(v) in doubles, rounded to float32. `offset` is the number of draws
+ * made before on the generator.
  */
 export function philoxRandn(seed: bigint | number, length: number): Float32Array {
   return new PhiloxGenerator(seed).fill(new Float32Array(length));
