@@ -9,6 +9,8 @@ import type { ProjectRules } from "../compiler/check/project-root.js";
 import { projectRules } from "./config.js";
 import { CliError } from "./errors.js";
 import { readTextFile } from "./files.js";
+import { embeddedSource } from "./import/embedded-source.js";
+import { PNG_FILE, readPngTextFile } from "./import/png-file.js";
 import { PLAN_FILE } from "./plan-output.js";
 import { countDiagnostics, renderDiagnostics } from "./diagnostic-text.js";
 import type { Terminal } from "./terminal.js";
@@ -23,19 +25,51 @@ export interface RenderInput {
   files: string[];
   /** The project root rule of the file rendered, which its output follows. */
   rules: ProjectRules;
+  /** Where the picture goes without `-o`, instead of the plan's `output` (a PNG's re-render). */
+  output?: string;
 }
 
 /**
- * A render's plan: compiled from a `.scene` (diagnostics printed; undefined when it has errors)
- * or read from a saved plan (`.json`, `.yaml`), which must pass the plan schema. A saved plan's
+ * A render's plan: compiled from a `.scene` (diagnostics printed; undefined when it has errors),
+ * read from a saved plan (`.json`, `.yaml`), which must pass the plan schema, or taken from a PNG
+ * scenec rendered (`.png`, see loadRenderedPng). A saved plan's
  * guide paths are relative to the plan file (`scenec plan -o` writes them so); they may lead
  * anywhere, since a guide is used only when its content matches the plan's sha256.
  */
 export async function loadRenderInput(file: string, limits: Partial<Limits>, terminal: Terminal, allowOutside = false): Promise<RenderInput | undefined> {
+  if (PNG_FILE.test(file)) return loadRenderedPng(file, limits, terminal, allowOutside);
+  return loadSource(file, readTextFile(file), PLAN_FILE.test(file), limits, terminal, allowOutside);
+}
+
+/** Where a re-render of a PNG goes without `-o`: beside it, `photo.png` → `photo.rerender.png`, never the PNG itself. */
+export function rerenderPath(png: string): string {
+  return png.replace(/(\.png)$/i, ".rerender$1");
+}
+
+/**
+ * A PNG scenec rendered, rendered again from the source it carries (see embedded-source.ts),
+ * compiled as if it were a file beside the PNG named after it (`photo.png.scene`, or
+ * `photo.png.plan.yaml` for a saved plan's), so that its imports and guides are found where they
+ * were. The picture goes beside the PNG (see {@link rerenderPath}): the source's own `output` was
+ * relative to a folder the PNG does not record.
+ */
+async function loadRenderedPng(file: string, limits: Partial<Limits>, terminal: Terminal, allowOutside: boolean): Promise<RenderInput | undefined> {
+  const source = embeddedSource(readPngTextFile(file));
+  if (!source)
+    throw new CliError(
+      `${file} carries no scenec scene to render (no \`scenec:scene\` text chunk)`,
+      `\`scenec import ${file} -o NAME.scene\` turns an A1111 or ComfyUI PNG's parameters into a scene; \`scenec info ${file}\` shows what the PNG carries`,
+    );
+  const input = await loadSource(`${file}.${source.plan ? "plan.yaml" : "scene"}`, source.text, source.plan, limits, terminal, allowOutside);
+  if (!input) return undefined;
+  return { ...input, files: [file, ...input.files.slice(1)], output: rerenderPath(file) };
+}
+
+/** A scene or a saved plan (`plan`), named `file` in messages and read from `file`'s folder. */
+async function loadSource(file: string, text: string, plan: boolean, limits: Partial<Limits>, terminal: Terminal, allowOutside: boolean): Promise<RenderInput | undefined> {
   const folder = path.dirname(file);
   const rules = projectRules(file, allowOutside);
-  const text = readTextFile(file);
-  if (PLAN_FILE.test(file)) {
+  if (plan) {
     let value: unknown;
     try {
       value = parseYaml(text);

@@ -7,12 +7,15 @@ import type { StopSignal } from "../stop-signals.js";
 
 export const renderCommand: Command = {
   name: "render",
-  synopsis: "SCENE|PLAN [-o OUT] [--steps N] [--seed N] [--noise scenec|torch|philox] [--device auto|cpu|webgpu|cuda] [--verbose] [--batch N] [--decode-memory SIZE] [--save-latents FILE.npy]",
+  synopsis: "SCENE|PLAN|IMAGE.png [-o OUT] [--steps N] [--seed N] [--noise scenec|torch|philox] [--device auto|cpu|webgpu|cuda] [--verbose] [--batch N] [--decode-memory SIZE] [--save-latents FILE.npy]",
   summary: "render a scene (or a saved plan) to a PNG",
   help: `Compiles the scene (or reads a plan saved by \`scenec plan\`) and renders it with Mixture of
 Diffusers on ONNX Runtime: the scene's model (when it names none, scenec.yaml's \`default\`,
 else the built-in model). The PNG is written atomically and carries the scene source, the plan's
-sha256 and the seed in its text chunks (see \`scenec info\`). Ctrl-C (or SIGTERM, SIGHUP) stops the
+sha256 and the seed in its text chunks (see \`scenec info\`). Given such a PNG, render renders it
+again from the scene it carries, as if that scene were a file beside the PNG, and writes
+NAME.rerender.png beside it (never the PNG itself; \`-o\` to choose); for another tool's PNG,
+\`scenec import\` writes a scene first. Ctrl-C (or SIGTERM, SIGHUP) stops the
 render and writes nothing; a second one ends it at once.
 
 options:
@@ -47,7 +50,7 @@ model, or a file that cannot be read or written; 130 interrupted (Ctrl-C), 143 S
     const input = await loadRenderInput(file, limits, terminal, allowOutsideFromOptions(values));
     if (!input) return 1;
     const plan = withOverrides(input.plan, { steps, seed, noise });
-    const out = renderOutputPath({ cliOutput: output, planOutput: plan.output, folder: input.folder, rules: input.rules, sources: input.files, command: "render" });
+    const out = renderOutputPath({ cliOutput: output ?? input.output, planOutput: plan.output, folder: input.folder, rules: input.rules, sources: input.files, command: "render" });
     // Before minutes of rendering, not after: the picture's folder must exist or be possible to create.
     checkOutputFolder(out);
     const latentsOut = typeof saveLatents === "string" ? path.resolve(saveLatents) : undefined;
