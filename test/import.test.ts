@@ -5,6 +5,8 @@ import { join } from "node:path";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderedImageText } from "../src/cli/image-metadata.js";
+import { formatPlan } from "../src/cli/plan-output.js";
+import { loadRenderInput } from "../src/cli/render-input.js";
 import { parseInfotext } from "../src/cli/import/a1111-infotext.js";
 import { a1111Scene } from "../src/cli/import/a1111-scene.js";
 import { comfyuiScene } from "../src/cli/import/comfyui-graph.js";
@@ -130,10 +132,31 @@ describe("an A1111 PNG", () => {
     expect(await checkScene("rounded.scene", writeScene(scene, "x.png"))).toMatchObject({ status: 0 });
   });
 
+  it("refuses a `parameters` text without A1111's settings line (another tool's), exit 1", async () => {
+    const png = await pngWith("fooocus.png", { parameters: '{"prompt": "a cat", "steps": 30}' });
+    expect(await runMain("import", png)).toEqual({
+      status: 1,
+      stdout: "",
+      stderr: `${png}: nothing to import: its \`parameters\` text has no line of settings (\`Steps: …, Sampler: …, Seed: …\`): it is not an A1111 infotext\n`,
+    });
+  });
+
   it("keeps a torch seed beyond 2^53 − 1 as its low 32 bits, all of it that torch reads", () => {
     const scene = a1111Scene("a cat\nSteps: 20, Sampler: Euler, RNG: CPU, Seed: 18446744073709551615");
     expect(scene.seed).toBe(0xffffffff);
     expect(scene.unmapped).toEqual([]);
+  });
+});
+
+describe("the scene writer", () => {
+  it("writes any prompt as strings that compile back to exactly that prompt: long ones over several lines", () => {
+    const word = "x".repeat(450);
+    const prompt = `${"masterpiece, best quality, ".repeat(12)}${word} {not a style} \\ "q" a\r\nb\u{1f338}`;
+    const scene = writeScene({ origin: "a test", width: 64, height: 64, prompt: `${prompt}\0`, negative: "", notes: [], unmapped: [] }, "t.png");
+    expect(Math.max(...scene.split("\n").map((line) => line.length))).toBeLessThan(220);
+    const plan = compileScene(scene);
+    expect(plan.regions[0]!.prompt).toBe(prompt.replace("\r\n", "\n"));
+    expect(scene).toContain("# the prompt had NUL or U+FFFD characters, which a scene file cannot hold: they are left out");
   });
 });
 
@@ -226,6 +249,18 @@ region sky { prompt "a blue \\"sky\\", {soft}" }
     expect(run.stderr).toContain(`wrote renders/sky.rerender.png (64 x 64)`);
     expect(new Uint8Array(await sharp(again).removeAlpha().raw().toBuffer())).toEqual(rgb);
     expect(readPngText(readFileSync(again))["scenec:scene"]).toBe(SCENE);
+  });
+
+  it("renders a PNG rendered from a saved plan from that plan, and says so on import", async () => {
+    const plan = compileScene(SCENE);
+    const planPng = join(dir, "from-plan.png");
+    const planText = formatPlan(plan, "json");
+    await writeImage(planPng, rgb, 64, 64, renderedImageText(planText, plan));
+    const terminal = { color: false, stdout: { write: () => {} }, stderr: { write: () => {} } };
+    const input = await loadRenderInput(planPng, {}, terminal);
+    expect(input).toMatchObject({ plan, source: planText, output: join(dir, "from-plan.rerender.png") });
+    expect(input!.files[0]).toBe(planPng);
+    expect(await runMain("import", planPng)).toMatchObject({ status: 1, stderr: expect.stringContaining("it was rendered from a saved plan, not a scene") });
   });
 
   it("refuses to render a PNG without a scene, pointing at `scenec import`, and -o that is the PNG", async () => {

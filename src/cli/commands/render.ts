@@ -8,7 +8,7 @@ import type { StopSignal } from "../stop-signals.js";
 export const renderCommand: Command = {
   name: "render",
   synopsis: "SCENE|PLAN|IMAGE.png [-o OUT] [--steps N] [--seed N] [--noise scenec|torch|philox] [--device auto|cpu|webgpu|cuda] [--verbose] [--batch N] [--decode-memory SIZE] [--save-latents FILE.npy]",
-  summary: "render a scene (or a saved plan) to a PNG",
+  summary: "render a scene (or a saved plan, or the scene a scenec PNG carries) to a PNG",
   help: `Compiles the scene (or reads a plan saved by \`scenec plan\`) and renders it with Mixture of
 Diffusers on ONNX Runtime: the scene's model (when it names none, scenec.yaml's \`default\`,
 else the built-in model). The PNG is written atomically and carries the scene source, the plan's

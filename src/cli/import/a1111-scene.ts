@@ -1,5 +1,6 @@
 import type { SchedulerName } from "../../compiler/plan/plan.js";
 import { infotextSize, parseInfotext } from "./a1111-infotext.js";
+import { ImportError } from "./import-error.js";
 import { canvasSize, MAX_SCENE_SEED, modelName, type ImportedScene } from "./imported-scene.js";
 
 /**
@@ -67,9 +68,11 @@ function decimal(text: string): number | undefined {
   return /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(text.trim()) ? Number(text.trim()) : undefined;
 }
 
-/** The scene for an A1111 `parameters` text. */
+/** The scene for an A1111 `parameters` text; ImportError when it has no settings line. */
 export function a1111Scene(infotext: string): ImportedScene {
   const { prompt, negativePrompt, params } = parseInfotext(infotext);
+  // A1111 always ends with its settings; a `parameters` chunk without them is another tool's (Fooocus writes JSON there).
+  if (params.size === 0) throw new ImportError("its `parameters` text has no line of settings (`Steps: …, Sampler: …, Seed: …`): it is not an A1111 infotext");
   const notes: string[] = [];
   const unmapped: string[] = [];
   const version = params.get("Version");
