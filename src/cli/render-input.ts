@@ -23,6 +23,8 @@ export interface RenderInput {
   source: string;
   /** The scene or plan file, then everything it reads (imports, guides): never to be overwritten. */
   files: string[];
+  /** The imported scene files' texts, by path relative to the scene (none for a saved plan): recorded in the PNG. */
+  imports: Record<string, string>;
   /** The project root rule of the file rendered, which its output follows. */
   rules: ProjectRules;
   /** Where the picture goes without `-o`, instead of the plan's `output` (a PNG's re-render). */
@@ -87,9 +89,9 @@ async function loadSource(file: string, text: string, plan: boolean, limits: Par
     const guides = plan.guides.map((g) => path.join(folder, g.path));
     await checkSavedGuides(file, plan, guides);
     const noiseFile = plan.noiseFile ? [path.join(folder, plan.noiseFile.path)] : [];
-    return { plan, folder, source: text, files: [file, ...guides, ...noiseFile], rules };
+    return { plan, folder, source: text, files: [file, ...guides, ...noiseFile], imports: {}, rules };
   }
-  const { compileText, libraryHasNoPlan } = await import("./compile-file.js");
+  const [{ compileText, libraryHasNoPlan }, { importedTexts }] = await Promise.all([import("./compile-file.js"), import("./render-record.js")]);
   const { GuideDecoder } = await import("./guide-check.js");
   const result = await new GuideDecoder().compile((host) => compileText(file, text, limits, host, allowOutside));
   terminal.stderr.write(renderDiagnostics(result.diagnostics, result.sources, terminal));
@@ -99,7 +101,7 @@ async function loadSource(file: string, text: string, plan: boolean, limits: Par
     return undefined;
   }
   if (!result.plan) throw new CliError(`the compiler gave neither a plan nor an error for ${file}`);
-  return { plan: result.plan, folder, source: text, files: [file, ...result.dependencies], rules };
+  return { plan: result.plan, folder, source: text, files: [file, ...result.dependencies], imports: importedTexts(result.sources, file), rules };
 }
 
 /**

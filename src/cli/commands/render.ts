@@ -49,7 +49,8 @@ model, or a file that cannot be read or written; 130 interrupted (Ctrl-C), 143 S
     ]);
     const input = await loadRenderInput(file, limits, terminal, allowOutsideFromOptions(values));
     if (!input) return 1;
-    const plan = withOverrides(input.plan, { steps, seed, noise });
+    const overrides = { steps, seed, noise };
+    const plan = withOverrides(input.plan, overrides);
     const out = renderOutputPath({ cliOutput: output ?? input.output, planOutput: plan.output, folder: input.folder, rules: input.rules, sources: input.files, command: "render" });
     // Before minutes of rendering, not after: the picture's folder must exist or be possible to create.
     checkOutputFolder(out);
@@ -91,15 +92,16 @@ model, or a file that cannot be read or written; 130 interrupted (Ctrl-C), 143 S
     removeStaleTempFiles(out);
     if (latentsOut !== undefined) removeStaleTempFiles(latentsOut);
     const started = performance.now();
+    const runtime = { device: deviceOption ?? config.device ?? "auto", batch, decodeMemory: decodeMemory ?? config.decodeMemory };
     try {
       const image = await renderer.render({
         plan,
         model,
         folder: input.folder,
-        device: deviceOption ?? config.device ?? "auto",
+        device: runtime.device,
         ...(verbose ? { verbose: true, onDiagnostics: (text: string) => progress.log(text.trimEnd()) } : {}),
         batch,
-        ...(decodeMemory !== undefined || config.decodeMemory !== undefined ? { decode: { memory: decodeMemory ?? config.decodeMemory } } : {}),
+        ...(runtime.decodeMemory !== undefined ? { decode: { memory: runtime.decodeMemory } } : {}),
         onDevice: (description) => progress.log(`device: ${description}`),
         ...(latentsOut !== undefined ? { keepLatents: true } : {}),
         onProgress: (p) => progress.update(p),
@@ -107,7 +109,7 @@ model, or a file that cannot be read or written; 130 interrupted (Ctrl-C), 143 S
       });
       progress.stop();
       if (interrupted) throw new RenderCancelled();
-      await writeImage(out, image.rgb, image.width, image.height, renderedImageText(input.source, plan));
+      await writeImage(out, image.rgb, image.width, image.height, renderedImageText({ source: input.source, plan, model, imports: input.imports, overrides, runtime }));
       if (interrupted) throw new RenderCancelled();
       if (latentsOut !== undefined && image.latents) {
         const { encodeNpy } = await import("../../compiler/check/npy-file.js");
