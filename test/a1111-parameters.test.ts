@@ -120,6 +120,12 @@ describe("A1111's regex, ported", () => {
     expect(parsed.params).toMatchObject({ Sampler: "Euler a", RNG: "scenec" });
   });
 
+  it("reads a hostile megabyte-long last line as prompt text, not settings (matching it would take hours)", () => {
+    const parsed = parseA1111Parameters(`prompt\n${"a".repeat(2 ** 20)}`);
+    expect(parsed.params).toEqual({});
+    expect(parsed.prompt).toBe(`prompt\n${"a".repeat(2 ** 20)}`);
+  });
+
   it("writes one parameters block exactly (golden)", () => {
     const text = `${formatA1111Parameters(TRICKY)}\n`;
     expect(text).toBe(golden(join(ROOT, "test", "golden", "a1111-parameters.txt"), text, "npx vitest run test/a1111-parameters.test.ts"));

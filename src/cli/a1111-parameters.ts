@@ -33,6 +33,13 @@ export interface A1111Generation {
  */
 export const A1111_PARAM_PATTERN = /\s*([\p{L}\p{N}_][\p{L}\p{N}_ \-/]+):\s*("(?:\\[^\n]|[^\\"])+"|[^,]*)(?:,|$)/gu;
 
+/**
+ * The longest settings line read. The pattern takes time quadratic in a line's length (at each
+ * position it scans the word characters ahead for a `:`), so a PNG's megabyte-long line would
+ * take hours; A1111's own lines are a few hundred characters, a few thousand with many extensions.
+ */
+export const A1111_MAX_SETTINGS_LINE = 16 * 1024;
+
 /** A1111's `re_imagesize`: a value such as `512x768` is read as two keys, `Size-1` and `Size-2`. */
 const IMAGE_SIZE = /^(\d+)x(\d+)$/;
 
@@ -77,14 +84,15 @@ export interface A1111Parsed {
 
 /**
  * `parse_generation_parameters` without what depends on A1111's settings (styles, defaults for
- * missing keys): the last line is the settings line when the pattern finds three pairs in it,
+ * missing keys): the last line is the settings line when the pattern finds three pairs in it
+ * (and it is at most {@link A1111_MAX_SETTINGS_LINE} characters long),
  * the lines before a `Negative prompt:` line are the prompt (each stripped), the rest the
  * negative prompt; a quoted value is read as JSON (kept as written when it is not valid JSON).
  */
 export function parseA1111Parameters(text: string): A1111Parsed {
   const lines = text.trim().split("\n");
   let last = lines.pop()!;
-  if ([...last.matchAll(A1111_PARAM_PATTERN)].length < 3) {
+  if (last.length > A1111_MAX_SETTINGS_LINE || [...last.matchAll(A1111_PARAM_PATTERN)].length < 3) {
     lines.push(last);
     last = "";
   }

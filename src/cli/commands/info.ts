@@ -65,8 +65,8 @@ that cannot be read (only a regular file is: never a device or a FIFO) or is not
     }
 
     const record = text[png.KEY_RENDER] !== undefined ? parseRenderRecord(text[png.KEY_RENDER]) : undefined;
+    const parameters = text[png.KEY_PARAMETERS];
     if (values["json"] === true) {
-      const parameters = text[png.KEY_PARAMETERS];
       const json = {
         file: path,
         width,
@@ -80,8 +80,12 @@ that cannot be read (only a regular file is: never a device or a FIFO) or is not
       return 0;
     }
 
+    // Cut when the PNG was read: the note says how much text scenec reads.
+    const readCut = (key: string) => (truncated.includes(key) ? png.MAX_PNG_TEXT_BYTES : undefined);
     if (!png.hasScenecMetadata(text)) {
-      terminal.stdout.write(`${path}: ${width} x ${height} PNG, no scenec metadata\n`);
+      // Another tool's picture (A1111's, say) may still say how it was made.
+      const infotext = parameters !== undefined ? block("parameters (A1111)", parameters, readCut(png.KEY_PARAMETERS)) : "";
+      terminal.stdout.write(`${path}: ${width} x ${height} PNG, no scenec metadata\n${infotext}`);
       return 0;
     }
     const fields: [label: string, value: string | undefined, key: string][] = [
@@ -90,8 +94,6 @@ that cannot be read (only a regular file is: never a device or a FIFO) or is not
       ["version", text[png.KEY_VERSION], png.KEY_VERSION],
       ["software", text[png.KEY_SOFTWARE], png.KEY_SOFTWARE],
     ];
-    // Cut when the PNG was read: the note says how much text scenec reads.
-    const readCut = (key: string) => (truncated.includes(key) ? png.MAX_PNG_TEXT_BYTES : undefined);
     let out = `file:        ${path}\nsize:        ${width} x ${height}\n`;
     for (const [label, value, key] of fields) {
       let shown = "(not recorded)";
@@ -103,7 +105,6 @@ that cannot be read (only a regular file is: never a device or a FIFO) or is not
     }
     if (record && "problem" in record) out += field("render", `(unreadable: ${printable(record.problem, false)})`);
     if (record && "record" in record) out += renderFields(record.record);
-    const parameters = text[png.KEY_PARAMETERS];
     if (parameters !== undefined) out += block("parameters (A1111)", parameters, readCut(png.KEY_PARAMETERS));
     const scene = text[png.KEY_SCENE];
     if (scene === undefined) out += "\nscene: (not recorded)\n";

@@ -11,12 +11,13 @@ export const renderCommand: Command = {
   summary: "render a scene (or a saved plan, or the scene a scenec PNG carries) to a PNG",
   help: `Compiles the scene (or reads a plan saved by \`scenec plan\`) and renders it with Mixture of
 Diffusers on ONNX Runtime: the scene's model (when it names none, scenec.yaml's \`default\`,
-else the built-in model). The PNG is written atomically and carries the scene source, the plan's
-sha256 and the seed in its text chunks (see \`scenec info\`). Given such a PNG, render renders it
-again from the scene it carries, as if that scene were a file beside the PNG, and writes
-NAME.rerender.png beside it (never the PNG itself; \`-o\` to choose); for another tool's PNG,
-\`scenec import\` writes a scene first. Ctrl-C (or SIGTERM, SIGHUP) stops the
-render and writes nothing; a second one ends it at once.
+else the built-in model). The PNG is written atomically and carries in its text chunks the scene
+source and the text of its imports, the plan's sha256, the seed, the model it resolved to, the
+command line's overrides, and an A1111 \`parameters\` text for SD tools' PNG Info (see \`scenec
+info\`). Given such a PNG, render renders it again from the scene it carries, as if that scene
+were a file beside the PNG, and writes NAME.rerender.png beside it (never the PNG itself; \`-o\`
+to choose); for another tool's PNG, \`scenec import\` writes a scene first. Ctrl-C (or SIGTERM,
+SIGHUP) stops the render and writes nothing; a second one ends it at once.
 
 options:
 ${RENDER_OPTIONS_HELP}
