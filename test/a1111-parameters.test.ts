@@ -171,7 +171,7 @@ describe("the render record", () => {
     writeFileSync(join(model, "model_index.json"), '{"_class_name": "OnnxStableDiffusionPipeline"}');
     writeFileSync(join(model, "unet", "model.onnx"), new Uint8Array(1234));
     writeFileSync(join(model, "unet", "weights.pb"), new Uint8Array(99));
-    const record = renderRecord({ model: { kind: "folder", path: model }, version: "9.9.9", overrides: { steps: 4, seed: undefined }, runtime: { device: "cpu", batch: 2 }, imports: {} });
+    const record = renderRecord({ source: "scene", model: { kind: "folder", path: model }, version: "9.9.9", overrides: { steps: 4, seed: undefined }, runtime: { device: "cpu", batch: 2 }, imports: {} });
     expect(record.model).toEqual({
       kind: "folder",
       name: "my-model",
@@ -194,7 +194,7 @@ describe("the render record", () => {
   it("says what is wrong with a record that is not one", () => {
     expect(parseRenderRecord("{")).toMatchObject({ problem: expect.stringContaining("not JSON") });
     expect(parseRenderRecord('{"version": 2}')).toEqual({ problem: "version 2, not 1 (a newer scenec wrote it?)" });
-    const record = renderRecord({ model: { kind: "builtin" }, version: "1", overrides: {}, runtime: { device: "auto", batch: 1 }, imports: {} });
+    const record = renderRecord({ source: "plan", model: { kind: "builtin" }, version: "1", overrides: {}, runtime: { device: "auto", batch: 1 }, imports: {} });
     expect(parseRenderRecord(JSON.stringify({ ...record, imports: { "a.scene": 3 } }))).toEqual({ problem: "`imports` is not an object of texts" });
   });
 });
@@ -261,6 +261,7 @@ describe("a rendered PNG", () => {
     const unet = join(dir, "exported", "unet", "model.onnx");
     expect(parsed.record).toMatchObject({
       version: 1,
+      source: "scene",
       model: {
         kind: "folder",
         name: "exported",
@@ -271,6 +272,15 @@ describe("a rendered PNG", () => {
       imports: { "styles/base.scene": STYLES },
     });
     expect(parsed.record.model.kind === "folder" && parsed.record.model.unet).toContainEqual({ file: "unet/model.onnx", bytes: statSync(unet).size, modified: statSync(unet).mtime.toISOString() });
+  });
+
+  it("says when what it holds is a saved plan, which needs no imports", async () => {
+    expect((await runScenec(["plan", "a.scene", "-o", "a.plan.json"], { cwd: dir })).status).toBe(0);
+    const render = await runScenec(["render", "a.plan.json", "-o", "plan.png"], { cwd: dir });
+    expect(render.status, render.stderr).toBe(0);
+    const planText = readPngText(readFileSync(join(dir, "plan.png")));
+    expect(planText[KEY_SCENE]).toBe(readFileSync(join(dir, "a.plan.json"), "utf8"));
+    expect(parseRenderRecord(planText[KEY_RENDER]!)).toMatchObject({ record: { source: "plan", overrides: {}, imports: {} } });
   });
 
   it("is shown by scenec info: model, overrides, imports, the infotext and each import's text", async () => {

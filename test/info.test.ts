@@ -146,7 +146,7 @@ describe.concurrent("scenec info", () => {
 
   it("says what is wrong with a damaged scenec:render record, and shows the rest", async () => {
     const meta = scenecPngText({ scene: SCENE, planSha256: SHA, seed: 7178915308, version: "0.1.0" });
-    writeFileSync(join(dir, "bad-record.png"), await encodePng(new Uint8Array(96 * 64 * 3), 96, 64, { ...meta, "scenec:render": '{"version": 1, "model": 3}' }));
+    writeFileSync(join(dir, "bad-record.png"), await encodePng(new Uint8Array(96 * 64 * 3), 96, 64, { ...meta, "scenec:render": '{"version": 1, "source": "scene", "model": 3}' }));
     const r = await scenec("info", "bad-record.png");
     expect(r.status).toBe(0);
     expect(r.stdout).toContain("software:    scenec 0.1.0\nrender:      (unreadable: `model` is not a model record)\n\n--- scene ---\n");

@@ -5,13 +5,14 @@ import type { ModelLocation } from "../runtime/model/resolve-model.js";
 import { KEY_PARAMETERS, KEY_RENDER, KEY_SCENE, scenecPngText } from "../runtime/image/png-text.js";
 import { formatA1111Parameters } from "./a1111-parameters.js";
 import { dominantPaint } from "./dominant-paint.js";
-import { renderRecord, type RenderRecord, type RuntimeRecord } from "./render-record.js";
+import { renderRecord, type RenderRecord, type RuntimeRecord, type SourceKind } from "./render-record.js";
 import { version } from "./version.js";
 
 /** How a picture was made: what `scenec render` and `scenec watch` know when they write it. */
 export interface RenderProvenance {
   /** The scene's text, or a saved plan's. */
   source: string;
+  sourceKind: SourceKind;
   /** With the command line's overrides applied. */
   plan: Plan;
   model: ModelLocation;
@@ -28,7 +29,7 @@ export interface RenderProvenance {
  */
 export function renderedImageText(made: RenderProvenance): Record<string, string> {
   const scenec = version();
-  const record = renderRecord({ model: made.model, version: scenec, overrides: made.overrides, runtime: made.runtime, imports: made.imports });
+  const record = renderRecord({ source: made.sourceKind, model: made.model, version: scenec, overrides: made.overrides, runtime: made.runtime, imports: made.imports });
   const parameters = a1111Infotext(made.plan, record, scenec);
   return {
     ...scenecPngText({ scene: made.source, planSha256: planHash(made.plan), seed: made.plan.seed, version: scenec }),

@@ -21,6 +21,7 @@ export interface RenderInput {
   folder: string;
   /** What the PNG records as its source: the scene's text, or the plan file's. */
   source: string;
+  sourceKind: "scene" | "plan";
   /** The scene or plan file, then everything it reads (imports, guides): never to be overwritten. */
   files: string[];
   /** The imported scene files' texts, by path relative to the scene (none for a saved plan): recorded in the PNG. */
@@ -89,7 +90,7 @@ async function loadSource(file: string, text: string, plan: boolean, limits: Par
     const guides = plan.guides.map((g) => path.join(folder, g.path));
     await checkSavedGuides(file, plan, guides);
     const noiseFile = plan.noiseFile ? [path.join(folder, plan.noiseFile.path)] : [];
-    return { plan, folder, source: text, files: [file, ...guides, ...noiseFile], imports: {}, rules };
+    return { plan, folder, source: text, sourceKind: "plan", files: [file, ...guides, ...noiseFile], imports: {}, rules };
   }
   const [{ compileText, libraryHasNoPlan }, { importedTexts }] = await Promise.all([import("./compile-file.js"), import("./render-record.js")]);
   const { GuideDecoder } = await import("./guide-check.js");
@@ -101,7 +102,7 @@ async function loadSource(file: string, text: string, plan: boolean, limits: Par
     return undefined;
   }
   if (!result.plan) throw new CliError(`the compiler gave neither a plan nor an error for ${file}`);
-  return { plan: result.plan, folder, source: text, files: [file, ...result.dependencies], imports: importedTexts(result.sources, file), rules };
+  return { plan: result.plan, folder, source: text, sourceKind: "scene", files: [file, ...result.dependencies], imports: importedTexts(result.sources, file), rules };
 }
 
 /**

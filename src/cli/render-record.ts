@@ -44,8 +44,12 @@ export interface RuntimeRecord {
   decodeMemory?: number;
 }
 
+/** What the PNG's `scenec:scene` holds: a scene's source, or a saved plan's (`scenec render PLAN.json`). */
+export type SourceKind = "scene" | "plan";
+
 export interface RenderRecord {
   version: typeof RENDER_RECORD_VERSION;
+  source: SourceKind;
   model: ModelRecord;
   /** The command line's `--steps`, `--seed` and `--noise`: only those given. */
   overrides: PlanOverrides;
@@ -55,9 +59,10 @@ export interface RenderRecord {
 }
 
 /** The record of a render, with its model folder looked at now (cheaply: one small file read, one folder listed). */
-export function renderRecord(input: { model: ModelLocation; version: string; overrides: PlanOverrides; runtime: RuntimeRecord; imports: Record<string, string> }): RenderRecord {
+export function renderRecord(input: { source: SourceKind; model: ModelLocation; version: string; overrides: PlanOverrides; runtime: RuntimeRecord; imports: Record<string, string> }): RenderRecord {
   return {
     version: RENDER_RECORD_VERSION,
+    source: input.source,
     model: input.model.kind === "builtin" ? { kind: "builtin", name: BUILTIN_MODEL_NAME, version: input.version } : folderRecord(input.model.path),
     overrides: Object.fromEntries(Object.entries(input.overrides).filter(([, value]) => value !== undefined)) as PlanOverrides,
     runtime: { device: input.runtime.device, batch: input.runtime.batch, ...(input.runtime.decodeMemory !== undefined ? { decodeMemory: input.runtime.decodeMemory } : {}) },
@@ -121,7 +126,8 @@ export function parseRenderRecord(text: string): { record: RenderRecord } | { pr
 function recordProblem(value: unknown): string | undefined {
   if (!isObject(value)) return "not a JSON object";
   if (value["version"] !== RENDER_RECORD_VERSION) return `version ${JSON.stringify(value["version"])}, not ${RENDER_RECORD_VERSION} (a newer scenec wrote it?)`;
-  const { model, overrides, runtime, imports } = value;
+  const { source, model, overrides, runtime, imports } = value;
+  if (source !== "scene" && source !== "plan") return "`source` is neither scene nor plan";
   if (!isObject(model) || (model["kind"] !== "builtin" && model["kind"] !== "folder") || typeof model["name"] !== "string") return "`model` is not a model record";
   if (model["kind"] === "builtin" && typeof model["version"] !== "string") return "`model.version` is not a string";
   if (model["kind"] === "folder") {

@@ -110,7 +110,7 @@ model, or a file that cannot be read or written; 130 interrupted (Ctrl-C), 143 S
       });
       progress.stop();
       if (interrupted) throw new RenderCancelled();
-      await writeImage(out, image.rgb, image.width, image.height, renderedImageText({ source: input.source, plan, model, imports: input.imports, overrides, runtime }));
+      await writeImage(out, image.rgb, image.width, image.height, renderedImageText({ source: input.source, sourceKind: input.sourceKind, plan, model, imports: input.imports, overrides, runtime }));
       if (interrupted) throw new RenderCancelled();
       if (latentsOut !== undefined && image.latents) {
         const { encodeNpy } = await import("../../compiler/check/npy-file.js");

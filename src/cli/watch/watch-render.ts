@@ -82,6 +82,7 @@ export class WatchRender {
     const rendered = flight.rendered!;
     encodePng(rendered.rgb, rendered.width, rendered.height, renderedImageText({
         source: job.source,
+        sourceKind: "scene",
         plan: job.plan,
         model: job.model,
         imports: job.imports,
