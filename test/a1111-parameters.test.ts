@@ -15,7 +15,10 @@ import { importedTexts, parseRenderRecord, renderRecord } from "../src/cli/rende
 import { SCHEDULER_NAMES } from "../src/compiler/plan/plan.js";
 import { SourceFile } from "../src/compiler/diagnostics/source-file.js";
 import { KEY_PARAMETERS, KEY_RENDER, KEY_SCENE, pngChunks, readPngText } from "../src/runtime/image/png-text.js";
+import { renderedImageText } from "../src/cli/image-metadata.js";
+import { encodeNpy } from "../src/compiler/check/npy-file.js";
 import { golden } from "./helpers/golden.js";
+import { memoryHost } from "./helpers/memory-host.js";
 import { compileScene } from "./helpers/render-helpers.js";
 import { ROOT, runScenec } from "./helpers/scenec-cli.js";
 
@@ -155,6 +158,32 @@ describe("the prompt the infotext shows", () => {
   it("is the first of equals", () => {
     const pair = compileScene('canvas 256 x 128\nregion left { size 128 x 128 prompt "red" }\nregion right { at 128, 0 size 128 x 128 prompt "blue" }\n');
     expect(dominantPaint(pair)?.prompt).toBe("red");
+  });
+});
+
+describe("a rendered picture's text chunks", () => {
+  const made = (scene: string, host = memoryHost()) => ({
+    source: scene,
+    sourceKind: "scene" as const,
+    plan: compileScene(scene, { host }),
+    model: { kind: "builtin" as const },
+    imports: {},
+    overrides: {},
+    runtime: { device: "cpu" as const, batch: 1 },
+  });
+
+  it("name the built-in model and scenec's noise, and count the regions only when there are several", () => {
+    const one = parseA1111Parameters(renderedImageText(made('canvas 128 x 64\nregion r { prompt "red" }\n'))[KEY_PARAMETERS]!);
+    expect(one.params).toMatchObject({ Model: "scenec-builtin", RNG: "scenec", "CFG scale": "7.5" });
+    expect(one.params["scenec regions"]).toBeUndefined();
+    const two = renderedImageText(made('canvas 128 x 64\nregion r { prompt "red" }\nregion s { size 32 x 32 prompt "sun" }\n'));
+    expect(parseA1111Parameters(two[KEY_PARAMETERS]!).params["scenec regions"]).toBe("2");
+  });
+
+  it("say when the noise came from a file, which no seed reproduces", () => {
+    const host = memoryHost({ "noise.npy": encodeNpy(new Float32Array(4 * 8 * 16), [4, 8, 16]) });
+    const text = renderedImageText(made('canvas 128 x 64\nnoise "noise.npy"\nregion r { prompt "red" }\n', host));
+    expect(parseA1111Parameters(text[KEY_PARAMETERS]!).params["scenec noise file"]).toBe("noise.npy");
   });
 });
 
