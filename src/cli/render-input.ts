@@ -13,6 +13,7 @@ import { embeddedSource } from "./import/embedded-source.js";
 import { PNG_FILE, readPngTextFile } from "./import/png-file.js";
 import { PLAN_FILE } from "./plan-output.js";
 import { countDiagnostics, renderDiagnostics } from "./diagnostic-text.js";
+import type { SourceKind } from "./render-record.js";
 import type { Terminal } from "./terminal.js";
 
 export interface RenderInput {
@@ -21,7 +22,7 @@ export interface RenderInput {
   folder: string;
   /** What the PNG records as its source: the scene's text, or the plan file's. */
   source: string;
-  sourceKind: "scene" | "plan";
+  sourceKind: SourceKind;
   /** The scene or plan file, then everything it reads (imports, guides): never to be overwritten. */
   files: string[];
   /** The imported scene files' texts, by path relative to the scene (none for a saved plan): recorded in the PNG. */
