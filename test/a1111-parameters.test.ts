@@ -136,10 +136,10 @@ describe("A1111's regex, ported", () => {
 });
 
 describe("the A1111 names of scenec's vocabularies", () => {
-  it("names every scheduler as A1111 does, Karras as a schedule type, and torch's noise A1111's CPU RNG", () => {
+  it("names every scheduler as A1111 does, Karras as a schedule type, torch's noise A1111's CPU RNG and philox its NV", () => {
     expect(SCHEDULER_NAMES.map((name) => A1111_SAMPLERS[name])).toEqual(["LMS", "Euler", "Euler a", "DDIM", "DPM++ 2M"]);
     expect(A1111_KARRAS_SCHEDULE).toBe("Karras");
-    expect(A1111_RNG).toEqual({ scenec: "scenec", torch: "CPU" });
+    expect(A1111_RNG).toEqual({ scenec: "scenec", torch: "CPU", philox: "NV" });
   });
 });
 

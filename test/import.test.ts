@@ -5,6 +5,7 @@ import { join } from "node:path";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderedImageText } from "../src/cli/image-metadata.js";
+import type { Plan } from "../src/compiler/plan/plan.js";
 import { formatPlan } from "../src/cli/plan-output.js";
 import { loadRenderInput } from "../src/cli/render-input.js";
 import { parseInfotext } from "../src/cli/import/a1111-infotext.js";
@@ -18,6 +19,17 @@ import { golden } from "./helpers/golden.js";
 import { compileScene, loadBuiltinModel, newCaches, renderWith } from "./helpers/render-helpers.js";
 import { ROOT, runScenec } from "./helpers/scenec-cli.js";
 import { runMain } from "./helpers/scenec-main.js";
+
+/** What a render on the built-in model records, for PNGs the tests write themselves. */
+const provenance = (source: string, sourceKind: "scene" | "plan", plan: Plan) => ({
+  source,
+  sourceKind,
+  plan,
+  model: { kind: "builtin" as const },
+  imports: {},
+  overrides: {},
+  runtime: { device: "cpu" as const, batch: 1 },
+});
 
 /**
  * `scenec import` (a scenec PNG's scene back, verbatim; an A1111 infotext and a plain ComfyUI
@@ -107,7 +119,9 @@ describe("an A1111 PNG", () => {
   it("writes A1111's default GPU generator (and NV) as `noise philox`", () => {
     const noise = (rng: string) => a1111Scene(`a cat\nSteps: 20, Sampler: Euler a, CFG scale: 7${rng}`).noise;
     expect([noise(""), noise(", RNG: GPU"), noise(", RNG: NV"), noise(", RNG: CPU")]).toEqual(["philox", "philox", "philox", "torch"]);
-    expect(writeScene(a1111Scene("a cat\nSteps: 20, Sampler: Euler a, Seed: 5"), "x.png")).toMatch(/^noise philox$/m);
+    const scene = writeScene(a1111Scene("a cat\nSteps: 20, Sampler: Euler a, Seed: 5"), "x.png");
+    expect(scene).toMatch(/^noise philox$/m);
+    expect(compileScene(scene).noise).toBe("philox");
   });
 
   it("maps the samplers scenec has, with Karras from the schedule type or the sampler's name, and lists the others", () => {
@@ -231,7 +245,7 @@ region sky { prompt "a blue \\"sky\\", {soft}" }
     rgb = image.rgb;
     mkdirSync(join(dir, "renders"), { recursive: true });
     png = join(dir, "renders", "sky.png");
-    await writeImage(png, image.rgb, image.width, image.height, renderedImageText(SCENE, plan));
+    await writeImage(png, image.rgb, image.width, image.height, renderedImageText(provenance(SCENE, "scene", plan)));
   });
 
   it("imports as the scene it was rendered from, byte for byte, to stdout or atomically to -o", async () => {
@@ -255,7 +269,7 @@ region sky { prompt "a blue \\"sky\\", {soft}" }
     const plan = compileScene(SCENE);
     const planPng = join(dir, "from-plan.png");
     const planText = formatPlan(plan, "json");
-    await writeImage(planPng, rgb, 64, 64, renderedImageText(planText, plan));
+    await writeImage(planPng, rgb, 64, 64, renderedImageText(provenance(planText, "plan", plan)));
     const terminal = { color: false, stdout: { write: () => {} }, stderr: { write: () => {} } };
     const input = await loadRenderInput(planPng, {}, terminal);
     expect(input).toMatchObject({ plan, source: planText, output: join(dir, "from-plan.rerender.png") });

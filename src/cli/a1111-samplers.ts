@@ -21,10 +21,12 @@ export const A1111_KARRAS_SCHEDULE = "Karras";
 
 /**
  * `RNG:` for each noise generator. A1111's `CPU` is torch.randn on the CPU, what `noise torch`
- * draws; `scenec` is scenec's own generator, which no other tool has (A1111's own values are
- * `GPU`, `CPU` and `NV`).
+ * draws; `NV` its CPU reimplementation of torch CUDA's Philox, what `noise philox` draws (A1111's
+ * `GPU` seeds on an NVIDIA card match it up to float rounding); `scenec` is scenec's own
+ * generator, which no other tool has.
  */
 export const A1111_RNG: Readonly<Record<NoiseGenerator, string>> = {
   scenec: "scenec",
   torch: "CPU",
+  philox: "NV",
 };

@@ -1,4 +1,5 @@
-import type { SchedulerName } from "../../compiler/plan/plan.js";
+import type { NoiseGenerator, SchedulerName } from "../../compiler/plan/plan.js";
+import { A1111_RNG, A1111_SAMPLERS } from "../a1111-samplers.js";
 import { infotextSize, parseInfotext } from "./a1111-infotext.js";
 import { ImportError } from "./import-error.js";
 import { canvasSize, MAX_SCENE_SEED, modelName, type ImportedScene } from "./imported-scene.js";
@@ -8,14 +9,8 @@ import { canvasSize, MAX_SCENE_SEED, modelName, type ImportedScene } from "./imp
  * prompts mapped to scenec's settings, every other key listed as not mapped.
  */
 
-/** A1111's sampler labels (modules/sd_samplers_*.py) that are one of scenec's schedulers. */
-const SAMPLERS: Readonly<Record<string, SchedulerName>> = {
-  "Euler a": "euler_ancestral",
-  Euler: "euler",
-  LMS: "lms",
-  DDIM: "ddim",
-  "DPM++ 2M": "dpmpp_2m",
-};
+/** A1111's sampler labels that are one of scenec's schedulers: the table `parameters` writes, read back. */
+const SAMPLERS: Readonly<Record<string, SchedulerName>> = Object.fromEntries(Object.entries(A1111_SAMPLERS).map(([ours, theirs]) => [theirs, ours as SchedulerName]));
 
 /**
  * A1111's schedule types (modules/sd_schedulers.py): name, label and aliases, in its order, for
@@ -94,9 +89,10 @@ export function a1111Scene(infotext: string): ImportedScene {
   else if (params.has("CFG scale")) keep("CFG scale", "not a number from 0 to 50");
 
   const rng = params.get("RNG") ?? "GPU"; // absent: A1111's default, the GPU's generator
-  if (rng === "CPU") scene.noise = "torch";
-  else if (rng === "GPU" || rng === "NV") scene.noise = "philox";
-  else keep("RNG", "not CPU, GPU or NV");
+  // A1111's GPU seeds are torch CUDA's Philox, which its NV generator reimplements: scenec's philox.
+  const noise = rng === "GPU" ? "philox" : (Object.keys(A1111_RNG) as NoiseGenerator[]).find((g) => A1111_RNG[g] === rng);
+  if (noise !== undefined) scene.noise = noise;
+  else keep("RNG", "not CPU, GPU, NV or scenec");
 
   const seed = params.has("Seed") ? integer(params.get("Seed")!) : undefined;
   if (seed !== undefined && seed >= 0n && seed <= BigInt(MAX_SCENE_SEED)) scene.seed = Number(seed);

@@ -1,4 +1,4 @@
-import type { SchedulerName } from "../../compiler/plan/plan.js";
+import type { NoiseGenerator, SchedulerName } from "../../compiler/plan/plan.js";
 
 /**
  * What `scenec import` took from another tool's PNG (A1111's infotext, a ComfyUI graph): the
@@ -14,7 +14,7 @@ export interface ImportedScene {
   negative: string;
   seed?: number;
   /** The generator the tool drew its initial noise with (A1111's GPU and NV RNG are Philox). */
-  noise?: "torch" | "philox";
+  noise?: NoiseGenerator;
   steps?: number;
   scheduler?: { name: SchedulerName; karras: boolean };
   guidance?: number;
