@@ -5,6 +5,7 @@ import { join } from "node:path";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderedImageText } from "../src/cli/image-metadata.js";
+import { nodeHost } from "../src/compiler/node-host.js";
 import type { Plan } from "../src/compiler/plan/plan.js";
 import { formatPlan } from "../src/cli/plan-output.js";
 import { loadRenderInput } from "../src/cli/render-input.js";
@@ -275,6 +276,21 @@ region sky { prompt "a blue \\"sky\\", {soft}" }
     expect(input).toMatchObject({ plan, source: planText, output: join(dir, "from-plan.rerender.png") });
     expect(input!.files[0]).toBe(planPng);
     expect(await runMain("import", planPng)).toMatchObject({ status: 1, stderr: expect.stringContaining("it was rendered from a saved plan, not a scene") });
+  });
+
+  it("re-renders with the imports and overrides the PNG recorded, whatever the disk holds now", async () => {
+    const scene = 'import "look.scene"\ncanvas 64 x 64\nregion sky { prompt "a sky, {look}" }\n';
+    writeFileSync(join(dir, "look.scene"), 'style look "stormy"\n');
+    const plan = compileScene(scene, { path: join(dir, "stormy.scene"), host: nodeHost });
+    const made = { ...provenance(scene, "scene", plan), imports: { "look.scene": 'style look "stormy"\n' }, overrides: { steps: 3 } };
+    const stormy = join(dir, "stormy.png");
+    await writeImage(stormy, rgb, 64, 64, renderedImageText(made));
+    // Since the render, the style changed on disk.
+    writeFileSync(join(dir, "look.scene"), 'style look "sunny"\n');
+    const terminal = { color: false, stdout: { write: () => {} }, stderr: { write: () => {} } };
+    const input = await loadRenderInput(stormy, {}, terminal);
+    expect(input?.plan.regions[0]!.prompt).toBe("a sky, stormy");
+    expect(input?.overrides).toEqual({ steps: 3 });
   });
 
   it("refuses to render a PNG without a scene, pointing at `scenec import`, and -o that is the PNG", async () => {

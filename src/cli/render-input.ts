@@ -4,7 +4,10 @@ import { parse as parseYaml } from "yaml";
 import type { Plan } from "../compiler/plan/plan.js";
 import { validatePlan } from "../compiler/plan/plan-schema.js";
 import { maxGuideBytes, type Limits } from "../compiler/host.js";
-import { readRegularFile } from "../compiler/node-host.js";
+import { nodeHost, readRegularFile } from "../compiler/node-host.js";
+import type { CompilerHost } from "../compiler/compile.js";
+import type { PlanOverrides } from "../compiler/plan/plan-overrides.js";
+import { KEY_RENDER } from "../runtime/image/png-text.js";
 import type { ProjectRules } from "../compiler/check/project-root.js";
 import { projectRules } from "./config.js";
 import { CliError } from "./errors.js";
@@ -13,7 +16,7 @@ import { embeddedSource } from "./import/embedded-source.js";
 import { PNG_FILE, readPngTextFile } from "./import/png-file.js";
 import { PLAN_FILE } from "./plan-output.js";
 import { countDiagnostics, renderDiagnostics } from "./diagnostic-text.js";
-import type { SourceKind } from "./render-record.js";
+import { parseRenderRecord, type RenderRecord, type SourceKind } from "./render-record.js";
 import type { Terminal } from "./terminal.js";
 
 export interface RenderInput {
@@ -31,6 +34,8 @@ export interface RenderInput {
   rules: ProjectRules;
   /** Where the picture goes without `-o`, instead of the plan's `output` (a PNG's re-render). */
   output?: string;
+  /** The command-line overrides the picture was made with (a PNG's re-render): the command line's own win. */
+  overrides?: PlanOverrides;
 }
 
 /**
@@ -58,19 +63,46 @@ export function rerenderPath(png: string): string {
  * relative to a folder the PNG does not record.
  */
 async function loadRenderedPng(file: string, limits: Partial<Limits>, terminal: Terminal, allowOutside: boolean): Promise<RenderInput | undefined> {
-  const source = embeddedSource(readPngTextFile(file));
+  const text = readPngTextFile(file);
+  const source = embeddedSource(text);
   if (!source)
     throw new CliError(
       `${file} carries no scenec scene to render (no \`scenec:scene\` text chunk)`,
       `\`scenec import ${file} -o NAME.scene\` turns an A1111 or ComfyUI PNG's parameters into a scene; \`scenec info ${file}\` shows what the PNG carries`,
     );
-  const input = await loadSource(`${file}.${source.plan ? "plan.yaml" : "scene"}`, source.text, source.plan, limits, terminal, allowOutside);
+  const scene = `${file}.${source.plan ? "plan.yaml" : "scene"}`;
+  const recorded = renderRecordOf(text);
+  const input = await loadSource(scene, source.text, source.plan, limits, terminal, allowOutside, recorded && importsHost(scene, recorded.imports));
   if (!input) return undefined;
-  return { ...input, files: [file, ...input.files.slice(1)], output: rerenderPath(file) };
+  return { ...input, files: [file, ...input.files.slice(1)], output: rerenderPath(file), ...(recorded ? { overrides: recorded.overrides } : {}) };
+}
+
+/** The PNG's `scenec:render` record, when it has a readable one (older scenec PNGs have none). */
+function renderRecordOf(text: Readonly<Record<string, string>>): RenderRecord | undefined {
+  const json = text[KEY_RENDER];
+  if (json === undefined) return undefined;
+  const parsed = parseRenderRecord(json);
+  return "record" in parsed ? parsed.record : undefined;
+}
+
+/**
+ * The files as they were when the picture was made: an import the PNG recorded is read from the
+ * record, not from the disk, where it may have changed since (or be gone); everything else from
+ * the disk.
+ */
+function importsHost(scene: string, imports: Readonly<Record<string, string>>): CompilerHost {
+  const folder = path.dirname(path.resolve(scene));
+  const recorded = new Map(Object.entries(imports).map(([relative, text]) => [path.resolve(folder, relative), new TextEncoder().encode(text)]));
+  return {
+    readFile(file) {
+      const bytes = recorded.get(path.resolve(file));
+      return bytes ? { ok: true, bytes } : nodeHost.readFile(file);
+    },
+  };
 }
 
 /** A scene or a saved plan (`plan`), named `file` in messages and read from `file`'s folder. */
-async function loadSource(file: string, text: string, plan: boolean, limits: Partial<Limits>, terminal: Terminal, allowOutside: boolean): Promise<RenderInput | undefined> {
+async function loadSource(file: string, text: string, plan: boolean, limits: Partial<Limits>, terminal: Terminal, allowOutside: boolean, host: CompilerHost = nodeHost): Promise<RenderInput | undefined> {
   const folder = path.dirname(file);
   const rules = projectRules(file, allowOutside);
   if (plan) {
@@ -95,7 +127,7 @@ async function loadSource(file: string, text: string, plan: boolean, limits: Par
   }
   const [{ compileText, libraryHasNoPlan }, { importedTexts }] = await Promise.all([import("./compile-file.js"), import("./render-record.js")]);
   const { GuideDecoder } = await import("./guide-check.js");
-  const result = await new GuideDecoder().compile((host) => compileText(file, text, limits, host, allowOutside));
+  const result = await new GuideDecoder().compile((decoding) => compileText(file, text, limits, decoding, allowOutside), host);
   terminal.stderr.write(renderDiagnostics(result.diagnostics, result.sources, terminal));
   if (countDiagnostics(result.diagnostics).errors > 0) return undefined;
   if (result.library) {

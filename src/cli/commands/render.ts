@@ -50,7 +50,8 @@ model, or a file that cannot be read or written; 130 interrupted (Ctrl-C), 143 S
     ]);
     const input = await loadRenderInput(file, limits, terminal, allowOutsideFromOptions(values));
     if (!input) return 1;
-    const overrides = { steps, seed, noise };
+    // A PNG's re-render takes the overrides it was made with, unless the command line gives its own.
+    const overrides = { ...input.overrides, ...(steps !== undefined ? { steps } : {}), ...(seed !== undefined ? { seed } : {}), ...(noise !== undefined ? { noise } : {}) };
     const plan = withOverrides(input.plan, overrides);
     const out = renderOutputPath({ cliOutput: output ?? input.output, planOutput: plan.output, folder: input.folder, rules: input.rules, sources: input.files, command: "render" });
     // Before minutes of rendering, not after: the picture's folder must exist or be possible to create.
