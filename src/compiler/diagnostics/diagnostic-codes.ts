@@ -116,7 +116,7 @@ export const DIAGNOSTIC_CODES = {
     text: say({
       message: (p: { escape: string }) => `unknown escape \`${p.escape}\` in a string`,
       label: "not an escape",
-      help: "the escapes are `\\\"`, `\\\\`, `\\n`, `\\{` and `\\}`; write `\\\\` for a backslash",
+      help: "the escapes are `\\\"`, `\\\\`, `\\n`, `\\{` and `\\}`, and a prompt's `\\(`, `\\)`, `\\[` and `\\]` (literal brackets); write `\\\\` for a backslash",
     }),
   },
   S1004: {
@@ -601,6 +601,58 @@ export const DIAGNOSTIC_CODES = {
     title: "unknown grid tiling",
     text: say({ message: (p: { name: string; help: string }) => `unknown grid tiling \`${p.name}\``, label: "not a tiling", help: (p) => p.help }),
   },
+  S2025: {
+    severity: "error",
+    title: "unbalanced bracket in a prompt",
+    text: {
+      unclosed: say({
+        message: (p: { bracket: string }) => `\`${p.bracket}\` is never closed in this prompt`,
+        label: "opened here",
+        help: (p) => `close it with \`${p.bracket === "(" ? ")" : "]"}\`, or write \`\\${p.bracket}\` for a literal bracket`,
+      }),
+      stray: say({
+        message: (p: { bracket: string }) => `\`${p.bracket}\` closes nothing in this prompt`,
+        label: "no bracket open here",
+        help: (p) => `write \`\\${p.bracket}\` for a literal bracket, or open it with \`${p.bracket === ")" ? "(" : "["}\``,
+      }),
+      crossed: say({
+        message: (p: { bracket: string; inner: string }) => `\`${p.bracket}\` closes a bracket while \`${p.inner}\`, opened inside it, is still open`,
+        label: "brackets cross here",
+        help: (p) => `brackets nest: close \`${p.inner}\` first, as in \`(a [b] c)\``,
+        related: (r: { bracket: string }) => `\`${r.bracket}\` opened here`,
+      }),
+    },
+  },
+  S2026: {
+    severity: "error",
+    title: "malformed prompt weight",
+    text: {
+      notANumber: say({
+        message: (p: { text: string }) => `\`${p.text}\` is not a weight`,
+        label: "a weight is a number",
+        help: "write a number after the colon, as in `(red:1.5)`; to keep a colon as text, put it outside the brackets",
+      }),
+      noWeight: say({
+        message: "the weight after this colon is missing",
+        label: "no number after the colon",
+        help: "write the weight, as in `(red:1.5)`, or remove the colon for the default 1.1",
+      }),
+      badNumber: say({
+        message: (p: { text: string }) => `\`${p.text}\` is not a number`,
+        label: "not a number",
+        help: "a weight is one decimal number, as in `(red:1.5)`",
+      }),
+    },
+  },
+  S2027: {
+    severity: "error",
+    title: "BREAK inside brackets",
+    text: say({
+      message: "`BREAK` inside brackets",
+      label: "inside a `(` or `[` group",
+      help: "close the brackets before `BREAK`: it starts a new part only outside them (A1111 reads it here as the word, with a negative weight)",
+    }),
+  },
 
   S2501: {
     severity: "warning",
@@ -646,6 +698,28 @@ export const DIAGNOSTIC_CODES = {
       label: "seams may show",
       help: "LMS combines the predictions of the last four steps with large coefficients of both signs, and their window edges lie in different places, so a step's edges can stay as a seam; use `scheduler euler`, `ddim` or `dpmpp_2m`",
       related: "`scheduler lms` given here",
+    }),
+  },
+  S2505: {
+    severity: "warning",
+    title: "prompt weight out of range",
+    text: say({
+      message: (p: { weight: number; min: number; max: number }) => `prompt weight ${p.weight} is outside ${p.min} to ${p.max}`,
+      label: (p) => (p.weight < p.min ? "a negative weight inverts these tokens" : "the weighted tokens swamp the rest"),
+      help: (p) =>
+        p.weight < p.min
+          ? "to keep something out of the picture, put it in the `negative` prompt; weight 0 leaves it out of this one"
+          : `weights past ${p.max} usually break the picture up; try 1.1 to 1.5`,
+    }),
+  },
+  S2506: {
+    severity: "warning",
+    title: "extra network not supported",
+    text: say({
+      message: (p: { network: string | undefined; kind: string; name: string }) =>
+        `${p.network ?? `extra network \`${p.kind}\``} \`${p.name}\` is not supported by scenec; the tag is ignored`,
+      label: "left out of the prompt",
+      help: "scenec runs the model's own weights; merge the network into the model to use it, or remove the tag",
     }),
   },
 

@@ -7,6 +7,7 @@ import { PLAN_VERSION, textsToEncode, unetItemsPerRegion, type Plan, type PlanSh
 import { overlappingTilesPerStep, windowsPerStep } from "./shifted-windows.js";
 import type { Settings } from "../check/settings.js";
 import { LATENT_FACTOR } from "../check/values.js";
+import { planText } from "../check/prompt-emphasis.js";
 
 export interface PlanInput {
   /** The main scene file, as the compiler was given it. */
@@ -46,7 +47,7 @@ export function buildPlan(input: PlanInput): Plan {
     let i = textIndex.get(text);
     if (i === undefined) {
       i = texts.length;
-      texts.push({ text });
+      texts.push(planText(text));
       textIndex.set(text, i);
     }
     return i;
