@@ -133,6 +133,11 @@ describe("prompt weighting: more cases, computed by hand", () => {
     expect(problems("(a:-1) (b:2.5) (c:0) (d:2)")).toEqual(["weightRange 3-5", "weightRange 10-13"]);
   });
 
+  it("stops at a bracket nested past the limit (which bounds the reading's cost)", () => {
+    expect(problems(`${"(".repeat(40)}x`)).toEqual(["tooDeep 32-33"]);
+    expect(problems(`${"[a".repeat(32)}${"]".repeat(32)}`)).toEqual([]);
+  });
+
   it("never throws on random brackets, escapes, colons and tags", () => {
     const alphabet = ["(", ")", "[", "]", "\\", ":", "1.5", ".", "-", " ", "a", "BREAK", "<lora:x:1>", "<", ">", "é"];
     let seed = 1;

@@ -17,6 +17,11 @@ export const BRACKETS = "()[]";
 
 const ROUND_MULTIPLIER = 1.1;
 const SQUARE_MULTIPLIER = 1 / 1.1;
+/**
+ * Brackets open at once, at most: each bracket's factor is applied to everything inside it, so the
+ * reading costs the text's length times this (a hostile 4 MB prompt stays fast). 1.1^32 is 21.
+ */
+export const MAX_BRACKET_DEPTH = 32;
 /** Written weights outside this range get a warning (grammar/reference.md says why). */
 export const WEIGHT_RANGE = { min: 0, max: 2 } as const;
 
@@ -35,6 +40,8 @@ type Closing = ")" | "]";
 /** Something A1111 reads leniently or scenec cannot do; offsets are into the text given to `readEmphasis`. */
 export type EmphasisProblem =
   | { kind: "unclosed"; start: number; end: number; bracket: Opening }
+  /** The bracket past MAX_BRACKET_DEPTH; the reading stops there. */
+  | { kind: "tooDeep"; start: number; end: number }
   | { kind: "stray"; start: number; end: number; bracket: Closing }
   /** A `)` that closes `(` while a `[` opened inside it is still open (or the other way round). */
   | { kind: "crossed"; start: number; end: number; bracket: Closing; inner: { start: number; end: number; bracket: Opening } }
@@ -144,6 +151,10 @@ export function readEmphasis(text: string): EmphasisReading {
       push(token);
     } else if (token === "(" || token === "[") {
       syntax = true;
+      if (open.length === MAX_BRACKET_DEPTH) {
+        problems.push({ kind: "tooDeep", start: at, end: at + 1 });
+        break;
+      }
       (token === "(" ? round : square).push(res.length);
       open.push({ bracket: token, at });
     } else if (weight !== undefined && round.length > 0) {
@@ -189,7 +200,8 @@ export function readEmphasis(text: string): EmphasisReading {
 
   for (const pos of round) multiplyRange(pos, ROUND_MULTIPLIER);
   for (const pos of square) multiplyRange(pos, SQUARE_MULTIPLIER);
-  for (const o of open) problems.push({ kind: "unclosed", start: o.at, end: o.at + 1, bracket: o.bracket });
+  // Past a bracket too deep the rest is unread, so what is open there is not known to stay open.
+  if (!problems.some((p) => p.kind === "tooDeep")) for (const o of open) problems.push({ kind: "unclosed", start: o.at, end: o.at + 1, bracket: o.bracket });
 
   // A1111 merges neighbours of equal weight (its empty pieces included, which can keep two apart).
   const merged: Entry[] = [];
@@ -231,6 +243,9 @@ export function reportEmphasis(reporter: Reporter, prompt: MappedText, reported:
     switch (p.kind) {
       case "unclosed":
         reporter.report("S2025", span, { variant: "unclosed", bracket: p.bracket });
+        break;
+      case "tooDeep":
+        reporter.report("S2025", span, { variant: "tooDeep", depth: MAX_BRACKET_DEPTH });
         break;
       case "stray":
         reporter.report("S2025", span, { variant: "stray", bracket: p.bracket });

@@ -615,6 +615,11 @@ export const DIAGNOSTIC_CODES = {
         label: "no bracket open here",
         help: (p) => `write \`\\${p.bracket}\` for a literal bracket, or open it with \`${p.bracket === ")" ? "(" : "["}\``,
       }),
+      tooDeep: say({
+        message: (p: { depth: number }) => `brackets nested more than ${p.depth} deep in this prompt`,
+        label: "one bracket too many",
+        help: "no prompt needs this many: `(((red)))` is already red x1.33; write the weight itself, as in `(red:1.5)`",
+      }),
       crossed: say({
         message: (p: { bracket: string; inner: string }) => `\`${p.bracket}\` closes a bracket while \`${p.inner}\`, opened inside it, is still open`,
         label: "brackets cross here",
