@@ -131,6 +131,10 @@ describe("prompt weighting: more cases, computed by hand", () => {
     expect(problems("(red:1.5.2)")).toEqual(["badNumber 5-10"]);
     expect(problems("(a BREAK b)")).toEqual(["breakInBrackets 3-8"]);
     expect(problems("(a:-1) (b:2.5) (c:0) (d:2)")).toEqual(["weightRange 3-5", "weightRange 10-13"]);
+    // A1111's prompt editing (its lark grammar, before weighting), read here as text.
+    expect(problems("a [cat:dog:0.5] b [dog: 0.5] [cat|dog|]")).toEqual(["promptEditing 2-15", "promptEditing 18-28", "promptEditing 29-39"]);
+    expect(parts("[cat:dog:0.5]")).toEqual([[{ text: "cat:dog:0.5", weight: 1 / 1.1 }]]);
+    expect(problems("[a:b] (a|b) [(a:0.5)]")).toEqual([]);
   });
 
   it("stops at a bracket nested past the limit (which bounds the reading's cost)", () => {

@@ -52,6 +52,8 @@ export type EmphasisProblem =
   /** `(red:1.5.2)`: A1111's weight pattern, but no number (A1111 stops with a Python error). */
   | { kind: "badNumber"; start: number; end: number; text: string }
   | { kind: "breakInBrackets"; start: number; end: number }
+  /** A1111's prompt editing, `[from:to:when]` or `[a|b]`, which scenec reads as text. */
+  | { kind: "promptEditing"; start: number; end: number; form: "scheduled" | "alternating" }
   | { kind: "weightRange"; start: number; end: number; weight: number }
   | { kind: "extraNetwork"; start: number; end: number; network: string; name: string };
 
@@ -71,8 +73,10 @@ interface Entry {
 interface Open {
   bracket: Opening;
   at: number;
-  /** The last `:` directly in a round group, which A1111 would have read as a weight's. */
+  /** The last `:` directly in the group: a round group's weight, or a square group's prompt-editing step. */
   colon?: number;
+  /** A `|` directly in a square group: A1111's alternation. */
+  bar?: boolean;
 }
 
 /** The text with its extra-network tags cut out, and the tags; `original` maps an offset in the cut text back. */
@@ -181,12 +185,19 @@ export function readEmphasis(text: string): EmphasisReading {
       multiplyRange(round.pop()!, ROUND_MULTIPLIER);
     } else if (token === "]" && square.length > 0) {
       syntax = true;
-      close("[", at);
+      const group = close("[", at);
+      // A1111 reads these before weighting (its lark grammar); scenec does not do prompt editing.
+      const when = group.colon === undefined ? undefined : kept.slice(group.colon + 1, at).trim();
+      if (group.bar || (when !== undefined && DECIMAL.test(when)))
+        problems.push({ kind: "promptEditing", start: group.at, end: at + 1, form: group.bar ? "alternating" : "scheduled" });
       multiplyRange(square.pop()!, SQUARE_MULTIPLIER);
     } else {
       if (token === ":") {
         const top = open[open.length - 1];
-        if (top?.bracket === "(") top.colon = at;
+        if (top) top.colon = at;
+      } else if (token.includes("|")) {
+        const top = open[open.length - 1];
+        if (top?.bracket === "[") top.bar = true;
       }
       // A closing bracket with nothing open (or a weight outside round brackets) is text to A1111.
       const stray = token.endsWith(")") ? ")" : token === "]" ? "]" : undefined;
@@ -264,6 +275,9 @@ export function reportEmphasis(reporter: Reporter, prompt: MappedText, reported:
         break;
       case "breakInBrackets":
         reporter.report("S2027", span);
+        break;
+      case "promptEditing":
+        reporter.report("S2507", span, { form: p.form, text: prompt.text.slice(p.start, p.end) });
         break;
       case "weightRange":
         reporter.report("S2505", span, { weight: p.weight, ...WEIGHT_RANGE });

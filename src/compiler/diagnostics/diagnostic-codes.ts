@@ -727,6 +727,16 @@ export const DIAGNOSTIC_CODES = {
       help: "scenec runs the model's own weights; merge the network into the model to use it, or remove the tag",
     }),
   },
+  S2507: {
+    severity: "warning",
+    title: "prompt editing not supported",
+    text: say({
+      message: (p: { form: "scheduled" | "alternating"; text: string }) =>
+        `\`${p.text}\` is A1111's prompt editing (${p.form === "scheduled" ? "a switch between prompts during the steps" : "prompts alternating step by step"}), which scenec does not do`,
+      label: "read as text, weighted ÷1.1",
+      help: "scenec encodes one prompt for all the steps: write the words you want there, or `\\[` and `\\]` for literal brackets",
+    }),
+  },
 
   S3001: {
     severity: "error",
