@@ -216,6 +216,15 @@ describe("prompt weighting in the compiler", () => {
     expect(diagnostics[0]!.location.start).toMatchObject({ line: 1, column: 20 });
   });
 
+  it("reads a style's text as part of the prompt around it: brackets may open in one and close in the other", () => {
+    const { plan, diagnostics } = diagnose('style open "(("\nregion all { prompt "{open}red:1.5) fire)" }');
+    expect(diagnostics).toEqual([]);
+    expect(plan!.texts[0]!.parts).toEqual([[{ text: "red", weight: 1.5 * 1.1 }, { text: " fire", weight: 1.1 }]]);
+    // A mistake that runs from the prompt into a style is shown where it starts.
+    const { covered } = diagnose('style w "bc"\nregion all { prompt "(red:a{w})" }');
+    expect(covered).toEqual(["S2026 a"]);
+  });
+
   it("warns about an extra-network tag by name and leaves it out of what is encoded", () => {
     const { covered, diagnostics, plan } = diagnose('region all { prompt "a cat <lora:foo:0.8>" negative "<hypernet:bar:1>, <ti:baz>" }');
     expect(covered).toEqual(["S2506 <lora:foo:0.8>", "S2506 <hypernet:bar:1>", "S2506 <ti:baz>"]);
