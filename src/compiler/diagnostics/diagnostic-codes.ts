@@ -71,7 +71,7 @@ const NOISE_SAVE = "write it with NumPy: `np.save(\"noise.npy\", noise.astype(np
 const SHARED_STYLE_NAMES = "rename one of them; style names are shared by a scene and everything it imports";
 
 function drownedHelp(p: { threshold: number }): string {
-  return `its weight is below ${p.threshold * 100}% wherever it paints, so it barely shows; raise its \`weight\`, lower the others', or move it`;
+  return `it never holds more than ${p.threshold * 100}% of the mix, so nowhere is it painted as itself; raise its \`weight\`, lower the others', make it larger, or move it off their centres`;
 }
 
 /**
@@ -674,8 +674,8 @@ export const DIAGNOSTIC_CODES = {
     // `threshold` is the share of the mix under which a region barely shows (dominance.ts).
     text: {
       region: say({
-        message: (p: { name: string; by: string; share: number; threshold: number }) => `region \`${p.name}\` is drowned out by \`${p.by}\``,
-        label: (p) => `at most ${(p.share * 100).toFixed(1)}% of the mix anywhere`,
+        message: (p: { name: string; by: string; share: number; threshold: number }) => `region \`${p.name}\` is drowned out by \`${p.by}\`: at best ${(p.share * 100).toFixed(1)}% of the mix`,
+        label: () => "nowhere painted as itself",
         help: drownedHelp,
       }),
       more: say({
