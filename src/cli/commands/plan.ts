@@ -9,7 +9,7 @@ import { writeFileAtomic } from "../files.js";
 
 export const planCommand: Command = {
   name: "plan",
-  synopsis: "FILE [--cost] [--json] [-o OUT] [--max-side N] [--max-megapixels N]",
+  synopsis: "FILE [--cost] [--layout OUT.png] [--json] [-o OUT] [--max-side N] [--max-megapixels N]",
   summary: "print the execution plan of a scene (YAML, or JSON with --json)",
   help: `Compiles the scene and prints its execution plan: everything the renderer needs, validated
 against the plan's JSON Schema. The same scene always gives the same bytes. Warnings and errors
@@ -21,8 +21,14 @@ is one, a 512 x 512 one a quarter); text-encoder runs (SDXL runs each text throu
 and conditions a missing negative prompt on zeros, encoding nothing); and the regions far from the
 native size. The model folder's JSON configs are read (scenec.yaml resolves names), no network.
 
+With --layout OUT.png it also draws who owns each pixel: every pixel in the mix of the region
+colours, each in proportion to the region's share of the mixing weight there (the renderer's own
+weights), each region outlined and labelled with the share of the canvas it owns. Instant: no
+model is needed. A region that owns nothing is drowned out (warning S2502).
+
 options:
   --cost               print the cost summary on the scene's model instead of the plan
+  --layout OUT.png     also write the layout map (a PNG at the canvas's size, replaced atomically)
   --json               write the plan (or the cost summary) as JSON instead of YAML
   -o, --output OUT     write the plan to the file OUT (replaced atomically) instead of stdout:
                        a name ending in .yaml, .yml or .json (JSON); \`-o -\` means stdout.
@@ -36,6 +42,7 @@ exit status: 0 plan written (warnings allowed), 1 the scene has errors, 2 bad ar
 file that cannot be read or written`,
   options: {
     cost: { type: "boolean" },
+    layout: { type: "string" },
     json: { type: "boolean" },
     output: { type: "string", short: "o" },
     ...LIMIT_OPTIONS,
@@ -60,6 +67,16 @@ file that cannot be read or written`,
     if (!result.plan) throw new Error(`the compiler gave neither a plan nor an error for ${path}`);
 
     const out = typeof values["output"] === "string" && values["output"] !== "-" ? values["output"] : undefined;
+    const layout = values["layout"];
+    if (typeof layout === "string") {
+      const { checkLayoutOutputPath } = await import("../output-path.js");
+      checkLayoutOutputPath(layout, [path, ...result.dependencies]);
+      const [{ writeLayoutImage, formatShare }, { CliError, describeFsError }] = await Promise.all([import("../layout-image.js"), import("../errors.js")]);
+      const map = await writeLayoutImage(result.plan, layout).catch((error: unknown) => {
+        throw new CliError(`cannot write ${layout}: ${describeFsError(error)}`);
+      });
+      terminal.stderr.write(`wrote ${layout}: ${map.paints.map((p) => `${p.name} ${formatShare(p.owned)}`).join(", ")} of the canvas\n`);
+    }
     if (values["cost"] === true) {
       if (out !== undefined) throw new UsageError("--cost prints a summary: it takes no -o", "plan");
       const summary = await planCost(result.plan, path, terminal);
