@@ -10,6 +10,7 @@ import type { Plan } from "../src/compiler/plan/plan.js";
 import { formatPlan } from "../src/cli/plan-output.js";
 import { loadRenderInput } from "../src/cli/render-input.js";
 import { parseInfotext } from "../src/cli/import/a1111-infotext.js";
+import { balanceBrackets } from "../src/cli/import/a1111-brackets.js";
 import { a1111Scene } from "../src/cli/import/a1111-scene.js";
 import { comfyuiScene } from "../src/cli/import/comfyui-graph.js";
 import { writeScene } from "../src/cli/import/scene-writer.js";
@@ -160,6 +161,19 @@ describe("an A1111 PNG", () => {
     const scene = a1111Scene("a cat\nSteps: 20, Sampler: Euler, RNG: CPU, Seed: 18446744073709551615");
     expect(scene.seed).toBe(0xffffffff);
     expect(scene.unmapped).toEqual([]);
+  });
+});
+
+describe("A1111's lenient brackets", () => {
+  it("are written as A1111 read them: unclosed ones closed at the end, stray closers escaped, so the scene compiles", () => {
+    expect(balanceBrackets("a (red [cat")).toEqual({ text: "a (red [cat])", changed: true });
+    expect(balanceBrackets("smile :) (ok)")).toEqual({ text: "smile :\\) (ok)", changed: true });
+    expect(balanceBrackets("\\(kept\\) (fine:1.2)")).toEqual({ text: "\\(kept\\) (fine:1.2)", changed: false });
+    const scene = writeScene(a1111Scene("smile :) a (red cat\nNegative prompt: blurry]\nSteps: 4, Seed: 1, Size: 64x64, RNG: CPU"), "x.png");
+    const plan = compileScene(scene);
+    expect(plan.regions[0]!.prompt).toBe("smile :\\) a (red cat)");
+    expect(plan.texts[plan.regions[0]!.promptText]!.parts).toEqual([[{ text: "smile :) a ", weight: 1 }, { text: "red cat", weight: 1.1 }]]);
+    expect(plan.regions[0]!.negative).toBe("blurry\\]");
   });
 });
 

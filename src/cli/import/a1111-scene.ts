@@ -1,5 +1,6 @@
 import type { NoiseGenerator, SchedulerName } from "../../compiler/plan/plan.js";
 import { A1111_RNG, A1111_SAMPLERS } from "../a1111-samplers.js";
+import { balanceBrackets } from "./a1111-brackets.js";
 import { infotextSize, parseInfotext } from "./a1111-infotext.js";
 import { ImportError } from "./import-error.js";
 import { canvasSize, MAX_SCENE_SEED, modelName, type ImportedScene } from "./imported-scene.js";
@@ -71,7 +72,20 @@ export function a1111Scene(infotext: string): ImportedScene {
   const notes: string[] = [];
   const unmapped: string[] = [];
   const version = params.get("Version");
-  const scene: ImportedScene = { origin: `an AUTOMATIC1111 PNG${version !== undefined ? ` (${version})` : ""}`, width: 512, height: 512, prompt, negative: negativePrompt, notes, unmapped };
+  const balanced = (text: string, what: string) => {
+    const b = balanceBrackets(text);
+    if (b.changed) notes.push(`the ${what}'s unbalanced brackets are closed or escaped as A1111 read them`);
+    return b.text;
+  };
+  const scene: ImportedScene = {
+    origin: `an AUTOMATIC1111 PNG${version !== undefined ? ` (${version})` : ""}`,
+    width: 512,
+    height: 512,
+    prompt: balanced(prompt, "prompt"),
+    negative: balanced(negativePrompt, "negative prompt"),
+    notes,
+    unmapped,
+  };
   const keep = (key: string, why?: string) => unmapped.push(`${key}: ${params.get(key)}${why ? ` (${why})` : ""}`);
 
   const sizeText = params.get("Size");
