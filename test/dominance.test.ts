@@ -26,6 +26,8 @@ region right { at 384, 0  size 640 x 512  prompt "a forest" }
     const sun = (at: string) => warnings(`canvas 512 x 512\nregion sky { prompt "a blue sky" }\nregion sun { at ${at}  size 128 x 128  prompt "a red sun" }\n`);
     expect(sun("192, 192").map((d) => d.message)).toEqual(["region `sun` is drowned out by `sky`: at best 47.7% of the mix"]);
     expect(sun("192, 96")).toEqual([]);
+    // Two prompts over one rectangle split it evenly, a blend on purpose: no warning.
+    expect(warnings(`canvas 512 x 512\nregion cat { prompt "a cat" }\nregion style { prompt "watercolour" }\n`)).toEqual([]);
   });
 
   it("stays linear when thousands of regions share one place, and counts the rest in one warning", () => {

@@ -24,7 +24,7 @@ native size. The model folder's JSON configs are read (scenec.yaml resolves name
 With --layout OUT.png it also draws who owns each pixel: every pixel in the mix of the region
 colours, each in proportion to the region's share of the mixing weight there (the renderer's own
 weights), each region outlined and labelled with the share of the canvas it owns. Instant: no
-model is needed. A region that owns nothing is drowned out (warning S2502).
+model is needed. The compiler warns of a region that holds less than half of the mix everywhere (S2502).
 
 options:
   --cost               print the cost summary on the scene's model instead of the plan

@@ -71,7 +71,7 @@ const NOISE_SAVE = "write it with NumPy: `np.save(\"noise.npy\", noise.astype(np
 const SHARED_STYLE_NAMES = "rename one of them; style names are shared by a scene and everything it imports";
 
 function drownedHelp(p: { threshold: number }): string {
-  return `it never holds more than ${p.threshold * 100}% of the mix, so nowhere is it painted as itself; raise its \`weight\`, lower the others', make it larger, or move it off their centres`;
+  return `it holds less than ${p.threshold * 100}% of the mix everywhere, so nowhere is it painted as itself; raise its \`weight\`, lower the others', make it larger, or move it off their centres`;
 }
 
 /**
