@@ -72,6 +72,24 @@ describe("PreviewServer", () => {
     expect(new Uint8Array(await response.arrayBuffer())).toEqual(new Uint8Array([0x89, 0x50, 0x4e, 0x47]));
   });
 
+  it("serves the layout overlay, announced by a `layout` event with its version, and offers the toggle on the page", async () => {
+    const url = await start();
+    expect((await fetch(new URL("/layout.png", url))).status).toBe(404);
+    expect(await (await fetch(url)).text()).toContain('<input type="checkbox" id="show-layout">');
+    const abort = new AbortController();
+    const stream = events(new URL("/events", url).href, abort.signal);
+    try {
+      expect((await stream.next()).value).toMatchObject({ event: "state" });
+      server!.setLayout(new Uint8Array([0x89, 0x50, 0x4e, 0x47, 7]));
+      expect((await stream.next()).value).toEqual({ event: "layout", data: { version: 1 } });
+      const response = await fetch(new URL("/layout.png?v=1", url));
+      expect(response.headers.get("content-type")).toBe("image/png");
+      expect(new Uint8Array(await response.arrayBuffer())).toEqual(new Uint8Array([0x89, 0x50, 0x4e, 0x47, 7]));
+    } finally {
+      abort.abort();
+    }
+  });
+
   it("sends the state on connect, then every change and every preview, as Server-Sent Events", async () => {
     const url = await start();
     const abort = new AbortController();

@@ -9,6 +9,13 @@ import { layoutMap, type LayoutMap } from "../runtime/layout-map.js";
  * Instant: no model is loaded.
  */
 export async function writeLayoutImage(plan: Plan, file: string): Promise<LayoutMap> {
+  const { map, png } = await layoutImage(plan);
+  await writeImageFile(file, png);
+  return map;
+}
+
+/** The layout map and its picture (a PNG at the canvas's size); the preview page overlays it. */
+export async function layoutImage(plan: Plan): Promise<{ map: LayoutMap; png: Uint8Array }> {
   const map = layoutMap(plan);
   const { width, height } = plan.canvas;
   const base = await sharp(map.rgb, { raw: { width: map.width, height: map.height, channels: 3 }, limitInputPixels: false })
@@ -19,8 +26,7 @@ export async function writeLayoutImage(plan: Plan, file: string): Promise<Layout
     .composite([{ input: Buffer.from(overlay(map, width, height)), top: 0, left: 0 }])
     .png()
     .toBuffer();
-  await writeImageFile(file, png);
-  return map;
+  return { map, png };
 }
 
 /** Outlines and labels as SVG (names are identifiers and `grid[c,r]`, escaped anyway). */

@@ -5,7 +5,9 @@
  * picture is fetched as `/image.png?v=VERSION` and swapped in once it has loaded.
  *
  * Hooks for tests and tools: `#picture[data-version]` is the version shown, `#status[data-status]`
- * the watch status, `#diagnostics` the diagnostics text (hidden when there are none).
+ * the watch status, `#diagnostics` the diagnostics text (hidden when there are none),
+ * `#layout[data-version]` the layout overlay (who owns each pixel), shown while `#show-layout` is
+ * checked.
  */
 
 function escapeHtml(text: string): string {
@@ -27,6 +29,8 @@ main { padding: 1em; display: grid; gap: 1em; }
 figure { margin: 0; position: relative; }
 #picture { max-width: 100%; height: auto; display: block; background: #8882; min-height: 4em; }
 #picture.stale { opacity: 0.6; }
+#layout { position: absolute; left: 0; top: 0; max-width: 100%; height: auto; opacity: 0.6; pointer-events: none; }
+header label { margin-left: auto; color: var(--muted); }
 #live { position: absolute; right: 0.5em; top: 0.5em; width: 30%; min-width: 10em; background: var(--panel); padding: 0.3em; border-radius: 4px; box-shadow: 0 1px 6px #0006; }
 #live img { width: 100%; image-rendering: pixelated; display: block; }
 #live figcaption { font-size: 12px; color: var(--muted); }
@@ -39,6 +43,8 @@ const SCRIPT = `
 const $ = (id) => document.getElementById(id);
 const picture = $("picture"), caption = $("caption"), status = $("status"), diagnostics = $("diagnostics");
 const live = $("live"), liveImage = $("live-image"), liveCaption = $("live-caption");
+const layout = $("layout"), showLayout = $("show-layout");
+showLayout.addEventListener("change", () => { layout.hidden = !showLayout.checked || !layout.dataset.version; });
 let wanted = null;
 function showImage(image) {
   if (!image) return;
@@ -76,6 +82,12 @@ events.addEventListener("preview", (e) => {
   liveCaption.textContent = "rendering · step " + p.step + "/" + p.steps;
   live.hidden = false;
 });
+events.addEventListener("layout", (e) => {
+  const version = String(JSON.parse(e.data).version);
+  layout.src = "/layout.png?v=" + encodeURIComponent(version);
+  layout.dataset.version = version;
+  layout.hidden = !showLayout.checked;
+});
 events.addEventListener("error", () => { status.textContent = "disconnected from scenec watch; retrying…"; status.dataset.status = "failed"; });
 `;
 
@@ -90,10 +102,11 @@ export function previewPage(scene: string): string {
 <style>${STYLE}</style>
 </head>
 <body>
-<header><h1>${name}</h1><span id="status" data-status="starting">connecting…</span></header>
+<header><h1>${name}</h1><span id="status" data-status="starting">connecting…</span><label><input type="checkbox" id="show-layout"> layout: who owns each pixel</label></header>
 <main>
 <figure>
 <img id="picture" alt="the latest render of ${name}">
+<img id="layout" alt="who owns each pixel" hidden>
 <figcaption id="caption">no picture yet</figcaption>
 <figure id="live" hidden><img id="live-image" alt="the render in progress"><figcaption id="live-caption"></figcaption></figure>
 </figure>

@@ -9,7 +9,9 @@ import { previewPage } from "./preview-page.js";
  * - `/`           the page (preview-page.ts);
  * - `/events`     Server-Sent Events: `state` (the whole {@link PreviewState}, on connect and on
  *                 every change) and `preview` (a small PNG of the render in progress, as a data URL);
- * - `/image.png`  the latest picture, as last written to disk.
+ * - `/image.png`  the latest picture, as last written to disk;
+ * - `/layout.png` who owns each pixel in the scene being rendered (layout-image.ts), which the
+ *                 page overlays on the picture; a `layout` event carries its version.
  *
  * Only requests whose Host is the loopback address or `localhost` are answered (a web page on
  * another site cannot reach the server through DNS rebinding).
@@ -51,6 +53,7 @@ export class PreviewServer {
   private readonly clients = new Set<ServerResponse>();
   private state: PreviewState;
   private image: Uint8Array | undefined;
+  private layout: { png: Uint8Array; version: number } | undefined;
   private lastPreview: string | undefined;
   private heartbeat: ReturnType<typeof setInterval> | undefined;
 
@@ -85,6 +88,12 @@ export class PreviewServer {
   /** The new picture (the PNG file's bytes), served at /image.png from now on. */
   setImage(png: Uint8Array): void {
     this.image = png;
+  }
+
+  /** The layout map of the plan being rendered, served at /layout.png from now on. */
+  setLayout(png: Uint8Array): void {
+    this.layout = { png, version: (this.layout?.version ?? 0) + 1 };
+    this.broadcast(event("layout", { version: this.layout.version }));
   }
 
   /** A preview of the render in progress. */
@@ -130,6 +139,7 @@ export class PreviewServer {
         if (request.method === "HEAD") return void response.end();
         response.write("retry: 1000\n\n");
         response.write(event("state", this.state));
+        if (this.layout) response.write(event("layout", { version: this.layout.version }));
         if (this.lastPreview && this.state.status === "rendering") response.write(this.lastPreview);
         this.clients.add(response);
         const drop = () => this.clients.delete(response);
@@ -141,6 +151,12 @@ export class PreviewServer {
         if (!this.image) return plain(response, 404, "no picture yet\n");
         response.writeHead(200, { "Content-Type": "image/png", "Cache-Control": "no-store", "Content-Length": this.image.length });
         response.end(request.method === "HEAD" ? undefined : this.image);
+        return;
+      }
+      case "/layout.png": {
+        if (!this.layout) return plain(response, 404, "no layout yet\n");
+        response.writeHead(200, { "Content-Type": "image/png", "Cache-Control": "no-store", "Content-Length": this.layout.png.length });
+        response.end(request.method === "HEAD" ? undefined : this.layout.png);
         return;
       }
       default:

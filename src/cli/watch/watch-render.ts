@@ -10,6 +10,7 @@ import type { RenderedImage } from "../../runtime/render.js";
 import { Renderer } from "../../runtime/render-client.js";
 import { describeFsError } from "../errors.js";
 import { renderedImageText } from "../image-metadata.js";
+import { layoutImage } from "../layout-image.js";
 import type { PreviewServer } from "./preview-server.js";
 import type { RenderJob } from "./scene-compiler.js";
 import type { WatchEvent } from "./watch-machine.js";
@@ -47,6 +48,7 @@ export class WatchRender {
     try {
       removeStaleTempFiles(job.output);
       this.flight = { job, started: performance.now() };
+      if (server) this.showLayout(server, job);
       this.renderer
         .render({
           plan: job.plan,
@@ -118,6 +120,16 @@ export class WatchRender {
   /** Ends the worker once its render has settled (never cut off: render-client.ts). */
   close(): Promise<void> {
     return this.renderer.close();
+  }
+
+  /** The page's layout overlay for the plan now rendering (no model: milliseconds). A layout that fails to draw is only a missing overlay. */
+  private showLayout(server: PreviewServer, job: RenderJob): void {
+    layoutImage(job.plan).then(
+      ({ png }) => {
+        if (this.options.renders(job)) server.setLayout(png);
+      },
+      (error: unknown) => this.options.log(`warning: the preview's layout overlay: ${error instanceof Error ? error.message : String(error)}`),
+    );
   }
 
   private preview(server: PreviewServer, job: RenderJob, preview: LatentPreview): void {
