@@ -66,12 +66,7 @@ export function renderCaches(model: DiffusionModel): RenderCaches {
 export async function renderPlan(plan: Plan, model: DiffusionModel, caches: RenderCaches, options: RenderOptions): Promise<RenderedImage> {
   const { texts, guides: guideCache } = caches;
   options.onProgress?.({ phase: "text" });
-  const embeddings = await texts.embed(plan.texts, (text, dropped) => {
-    const regions = [...plan.regions, ...(plan.shiftedGrids ?? [])].filter((r) => r.prompt === text || r.negative === text).map((r) => `\`${r.name}\``);
-    options.onWarning?.(
-      `the prompt of ${regions.join(", ")} is longer than the model's ${model.conditioning.sequenceLength - 2} tokens; dropped: "${dropped}"`,
-    );
-  });
+  const { embeddings, padding } = await texts.forPlan(plan.texts);
   if (!model.conditioning.timeIds) {
     const micro = [...plan.regions, ...(plan.shiftedGrids ?? [])].filter((r) => r.microConditioning).map((r) => `\`${r.name}\``);
     if (micro.length > 0)
@@ -94,6 +89,7 @@ export async function renderPlan(plan: Plan, model: DiffusionModel, caches: Rend
     plan,
     scheduler,
     embeddings,
+    padding,
     guides,
     ...(canvasNoise ? { canvasNoise } : {}),
     batch: options.batch,

@@ -466,6 +466,11 @@ export class ClipTokenizer {
     return this.pieces(cleanText(text)).flatMap((p) => p.tokens);
   }
 
+  /** The ids of a text's tokens, without bos/eos, padding or truncation (what a prompt chunk packs). */
+  contentIds(text: string): number[] {
+    return this.pieces(cleanText(text)).flatMap((p) => (p.special !== undefined ? [p.special] : p.tokens.map((t) => this.idOf(t))));
+  }
+
   encode(text: string): Encoded {
     const cleaned = cleanText(text);
     const room = this.maxLength - 2;
