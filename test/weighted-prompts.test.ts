@@ -1,10 +1,12 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
+import onnxProto from "onnx-proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Plan, PromptSegment } from "../src/compiler/plan/plan.js";
 import type { UnetConditioning } from "../src/runtime/model/conditioning.js";
 import type { DiffusionModel, Shape4 } from "../src/runtime/model/diffusion-model.js";
-import { folderSource } from "../src/runtime/model/model-source.js";
+import { builtinModelFiles } from "../src/runtime/builtin/builtin-model.js";
+import { folderSource, memorySource } from "../src/runtime/model/model-source.js";
 import { OnnxDiffusionModel } from "../src/runtime/model/onnx-model.js";
 import { renderCaches, renderPlan, type RenderCaches } from "../src/runtime/render.js";
 import { CONFORMANCE_ROOT } from "./helpers/conformance-cases.js";
@@ -38,6 +40,8 @@ function recording(model: DiffusionModel, calls: { shape: Shape4; conditioning: 
   });
 }
 
+const { onnx } = onnxProto;
+
 const redness = ([r, g, b]: [number, number, number]) => r - (g + b) / 2;
 
 describe("emphasis on the built-in model", () => {
@@ -64,6 +68,26 @@ region all { prompt "red sky" }
     // Measured: 47 for `red sky`, 76 weighted 1.5, 41 weighted 1/1.1.
     expect(strong).toBeGreaterThan(plain + 10);
     expect(weak).toBeLessThan(plain - 3);
+  });
+});
+
+describe("a UNet exported with a fixed sequence of 77 tokens", () => {
+  it("reads prompts of up to 75 tokens, and says what to do with a longer one", async () => {
+    const files = builtinModelFiles();
+    const unet = onnx.ModelProto.decode(files.get("unet/model.onnx")!);
+    const hidden = unet.graph!.input!.find((i) => i.name === "encoder_hidden_states")!;
+    hidden.type!.tensorType!.shape!.dim![1] = onnx.TensorShapeProto.Dimension.create({ dimValue: 77 });
+    files.set("unet/model.onnx", onnx.ModelProto.encode(unet).finish());
+    const model = await OnnxDiffusionModel.load(memorySource("the fixed model", files), { device: "cpu", modelCache: null });
+    try {
+      const [short] = await model.encodePrompts([{ text: Array(75).fill("red").join(" ") }]);
+      expect(short!.sequenceLength).toBe(77);
+      await expect(model.encodePrompts([{ text: Array(76).fill("red").join(" ") }])).rejects.toThrow(
+        /^the fixed model: unet\/model\.onnx takes encoder_hidden_states of a fixed 77 tokens, but the prompt "red red .*\.\.\." needs 2 chunks of 77 \(154 tokens\); shorten it to 75 tokens, or export the UNet with a dynamic sequence axis/,
+      );
+    } finally {
+      await model.release();
+    }
   });
 });
 
