@@ -71,6 +71,29 @@ region all { prompt "red sky" }
   });
 });
 
+describe("UNet calls and prompt lengths", () => {
+  it("same-size regions of different prompt lengths go to separate calls, so `--batch` does not change the picture", async () => {
+    const model = await loadBuiltinModel();
+    try {
+      const plan = compileScene(`canvas 256 x 128
+seed 5
+steps 3
+region left  { at 0, 0    size 128 x 128  prompt "${Array(75).fill("red").join(" ")} blue" }
+region right { at 128, 0  size 128 x 128  prompt "green" }
+`);
+      const calls: { shape: Shape4; conditioning: UnetConditioning }[] = [];
+      const recorder = recording(model, calls);
+      const one = await renderPlan(plan, recorder, renderCaches(recorder), { batch: 1 });
+      calls.length = 0;
+      const two = await renderPlan(plan, recorder, renderCaches(recorder), { batch: 2 });
+      expect(calls.slice(0, 2).map((c) => [c.shape[0], c.conditioning.sequenceLength])).toEqual([[2, 154], [2, 77]]);
+      expect(difference(one.rgb, two.rgb).max).toBe(0);
+    } finally {
+      await model.release();
+    }
+  });
+});
+
 describe("a UNet exported with a fixed sequence of 77 tokens", () => {
   it("reads prompts of up to 75 tokens, and says what to do with a longer one", async () => {
     const files = builtinModelFiles();
