@@ -152,7 +152,7 @@ async function child(config: string): Promise<void> {
   } else {
     const model = await OnnxDiffusionModel.load(modelSource({ kind: "builtin" }), { device: "cpu" });
     release = () => model.release();
-    const { embeddings, padding } = await new TextEmbeddings(model).forPlan(plan.texts);
+    const { embeddings, padding } = await new TextEmbeddings(model).forPlan(plan);
     loaded = { rss: maxRssMb(), at: performance.now() };
     const scheduler = createScheduler(plan.scheduler.name, plan.steps, { karras: plan.scheduler.karras, config: model.schedulerConfig });
     const latents = await denoise({ model, plan, scheduler, embeddings, padding, batch: 1 });

@@ -163,7 +163,7 @@ export interface OrchestrationResult {
 async function orchestration(scene: Scene, batch: number): Promise<OrchestrationResult> {
   const { plan } = scene;
   const model = new NoopModel();
-  const { embeddings, padding } = await new TextEmbeddings(model).forPlan(plan.texts);
+  const { embeddings, padding } = await new TextEmbeddings(model).forPlan(plan);
   const steps: number[] = [];
   const first: number[] = [];
   let recording = false;
@@ -232,7 +232,7 @@ export interface PhaseBreakdown {
 async function phases(scene: Scene, batch: number): Promise<PhaseBreakdown> {
   const { plan } = scene;
   const model = new NoopModel();
-  const { embeddings, padding } = await new TextEmbeddings(model).forPlan(plan.texts);
+  const { embeddings, padding } = await new TextEmbeddings(model).forPlan(plan);
   const rows: { crop: number; mix: number; scheduler: number; step: number }[] = [];
   for (let run = 0; run < 4; run++) {
     let crop = 0;
@@ -326,7 +326,7 @@ async function onnxMosaic(scene: Scene): Promise<OnnxResult[]> {
   const model = await OnnxDiffusionModel.load(memorySource("the built-in model", builtinModelFiles()), { device: "cpu" });
   const loadMs = performance.now() - loadStart;
   const textStart = performance.now();
-  const { embeddings, padding } = await new TextEmbeddings(model).forPlan(plan.texts);
+  const { embeddings, padding } = await new TextEmbeddings(model).forPlan(plan);
   const textMs = performance.now() - textStart;
   const results: OnnxResult[] = [];
   const timer = timeSessionRun();

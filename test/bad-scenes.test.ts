@@ -183,12 +183,12 @@ describe("bad scenes: details beyond the goldens", () => {
   it("S1016: a PNG rendered by scenec is one error that suggests `scenec info`, with no code frame", () => {
     const { result } = compileFixture("rendered-picture");
     expect(result.diagnostics).toHaveLength(1);
-    expect(result.diagnostics[0]!.help).toBe("`scenec info test/fixtures/bad/rendered-picture.scene` prints the scene it was rendered from");
+    expect(result.diagnostics[0]!.help).toBe("`scenec info test/fixtures/bad/rendered-picture.scene` prints the scene it was rendered from, `scenec import test/fixtures/bad/rendered-picture.scene -o NAME.scene` saves it as a scene file, `scenec render test/fixtures/bad/rendered-picture.scene` renders it again");
     expect(result.sources.size).toBe(0);
     expect(renderDiagnostics(result.diagnostics, result.sources, { color: false })).toBe(
       [
         "test/fixtures/bad/rendered-picture.scene:1:1: error[S1016]: not a scene file: it is a PNG image rendered by scenec",
-        "   = help: `scenec info test/fixtures/bad/rendered-picture.scene` prints the scene it was rendered from",
+        "   = help: `scenec info test/fixtures/bad/rendered-picture.scene` prints the scene it was rendered from, `scenec import test/fixtures/bad/rendered-picture.scene -o NAME.scene` saves it as a scene file, `scenec render test/fixtures/bad/rendered-picture.scene` renders it again",
         "",
         "1 error",
         "",

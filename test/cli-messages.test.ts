@@ -14,7 +14,7 @@ const fixture = (name: string) => path.relative(process.cwd(), path.join(ROOT, "
 describe("command-line messages", () => {
   it.each([
     [["render", "x.scene", "--seed", "-1"], "scenec: --seed needs a whole number from 0 to 9007199254740991, not `-1` (see `scenec render --help`)"],
-    [["render", "x.scene", "--noise", "pytorch"], "scenec: --noise must be scenec or torch, not `pytorch` (see `scenec render --help`)"],
+    [["render", "x.scene", "--noise", "pytorch"], "scenec: --noise must be scenec, torch or philox, not `pytorch` (see `scenec render --help`)"],
     [["watch", "x.scene", "--steps", "-20"], "scenec: --steps needs a whole number from 1 to 1000, not `-20` (see `scenec watch --help`)"],
     [["render", "x.scene", "--step", "3"], "scenec: unknown option `--step` for `scenec render`; did you mean `--steps`? (see `scenec render --help`)"],
     [["check", "--jsn", "x.scene"], "scenec: unknown option `--jsn` for `scenec check`; did you mean `--json`? (see `scenec check --help`)"],

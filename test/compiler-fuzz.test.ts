@@ -204,6 +204,9 @@ const stringBody = fc.oneof(
   fc.constantFrom("a blue sky", "{finish}", "{sky}", "{ukiyo_e}", "{bad name}", "{", "}", "\\{", "\\}", "\\n", "\\\"", "\\\\", "\\t", "\\"),
   fc.constantFrom(...PATHS),
   fc.string({ unit: fc.constantFrom(..."ab {}\\\"n_".split("")), maxLength: 8 }),
+  // Prompt weighting (prompt-emphasis.ts): well-formed, malformed, and random brackets.
+  fc.constantFrom("(red:1.5)", "((a))", "[b]", "(a", "b)", "[a (b] c)", "\\(", "\\]", "(x:abc)", "(x:)", "(x:1.5.2)", "(x:-1)", "a BREAK b", "(a BREAK b)", "<lora:foo:0.8>", "<x:>"),
+  fc.string({ unit: fc.constantFrom(..."a ()[]:.15\\<>".split(""), "\\(", "BREAK", "<lora:a:1>"), maxLength: 12 }),
 );
 const stringToken = fc.tuple(stringBody, fc.constantFrom('"', '"', '"', "")).map(([body, close]) => `"${body}${close}`);
 const nameToken = fc.oneof(fc.constantFrom(...NAMES, ...VALUE_WORDS), fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_-]{0,6}$/));
@@ -229,7 +232,7 @@ const option = fc.oneof(
 // Mostly valid values, in the options each block allows: these soups often compile to a plan.
 const multipleOf8 = (max: number) => fc.integer({ min: 0, max: max / 8 }).map((n) => String(n * 8));
 const goodSize = fc.tuple(fc.integer({ min: 1, max: 96 }), fc.integer({ min: 1, max: 96 })).map(([w, h]) => `${w * 8} x ${h * 8}`);
-const goodText = fc.constantFrom('"a blue sky"', '"a calm sea, {finish}"', '"{ukiyo_e}"', '"a" "b"', '""');
+const goodText = fc.constantFrom('"a blue sky"', '"a calm sea, {finish}"', '"{ukiyo_e}"', '"a" "b"', '""', '"(red:1.5) fire, [blue], ((green))"', '"a \\(sign\\) BREAK {finish}"');
 const paintOption = fc.oneof(
   goodText.map((t) => `prompt ${t}`),
   goodText.map((t) => `negative ${t}`),

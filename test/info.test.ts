@@ -131,6 +131,28 @@ describe.concurrent("scenec info", () => {
     expect(JSON.parse(json.stdout)).toEqual({ file: "plain.png", width: 96, height: 64, text: {} });
   });
 
+  it("shows the A1111 infotext of another tool's PNG, which has no scenec metadata", async () => {
+    const infotext = "a castle\nNegative prompt: blurry\nSteps: 20, Sampler: Euler a, CFG scale: 7, Seed: 1, Size: 96x64";
+    writeFileSync(join(dir, "a1111.png"), await encodePng(new Uint8Array(96 * 64 * 3), 96, 64, { parameters: infotext }));
+    const r = await scenec("info", "a1111.png");
+    expect(r).toEqual({ status: 0, stdout: `a1111.png: 96 x 64 PNG, no scenec metadata\n\n--- parameters (A1111) ---\n${infotext}\n`, stderr: "" });
+    const json = JSON.parse((await scenec("info", "a1111.png", "--json")).stdout);
+    expect(json.parameters).toEqual({
+      prompt: "a castle",
+      negativePrompt: "blurry",
+      params: { Steps: "20", Sampler: "Euler a", "CFG scale": "7", Seed: "1", "Size-1": "96", "Size-2": "64" },
+    });
+  });
+
+  it("says what is wrong with a damaged scenec:render record, and shows the rest", async () => {
+    const meta = scenecPngText({ scene: SCENE, planSha256: SHA, seed: 7178915308, version: "0.1.0" });
+    writeFileSync(join(dir, "bad-record.png"), await encodePng(new Uint8Array(96 * 64 * 3), 96, 64, { ...meta, "scenec:render": '{"version": 1, "source": "scene", "model": 3}' }));
+    const r = await scenec("info", "bad-record.png");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("software:    scenec 0.1.0\nrender:      (unreadable: `model` is not a model record)\n\n--- scene ---\n");
+    expect(JSON.parse((await scenec("info", "bad-record.png", "--json")).stdout).render).toBeUndefined();
+  });
+
   it("reports a file that is not a PNG, or a damaged one, exit 2", async () => {
     expectOneLineError(await scenec("info", "notes.txt"), "scenec: notes.txt is not a PNG\n");
     expectOneLineError(await scenec("info", "cut.png"), "scenec: cut.png is not a valid PNG: truncated");

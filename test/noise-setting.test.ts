@@ -97,7 +97,7 @@ describe("--noise", () => {
 
   it("is a usage error for a name that is no generator", () => {
     expect(() => renderSettings({ noise: "pytorch" }, "watch")).toThrow(UsageError);
-    expect(() => renderSettings({ noise: "pytorch" }, "watch")).toThrow("--noise must be scenec or torch, not `pytorch`");
+    expect(() => renderSettings({ noise: "pytorch" }, "watch")).toThrow("--noise must be scenec, torch or philox, not `pytorch`");
   });
 });
 

@@ -78,18 +78,23 @@ describe("encodePng and readPngText", () => {
     expect(readPngText(png)[KEY_SCENE]).toBe(big);
   });
 
-  it("puts uncompressed iTXt chunks after the image data, just before IEND, and nothing time-dependent", async () => {
+  it("puts tEXt chunks (Latin-1 text) and uncompressed iTXt chunks (other text) after the image data, just before IEND, and nothing time-dependent", async () => {
     const png = await encodePng(raster(4, 4), 4, 4, meta);
     const types = pngChunks(png).map((c) => c.type);
     expect(types[0]).toBe("IHDR");
-    expect(types.slice(-6)).toEqual(["iTXt", "iTXt", "iTXt", "iTXt", "iTXt", "IEND"]);
-    expect(types.lastIndexOf("IDAT")).toBeLessThan(types.indexOf("iTXt"));
+    // Software, scenec:plan-sha256, scenec:scene (CJK, emoji: not Latin-1), scenec:seed, scenec:version.
+    expect(types.slice(-6)).toEqual(["tEXt", "tEXt", "iTXt", "tEXt", "tEXt", "IEND"]);
+    expect(types.lastIndexOf("IDAT")).toBeLessThan(types.indexOf("tEXt"));
     expect(types).not.toContain("tIME");
     // The file ends with the text chunks and IEND exactly as they are built by hand (length, type, data, CRC).
     const tail = Buffer.concat([
       ...Object.keys(meta)
         .sort()
-        .map((keyword) => chunk("iTXt", Buffer.concat([latin1(keyword), Buffer.alloc(5), Buffer.from(meta[keyword]!, "utf8")]))),
+        .map((keyword) =>
+          keyword === KEY_SCENE
+            ? chunk("iTXt", Buffer.concat([latin1(keyword), Buffer.alloc(5), Buffer.from(meta[keyword]!, "utf8")]))
+            : chunk("tEXt", latin1(`${keyword}\0${meta[keyword]!}`)),
+        ),
       chunk("IEND", new Uint8Array(0)),
     ]);
     expect(Buffer.from(png).subarray(-tail.length).equals(tail)).toBe(true);

@@ -46,7 +46,7 @@ region r { at 0, 0  size 256 x 128  prompt "${prompt}" guidance ${guidance} seed
 
 async function finalLatents(plan: Plan, batch: number): Promise<Float32Array> {
   const scheduler = createScheduler(plan.scheduler.name, plan.steps, { karras: plan.scheduler.karras, config: model.schedulerConfig });
-  const { embeddings, padding } = await new TextEmbeddings(model).forPlan(plan.texts);
+  const { embeddings, padding } = await new TextEmbeddings(model).forPlan(plan);
   return denoise({ model, plan, scheduler, embeddings, padding, batch });
 }
 

@@ -206,6 +206,17 @@ describe("TextMate grammar (grammar/scene.tmLanguage.json)", () => {
     expect(scopesOf(tokens, 1, "seed")).toEqual(["source.scene", "keyword.other.option.scene"]);
   });
 
+  it("highlights prompt weighting inside strings: brackets, weights, escapes, BREAK, extra networks", () => {
+    const tokens = tokenize('prompt "(red:1.5) \\(x\\) [a] BREAK <lora:foo:0.8>"');
+    expect(scopesOf(tokens, 0, "(")).toContain("punctuation.definition.emphasis.scene");
+    expect(scopesOf(tokens, 0, "1.5")).toContain("constant.numeric.weight.scene");
+    expect(scopesOf(tokens, 0, "\\(")).toContain("constant.character.escape.scene");
+    expect(scopesOf(tokens, 0, "]")).toContain("punctuation.definition.emphasis.scene");
+    expect(scopesOf(tokens, 0, "BREAK")).toContain("keyword.control.break.scene");
+    expect(scopesOf(tokens, 0, "<lora:foo:0.8>")).toContain("meta.extra-network.scene");
+    expect(scopesOf(tokens, 0, "BREAK")).toContain("string.quoted.double.scene");
+  });
+
   it("highlights every word in KEYWORDS as a keyword", () => {
     expect(KEYWORDS.length).toBeGreaterThan(0);
     const missing = KEYWORDS.filter((w) => !highlightsAsKeyword(w));

@@ -2,6 +2,8 @@ import { parseArgs } from "node:util";
 import { suggest } from "../compiler/check/suggest.js";
 import type { Command, OptionValues } from "./command.js";
 import { checkCommand } from "./commands/check.js";
+import { fmtCommand } from "./commands/fmt.js";
+import { importCommand } from "./commands/import.js";
 import { infoCommand } from "./commands/info.js";
 import { planCommand } from "./commands/plan.js";
 import { modelCommand } from "./commands/model.js";
@@ -12,7 +14,7 @@ import { terminalFromProcess, type Terminal } from "./terminal.js";
 import { version } from "./version.js";
 
 /** Every subcommand, in the order `scenec --help` lists them. `render` and `watch` slot in here. */
-const COMMANDS: readonly Command[] = [checkCommand, planCommand, renderCommand, watchCommand, infoCommand, modelCommand];
+const COMMANDS: readonly Command[] = [checkCommand, planCommand, renderCommand, watchCommand, fmtCommand, infoCommand, importCommand, modelCommand];
 
 function findCommand(name: string): Command | undefined {
   return COMMANDS.find((c) => c.name === name);

@@ -34,3 +34,10 @@ export function checkPlanOutputPath(file: string, sources: readonly string[]): v
   const source = sourceAt(file, sources, nodeHost);
   if (source !== undefined) throw new UsageError(`cannot write the plan to ${file}: it is ${describeSource(source, sources)}`, "plan");
 }
+
+/** `plan --layout FILE.png`: a PNG, and not a file the scene reads (a guide image, say). */
+export function checkLayoutOutputPath(file: string, sources: readonly string[]): void {
+  if (!/\.png$/i.test(file)) throw new UsageError(`--layout writes a PNG: give it a name ending in .png, not \`${file}\``, "plan");
+  const source = sourceAt(file, sources, nodeHost);
+  if (source !== undefined) throw new UsageError(`cannot write the layout to ${file}: it is ${describeSource(source, sources)}`, "plan");
+}

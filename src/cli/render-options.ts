@@ -22,8 +22,9 @@ export const RENDER_OPTIONS_HELP = [
   "                       `output`, else the scene's name with .png, beside it",
   "  --steps N            denoising steps, overriding the scene's (1 to 1000)",
   "  --seed N             the seed, overriding the scene's (0 to 2^53 - 1)",
-  "  --noise G            the initial noise's generator, overriding the scene's: scenec (default)",
-  "                       or torch (torch.randn on the CPU, as diffusers and ComfyUI draw it)",
+  "  --noise G            the initial noise's generator, overriding the scene's: scenec (default),",
+  "                       torch (torch.randn on the CPU, as diffusers and ComfyUI draw it) or",
+  "                       philox (Automatic1111's NV seeds: its CPU copy of torch's CUDA randn)",
   "  --device D           auto (default: the GPU through WebGPU when an adapter exists, else the",
   "                       CPU), cpu, webgpu, or cuda (needs ONNX Runtime's CUDA provider; see README);",
   "                       scenec.yaml's `device:` sets the default",
@@ -64,7 +65,7 @@ export function renderSettings(values: OptionValues, command: string): RenderSet
   const seed = integerOption(values, "seed", 0, Number.MAX_SAFE_INTEGER, command);
   const noise = values["noise"];
   if (typeof noise === "string" && !(NOISE_GENERATORS as readonly string[]).includes(noise))
-    throw new UsageError(`--noise must be ${NOISE_GENERATORS.join(" or ")}, not \`${noise}\``, command);
+    throw new UsageError(`--noise must be ${NOISE_GENERATORS.slice(0, -1).join(", ")} or ${NOISE_GENERATORS.at(-1)}, not \`${noise}\``, command);
   const memory = values["decode-memory"];
   const decodeMemory = typeof memory === "string" ? parseMemorySize(memory) : undefined;
   if (typeof memory === "string" && decodeMemory === undefined) throw new UsageError(`--decode-memory needs ${MEMORY_SIZE_HELP}, not \`${memory}\``, command);

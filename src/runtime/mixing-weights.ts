@@ -1,4 +1,4 @@
-import type { PlanRegion, PlanShiftedGrid, Rect } from "../compiler/plan/plan.js";
+import type { Plan, PlanRegion, PlanShiftedGrid, Rect } from "../compiler/plan/plan.js";
 import { kernelProfile } from "../compiler/plan/blend-kernels.js";
 import { shiftedGridProfiles } from "../compiler/plan/shifted-windows.js";
 
@@ -19,6 +19,11 @@ export function regionLayer(r: Pick<PlanRegion, "latent" | "blend" | "weight">):
 /** A shifted grid mixes as one layer over its area, with its windows' kernel averaged over their moves. */
 export function shiftedGridLayer(g: PlanShiftedGrid): MixingLayer {
   return { latent: g.latent, weight: g.weight, ...shiftedGridProfiles(g.blend, g) };
+}
+
+/** Everything a plan mixes, in the order the renderer mixes it: its regions, then its shifted grids. */
+export function planLayers(plan: Pick<Plan, "regions" | "shiftedGrids">): MixingLayer[] {
+  return [...plan.regions.map(regionLayer), ...(plan.shiftedGrids ?? []).map(shiftedGridLayer)];
 }
 
 /**

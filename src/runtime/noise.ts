@@ -1,4 +1,5 @@
 import type { NoiseGenerator } from "../compiler/plan/plan.js";
+import { PhiloxGenerator, philoxRandn } from "./noise/philox-randn.js";
 import { TorchGenerator, torchRandn } from "./noise/torch-randn.js";
 
 /**
@@ -87,20 +88,36 @@ export function seededNoise(seed: number, length: number): Float32Array {
 
 /**
  * The initial noise of a [channels, height, width] tensor from a seed, drawn by the plan's
- * generator: scenec's (above) or torch.randn on torch's CPU generator (noise/torch-randn.ts).
+ * generator: scenec's (above), torch.randn on torch's CPU generator (noise/torch-randn.ts), or
+ * A1111's Philox imitation of torch's CUDA randn (noise/philox-randn.ts).
  */
 export function initialNoiseDraw(generator: NoiseGenerator, seed: number, length: number): Float32Array {
-  return generator === "torch" ? torchRandn(seed, length) : seededNoise(seed, length);
+  return INITIAL_DRAWS[generator](seed, length);
 }
+
+const INITIAL_DRAWS: Record<NoiseGenerator, (seed: number, length: number) => Float32Array> = {
+  scenec: seededNoise,
+  torch: torchRandn,
+  philox: philoxRandn,
+};
 
 /**
  * Where euler_ancestral's per-step noise comes from, one `fill` a step. scenec: stream 1 of the
  * seed. torch: the seed's torch generator after the canvas's initial draw of `canvasLength`
  * values, as diffusers passes one generator to prepare_latents and then to every scheduler step.
+ * philox: the seed's Philox generator from its second draw on (offset 1), as A1111's ImageRNG
+ * draws every step's noise from the generator that drew the initial latents.
  */
 export function stepNoiseSource(generator: NoiseGenerator, seed: number, canvasLength: number): { fill(out: Float32Array): Float32Array } {
-  if (generator === "scenec") return new NormalNoise(seed, 1);
-  const torch = new TorchGenerator(seed);
-  torch.fill(new Float32Array(canvasLength));
-  return torch;
+  return STEP_SOURCES[generator](seed, canvasLength);
 }
+
+const STEP_SOURCES: Record<NoiseGenerator, (seed: number, canvasLength: number) => { fill(out: Float32Array): Float32Array }> = {
+  scenec: (seed) => new NormalNoise(seed, 1),
+  torch: (seed, canvasLength) => {
+    const torch = new TorchGenerator(seed);
+    torch.fill(new Float32Array(canvasLength));
+    return torch;
+  },
+  philox: (seed) => new PhiloxGenerator(seed, 1),
+};

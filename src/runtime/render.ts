@@ -66,7 +66,7 @@ export function renderCaches(model: DiffusionModel): RenderCaches {
 export async function renderPlan(plan: Plan, model: DiffusionModel, caches: RenderCaches, options: RenderOptions): Promise<RenderedImage> {
   const { texts, guides: guideCache } = caches;
   options.onProgress?.({ phase: "text" });
-  const { embeddings, padding } = await texts.forPlan(plan.texts);
+  const { embeddings, padding } = await texts.forPlan(plan);
   if (!model.conditioning.timeIds) {
     const micro = [...plan.regions, ...(plan.shiftedGrids ?? [])].filter((r) => r.microConditioning).map((r) => `\`${r.name}\``);
     if (micro.length > 0)

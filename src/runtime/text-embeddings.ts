@@ -1,5 +1,5 @@
 import type { PromptEncoding } from "./model/conditioning.js";
-import { textParts, type PlanText } from "../compiler/plan/plan.js";
+import { textParts, textsToEncode, type Plan, type PlanText } from "../compiler/plan/plan.js";
 import type { DiffusionModel } from "./model/diffusion-model.js";
 
 const ENCODE_BATCH = 16;
@@ -34,10 +34,17 @@ export class TextEmbeddings {
     return keys.map((key) => this.cache.get(key)!);
   }
 
-  /** A plan's encodings (its `texts`), and the empty prompt's, which its UNet calls pad shorter prompts with (mixture.ts): what `denoise` takes. */
-  async forPlan(texts: readonly PlanText[]): Promise<{ embeddings: PromptEncoding[]; padding: PromptEncoding }> {
-    const embeddings = await this.embed([...texts, { text: "" }]);
-    const padding = embeddings.pop()!;
+  /**
+   * A plan's encodings, indexed like its `texts` (a text no region conditions on stays a hole,
+   * plan.ts `textsToEncode`), and the empty prompt's, which its UNet calls pad shorter prompts
+   * with (mixture.ts): what `denoise` takes.
+   */
+  async forPlan(plan: Pick<Plan, "texts" | "regions" | "shiftedGrids">): Promise<{ embeddings: PromptEncoding[]; padding: PromptEncoding }> {
+    const needed = textsToEncode(plan, this.model.conditioning.zeroMissingNegative);
+    const encoded = await this.embed([...needed.map((i) => plan.texts[i]!), { text: "" }]);
+    const padding = encoded.pop()!;
+    const embeddings: PromptEncoding[] = [];
+    needed.forEach((i, k) => (embeddings[i] = encoded[k]!));
     return { embeddings, padding };
   }
 }

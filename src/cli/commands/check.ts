@@ -4,6 +4,8 @@ import { formatDiagnosticsJson } from "../diagnostic-json.js";
 import { countDiagnostics, renderDiagnostics } from "../diagnostic-text.js";
 import { UsageError } from "../errors.js";
 import { readTextFile } from "../files.js";
+import { PNG_FILE } from "../import/png-file.js";
+import { DEFAULT_LIMITS, maxGuideBytes } from "../../compiler/host.js";
 
 export const checkCommand: Command = {
   name: "check",
@@ -30,8 +32,9 @@ cannot be read`,
     const limits = limitsFromOptions(values, "check");
     const { DiagnosticCollector, compileText } = await import("../compile-file.js");
     const { GuideDecoder } = await import("../guide-check.js");
-    // Read every file before compiling any, so that a typo in a path fails fast and alone.
-    const texts = positionals.map((path) => ({ path, text: readTextFile(path) }));
+    // Read every file before compiling any, so that a typo in a path fails fast and alone. A PNG
+    // is read whole (up to the largest guide image), for the compiler to say what to use instead.
+    const texts = positionals.map((path) => ({ path, text: readTextFile(path, PNG_FILE.test(path) ? maxGuideBytes(DEFAULT_LIMITS) : undefined) }));
     const collector = new DiagnosticCollector();
     const guides = new GuideDecoder();
     for (const { path, text } of texts) {

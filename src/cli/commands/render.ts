@@ -7,13 +7,17 @@ import type { StopSignal } from "../stop-signals.js";
 
 export const renderCommand: Command = {
   name: "render",
-  synopsis: "SCENE|PLAN [-o OUT] [--steps N] [--seed N] [--noise scenec|torch] [--device auto|cpu|webgpu|cuda] [--verbose] [--batch N] [--decode-memory SIZE] [--save-latents FILE.npy]",
-  summary: "render a scene (or a saved plan) to a PNG",
+  synopsis: "SCENE|PLAN|IMAGE.png [-o OUT] [--steps N] [--seed N] [--noise scenec|torch|philox] [--device auto|cpu|webgpu|cuda] [--verbose] [--batch N] [--decode-memory SIZE] [--save-latents FILE.npy]",
+  summary: "render a scene (or a saved plan, or the scene a scenec PNG carries) to a PNG",
   help: `Compiles the scene (or reads a plan saved by \`scenec plan\`) and renders it with Mixture of
 Diffusers on ONNX Runtime: the scene's model (when it names none, scenec.yaml's \`default\`,
-else the built-in model). The PNG is written atomically and carries the scene source, the plan's
-sha256 and the seed in its text chunks (see \`scenec info\`). Ctrl-C (or SIGTERM, SIGHUP) stops the
-render and writes nothing; a second one ends it at once.
+else the built-in model). The PNG is written atomically and carries in its text chunks the scene
+source and the text of its imports, the plan's sha256, the seed, the model it resolved to, the
+command line's overrides, and an A1111 \`parameters\` text for SD tools' PNG Info (see \`scenec
+info\`). Given such a PNG, render renders it again from the scene it carries, as if that scene
+were a file beside the PNG, and writes NAME.rerender.png beside it (never the PNG itself; \`-o\`
+to choose); for another tool's PNG, \`scenec import\` writes a scene first. Ctrl-C (or SIGTERM,
+SIGHUP) stops the render and writes nothing; a second one ends it at once.
 
 options:
 ${RENDER_OPTIONS_HELP}
@@ -46,8 +50,10 @@ model, or a file that cannot be read or written; 130 interrupted (Ctrl-C), 143 S
     ]);
     const input = await loadRenderInput(file, limits, terminal, allowOutsideFromOptions(values));
     if (!input) return 1;
-    const plan = withOverrides(input.plan, { steps, seed, noise });
-    const out = renderOutputPath({ cliOutput: output, planOutput: plan.output, folder: input.folder, rules: input.rules, sources: input.files, command: "render" });
+    // A PNG's re-render takes the overrides it was made with, unless the command line gives its own.
+    const overrides = { ...input.overrides, ...(steps !== undefined ? { steps } : {}), ...(seed !== undefined ? { seed } : {}), ...(noise !== undefined ? { noise } : {}) };
+    const plan = withOverrides(input.plan, overrides);
+    const out = renderOutputPath({ cliOutput: output ?? input.output, planOutput: plan.output, folder: input.folder, rules: input.rules, sources: input.files, command: "render" });
     // Before minutes of rendering, not after: the picture's folder must exist or be possible to create.
     checkOutputFolder(out);
     const latentsOut = typeof saveLatents === "string" ? path.resolve(saveLatents) : undefined;
@@ -88,15 +94,16 @@ model, or a file that cannot be read or written; 130 interrupted (Ctrl-C), 143 S
     removeStaleTempFiles(out);
     if (latentsOut !== undefined) removeStaleTempFiles(latentsOut);
     const started = performance.now();
+    const runtime = { device: deviceOption ?? config.device ?? "auto", batch, decodeMemory: decodeMemory ?? config.decodeMemory };
     try {
       const image = await renderer.render({
         plan,
         model,
         folder: input.folder,
-        device: deviceOption ?? config.device ?? "auto",
+        device: runtime.device,
         ...(verbose ? { verbose: true, onDiagnostics: (text: string) => progress.log(text.trimEnd()) } : {}),
         batch,
-        ...(decodeMemory !== undefined || config.decodeMemory !== undefined ? { decode: { memory: decodeMemory ?? config.decodeMemory } } : {}),
+        ...(runtime.decodeMemory !== undefined ? { decode: { memory: runtime.decodeMemory } } : {}),
         onDevice: (description) => progress.log(`device: ${description}`),
         ...(latentsOut !== undefined ? { keepLatents: true } : {}),
         onProgress: (p) => progress.update(p),
@@ -104,7 +111,7 @@ model, or a file that cannot be read or written; 130 interrupted (Ctrl-C), 143 S
       });
       progress.stop();
       if (interrupted) throw new RenderCancelled();
-      await writeImage(out, image.rgb, image.width, image.height, renderedImageText(input.source, plan));
+      await writeImage(out, image.rgb, image.width, image.height, renderedImageText({ source: input.source, sourceKind: input.sourceKind, plan, model, imports: input.imports, overrides, runtime }));
       if (interrupted) throw new RenderCancelled();
       if (latentsOut !== undefined && image.latents) {
         const { encodeNpy } = await import("../../compiler/check/npy-file.js");

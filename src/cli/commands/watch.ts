@@ -29,7 +29,7 @@ function sceneAndPort(positionals: string[], serve: boolean): { scene: string; p
 
 export const watchCommand: Command = {
   name: "watch",
-  synopsis: "SCENE [-o OUT] [--serve [PORT]] [--steps N] [--seed N] [--noise scenec|torch] [--device auto|cpu|webgpu|cuda] [--verbose] [--batch N] [--decode-memory SIZE] [--keep-history]",
+  synopsis: "SCENE [-o OUT] [--serve [PORT]] [--steps N] [--seed N] [--noise scenec|torch|philox] [--device auto|cpu|webgpu|cuda] [--verbose] [--batch N] [--decode-memory SIZE] [--keep-history]",
   summary: "render a scene again on every save, with an optional live preview page",
   help: `Renders the scene, then renders it again every time it, a file it imports, one of its guide
 images or its scenec.yaml is saved, until Ctrl-C. Saves are debounced: a render starts once the

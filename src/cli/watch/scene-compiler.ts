@@ -3,13 +3,14 @@ import { compile } from "../../compiler/compile.js";
 import type { CompilerHost, Limits } from "../../compiler/host.js";
 import { nodeHost } from "../../compiler/node-host.js";
 import type { NoiseGenerator, Plan } from "../../compiler/plan/plan.js";
-import { withOverrides } from "../../compiler/plan/plan-overrides.js";
+import { withOverrides, type PlanOverrides } from "../../compiler/plan/plan-overrides.js";
 import { resolveModel, type ModelLocation } from "../../runtime/model/resolve-model.js";
 import { CONFIG_FILE, loadConfig, projectRules } from "../config.js";
 import { countDiagnostics, renderDiagnostics } from "../diagnostic-text.js";
 import { readText } from "../files.js";
 import { GuideDecoder } from "../guide-check.js";
 import { renderOutputPath } from "../output-path.js";
+import { importedTexts } from "../render-record.js";
 import type { Terminal } from "../terminal.js";
 import type { StatusLine } from "./status-line.js";
 import type { CompileOutcome, WatchJob } from "./watch-machine.js";
@@ -21,6 +22,9 @@ export interface RenderJob extends WatchJob {
   folder: string;
   /** The scene's text, recorded in the PNG. */
   source: string;
+  /** The imported scene files' texts and the command line's overrides, recorded in the PNG (image-metadata.ts). */
+  imports: Record<string, string>;
+  overrides: PlanOverrides;
 }
 
 export interface SceneCompilerOptions {
@@ -101,7 +105,8 @@ export class SceneCompiler {
     const { errors } = countDiagnostics(result.diagnostics);
     if (result.library) return { kind: "errors", errors: 1, reason: "it is a style library, with nothing to render", diagnostics };
     if (errors > 0 || !result.plan) return { kind: "errors", errors, reason: "the scene has errors", diagnostics };
-    const plan = withOverrides(result.plan, { steps: options.steps, seed: options.seed, noise: options.noise });
+    const overrides = { steps: options.steps, seed: options.seed, noise: options.noise };
+    const plan = withOverrides(result.plan, overrides);
     let output: string;
     try {
       output = this.outputFor(plan, [options.scene, ...result.dependencies]);
@@ -115,7 +120,7 @@ export class SceneCompiler {
     } catch (error) {
       return { kind: "failed", message: (error as Error).message, reason: "the model cannot be loaded", output, diagnostics };
     }
-    const job: RenderJob = { plan, model, folder: this.folder, source: text, output, compileMs, steps: plan.steps };
+    const job: RenderJob = { plan, model, folder: this.folder, source: text, imports: importedTexts(result.sources, options.scene), overrides, output, compileMs, steps: plan.steps };
     // A decode that could not run at all checks nothing: the render decodes the guides itself and reports it.
     void guidesDecode.then(
       (failed) => io.onGuides(job, !failed),

@@ -80,7 +80,15 @@ export class WatchRender {
   encode(job: RenderJob): void {
     const flight = this.flight!;
     const rendered = flight.rendered!;
-    encodePng(rendered.rgb, rendered.width, rendered.height, renderedImageText(job.source, job.plan)).then(
+    encodePng(rendered.rgb, rendered.width, rendered.height, renderedImageText({
+        source: job.source,
+        sourceKind: "scene",
+        plan: job.plan,
+        model: job.model,
+        imports: job.imports,
+        overrides: job.overrides,
+        runtime: { device: this.options.device, batch: this.options.batch, decodeMemory: this.options.decodeMemory },
+      })).then(
       (png) => {
         flight.png = png;
         this.options.dispatch({ type: "encoded", job });

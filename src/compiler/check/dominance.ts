@@ -3,8 +3,12 @@ import { shiftedGridProfiles } from "../plan/shifted-windows.js";
 import { intersects, type RegionSpec } from "./geometry.js";
 import type { BlendKernel, Rect } from "../plan/plan.js";
 
-/** Below this share of the mixing weight at every one of its elements, a region is "dominated". */
-export const DOMINANCE_SHARE = 0.05;
+/**
+ * At most this share of the mixing weight at every one of its elements, a region is "dominated":
+ * it never holds the majority anywhere, so nowhere is it painted as itself (a small sun at the
+ * centre of a full-canvas sky, whose Gaussian peaks there too, holds 48 % at best and vanishes).
+ */
+export const DOMINANCE_SHARE = 0.5;
 /** Samples per axis when measuring a region's share (its maximum is near its centre for every kernel). */
 const SAMPLES = 17;
 
@@ -74,7 +78,7 @@ export function dominatedRegions(regions: readonly RegionSpec[], latentOf: (r: R
         const sum = total[y * width + x]!;
         best = Math.max(best, sum > 0 ? weightAt(i, x, y) / sum : 1);
       }
-    if (best >= DOMINANCE_SHARE) return;
+    if (best > DOMINANCE_SHARE) return;
     const dominated: Dominated = { region: regions[i]!, share: best };
     if (out.length < namedLimit) dominated.by = regions[heaviestOver(i, xs, ys)]!;
     out.push(dominated);

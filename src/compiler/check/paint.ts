@@ -46,9 +46,9 @@ export function readSeed(reporter: Reporter, option: OptionOf<"seed">): number |
 export function readPaint(reporter: Reporter, styles: StyleResolver, options: Map<OptionKind, Option>, base: Paint): Paint {
   const paint = { ...base };
   const prompt = optionOf(options, "prompt");
-  if (prompt) paint.prompt = styles.expand(prompt.value) ?? paint.prompt;
+  if (prompt) paint.prompt = styles.expandPrompt(prompt.value) ?? paint.prompt;
   const negative = optionOf(options, "negative");
-  if (negative) paint.negative = styles.expand(negative.value) ?? paint.negative;
+  if (negative) paint.negative = styles.expandPrompt(negative.value) ?? paint.negative;
   const guidance = optionOf(options, "guidance");
   if (guidance) paint.guidance = readGuidance(reporter, guidance) ?? paint.guidance;
   const blend = optionOf(options, "blend");

@@ -63,7 +63,7 @@ export function elaborateRegion(ctx: ElaborateContext, decl: RegionDecl): Region
 
 /** Reads a `prompts [...]` list, expanding styles in each item. */
 function readPrompts(ctx: ElaborateContext, items: StringValue[]): (string | undefined)[] {
-  return items.map((item) => ctx.styles.expand(item));
+  return items.map((item) => ctx.styles.expandPrompt(item));
 }
 
 /** `tiling NAME`, default `fixed`; undefined after an error. */

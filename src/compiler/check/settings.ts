@@ -97,7 +97,7 @@ export function readSettings(reporter: Reporter, styles: StyleResolver, options:
     output,
     defaults: {
       prompt: "",
-      negative: (negativeOption && styles.expand(negativeOption.value)) ?? null,
+      negative: (negativeOption && styles.expandPrompt(negativeOption.value)) ?? null,
       guidance: (guidanceOption && readGuidance(reporter, guidanceOption)) ?? DEFAULT_GUIDANCE,
       blend: (blendOption && readBlend(reporter, blendOption)) ?? "gaussian",
       weight: 1,

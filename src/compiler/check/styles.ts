@@ -1,6 +1,8 @@
 import type { Option, Statement, StringValue, StyleDecl } from "../syntax/ast.js";
 import type { Reporter } from "../diagnostics/reporter.js";
 import { suggest } from "./suggest.js";
+import { MappedTextBuilder, type MappedText } from "../syntax/mapped-text.js";
+import { reportEmphasis } from "./prompt-emphasis.js";
 
 /**
  * Resolves `{name}` references against the visible styles (the main file's and every imported
@@ -8,9 +10,11 @@ import { suggest } from "./suggest.js";
  * style where it was entered, with the path it takes.
  */
 export class StyleResolver {
-  private readonly expanded = new Map<string, string | undefined>();
+  private readonly expanded = new Map<string, MappedText | undefined>();
   private readonly stack: string[] = [];
   private readonly reportedCycles = new Set<string>();
+  /** Prompt problems reported so far (prompt-emphasis.ts), so that a shared style's are reported once. */
+  private readonly reportedEmphasis = new Set<string>();
   /** Styles referenced from anywhere, for the unused-style warning. */
   readonly used = new Set<string>();
 
@@ -21,11 +25,26 @@ export class StyleResolver {
 
   /** The text of a string with its style references replaced, or undefined when one cannot be. */
   expand(value: StringValue, markUsed = true): string | undefined {
-    let out = "";
+    return this.expandMapped(value, markUsed)?.text;
+  }
+
+  /**
+   * A prompt or negative prompt, expanded, with its weighting syntax checked (prompt-emphasis.ts):
+   * each problem is reported where it was written, inside the string or inside a style's body.
+   */
+  expandPrompt(value: StringValue): string | undefined {
+    const mapped = this.expandMapped(value);
+    if (mapped) reportEmphasis(this.reporter, mapped, this.reportedEmphasis);
+    return mapped?.text;
+  }
+
+  /** Like `expand`, keeping where each character of the text was written. */
+  private expandMapped(value: StringValue, markUsed = true): MappedText | undefined {
+    const out = new MappedTextBuilder();
     let ok = true;
     for (const part of value.parts) {
       if (part.kind === "text") {
-        out += part.text;
+        out.append(part);
         continue;
       }
       const style = this.styles.get(part.name);
@@ -36,15 +55,19 @@ export class StyleResolver {
         continue;
       }
       if (markUsed) this.used.add(part.name);
-      const text = this.expandStyle(style);
+      const text = this.expandStyleMapped(style);
       if (text === undefined) ok = false;
-      else out += text;
+      else out.append(text);
     }
-    return ok ? out : undefined;
+    return ok ? out.build() : undefined;
   }
 
   /** Expands a style's own body (for checking styles nobody references). */
   expandStyle(style: StyleDecl): string | undefined {
+    return this.expandStyleMapped(style)?.text;
+  }
+
+  private expandStyleMapped(style: StyleDecl): MappedText | undefined {
     const name = style.name.name;
     if (this.expanded.has(name)) return this.expanded.get(name);
     const at = this.stack.indexOf(name);
@@ -59,7 +82,7 @@ export class StyleResolver {
       return undefined;
     }
     this.stack.push(name);
-    const text = this.expand(style.value);
+    const text = this.expandMapped(style.value);
     this.stack.pop();
     this.expanded.set(name, text);
     return text;

@@ -71,7 +71,7 @@ const NOISE_SAVE = "write it with NumPy: `np.save(\"noise.npy\", noise.astype(np
 const SHARED_STYLE_NAMES = "rename one of them; style names are shared by a scene and everything it imports";
 
 function drownedHelp(p: { threshold: number }): string {
-  return `its weight is below ${p.threshold * 100}% wherever it paints, so it barely shows; raise its \`weight\`, lower the others', or move it`;
+  return `it never holds more than ${p.threshold * 100}% of the mix, so nowhere is it painted as itself; raise its \`weight\`, lower the others', make it larger, or move it off their centres`;
 }
 
 /**
@@ -116,7 +116,7 @@ export const DIAGNOSTIC_CODES = {
     text: say({
       message: (p: { escape: string }) => `unknown escape \`${p.escape}\` in a string`,
       label: "not an escape",
-      help: "the escapes are `\\\"`, `\\\\`, `\\n`, `\\{` and `\\}`; write `\\\\` for a backslash",
+      help: "the escapes are `\\\"`, `\\\\`, `\\n`, `\\{` and `\\}`, and a prompt's `\\(`, `\\)`, `\\[` and `\\]` (literal brackets); write `\\\\` for a backslash",
     }),
   },
   S1004: {
@@ -601,6 +601,63 @@ export const DIAGNOSTIC_CODES = {
     title: "unknown grid tiling",
     text: say({ message: (p: { name: string; help: string }) => `unknown grid tiling \`${p.name}\``, label: "not a tiling", help: (p) => p.help }),
   },
+  S2025: {
+    severity: "error",
+    title: "unbalanced bracket in a prompt",
+    text: {
+      unclosed: say({
+        message: (p: { bracket: string }) => `\`${p.bracket}\` is never closed in this prompt`,
+        label: "opened here",
+        help: (p) => `close it with \`${p.bracket === "(" ? ")" : "]"}\`, or write \`\\${p.bracket}\` for a literal bracket`,
+      }),
+      stray: say({
+        message: (p: { bracket: string }) => `\`${p.bracket}\` closes nothing in this prompt`,
+        label: "no bracket open here",
+        help: (p) => `write \`\\${p.bracket}\` for a literal bracket, or open it with \`${p.bracket === ")" ? "(" : "["}\``,
+      }),
+      tooDeep: say({
+        message: (p: { depth: number }) => `brackets nested more than ${p.depth} deep in this prompt`,
+        label: "one bracket too many",
+        help: "no prompt needs this many: `(((red)))` is already red x1.33; write the weight itself, as in `(red:1.5)`",
+      }),
+      crossed: say({
+        message: (p: { bracket: string; inner: string }) => `\`${p.bracket}\` closes a bracket while \`${p.inner}\`, opened inside it, is still open`,
+        label: "brackets cross here",
+        help: (p) => `brackets nest: close \`${p.inner}\` first, as in \`(a [b] c)\``,
+        related: (r: { bracket: string }) => `\`${r.bracket}\` opened here`,
+      }),
+    },
+  },
+  S2026: {
+    severity: "error",
+    title: "malformed prompt weight",
+    text: {
+      notANumber: say({
+        message: (p: { text: string }) => `\`${p.text}\` is not a weight`,
+        label: "a weight is a number",
+        help: "write a number after the colon, as in `(red:1.5)`; to keep a colon as text, put it outside the brackets",
+      }),
+      noWeight: say({
+        message: "the weight after this colon is missing",
+        label: "no number after the colon",
+        help: "write the weight, as in `(red:1.5)`, or remove the colon for the default 1.1",
+      }),
+      badNumber: say({
+        message: (p: { text: string }) => `\`${p.text}\` is not a number`,
+        label: "not a number",
+        help: "a weight is one decimal number, as in `(red:1.5)`",
+      }),
+    },
+  },
+  S2027: {
+    severity: "error",
+    title: "BREAK inside brackets",
+    text: say({
+      message: "`BREAK` inside brackets",
+      label: "inside a `(` or `[` group",
+      help: "close the brackets before `BREAK`: it starts a new part only outside them (A1111 reads it here as the word, with a negative weight)",
+    }),
+  },
 
   S2501: {
     severity: "warning",
@@ -617,8 +674,8 @@ export const DIAGNOSTIC_CODES = {
     // `threshold` is the share of the mix under which a region barely shows (dominance.ts).
     text: {
       region: say({
-        message: (p: { name: string; by: string; share: number; threshold: number }) => `region \`${p.name}\` is drowned out by \`${p.by}\``,
-        label: (p) => `at most ${(p.share * 100).toFixed(1)}% of the mix anywhere`,
+        message: (p: { name: string; by: string; share: number; threshold: number }) => `region \`${p.name}\` is drowned out by \`${p.by}\`: at best ${(p.share * 100).toFixed(1)}% of the mix`,
+        label: () => "nowhere painted as itself",
         help: drownedHelp,
       }),
       more: say({
@@ -646,6 +703,38 @@ export const DIAGNOSTIC_CODES = {
       label: "seams may show",
       help: "LMS combines the predictions of the last four steps with large coefficients of both signs, and their window edges lie in different places, so a step's edges can stay as a seam; use `scheduler euler`, `ddim` or `dpmpp_2m`",
       related: "`scheduler lms` given here",
+    }),
+  },
+  S2505: {
+    severity: "warning",
+    title: "prompt weight out of range",
+    text: say({
+      message: (p: { weight: number; min: number; max: number }) => `prompt weight ${p.weight} is outside ${p.min} to ${p.max}`,
+      label: (p) => (p.weight < p.min ? "a negative weight inverts these tokens" : "the weighted tokens swamp the rest"),
+      help: (p) =>
+        p.weight < p.min
+          ? "to keep something out of the picture, put it in the `negative` prompt; weight 0 leaves it out of this one"
+          : `weights past ${p.max} usually break the picture up; try 1.1 to 1.5`,
+    }),
+  },
+  S2506: {
+    severity: "warning",
+    title: "extra network not supported",
+    text: say({
+      message: (p: { network: string | undefined; kind: string; name: string }) =>
+        `${p.network ?? `extra network \`${p.kind}\``} \`${p.name}\` is not supported by scenec; the tag is ignored`,
+      label: "left out of the prompt",
+      help: "scenec runs the model's own weights; merge the network into the model to use it, or remove the tag",
+    }),
+  },
+  S2507: {
+    severity: "warning",
+    title: "prompt editing not supported",
+    text: say({
+      message: (p: { form: "scheduled" | "alternating"; text: string }) =>
+        `\`${p.text}\` is A1111's prompt editing (${p.form === "scheduled" ? "a switch between prompts during the steps" : "prompts alternating step by step"}), which scenec does not do`,
+      label: "read as text, weighted ÷1.1",
+      help: "scenec encodes one prompt for all the steps: write the words you want there, or `\\[` and `\\]` for literal brackets",
     }),
   },
 

@@ -30,8 +30,12 @@ export type ModelRef =
 export const SCHEDULER_NAMES = ["lms", "euler", "euler_ancestral", "ddim", "dpmpp_2m"] as const;
 export const BLEND_KERNELS = ["gaussian", "quartic", "constant"] as const;
 export const FIT_MODES = ["stretch", "cover", "contain"] as const;
-/** How the initial noise is drawn from a seed (src/runtime/noise.ts): scenec's own generator, or torch.randn on the CPU. */
-export const NOISE_GENERATORS = ["scenec", "torch"] as const;
+/**
+ * How the initial noise is drawn from a seed (src/runtime/noise.ts): scenec's own generator,
+ * torch.randn on the CPU (diffusers, ComfyUI), or A1111's Philox imitation of torch's CUDA randn
+ * (its NV seeds, which stand in for its default GPU ones).
+ */
+export const NOISE_GENERATORS = ["scenec", "torch", "philox"] as const;
 /**
  * How a grid lays its tiles (grammar/reference.md, grids): `fixed` cells that overlap (Mixture of
  * Diffusers; the plan lists them as regions), or `shifted` windows that never overlap and move
@@ -55,6 +59,21 @@ export function classifierFreeGuidance(guidance: number): boolean {
 /** UNet batch items one region costs per step: negative and positive, or the positive alone. */
 export function unetItemsPerRegion(guidance: number): number {
   return classifierFreeGuidance(guidance) ? 2 : 1;
+}
+
+/**
+ * The indices into `texts` that a render encodes, in order: every prompt, and the negative of each
+ * region or shifted grid with classifier-free guidance, unless it has none and the model conditions
+ * a missing negative on zeros (SDXL's `force_zeros_for_empty_prompt`). `negativeText` of the others
+ * is never read.
+ */
+export function textsToEncode(plan: Pick<Plan, "regions" | "shiftedGrids">, zeroMissingNegative: boolean): number[] {
+  const used = new Set<number>();
+  for (const paint of [...plan.regions, ...(plan.shiftedGrids ?? [])]) {
+    used.add(paint.promptText);
+    if (classifierFreeGuidance(paint.guidance) && !(paint.negative === null && zeroMissingNegative)) used.add(paint.negativeText);
+  }
+  return [...used].sort((a, b) => a - b);
 }
 
 /**
@@ -202,6 +221,7 @@ export interface Plan {
      * tiles fixed and overlapping by half (the paper's 4K layout), for comparison.
      */
     unetEvaluationsPerStepOverlapping?: number;
+    /** Text-encoder runs of an SD 1.x/2.x model: the texts `textsToEncode` picks (an SDXL model runs each through both its encoders). */
     textEncodings: number;
   };
 }

@@ -3,10 +3,11 @@ import type { RegionSpec } from "../check/geometry.js";
 import type { GuideSpec } from "../check/guides.js";
 import type { NoiseFileSpec } from "../check/noise-file.js";
 import { relativeToScene } from "../check/project-root.js";
-import { PLAN_VERSION, unetItemsPerRegion, type Plan, type PlanShiftedGrid, type PlanText, type Rect } from "./plan.js";
+import { PLAN_VERSION, textsToEncode, unetItemsPerRegion, type Plan, type PlanShiftedGrid, type PlanText, type Rect } from "./plan.js";
 import { overlappingTilesPerStep, windowsPerStep } from "./shifted-windows.js";
 import type { Settings } from "../check/settings.js";
 import { LATENT_FACTOR } from "../check/values.js";
+import { planText } from "../check/prompt-emphasis.js";
 
 export interface PlanInput {
   /** The main scene file, as the compiler was given it. */
@@ -46,7 +47,7 @@ export function buildPlan(input: PlanInput): Plan {
     let i = textIndex.get(text);
     if (i === undefined) {
       i = texts.length;
-      texts.push({ text });
+      texts.push(planText(text));
       textIndex.set(text, i);
     }
     return i;
@@ -134,7 +135,7 @@ export function buildPlan(input: PlanInput): Plan {
       unetEvaluationsPerStep: unetPerStep,
       unetEvaluationsTotal: unetPerStep * settings.steps,
       ...(shiftedGrids.length > 0 ? { unetEvaluationsPerStepOverlapping: itemsPerStep(overlappingTilesPerStep) } : {}),
-      textEncodings: texts.length,
+      textEncodings: textsToEncode({ regions, shiftedGrids }, false).length,
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { Span } from "../diagnostics/span.js";
+import type { MappedText } from "./mapped-text.js";
 
 /**
  * The typed syntax tree of one .scene file. Plain data: every node has a span; nothing here is
@@ -7,7 +8,8 @@ import type { Span } from "../diagnostics/span.js";
 
 /** A piece of string text: literal characters, or a `{name}` style reference. */
 export type StringPart =
-  | { kind: "text"; text: string }
+  /** Text, with where each of its characters was written (escapes decoded). */
+  | ({ kind: "text" } & MappedText)
   | { kind: "ref"; name: string; span: Span };
 
 /** One or more adjacent string literals, concatenated, escapes already decoded. */

@@ -40,6 +40,8 @@ const SIGNATURES: readonly Signature[] = [
 
 /** PNG text chunks whose keyword starts with `scenec:` (see runtime/image/png-text.ts) mark a scenec render. */
 const SCENEC_TEXT_CHUNK = /(?:tEXt|zTXt|iTXt)scenec:/;
+/** The text chunks of another tool's generation parameters that `scenec import` reads: A1111's `parameters`, ComfyUI's `prompt` graph. */
+const GENERATION_TEXT_CHUNK = /(?:tEXt|zTXt|iTXt)(parameters|prompt)\0/;
 
 function matchesAt(text: string, at: number, bytes: readonly number[]): boolean {
   return bytes.every((b, i) => {
@@ -62,7 +64,20 @@ export function notASceneFile(text: string, file: string): NotAScene | undefined
   const signature = signatureOf(text);
   if (signature === "UTF-16 text") return { what: signature, help: "save it as UTF-8: a scene file is UTF-8 text", offset: 0 };
   if (signature === "a PNG image" && SCENEC_TEXT_CHUNK.test(text))
-    return { what: "a PNG image rendered by scenec", help: `\`scenec info ${file}\` prints the scene it was rendered from`, offset: 0 };
+    return {
+      what: "a PNG image rendered by scenec",
+      help: `\`scenec info ${file}\` prints the scene it was rendered from, \`scenec import ${file} -o NAME.scene\` saves it as a scene file, \`scenec render ${file}\` renders it again`,
+      offset: 0,
+    };
+  const generation = signature === "a PNG image" ? GENERATION_TEXT_CHUNK.exec(text) : null;
+  if (generation)
+    return {
+      what: `a PNG image with ${generation[1] === "parameters" ? "AUTOMATIC1111's generation parameters" : "a ComfyUI graph"}`,
+      help: `\`scenec import ${file} -o NAME.scene\` turns them into a scene; \`scenec info ${file}\` shows what the PNG carries`,
+      offset: 0,
+    };
+  if (signature === "a PNG image")
+    return { what: signature, help: `scenec reads \`.scene\` files (\`scenec info ${file}\` shows what a PNG carries); to paint over an image, name it in a scene with \`guide "file"\``, offset: 0 };
   if (signature !== undefined)
     return { what: signature, help: "scenec reads `.scene` files; to paint over an image, name it in a scene with `guide \"file\"`", offset: 0 };
   const nul = text.indexOf("\0");

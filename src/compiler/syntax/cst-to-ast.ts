@@ -5,6 +5,8 @@ import { sceneParser } from "./parser.js";
 import type { Reporter } from "../diagnostics/reporter.js";
 import type { Span } from "../diagnostics/span.js";
 import { suggest } from "../check/suggest.js";
+import { BRACKETS } from "../check/prompt-emphasis.js";
+import { MappedTextBuilder } from "./mapped-text.js";
 import * as T from "./tokens.js";
 
 type Children = Record<string, (CstNode | IToken)[] | undefined>;
@@ -289,11 +291,18 @@ export class CstToAst extends BaseVisitor {
     for (const literal of literals) this.decodeString(literal, parts);
     // Merge adjacent text parts so that consumers see one text run between references.
     const merged: A.StringPart[] = [];
+    let text: MappedTextBuilder | undefined;
+    const flush = () => {
+      if (text) merged.push({ kind: "text", ...text.build() });
+      text = undefined;
+    };
     for (const part of parts) {
-      const prev = merged[merged.length - 1];
-      if (part.kind === "text" && prev?.kind === "text") prev.text += part.text;
-      else merged.push(part.kind === "text" ? { ...part } : part);
+      if (part.kind === "ref") {
+        flush();
+        merged.push(part);
+      } else (text ??= new MappedTextBuilder()).append(part);
     }
+    flush();
     return { parts: merged, span: this.span(first, last) };
   }
 
@@ -302,7 +311,14 @@ export class CstToAst extends BaseVisitor {
     const closed = token.tokenType === T.MisquotedString ? T.misquotedIsClosed(image) : token.tokenType !== T.UnterminatedString;
     const bodyEnd = closed ? image.length - 1 : image.length;
     const base = token.startOffset;
-    let text = "";
+    let text = new MappedTextBuilder();
+    const flush = () => {
+      const built = text.build();
+      if (built.text) parts.push({ kind: "text", ...built });
+      text = new MappedTextBuilder();
+    };
+    /** Appends source characters [from, to) of the image as they are. */
+    const verbatim = (from: number, to: number) => text.appendSource(image.slice(from, to), this.file, base + from);
     let i = 1;
     while (i < bodyEnd) {
       const ch = image[i]!;
@@ -310,11 +326,14 @@ export class CstToAst extends BaseVisitor {
         const next = image[i + 1];
         const escapes: Record<string, string> = { '"': '"', "\\": "\\", n: "\n", "{": "{", "}": "}" };
         if (next !== undefined && i + 1 < bodyEnd && escapes[next] !== undefined) {
-          text += escapes[next];
+          text.appendSource(escapes[next], this.file, base + i, 2);
+        } else if (next !== undefined && i + 1 < bodyEnd && BRACKETS.includes(next)) {
+          // Prompt weighting's own escapes (`\(` is a literal bracket there) reach it as written.
+          verbatim(i, i + 2);
         } else {
           const shown = next === undefined || i + 1 >= bodyEnd ? "\\" : `\\${next}`;
           this.reporter.report("S1003", { file: this.file, start: base + i, end: base + i + shown.length }, { escape: shown });
-          if (next !== undefined && i + 1 < bodyEnd) text += next;
+          if (next !== undefined && i + 1 < bodyEnd) text.appendSource(next, this.file, base + i, 2);
         }
         i += 2;
         continue;
@@ -323,26 +342,25 @@ export class CstToAst extends BaseVisitor {
         const close = image.indexOf("}", i + 1);
         if (close === -1 || close >= bodyEnd) {
           this.reporter.report("S1004", { file: this.file, start: base + i, end: base + i + 1 }, { variant: "unclosed" });
-          text += ch;
+          verbatim(i, i + 1);
           i += 1;
           continue;
         }
         const name = image.slice(i + 1, close);
         if (!IDENTIFIER.test(name)) {
           this.reporter.report("S1004", { file: this.file, start: base + i, end: base + close + 1 }, { variant: "notAName", name });
-          text += image.slice(i, close + 1);
+          verbatim(i, close + 1);
           i = close + 1;
           continue;
         }
-        if (text) parts.push({ kind: "text", text });
-        text = "";
+        flush();
         parts.push({ kind: "ref", name, span: { file: this.file, start: base + i, end: base + close + 1 } });
         i = close + 1;
         continue;
       }
-      text += ch;
+      verbatim(i, i + 1);
       i += 1;
     }
-    if (text) parts.push({ kind: "text", text });
+    flush();
   }
 }

@@ -14,6 +14,10 @@ export const KEY_PLAN_SHA256 = "scenec:plan-sha256";
 export const KEY_SEED = "scenec:seed";
 /** scenec's version (package.json), e.g. `0.1.0`. */
 export const KEY_VERSION = "scenec:version";
+/** What else the render needs to be made again (model, command line, imported files): JSON, src/cli/render-record.ts. */
+export const KEY_RENDER = "scenec:render";
+/** Automatic1111's infotext (prompt, negative prompt, settings line), what SD tools' PNG Info reads: src/cli/a1111-parameters.ts. */
+export const KEY_PARAMETERS = "parameters";
 /** The standard PNG keyword for the program that made the image: `scenec VERSION`. */
 export const KEY_SOFTWARE = "Software";
 

@@ -5,8 +5,10 @@ import { pngChunks, PNG_SIGNATURE } from "./png-text.js";
 
 /**
  * Encoding rendered images as PNG: sharp (libvips) compresses the 8-bit RGB raster with fixed
- * options, and the text (the scene, its seed, …; see png-text.ts) goes in as uncompressed UTF-8
- * `iTXt` chunks just before IEND. The same pixels and text always give the same bytes.
+ * options, and the text (the scene, its seed, …; see png-text.ts) goes in just before IEND, each
+ * as Pillow's `PngInfo.add_text` (so Automatic1111) writes it: `tEXt` when it is Latin-1, which
+ * every PNG reader knows, else uncompressed UTF-8 `iTXt`. The same pixels and text always give the
+ * same bytes.
  */
 
 /** zlib level for every PNG scenec writes; fixed so the output never depends on a library default. */
@@ -37,9 +39,15 @@ function checkPngKeyword(keyword: string): void {
   }
 }
 
+/** The data of a tEXt chunk: keyword \0 Latin-1 text. */
+function tEXtChunkData(keyword: string, text: string): Uint8Array {
+  const data = Buffer.from(`${keyword}\0${text}`, "latin1");
+  if (data.length > MAX_CHUNK_LENGTH) throw new RangeError(`the text of PNG keyword ${keyword} is too long for a PNG chunk`);
+  return data;
+}
+
 /** The data of an uncompressed iTXt chunk: keyword \0, flag 0, method 0, language "" \0, translated keyword "" \0, UTF-8 text. */
 function iTXtChunkData(keyword: string, text: string): Uint8Array {
-  checkPngKeyword(keyword);
   if (/\p{Cs}/u.test(text)) throw new RangeError(`the text of PNG keyword ${keyword} has an unpaired surrogate; it cannot be written as UTF-8`);
   const key = Buffer.from(keyword, "latin1");
   const body = Buffer.from(text, "utf8");
@@ -76,7 +84,7 @@ function encodeChunk(type: string, data: Uint8Array): Buffer {
 
 /**
  * A PNG of an 8-bit RGB raster (row-major, 3 bytes a pixel, no padding) with the given text as
- * iTXt chunks, in keyword order. Deterministic: the same arguments give the same bytes.
+ * tEXt or iTXt chunks, in keyword order. Deterministic: the same arguments give the same bytes.
  */
 export async function encodePng(
   rgb: Uint8Array,
@@ -86,7 +94,11 @@ export async function encodePng(
 ): Promise<Uint8Array> {
   checkRaster(rgb, width, height);
   const keywords = Object.keys(text).sort();
-  const textChunks = keywords.map((keyword) => encodeChunk("iTXt", iTXtChunkData(keyword, text[keyword]!)));
+  const textChunks = keywords.map((keyword) => {
+    checkPngKeyword(keyword);
+    const value = text[keyword]!;
+    return /^[\0-\xff]*$/.test(value) ? encodeChunk("tEXt", tEXtChunkData(keyword, value)) : encodeChunk("iTXt", iTXtChunkData(keyword, value));
+  });
 
   const encoded = await sharp(rgb, { raw: { width, height, channels: 3 }, limitInputPixels: false })
     .png({ compressionLevel: PNG_COMPRESSION_LEVEL, adaptiveFiltering: false, palette: false, progressive: false })

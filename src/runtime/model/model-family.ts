@@ -18,6 +18,12 @@ export interface ModelFamily {
   readonly name: string;
   /** Whether `source` holds a model of this family (the first family that matches loads it). */
   matches(source: ModelSource): boolean;
+  /** Text encoders each prompt runs through. */
+  readonly textEncoders: number;
+  /** The picture size the family's models are trained at when a folder's configs do not say (pixels, square). */
+  readonly defaultNativeSize?: number;
+  /** Whether a region without a negative prompt is conditioned on zeros (never encoded), given model_index.json. */
+  zeroMissingNegative(modelIndex: Record<string, unknown> | undefined): boolean;
   openText(context: FamilyContext): Promise<TextSide>;
 }
 

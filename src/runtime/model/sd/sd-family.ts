@@ -15,6 +15,8 @@ import { outputPort, port, toFloat32 } from "../onnx-ports.js";
 export const SD_FAMILY: ModelFamily = {
   name: "sd",
   matches: () => true,
+  textEncoders: 1,
+  zeroMissingNegative: () => false,
   async openText({ source, open, unet, unetFloat }): Promise<TextSide> {
     const tokenizer = loadTokenizer(source, "tokenizer");
     const text = await open("text_encoder");
@@ -29,7 +31,7 @@ export const SD_FAMILY: ModelFamily = {
       );
     const hiddenSize = typeof hidden.shape[2] === "number" ? hidden.shape[2] : typeof output.shape[2] === "number" ? output.shape[2] : NaN;
     if (!Number.isFinite(hiddenSize)) throw new ModelError(`${source.description}: cannot tell the text embedding width from unet/model.onnx or text_encoder/model.onnx`, "unet/model.onnx");
-    const layout = { hiddenSize, pooledSize: 0, timeIds: false, zeroMissingNegative: false };
+    const layout = { hiddenSize, pooledSize: 0, timeIds: false, zeroMissingNegative: SD_FAMILY.zeroMissingNegative(undefined) };
     const limit = sequenceLimit(hidden);
     const chunkSize = tokenizer.maxLength * hiddenSize;
     const none = new Float32Array(0);

@@ -26,6 +26,10 @@ import { port, toFloat32 } from "../onnx-ports.js";
 export const SDXL_FAMILY: ModelFamily = {
   name: "sdxl",
   matches: (source) => source.exists("text_encoder_2/model.onnx"),
+  textEncoders: 2,
+  // diffusers' default_sample_size for SDXL: 128 latent elements.
+  defaultNativeSize: 1024,
+  zeroMissingNegative: (modelIndex) => modelIndex?.["force_zeros_for_empty_prompt"] !== false,
   async openText({ source, open, unet, unetFloat, modelIndex }): Promise<TextSide> {
     const encoders = [
       { tokenizer: loadTokenizer(source, "tokenizer"), session: await open("text_encoder"), name: "text_encoder" },
@@ -50,8 +54,7 @@ export const SDXL_FAMILY: ModelFamily = {
       throw new ModelError(`${source.description}: unet/model.onnx takes encoder_hidden_states ${hidden.shape[2]} wide, but the two text encoders give ${widths[0]} + ${widths[1]} = ${hiddenSize}`, "unet/model.onnx");
     const pooledSize = pooledOut.isTensor && typeof pooledOut.shape[1] === "number" ? pooledOut.shape[1] : typeof pooled.shape[1] === "number" ? pooled.shape[1] : NaN;
     if (!Number.isFinite(pooledSize)) throw new ModelError(`${source.description}: cannot tell the pooled embedding's width from text_encoder_2/model.onnx or unet/model.onnx`, "unet/model.onnx");
-    const forceZeros = modelIndex?.["force_zeros_for_empty_prompt"];
-    const layout = { hiddenSize, pooledSize, timeIds: true, zeroMissingNegative: forceZeros !== false };
+    const layout = { hiddenSize, pooledSize, timeIds: true, zeroMissingNegative: SDXL_FAMILY.zeroMissingNegative(modelIndex) };
     const limit = sequenceLimit(hidden);
     const S = first.tokenizer.maxLength;
 
