@@ -2,7 +2,6 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import onnxProto from "onnx-proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Plan, PromptSegment } from "../src/compiler/plan/plan.js";
 import type { UnetConditioning } from "../src/runtime/model/conditioning.js";
 import type { DiffusionModel, Shape4 } from "../src/runtime/model/diffusion-model.js";
 import { builtinModelFiles } from "../src/runtime/builtin/builtin-model.js";
@@ -18,17 +17,6 @@ import { compileScene, difference, loadBuiltinModel, meanColour, renderWith } fr
  * follows its words' weighted embeddings; a 150-token prompt on tiny-sd15, nothing cut; SDXL's two
  * encoders on tiny-sdxl.
  */
-
-/**
- * Gives the text `prompt` of a compiled plan its weighted parts. The compiler half of issue 14
- * (emphasis syntax) fills `parts` itself; until it lands, the tests set them on the plan by hand.
- */
-function withParts(plan: Plan, prompt: string, text: string, parts: PromptSegment[][]): Plan {
-  const index = plan.texts.findIndex((t) => t.text === prompt);
-  expect(index).toBeGreaterThanOrEqual(0);
-  const texts = plan.texts.map((t, i) => (i === index ? { text, parts } : t));
-  return { ...plan, texts };
-}
 
 /** Each UNet call's item count and conditioning, copied. */
 function recording(model: DiffusionModel, calls: { shape: Shape4; conditioning: UnetConditioning }[]): DiffusionModel {
@@ -56,18 +44,31 @@ describe("emphasis on the built-in model", () => {
   });
 
   it("`(red:1.5) sky` comes out redder than `red sky`, and `[red] sky` less red", async () => {
-    const plan = compileScene(`canvas 128 x 128
+    const render = async (prompt: string) => {
+      const plan = compileScene(`canvas 128 x 128
 seed 1234
 steps 8
-region all { prompt "red sky" }
+region all { prompt "${prompt}" }
 `);
-    const render = async (p: Plan) => redness(meanColour(await renderWith(p, model, caches), 0, 128));
-    const plain = await render(plan);
-    const strong = await render(withParts(plan, "red sky", "(red:1.5) sky", [[{ text: "red", weight: 1.5 }, { text: " sky", weight: 1 }]]));
-    const weak = await render(withParts(plan, "red sky", "[red] sky", [[{ text: "red", weight: 1 / 1.1 }, { text: " sky", weight: 1 }]]));
+      return redness(meanColour(await renderWith(plan, model, caches), 0, 128));
+    };
+    const plain = await render("red sky");
+    const strong = await render("(red:1.5) sky");
+    const weak = await render("[red] sky");
     // Measured: 47 for `red sky`, 76 weighted 1.5, 41 weighted 1/1.1.
     expect(strong).toBeGreaterThan(plain + 10);
     expect(weak).toBeLessThan(plain - 3);
+  });
+
+  it("`BREAK` in a scene's prompt starts a new chunk of what the UNet sees", async () => {
+    const plan = compileScene(`canvas 64 x 64
+steps 2
+region all { prompt "red BREAK blue" }
+`);
+    const text = plan.texts[plan.regions[0]!.promptText]!;
+    expect(model.tokenChunks(text)).toHaveLength(2);
+    const [encoding] = await model.encodePrompts([text]);
+    expect(encoding!.sequenceLength).toBe(154);
   });
 });
 
