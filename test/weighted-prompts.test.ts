@@ -197,6 +197,23 @@ describe.runIf(existsSync(sdxl))("long prompts on tiny-sdxl", () => {
     expect(two!.pooled).toEqual(one!.pooled);
   });
 
+  it("a two-chunk prompt without a negative: the negative item is zeros of the prompt's length", async () => {
+    const calls: { shape: Shape4; conditioning: UnetConditioning }[] = [];
+    const recorder = recording(model, calls);
+    const plan = compileScene(`canvas 128 x 128
+model "${sdxl}"
+steps 1
+scheduler euler
+region all { prompt "${long(BLUE)}" }
+`);
+    await renderPlan(plan, recorder, renderCaches(recorder), { batch: 1 });
+    const [{ shape, conditioning }] = calls as [(typeof calls)[0]];
+    expect(shape[0]).toBe(2);
+    expect(conditioning.sequenceLength).toBe(154);
+    expect(conditioning.hidden.subarray(0, 154 * 64).every((v) => v === 0)).toBe(true);
+    expect(conditioning.hidden.subarray(154 * 64).some((v) => v !== 0)).toBe(true);
+  });
+
   it("weights each encoder's chunk on its own: each half of the width keeps its own mean", async () => {
     const parts = [[{ text: "a", weight: 1 }, { text: "red", weight: 1.5 }, { text: " car", weight: 1 }]];
     const [plain, weighted] = await model.encodePrompts([{ text: "a red car" }, { text: "a (red:1.5) car", parts }]);
