@@ -9,6 +9,8 @@
 import { performance } from "node:perf_hooks";
 import type { ConditioningLayout, PromptEncoding, UnetConditioning } from "../src/runtime/model/conditioning.js";
 import type { DiffusionModel, Shape4 } from "../src/runtime/model/diffusion-model.js";
+import type { PlanText } from "../src/compiler/plan/plan.js";
+import type { TokenChunk } from "../src/runtime/text/prompt-chunks.js";
 import { SD_SCHEDULER_CONFIG } from "../src/runtime/schedulers/scheduler.js";
 
 /** Stable Diffusion 1.5's text embedding: 77 tokens of 768. */
@@ -26,8 +28,12 @@ export class NoopModel implements DiffusionModel {
 
   readonly conditioning: ConditioningLayout;
 
-  constructor(hiddenSize = SD15_HIDDEN, sequenceLength = SD15_SEQUENCE) {
-    this.conditioning = { sequenceLength, hiddenSize, pooledSize: 0, timeIds: false, zeroMissingNegative: false };
+  /** Every prompt is one chunk of `sequenceLength` tokens. */
+  constructor(
+    hiddenSize = SD15_HIDDEN,
+    private readonly sequenceLength = SD15_SEQUENCE,
+  ) {
+    this.conditioning = { hiddenSize, pooledSize: 0, timeIds: false, zeroMissingNegative: false };
   }
 
   private zerosOf(length: number): Float32Array {
@@ -36,13 +42,13 @@ export class NoopModel implements DiffusionModel {
     return z;
   }
 
-  tokenize(_text: string): { ids: Int32Array; truncated: boolean } {
-    return { ids: new Int32Array(this.conditioning.sequenceLength), truncated: false };
+  tokenChunks(_text: PlanText): TokenChunk[] {
+    return [{ ids: new Int32Array(this.sequenceLength), weights: new Float32Array(this.sequenceLength).fill(1) }];
   }
 
-  encodePrompts(texts: readonly string[]): Promise<PromptEncoding[]> {
-    const { sequenceLength, hiddenSize } = this.conditioning;
-    return Promise.resolve(texts.map(() => ({ sequence: new Float32Array(sequenceLength * hiddenSize), pooled: new Float32Array(0) })));
+  encodePrompts(texts: readonly PlanText[]): Promise<PromptEncoding[]> {
+    const { sequenceLength } = this;
+    return Promise.resolve(texts.map(() => ({ sequenceLength, sequence: new Float32Array(sequenceLength * this.conditioning.hiddenSize), pooled: new Float32Array(0) })));
   }
 
   unet(_sample: Float32Array, shape: Shape4, _timestep: number, _conditioning: UnetConditioning): Promise<Float32Array> {

@@ -152,10 +152,10 @@ async function child(config: string): Promise<void> {
   } else {
     const model = await OnnxDiffusionModel.load(modelSource({ kind: "builtin" }), { device: "cpu" });
     release = () => model.release();
-    const embeddings = await new TextEmbeddings(model).embed(plan.texts);
+    const { embeddings, padding } = await new TextEmbeddings(model).forPlan(plan);
     loaded = { rss: maxRssMb(), at: performance.now() };
     const scheduler = createScheduler(plan.scheduler.name, plan.steps, { karras: plan.scheduler.karras, config: model.schedulerConfig });
-    const latents = await denoise({ model, plan, scheduler, embeddings, batch: 1 });
+    const latents = await denoise({ model, plan, scheduler, embeddings, padding, batch: 1 });
     denoised = { rss: maxRssMb(), at: performance.now() };
     rgb = await decodeLatents(model, latents, plan.latent.width, plan.latent.height, { ...decodeSettings, onTile: (_done, total) => (decodeTiles = total) });
   }

@@ -163,7 +163,7 @@ export interface OrchestrationResult {
 async function orchestration(scene: Scene, batch: number): Promise<OrchestrationResult> {
   const { plan } = scene;
   const model = new NoopModel();
-  const embeddings = await new TextEmbeddings(model).embed(plan.texts);
+  const { embeddings, padding } = await new TextEmbeddings(model).forPlan(plan);
   const steps: number[] = [];
   const first: number[] = [];
   let recording = false;
@@ -176,7 +176,7 @@ async function orchestration(scene: Scene, batch: number): Promise<Orchestration
       if (recording) (step === 0 ? first : steps).push(now - last);
       last = now;
     });
-    await denoise({ model, plan, scheduler, embeddings, batch });
+    await denoise({ model, plan, scheduler, embeddings, padding, batch });
     const used = process.cpuUsage(cpuStart);
     if (recording) cpu.push((used.user + used.system) / 1000);
   };
@@ -232,7 +232,7 @@ export interface PhaseBreakdown {
 async function phases(scene: Scene, batch: number): Promise<PhaseBreakdown> {
   const { plan } = scene;
   const model = new NoopModel();
-  const embeddings = await new TextEmbeddings(model).embed(plan.texts);
+  const { embeddings, padding } = await new TextEmbeddings(model).forPlan(plan);
   const rows: { crop: number; mix: number; scheduler: number; step: number }[] = [];
   for (let run = 0; run < 4; run++) {
     let crop = 0;
@@ -256,6 +256,7 @@ async function phases(scene: Scene, batch: number): Promise<PhaseBreakdown> {
       plan,
       scheduler,
       embeddings,
+      padding,
       batch,
       onProgress: () => {
         const now = performance.now();
@@ -325,7 +326,7 @@ async function onnxMosaic(scene: Scene): Promise<OnnxResult[]> {
   const model = await OnnxDiffusionModel.load(memorySource("the built-in model", builtinModelFiles()), { device: "cpu" });
   const loadMs = performance.now() - loadStart;
   const textStart = performance.now();
-  const embeddings = await new TextEmbeddings(model).embed(plan.texts);
+  const { embeddings, padding } = await new TextEmbeddings(model).forPlan(plan);
   const textMs = performance.now() - textStart;
   const results: OnnxResult[] = [];
   const timer = timeSessionRun();
@@ -349,7 +350,7 @@ async function onnxMosaic(scene: Scene): Promise<OnnxResult[]> {
         last = now;
         timer.reset();
       });
-      await denoise({ model, plan, scheduler, embeddings, batch });
+      await denoise({ model, plan, scheduler, embeddings, padding, batch });
       const step = summarize(stepMs);
       const run = runMs.reduce((a, b) => a + b, 0) / runMs.length;
       const mean = step.meanMs;

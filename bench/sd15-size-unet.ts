@@ -191,7 +191,7 @@ async function renderChild(layout: Layout, batch: number): Promise<RenderReport>
       await new Promise((done) => setTimeout(done, 200));
     }
     const afterLoadMB = { rss: Math.round(usage.rss / 2 ** 20), arrayBuffers: Math.round(usage.arrayBuffers / 2 ** 20), rssAfterGc: Math.round(process.memoryUsage.rss() / 2 ** 20) };
-    const embeddings = await new TextEmbeddings(model).embed(plan.texts);
+    const { embeddings, padding } = await new TextEmbeddings(model).forPlan(plan);
     const scheduler = createScheduler(plan.scheduler.name, plan.steps, { karras: plan.scheduler.karras, config: model.schedulerConfig });
     let calls = 0;
     const steps: Timed[] = [];
@@ -202,7 +202,7 @@ async function renderChild(layout: Layout, batch: number): Promise<RenderReport>
       steps.push(since(stepStart));
       stepStart = clock();
     };
-    const { peakMB } = await sampledPeakRssMB(() => denoise({ model, plan, scheduler, embeddings, batch, onProgress }));
+    const { peakMB } = await sampledPeakRssMB(() => denoise({ model, plan, scheduler, embeddings, padding, batch, onProgress }));
     return { layout, batch, loadMs: Math.round(loadMs), steps, unetCallsPerStep: calls, peakRssMB: { loaded, denoising: peakMB }, afterLoadMB, loadAverage: { before, after: load1() } };
   } finally {
     await model.release();

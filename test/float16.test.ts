@@ -138,7 +138,7 @@ describe.runIf(existsSync(fp16))("a float16 UNet", () => {
       const prompt = (k: number) => Float32Array.from({ length: size }, (_, i) => Math.sin(i * 0.05 + k));
       const sample = (k: number) => Float32Array.from({ length: 2 * 4 * 8 * 8 }, (_, i) => Math.cos(i * 0.3 + k));
       const shared = new Float32Array(size);
-      const call = (hidden: Float32Array, k: number) => model.unet(sample(k), [2, 4, 8, 8], 400, { hidden, pooled: new Float32Array(0), timeIds: new Float32Array(0) });
+      const call = (hidden: Float32Array, k: number) => model.unet(sample(k), [2, 4, 8, 8], 400, { sequenceLength: 77, hidden, pooled: new Float32Array(0), timeIds: new Float32Array(0) });
       shared.set(prompt(1));
       const a = await call(shared, 1);
       shared.set(prompt(2));

@@ -49,7 +49,7 @@ async function outputs(model: OnnxDiffusionModel): Promise<Float32Array[]> {
   const sample = Float32Array.from({ length: 2 * 4 * 16 * 16 }, (_, i) => Math.sin(i * 0.37));
   const hidden = Float32Array.from({ length: 2 * 77 * model.conditioning.hiddenSize }, (_, i) => Math.cos(i * 0.11));
   const none = new Float32Array(0);
-  return [await model.unet(sample, [2, 4, 16, 16], 500, { hidden, pooled: none, timeIds: none }), (await model.encodePrompts(["a red house"]))[0]!.sequence, await model.decode(sample.subarray(0, 4 * 16 * 16), [1, 4, 16, 16])];
+  return [await model.unet(sample, [2, 4, 16, 16], 500, { sequenceLength: 77, hidden, pooled: none, timeIds: none }), (await model.encodePrompts([{ text: "a red house" }]))[0]!.sequence, await model.decode(sample.subarray(0, 4 * 16 * 16), [1, 4, 16, 16])];
 }
 
 /** {@link outputs} of the model loaded without a cache, computed once. */

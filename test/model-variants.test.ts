@@ -100,7 +100,7 @@ describe("every exporter's signature renders the same picture", () => {
       expect(model.schedulerConfig.timestepSpacing).toBe(signature.timestepSpacing);
       expect(model.scalingFactor).toBe(signature.scalingFactor);
       expect(model.description.endsWith("(optimum layout)")).toBe(signature.layout === "optimum");
-      expect(model.conditioning).toEqual({ sequenceLength: 77, hiddenSize: 12, pooledSize: 0, timeIds: false, zeroMissingNegative: false });
+      expect(model.conditioning).toEqual({ hiddenSize: 12, pooledSize: 0, timeIds: false, zeroMissingNegative: false });
 
       // The picture: produced, the regions' colours, and the fp32 export's picture.
       expect(image.width).toBe(128);

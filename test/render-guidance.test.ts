@@ -46,8 +46,8 @@ region r { at 0, 0  size 256 x 128  prompt "${prompt}" guidance ${guidance} seed
 
 async function finalLatents(plan: Plan, batch: number): Promise<Float32Array> {
   const scheduler = createScheduler(plan.scheduler.name, plan.steps, { karras: plan.scheduler.karras, config: model.schedulerConfig });
-  const embeddings = await new TextEmbeddings(model).embed(plan.texts);
-  return denoise({ model, plan, scheduler, embeddings, batch });
+  const { embeddings, padding } = await new TextEmbeddings(model).forPlan(plan);
+  return denoise({ model, plan, scheduler, embeddings, padding, batch });
 }
 
 /** The [4, h, w] crop at latent column x0 of [4, H, W] latents. */

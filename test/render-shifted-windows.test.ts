@@ -131,7 +131,7 @@ grid land { tile 256 x 256  tiling shifted  prompt "green hills"  guidance ${win
 region house { at 320, 128  size 256 x 256  prompt "a red house"  guidance ${house} }
 `);
       const scheduler = createScheduler(plan.scheduler.name, plan.steps, { karras: false, config: model.schedulerConfig });
-      const embeddings = await new TextEmbeddings(model).embed(plan.texts);
+      const { embeddings, padding } = await new TextEmbeddings(model).forPlan(plan);
       for (const batch of [1, 4]) {
         let worst = 0;
         await denoise({
@@ -139,6 +139,7 @@ region house { at 320, 128  size 256 x 256  prompt "a red house"  guidance ${hou
           plan,
           scheduler,
           embeddings,
+          padding,
           batch,
           onStep: (step, latents, prediction) => {
             const scale = scheduler.inputScale(step);

@@ -154,8 +154,8 @@ region a { at 0, 0    size 320 x 320  prompt "a red desert" }
 region b { at 256, 0  size 320 x 320  prompt "a blue sea" }
 `);
     const scheduler = createScheduler(plan.scheduler.name, plan.steps, { karras: plan.scheduler.karras, config: model.schedulerConfig });
-    const embeddings = await new TextEmbeddings(model).embed(plan.texts);
-    const latents = await denoise({ model, plan, scheduler, embeddings, batch: 1 });
+    const { embeddings, padding } = await new TextEmbeddings(model).forPlan(plan);
+    const latents = await denoise({ model, plan, scheduler, embeddings, padding, batch: 1 });
     return { latents, width: plan.latent.width, height: plan.latent.height };
   }
 

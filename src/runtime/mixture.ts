@@ -29,6 +29,12 @@ export interface DenoiseOptions {
   scheduler: Scheduler;
   /** `texts[i]`'s encoding, as the plan's `texts` lists them. */
   embeddings: readonly PromptEncoding[];
+  /**
+   * The empty prompt's encoding (one chunk): a UNet call's items all take the same number of
+   * tokens, so a shorter prompt is padded with it, repeated, as Automatic1111 pads a prompt or
+   * its negative to the other's length (its `pad_cond_uncond`).
+   */
+  padding: PromptEncoding;
   /** Same-size regions evaluated together per UNet call (each a negative/positive pair, or its positive alone without guidance). */
   batch: number;
   /** Called after each UNet call; throw RenderCancelled (or return true from shouldStop) to stop. */
@@ -73,14 +79,21 @@ interface BatchTile {
   guided: boolean;
 }
 
-/** Tiles that share a UNet call: same latent size, in plan order (regions, then shifted windows). */
+/**
+ * Tiles that share a UNet call: same latent size and same prompt length (the longer of a tile's
+ * prompt and negative), in plan order (regions, then shifted windows). Tiles of other lengths go
+ * to other calls rather than being padded to the longest, so that a tile's conditioning, and so
+ * the picture, does not depend on `--batch`.
+ */
 interface Batch {
   tiles: BatchTile[];
   /** UNet items in the call: two per guided region, one per unguided. */
   items: number;
   height: number;
   width: number;
-  /** Input buffers shared by every batch of this size: [items, 4, h, w], and the conditioning of as many items. */
+  /** Tokens of every item's conditioning. */
+  sequenceLength: number;
+  /** Input buffers shared by every batch of this size and length: [items, 4, h, w], and the conditioning of as many items. */
   buffers: { sample: Float32Array; hidden: Float32Array; pooled: Float32Array; timeIds: Float32Array };
 }
 
@@ -111,7 +124,7 @@ export function initialNoise(plan: Plan, canvasNoise?: Float32Array): Float32Arr
  * never overlap, predict every element of the area once with the grid's prompt.
  */
 export async function denoise(options: DenoiseOptions): Promise<Float32Array> {
-  const { model, plan, scheduler, embeddings } = options;
+  const { model, plan, scheduler, embeddings, padding } = options;
   const { width: W, height: H } = plan.latent;
   const size = LATENT_CHANNELS * H * W;
   const noise = initialNoise(plan, options.canvasNoise);
@@ -121,7 +134,13 @@ export async function denoise(options: DenoiseOptions): Promise<Float32Array> {
   guides?.impose(latents, 0);
 
   const layout = model.conditioning;
-  const batches = makeBatches(tilesOf(plan), Math.max(1, options.batch), layout);
+  const zeroNegative = (paint: Paint) => paint.negative === null && layout.zeroMissingNegative;
+  const lengthOf = ({ paint }: Tile) => {
+    const positive = embeddings[paint.promptText]!.sequenceLength;
+    // Zeros for a missing negative take the positive's length.
+    return classifierFreeGuidance(paint.guidance) && !zeroNegative(paint) ? Math.max(positive, embeddings[paint.negativeText]!.sequenceLength) : positive;
+  };
+  const batches = makeBatches(tilesOf(plan), Math.max(1, options.batch), layout, lengthOf);
   const grids = plan.shiftedGrids ?? [];
   const mixed = new Float32Array(size);
   const ancestral = scheduler.needsNoise ? stepNoiseSource(plan.noise, plan.seed, size) : undefined;
@@ -136,7 +155,7 @@ export async function denoise(options: DenoiseOptions): Promise<Float32Array> {
     for (let b = 0; b < batches.length; b++) {
       if (options.shouldStop?.()) throw new RenderCancelled();
       const batch = batches[b]!;
-      const { width: w, height: h } = batch;
+      const { width: w, height: h, sequenceLength } = batch;
       const n = batch.items;
       const { sample, hidden, pooled, timeIds } = batch.buffers;
       const itemSize = LATENT_CHANNELS * w * h;
@@ -147,13 +166,14 @@ export async function denoise(options: DenoiseOptions): Promise<Float32Array> {
         if (guided) {
           // The negative and the positive prompt see the same crop: written once, then copied.
           sample.copyWithin((item + 1) * itemSize, item * itemSize, (item + 1) * itemSize);
-          const zero = tile.paint.negative === null && layout.zeroMissingNegative;
-          conditionItem(batch.buffers, layout, item, zero ? undefined : embeddings[tile.paint.negativeText]!, at, tile.paint.microConditioning, true);
+          const negative = zeroNegative(tile.paint) ? undefined : embeddings[tile.paint.negativeText]!;
+          conditionItem(batch.buffers, layout, sequenceLength, item, negative, padding, at, tile.paint.microConditioning, true);
         }
-        conditionItem(batch.buffers, layout, guided ? item + 1 : item, embeddings[tile.paint.promptText]!, at, tile.paint.microConditioning, false);
+        conditionItem(batch.buffers, layout, sequenceLength, guided ? item + 1 : item, embeddings[tile.paint.promptText]!, padding, at, tile.paint.microConditioning, false);
       }
       const out = await model.unet(sample.subarray(0, n * itemSize), [n, LATENT_CHANNELS, h, w], timestep, {
-        hidden: hidden.subarray(0, n * layout.sequenceLength * layout.hiddenSize),
+        sequenceLength,
+        hidden: hidden.subarray(0, n * sequenceLength * layout.hiddenSize),
         pooled: pooled.subarray(0, n * layout.pooledSize),
         timeIds: timeIds.subarray(0, layout.timeIds ? n * TIME_IDS : 0),
       });
@@ -179,22 +199,28 @@ function windowOrigin(pieces: ShiftedWindow): { x: number; y: number } {
 }
 
 /**
- * Batch item `item`'s conditioning: a prompt's encoding (zeros when undefined) and, for SDXL, the
- * time ids of the tile at `at` with the scene's micro-conditioning (the negative ones for the
- * negative item).
+ * Batch item `item`'s conditioning: a prompt's encoding (zeros when undefined), padded to
+ * `sequenceLength` tokens with `padding` repeated, and, for SDXL, the time ids of the tile at `at`
+ * with the scene's micro-conditioning (the negative ones for the negative item). The pooled
+ * embedding is the prompt's own (its first chunk's).
  */
 function conditionItem(
   buffers: Batch["buffers"],
   layout: ConditioningLayout,
+  sequenceLength: number,
   item: number,
   encoding: PromptEncoding | undefined,
+  padding: PromptEncoding,
   at: TilePlacement,
   micro: MicroConditioning | undefined,
   negative: boolean,
 ): void {
-  const sequence = layout.sequenceLength * layout.hiddenSize;
-  if (encoding) buffers.hidden.set(encoding.sequence, item * sequence);
-  else buffers.hidden.fill(0, item * sequence, (item + 1) * sequence);
+  const start = item * sequenceLength * layout.hiddenSize;
+  const end = start + sequenceLength * layout.hiddenSize;
+  if (encoding) {
+    buffers.hidden.set(encoding.sequence, start);
+    for (let to = start + encoding.sequence.length; to < end; to += padding.sequence.length) buffers.hidden.set(padding.sequence.subarray(0, end - to), to);
+  } else buffers.hidden.fill(0, start, end);
   if (layout.pooledSize > 0) {
     if (encoding) buffers.pooled.set(encoding.pooled, item * layout.pooledSize);
     else buffers.pooled.fill(0, item * layout.pooledSize, (item + 1) * layout.pooledSize);
@@ -263,10 +289,10 @@ function tilesOf(plan: Plan): Tile[] {
   return tiles;
 }
 
-function makeBatches(tiles: readonly Tile[], batchSize: number, layout: ConditioningLayout): Batch[] {
+function makeBatches(tiles: readonly Tile[], batchSize: number, layout: ConditioningLayout, lengthOf: (tile: Tile) => number): Batch[] {
   const bySize = new Map<string, Tile[]>();
   for (const tile of tiles) {
-    const key = `${tile.width}x${tile.height}`;
+    const key = `${tile.width}x${tile.height}x${lengthOf(tile)}`;
     const list = bySize.get(key) ?? [];
     list.push(tile);
     bySize.set(key, list);
@@ -274,6 +300,7 @@ function makeBatches(tiles: readonly Tile[], batchSize: number, layout: Conditio
   const batches: Batch[] = [];
   for (const list of bySize.values()) {
     const { width, height } = list[0]!;
+    const sequenceLength = lengthOf(list[0]!);
     const groups: { tiles: BatchTile[]; items: number }[] = [];
     for (let start = 0; start < list.length; start += batchSize) {
       let items = 0;
@@ -284,15 +311,15 @@ function makeBatches(tiles: readonly Tile[], batchSize: number, layout: Conditio
       });
       groups.push({ tiles: members, items });
     }
-    // UNet calls are awaited one at a time, so one pair of buffers per size, for its largest batch, serves every batch.
+    // UNet calls are awaited one at a time, so one set of buffers per size and length, for its largest batch, serves every batch.
     const most = Math.max(...groups.map((g) => g.items));
     const buffers = {
       sample: new Float32Array(most * LATENT_CHANNELS * width * height),
-      hidden: new Float32Array(most * layout.sequenceLength * layout.hiddenSize),
+      hidden: new Float32Array(most * sequenceLength * layout.hiddenSize),
       pooled: new Float32Array(most * layout.pooledSize),
       timeIds: new Float32Array(layout.timeIds ? most * TIME_IDS : 0),
     };
-    for (const group of groups) batches.push({ ...group, width, height, buffers });
+    for (const group of groups) batches.push({ ...group, width, height, sequenceLength, buffers });
   }
   return batches;
 }

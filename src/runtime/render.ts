@@ -1,8 +1,7 @@
 import path from "node:path";
-import { textsToEncode, type Plan } from "../compiler/plan/plan.js";
+import type { Plan } from "../compiler/plan/plan.js";
 import { latentPreview, type LatentPreview } from "./latent-preview.js";
 import { denoise, type StepProgress } from "./mixture.js";
-import type { PromptEncoding } from "./model/conditioning.js";
 import type { DiffusionModel } from "./model/diffusion-model.js";
 import { createScheduler, type PredictionType, type SchedulerWithSigmas } from "./schedulers/scheduler.js";
 import type { ActiveGuide } from "./guides/apply-guides.js";
@@ -67,16 +66,7 @@ export function renderCaches(model: DiffusionModel): RenderCaches {
 export async function renderPlan(plan: Plan, model: DiffusionModel, caches: RenderCaches, options: RenderOptions): Promise<RenderedImage> {
   const { texts, guides: guideCache } = caches;
   options.onProgress?.({ phase: "text" });
-  // Indexed like `plan.texts`; a text no region conditions on stays a hole.
-  const needed = textsToEncode(plan, model.conditioning.zeroMissingNegative);
-  const embeddings: PromptEncoding[] = [];
-  const encoded = await texts.embed(needed.map((i) => plan.texts[i]!), (text, dropped) => {
-    const regions = [...plan.regions, ...(plan.shiftedGrids ?? [])].filter((r) => r.prompt === text || r.negative === text).map((r) => `\`${r.name}\``);
-    options.onWarning?.(
-      `the prompt of ${regions.join(", ")} is longer than the model's ${model.conditioning.sequenceLength - 2} tokens; dropped: "${dropped}"`,
-    );
-  });
-  needed.forEach((i, k) => (embeddings[i] = encoded[k]!));
+  const { embeddings, padding } = await texts.forPlan(plan);
   if (!model.conditioning.timeIds) {
     const micro = [...plan.regions, ...(plan.shiftedGrids ?? [])].filter((r) => r.microConditioning).map((r) => `\`${r.name}\``);
     if (micro.length > 0)
@@ -99,6 +89,7 @@ export async function renderPlan(plan: Plan, model: DiffusionModel, caches: Rend
     plan,
     scheduler,
     embeddings,
+    padding,
     guides,
     ...(canvasNoise ? { canvasNoise } : {}),
     batch: options.batch,

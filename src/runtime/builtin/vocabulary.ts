@@ -5,6 +5,13 @@
  * share of fine grain. Each word contributes to these; the model averages colours and textures
  * over the words that carry them (weighted), and adds up the modifiers (brightness, saturation).
  * Words it does not know tokenize into byte pieces that carry nothing.
+ *
+ * Emphasis reaches the picture through the embeddings: a word's embedding carries its weights
+ * (attributes.ts), so a token weighted w (`(red:1.5)`) counts w times as much as the others in
+ * the averages and in the modifiers' sums; the prompt's mean restoration then scales every token
+ * alike, which leaves the words' proportions (only the neutral grey and texture that the averages
+ * start from count a little more or less). So `(red:1.5) sky` is redder than `red sky`, and
+ * `[red] sky` less.
  * `scenec model vocabulary` prints this table for users.
  */
 export interface Texture {
@@ -209,5 +216,5 @@ export function vocabularyTable(): string {
       ].filter(Boolean);
       return `${word.padEnd(14)}${m.note.padEnd(52)}${parts.join("; ")}`;
     });
-  return `${"word".padEnd(14)}${"what it paints".padEnd(52)}attributes\n${rows.join("\n")}\n\nKnown words without effect (so prompts count tokens as with CLIP): ${NEUTRAL_WORDS.join(", ")}\n`;
+  return `${"word".padEnd(14)}${"what it paints".padEnd(52)}attributes\n${rows.join("\n")}\n\nEmphasis: a word weighted w, as in \`(red:1.5)\` or \`[red]\`, counts w times as much as the other words.\n\nKnown words without effect (so prompts count tokens as with CLIP): ${NEUTRAL_WORDS.join(", ")}\n`;
 }

@@ -7,15 +7,16 @@ import type { MicroConditioning } from "../../compiler/plan/plan.js";
 
 /** A prompt's encoding. */
 export interface PromptEncoding {
+  /** Tokens in `sequence`: 77 per chunk of the prompt (text/prompt-chunks.ts). */
+  sequenceLength: number;
   /** [sequenceLength, hiddenSize]: the token embeddings the UNet cross-attends to. */
   sequence: Float32Array;
   /** [pooledSize]: SDXL's pooled text embedding (text_encoder_2's projection); empty for SD 1.x/2.x. */
   pooled: Float32Array;
 }
 
-/** The shape of one UNet item's conditioning. */
+/** The shape of one UNet item's conditioning; its sequence length is its prompt's (each call's, {@link UnetConditioning}). */
 export interface ConditioningLayout {
-  sequenceLength: number;
   hiddenSize: number;
   /** Width of the pooled embedding the UNet takes (`text_embeds`); 0 when it takes none. */
   pooledSize: number;
@@ -33,6 +34,8 @@ export const TIME_IDS = 6;
 
 /** One UNet call's conditioning, item-major: [n, sequence, hidden], [n, pooled], [n, TIME_IDS] (the last two empty when the layout has none). */
 export interface UnetConditioning {
+  /** Tokens per item: every item of a call has the same (mixture.ts pads them). */
+  sequenceLength: number;
   hidden: Float32Array;
   pooled: Float32Array;
   timeIds: Float32Array;

@@ -1,3 +1,5 @@
+import type { PlanText } from "../../compiler/plan/plan.js";
+import type { TokenChunk } from "../text/prompt-chunks.js";
 import type { SchedulerConfig } from "../schedulers/scheduler.js";
 import type { ConditioningLayout, PromptEncoding, UnetConditioning } from "./conditioning.js";
 import type { StagedDecoder } from "../vae/staged-decoder.js";
@@ -19,10 +21,10 @@ export interface DiffusionModel {
   readonly scalingFactor: number;
   /** What one UNet item is conditioned on, and how (conditioning.ts). */
   readonly conditioning: ConditioningLayout;
-  /** Token ids for a prompt (padded to the sequence length), with what was cut off, if anything. */
-  tokenize(text: string): { ids: Int32Array; truncated: boolean; droppedText?: string };
-  /** Each text's encoding, in order. */
-  encodePrompts(texts: readonly string[]): Promise<PromptEncoding[]>;
+  /** A prompt's chunks of token ids and weights, as the (first) text encoder reads them (text/prompt-chunks.ts). */
+  tokenChunks(text: PlanText): TokenChunk[];
+  /** Each prompt's encoding, in order: every chunk, weighted (text/weighted-embedding.ts). */
+  encodePrompts(texts: readonly PlanText[]): Promise<PromptEncoding[]>;
   /** Noise (or v) prediction for `sample` at `timestep`, with `conditioning` for each of its items. */
   unet(sample: Float32Array, shape: Shape4, timestep: number, conditioning: UnetConditioning): Promise<Float32Array>;
   /** Unscaled latents [1, 4, h, w] → RGB in [-1, 1], [1, 3, 8h, 8w]. */

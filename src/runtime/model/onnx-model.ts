@@ -8,6 +8,8 @@ import { float32Model } from "../onnx/float32-upcast.js";
 import { noiseSchedule } from "../schedulers/noise-schedule.js";
 import { parseSchedulerConfig, SD_SCHEDULER_CONFIG, type SchedulerConfig } from "../schedulers/scheduler.js";
 import { SD_SCALING_FACTOR } from "../latent-rgb.js";
+import type { PlanText } from "../../compiler/plan/plan.js";
+import type { TokenChunk } from "../text/prompt-chunks.js";
 import type { ConditioningLayout, PromptEncoding, UnetConditioning } from "./conditioning.js";
 import type { DiffusionModel, Shape4 } from "./diffusion-model.js";
 import { modelConfigProblems } from "./config-schema.js";
@@ -226,12 +228,11 @@ export class OnnxDiffusionModel implements DiffusionModel {
     }
   }
 
-  tokenize(text: string) {
-    const e = this.text.tokenizer.encode(text);
-    return { ids: e.ids, truncated: e.truncated, ...(e.droppedText !== undefined ? { droppedText: e.droppedText } : {}) };
+  tokenChunks(text: PlanText): TokenChunk[] {
+    return this.text.chunks(text);
   }
 
-  encodePrompts(texts: readonly string[]): Promise<PromptEncoding[]> {
+  encodePrompts(texts: readonly PlanText[]): Promise<PromptEncoding[]> {
     return this.text.encode(texts);
   }
 

@@ -35,8 +35,6 @@ export interface Encoded {
   length: number;
   /** Whether content tokens were cut to fit `maxLength`. */
   truncated: boolean;
-  /** The cleaned prompt text from the first word that lost tokens to truncation, for a warning. */
-  droppedText?: string;
 }
 
 export const START_OF_TEXT = "<|startoftext|>";
@@ -361,8 +359,6 @@ function parseSpecial(name: string, text: string): SpecialTokens & { source: Rec
 }
 
 interface Piece {
-  /** Offset of the regex match or special token in the cleaned text. */
-  start: number;
   tokens: readonly string[];
   /** The id of a special token (whose one token is its text, not a BPE vocabulary string). */
   special?: number;
@@ -466,17 +462,21 @@ export class ClipTokenizer {
     return this.pieces(cleanText(text)).flatMap((p) => p.tokens);
   }
 
+  /** The ids of a text's tokens, without bos/eos, padding or truncation (what a prompt chunk packs). */
+  contentIds(text: string): number[] {
+    return this.pieces(cleanText(text)).flatMap((p) => (p.special !== undefined ? [p.special] : p.tokens.map((t) => this.idOf(t))));
+  }
+
+  /** The ids transformers' CLIPTokenizer gives with truncation to `maxLength` and padding: one chunk's worth (prompt-chunks.ts packs longer prompts). */
   encode(text: string): Encoded {
     const cleaned = cleanText(text);
     const room = this.maxLength - 2;
     const content: number[] = [];
     let truncated = false;
-    let droppedText: string | undefined;
     for (const piece of this.pieces(cleaned, room + 1)) {
       for (const t of piece.tokens) {
         if (content.length === room) {
           truncated = true;
-          droppedText = cleaned.slice(piece.start).trim();
           break;
         }
         content.push(piece.special ?? this.idOf(t));
@@ -487,9 +487,7 @@ export class ClipTokenizer {
     ids[0] = this.bosId;
     ids.set(content, 1);
     ids[content.length + 1] = this.eosId;
-    const out: Encoded = { ids, length: content.length + 2, truncated };
-    if (droppedText !== undefined) out.droppedText = droppedText;
-    return out;
+    return { ids, length: content.length + 2, truncated };
   }
 
   private idOf(token: string): number {
@@ -514,7 +512,7 @@ export class ClipTokenizer {
     const words = (from: number, to: number) => {
       for (const m of cleaned.slice(from, to).matchAll(CLIP_PATTERN)) {
         if (count >= limit) return;
-        add({ start: from + m.index, tokens: this.bpe(m[0]) });
+        add({ tokens: this.bpe(m[0]) });
       }
     };
     let at = 0;
@@ -522,7 +520,7 @@ export class ClipTokenizer {
       for (const m of cleaned.matchAll(this.specialPattern)) {
         words(at, m.index);
         if (count >= limit) return out;
-        add({ start: m.index, tokens: [m[0]], special: this.specials.get(m[0])! });
+        add({ tokens: [m[0]], special: this.specials.get(m[0])! });
         at = m.index + m[0].length;
       }
     words(at, cleaned.length);

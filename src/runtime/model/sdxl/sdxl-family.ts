@@ -1,6 +1,9 @@
 import type ort from "onnxruntime-node";
 import { TIME_IDS } from "../conditioning.js";
-import { hiddenStatesFeed, idsTensor, smallFeed, type ModelFamily, type TextSide } from "../model-family.js";
+import { textParts } from "../../../compiler/plan/plan.js";
+import { promptChunks } from "../../text/prompt-chunks.js";
+import { emphasise } from "../../text/weighted-embedding.js";
+import { checkSequence, hiddenStatesFeed, idsTensor, sequenceLimit, smallFeed, type ModelFamily, type TextSide } from "../model-family.js";
 import { loadTokenizer } from "../model-files.js";
 import { ModelError } from "../model-error.js";
 import type { ModelSource } from "../model-source.js";
@@ -14,6 +17,11 @@ import { port, toFloat32 } from "../onnx-ports.js";
  * the same prompt; the second pads with "!" (and so maps every literal "!" to the pad id, as
  * transformers does). With `force_zeros_for_empty_prompt` (model_index.json; diffusers' default
  * for SDXL), a region without a negative prompt is conditioned on zeros, not on "".
+ *
+ * Long and weighted prompts as Automatic1111 encodes them for SDXL (its conditioner runs each
+ * embedder on its own): each tokenizer chunks the prompt (text/prompt-chunks.ts), each encoder's
+ * chunk is weighted and its mean restored on its own (text/weighted-embedding.ts) before the two
+ * are put side by side, and the pooled embedding is the first chunk's, unweighted.
  */
 export const SDXL_FAMILY: ModelFamily = {
   name: "sdxl",
@@ -46,32 +54,46 @@ export const SDXL_FAMILY: ModelFamily = {
       throw new ModelError(`${source.description}: unet/model.onnx takes encoder_hidden_states ${hidden.shape[2]} wide, but the two text encoders give ${widths[0]} + ${widths[1]} = ${hiddenSize}`, "unet/model.onnx");
     const pooledSize = pooledOut.isTensor && typeof pooledOut.shape[1] === "number" ? pooledOut.shape[1] : typeof pooled.shape[1] === "number" ? pooled.shape[1] : NaN;
     if (!Number.isFinite(pooledSize)) throw new ModelError(`${source.description}: cannot tell the pooled embedding's width from text_encoder_2/model.onnx or unet/model.onnx`, "unet/model.onnx");
-    const layout = { sequenceLength: first.tokenizer.maxLength, hiddenSize, pooledSize, timeIds: true, zeroMissingNegative: SDXL_FAMILY.zeroMissingNegative(modelIndex) };
+    const layout = { hiddenSize, pooledSize, timeIds: true, zeroMissingNegative: SDXL_FAMILY.zeroMissingNegative(modelIndex) };
+    const limit = sequenceLimit(hidden);
+    const S = first.tokenizer.maxLength;
 
     return {
       layout,
-      tokenizer: first.tokenizer,
+      chunks: (t) => promptChunks(textParts(t), first.tokenizer),
       async encode(texts) {
-        const outs = await Promise.all(encoders.map(({ tokenizer, session }, e) => session.run({ input_ids: idsTensor(tokenizer, texts, read[e]!.ids) })));
+        // chunked[e][i]: prompt i's chunks as encoder e's tokenizer packs them.
+        const chunked = encoders.map(({ tokenizer }) => texts.map((t) => promptChunks(textParts(t), tokenizer)));
+        texts.forEach((t, i) => {
+          const [a, b] = [chunked[0]![i]!.length, chunked[1]![i]!.length];
+          if (a !== b) throw new ModelError(`${source.description}: tokenizer/ and tokenizer_2/ cut the prompt "${t.text}" into ${a} and ${b} chunks; SDXL's two encoders must read the same chunks`, "tokenizer_2/vocab.json");
+          checkSequence(source.description, t, a, S, limit);
+        });
+        const outs = await Promise.all(encoders.map(({ session }, e) => session.run({ input_ids: idsTensor(chunked[e]!.flat(), read[e]!.ids) })));
         const states = outs.map((out, e) => toFloat32(out[read[e]!.states.name]!));
         const pooledAll = toFloat32(outs[1]![pooledOut.name]!);
-        const S = layout.sequenceLength;
+        let row = 0;
         return texts.map((_, i) => {
-          // Per token, the first encoder's width then the second's.
-          const sequence = new Float32Array(S * hiddenSize);
-          for (let t = 0; t < S; t++) {
-            let at = t * hiddenSize;
-            states.forEach((s, e) => {
-              const w = widths[e]!;
-              sequence.set(s.subarray((i * S + t) * w, (i * S + t + 1) * w), at);
-              at += w;
-            });
+          const count = chunked[0]![i]!.length;
+          const sequence = new Float32Array(count * S * hiddenSize);
+          const pooledAt = row;
+          for (let c = 0; c < count; c++, row++) {
+            const weighted = states.map((s, e) => emphasise(s.subarray(row * S * widths[e]!, (row + 1) * S * widths[e]!), chunked[e]![i]![c]!.weights, widths[e]!));
+            // Per token, the first encoder's width then the second's.
+            for (let t = 0; t < S; t++) {
+              let at = (c * S + t) * hiddenSize;
+              weighted.forEach((w, e) => {
+                const width = widths[e]!;
+                sequence.set(w.subarray(t * width, (t + 1) * width), at);
+                at += width;
+              });
+            }
           }
-          return { sequence, pooled: pooledAll.slice(i * pooledSize, (i + 1) * pooledSize) };
+          return { sequenceLength: count * S, sequence, pooled: pooledAll.slice(pooledAt * pooledSize, (pooledAt + 1) * pooledSize) };
         });
       },
       unetFeeds: (conditioning, items, half) => ({
-        encoder_hidden_states: hiddenStatesFeed(conditioning.hidden, items, layout, unetFloat, half),
+        encoder_hidden_states: hiddenStatesFeed(conditioning, items, layout, unetFloat, half),
         text_embeds: smallFeed(conditioning.pooled, [items, pooledSize], unetFloat),
         time_ids: smallFeed(conditioning.timeIds, [items, TIME_IDS], unetFloat),
       }),
