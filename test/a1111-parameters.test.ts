@@ -8,7 +8,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { A1111_PARAM_PATTERN, a1111Quote, formatA1111Parameters, parseA1111Parameters, type A1111Generation } from "../src/cli/a1111-parameters.js";
+import { a1111Quote, formatA1111Parameters, parseA1111Parameters, type A1111Generation } from "../src/cli/a1111-parameters.js";
+import { A1111_PARAM_PATTERN } from "../src/cli/import/a1111-infotext.js";
 import { A1111_KARRAS_SCHEDULE, A1111_RNG, A1111_SAMPLERS } from "../src/cli/a1111-samplers.js";
 import { dominantPaint } from "../src/cli/dominant-paint.js";
 import { importedTexts, parseRenderRecord, renderRecord } from "../src/cli/render-record.js";

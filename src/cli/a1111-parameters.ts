@@ -1,5 +1,6 @@
 import type { NoiseGenerator, SchedulerName } from "../compiler/plan/plan.js";
 import { A1111_KARRAS_SCHEDULE, A1111_RNG, A1111_SAMPLERS } from "./a1111-samplers.js";
+import { infotextSize, parseInfotext } from "./import/a1111-infotext.js";
 
 /**
  * Automatic1111's "infotext", the PNG `parameters` text that A1111, Civitai and most SD tools read
@@ -25,23 +26,6 @@ export interface A1111Generation {
   /** Further `Key: value` pairs, after A1111's own, in order. */
   extra: readonly (readonly [key: string, value: string])[];
 }
-
-/**
- * A1111's `re_param_code`, `\s*(\w[\w \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)`, in JavaScript:
- * Python's `\w` matches any Unicode letter or digit (here `[\p{L}\p{N}_]`), and its `.` matches a
- * carriage return where JavaScript's does not (here `[^\n]`; the line has no `\n`).
- */
-export const A1111_PARAM_PATTERN = /\s*([\p{L}\p{N}_][\p{L}\p{N}_ \-/]+):\s*("(?:\\[^\n]|[^\\"])+"|[^,]*)(?:,|$)/gu;
-
-/**
- * The longest settings line read. The pattern takes time quadratic in a line's length (at each
- * position it scans the word characters ahead for a `:`), so a PNG's megabyte-long line would
- * take hours; A1111's own lines are a few hundred characters, a few thousand with many extensions.
- */
-export const A1111_MAX_SETTINGS_LINE = 16 * 1024;
-
-/** A1111's `re_imagesize`: a value such as `512x768` is read as two keys, `Size-1` and `Size-2`. */
-const IMAGE_SIZE = /^(\d+)x(\d+)$/;
 
 /**
  * A1111's `quote()`: a value with `,`, `:` or a newline is written as a JSON string
@@ -83,52 +67,15 @@ export interface A1111Parsed {
 }
 
 /**
- * `parse_generation_parameters` without what depends on A1111's settings (styles, defaults for
- * missing keys): the last line is the settings line when the pattern finds three pairs in it
- * (and it is at most {@link A1111_MAX_SETTINGS_LINE} characters long),
- * the lines before a `Negative prompt:` line are the prompt (each stripped), the rest the
- * negative prompt; a quoted value is read as JSON (kept as written when it is not valid JSON).
+ * An infotext read back as A1111's `parse_generation_parameters` reads it (import/a1111-infotext.ts),
+ * its pairs as a plain object, a size (`Size: 512x768`) as A1111's two keys `Size-1` and `Size-2`.
  */
 export function parseA1111Parameters(text: string): A1111Parsed {
-  const lines = text.trim().split("\n");
-  let last = lines.pop()!;
-  if (last.length > A1111_MAX_SETTINGS_LINE || [...last.matchAll(A1111_PARAM_PATTERN)].length < 3) {
-    lines.push(last);
-    last = "";
-  }
-  let prompt = "";
-  let negativePrompt = "";
-  let inNegative = false;
-  for (let line of lines) {
-    line = line.trim();
-    if (line.startsWith("Negative prompt:")) {
-      inNegative = true;
-      line = line.slice("Negative prompt:".length).trim();
-    }
-    if (inNegative) negativePrompt += (negativePrompt === "" ? "" : "\n") + line;
-    else prompt += (prompt === "" ? "" : "\n") + line;
-  }
-  const params: Record<string, string> = {};
-  const set = (key: string, value: string) => Object.defineProperty(params, key, { value, enumerable: true, writable: true, configurable: true });
-  for (const [, key, raw] of last.matchAll(A1111_PARAM_PATTERN)) {
-    // A1111 skips an empty value (its `v[0]` raises, and the pair is reported and dropped).
-    if (raw === undefined || raw === "") continue;
-    const value = raw.startsWith('"') && raw.endsWith('"') ? unquote(raw) : raw;
-    const size = IMAGE_SIZE.exec(value);
-    if (size) {
-      set(`${key}-1`, size[1]!);
-      set(`${key}-2`, size[2]!);
-    } else set(key!, value);
-  }
-  return { prompt, negativePrompt, params };
-}
-
-/** A1111's `unquote()`: the JSON string's value, or the text as it is when it is not JSON. */
-function unquote(text: string): string {
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === "string" ? value : text;
-  } catch {
-    return text;
-  }
+  const { prompt, negativePrompt, params } = parseInfotext(text);
+  // Object.fromEntries defines own properties: a key `__proto__` is data, not the prototype.
+  const pairs = [...params].flatMap(([key, value]): [string, string][] => {
+    const size = infotextSize(value);
+    return size ? [[`${key}-1`, String(size.width)], [`${key}-2`, String(size.height)]] : [[key, value]];
+  });
+  return { prompt, negativePrompt, params: Object.fromEntries(pairs) };
 }

@@ -28,7 +28,15 @@ const PY_WORD = "\\p{L}\\p{N}_";
  * A1111's `re_param_code`, `\s*(\w[\w \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)`, with Python's
  * `\s`, `\w` and `.` (anything but a newline) spelled out.
  */
-const RE_PARAM = new RegExp(`[${PY_SPACE}]*([${PY_WORD}][${PY_WORD} \\-/]+):[${PY_SPACE}]*("(?:\\\\[^\\n]|[^\\\\"])+"|[^,]*)(?:,|$)`, "gu");
+export const A1111_PARAM_PATTERN = new RegExp(`[${PY_SPACE}]*([${PY_WORD}][${PY_WORD} \\-/]+):[${PY_SPACE}]*("(?:\\\\[^\\n]|[^\\\\"])+"|[^,]*)(?:,|$)`, "gu");
+/**
+ * The longest settings line read. The pattern takes time quadratic in a line's length (at each
+ * position it scans the word characters ahead for a `:`), so a PNG's megabyte-long line would
+ * take hours; A1111's own lines are a few hundred characters, a few thousand with many
+ * extensions. A longer last line is read as prompt text.
+ */
+export const A1111_MAX_SETTINGS_LINE = 16 * 1024;
+
 /** A1111's `re_imagesize`, a value such as `512x768` (in ASCII digits, which A1111 writes; Python's `\d` would take any script's). */
 const RE_IMAGESIZE = /^(\d+)x(\d+)$/;
 
@@ -52,7 +60,7 @@ function unquote(text: string): string {
 
 /** The `Key: value` pairs of a line, as A1111's `re_param.findall` finds them. */
 function paramPairs(line: string): [key: string, value: string][] {
-  return [...line.matchAll(RE_PARAM)].map((m) => [m[1]!, m[2]!]);
+  return [...line.matchAll(A1111_PARAM_PATTERN)].map((m) => [m[1]!, m[2]!]);
 }
 
 /** Parses an infotext as A1111's `parse_generation_parameters` does (see the top of this file). */
@@ -60,7 +68,7 @@ export function parseInfotext(text: string): A1111Infotext {
   const lines = strip(text).split("\n");
   let lastLine = lines.pop()!;
   // Fewer than three pairs: the last line is part of the prompt (or the negative prompt).
-  if (paramPairs(lastLine).length < 3) {
+  if (lastLine.length > A1111_MAX_SETTINGS_LINE || paramPairs(lastLine).length < 3) {
     lines.push(lastLine);
     lastLine = "";
   }
