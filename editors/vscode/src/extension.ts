@@ -1,0 +1,103 @@
+import { statSync } from "node:fs";
+import path from "node:path";
+import * as vscode from "vscode";
+import type { LanguageClient } from "vscode-languageclient/node";
+import { startLanguageClient } from "./language-client.js";
+import { ScenePreview } from "./preview-panel.js";
+import { resolveScenec, type ScenecProgram } from "./resolve-server.js";
+
+let client: LanguageClient | undefined;
+const previews = new Map<string, ScenePreview>();
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  const output = vscode.window.createOutputChannel("scenec");
+  context.subscriptions.push(
+    output,
+    vscode.commands.registerCommand("scenec.restartServer", () => restartServer(context, output)),
+    vscode.commands.registerCommand("scenec.preview", () => openPreview(context, output)),
+    vscode.workspace.onDidChangeConfiguration((event) => {
+      if (event.affectsConfiguration("scenec.path")) void restartServer(context, output);
+    }),
+    vscode.workspace.onDidChangeWorkspaceFolders(() => void restartServer(context, output)),
+  );
+  await restartServer(context, output);
+}
+
+export async function deactivate(): Promise<void> {
+  for (const preview of previews.values()) preview.close();
+  await stopServer();
+}
+
+/** The scenec to run now: the setting and the workspace may have changed since the last time. */
+function currentScenec(context: vscode.ExtensionContext): ScenecProgram {
+  return resolveScenec({
+    setting: vscode.workspace.getConfiguration("scenec").get<string>("path"),
+    workspaceFolders: (vscode.workspace.workspaceFolders ?? []).map((folder) => folder.uri.fsPath),
+    extensionPath: context.extensionPath,
+    platform: process.platform,
+    nodePath: process.execPath,
+    isFile: (file) => statSync(file, { throwIfNoEntry: false })?.isFile() === true,
+  });
+}
+
+async function stopServer(): Promise<void> {
+  const running = client;
+  client = undefined;
+  await running?.dispose().catch(() => undefined);
+}
+
+/** Restarts run one after another: a settings change during a restart must not start two servers. */
+let restarts: Promise<void> = Promise.resolve();
+
+/** Stops the language server if it runs, then starts the scenec that is current. */
+function restartServer(context: vscode.ExtensionContext, output: vscode.OutputChannel): Promise<void> {
+  restarts = restarts.then(() => startServer(context, output));
+  return restarts;
+}
+
+async function startServer(context: vscode.ExtensionContext, output: vscode.OutputChannel): Promise<void> {
+  await stopServer();
+  const cwd = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+  try {
+    client = await startLanguageClient(currentScenec(context), cwd, output);
+  } catch (error) {
+    output.appendLine((error as Error).message);
+    void vscode.window.showErrorMessage((error as Error).message, "Open Settings").then((choice) => {
+      if (choice) void vscode.commands.executeCommand("workbench.action.openSettings", "scenec.path");
+    });
+  }
+}
+
+/** "scenec: Preview": the active scene's live preview, opened beside it (or shown again if it is open). */
+async function openPreview(context: vscode.ExtensionContext, output: vscode.OutputChannel): Promise<void> {
+  const document = vscode.window.activeTextEditor?.document;
+  if (document?.languageId !== "scene") {
+    void vscode.window.showErrorMessage("scenec: Preview needs a .scene file in the active editor.");
+    return;
+  }
+  if (document.uri.scheme !== "file") {
+    void vscode.window.showErrorMessage("scenec: Preview renders the scene from disk: save it to a .scene file first.");
+    return;
+  }
+  const scene = document.uri.fsPath;
+  const open = previews.get(scene);
+  if (open) return open.reveal();
+  // From the scene's workspace folder, as `scenec watch` would be run in a terminal there.
+  const cwd = vscode.workspace.getWorkspaceFolder(document.uri)?.uri.fsPath ?? path.dirname(scene);
+  const program = currentScenec(context);
+  if (program.source === "bundled") {
+    void vscode.window.showInformationMessage(
+      "The scenec bundled with the extension cannot render (it has no ONNX Runtime): the preview shows the scene's diagnostics. Install scenec in the workspace (`npm install --save-dev scenec`) to see it rendered.",
+    );
+  }
+  try {
+    const preview = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Starting the preview of ${path.basename(scene)}…` },
+      () => ScenePreview.open(scene, program, cwd, output, () => previews.delete(scene)),
+    );
+    previews.set(scene, preview);
+  } catch (error) {
+    output.appendLine((error as Error).message);
+    void vscode.window.showErrorMessage((error as Error).message);
+  }
+}

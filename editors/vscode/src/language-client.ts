@@ -1,0 +1,36 @@
+import * as vscode from "vscode";
+import { LanguageClient, type LanguageClientOptions, type ServerOptions } from "vscode-languageclient/node";
+import { commandLine, describeScenec, type ScenecProgram } from "./resolve-server.js";
+
+/**
+ * Starts `scenec lsp --stdio` for the scene files of the workspace. The client's id is `scenec`,
+ * so vscode-languageclient reads the `scenec.trace.server` setting by itself.
+ */
+export async function startLanguageClient(program: ScenecProgram, cwd: string | undefined, output: vscode.OutputChannel): Promise<LanguageClient> {
+  const line = commandLine(program, ["lsp", "--stdio"]);
+  const server: ServerOptions = {
+    command: line.command,
+    args: line.args,
+    options: { env: { ...process.env, ...line.env }, shell: line.shell, ...(cwd !== undefined ? { cwd } : {}) },
+  };
+  const options: LanguageClientOptions = {
+    documentSelector: [
+      { scheme: "file", language: "scene" },
+      { scheme: "untitled", language: "scene" },
+    ],
+    // Imports, guide images and scenec.yaml change the diagnostics of the scenes that use them.
+    synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher("**/{*.scene,scenec.yaml}") },
+    outputChannel: output,
+  };
+  const client = new LanguageClient("scenec", "scenec", server, options);
+  try {
+    await client.start();
+  } catch (error) {
+    await client.dispose().catch(() => undefined);
+    throw new Error(
+      `cannot start ${describeScenec(program)} as a language server: ${(error as Error).message}. ` +
+        "Install scenec in the workspace (`npm install --save-dev scenec`) or set `scenec.path`.",
+    );
+  }
+  return client;
+}

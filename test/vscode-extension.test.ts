@@ -1,0 +1,179 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { previewPageHtml } from "../editors/vscode/src/preview-page.js";
+import { previewUrl, PreviewUrlReader } from "../editors/vscode/src/preview-url.js";
+import { commandLine, resolveScenec, type ScenecLookup } from "../editors/vscode/src/resolve-server.js";
+import { runMain } from "./helpers/scenec-main.js";
+import { ROOT, waitUntil, WatchProcess } from "./helpers/watch-process.js";
+
+const manifest = JSON.parse(readFileSync("editors/vscode/package.json", "utf8")) as {
+  engines: { vscode: string };
+  contributes: {
+    problemMatchers: { name: string; pattern: { regexp: string; file: number; line: number; column: number; severity: number; code: number; message: number } }[];
+    languages: { id: string; extensions: string[]; configuration: string }[];
+    grammars: { language: string; scopeName: string; path: string }[];
+    commands: { command: string; title: string; category: string }[];
+    configuration: { properties: Record<string, unknown> };
+  };
+};
+
+function lookup(files: string[], overrides: Partial<ScenecLookup> = {}): ScenecLookup {
+  return {
+    setting: undefined,
+    workspaceFolders: ["/work/project"],
+    extensionPath: "/ext/scenec",
+    platform: "linux",
+    nodePath: "/opt/code/code",
+    isFile: (file) => files.includes(file),
+    ...overrides,
+  };
+}
+
+describe("which scenec the extension runs", () => {
+  it("prefers the workspace's own scenec to the bundled one and PATH", () => {
+    const program = resolveScenec(lookup(["/work/project/node_modules/.bin/scenec", "/ext/scenec/server/bin/scenec.js"]));
+    expect(program).toMatchObject({ source: "workspace", command: "/work/project/node_modules/.bin/scenec", args: [], shell: false });
+  });
+
+  it("looks in every workspace folder, in order", () => {
+    const program = resolveScenec(lookup(["/b/node_modules/.bin/scenec"], { workspaceFolders: ["/a", "/b"] }));
+    expect(program.command).toBe("/b/node_modules/.bin/scenec");
+  });
+
+  it("runs the bundled scenec on the editor's own Node when the workspace has none", () => {
+    const program = resolveScenec(lookup(["/ext/scenec/server/bin/scenec.js"]));
+    expect(program).toMatchObject({ source: "bundled", command: "/opt/code/code", args: ["/ext/scenec/server/bin/scenec.js"], env: { ELECTRON_RUN_AS_NODE: "1" } });
+  });
+
+  it("falls back to scenec on PATH", () => {
+    expect(resolveScenec(lookup([]))).toMatchObject({ source: "path", command: "scenec", args: [] });
+  });
+
+  it("takes the scenec.path setting over everything, a relative path from the workspace folder", () => {
+    const files = ["/work/project/node_modules/.bin/scenec"];
+    expect(resolveScenec(lookup(files, { setting: "tools/scenec" }))).toMatchObject({ source: "setting", command: "/work/project/tools/scenec" });
+    expect(resolveScenec(lookup(files, { setting: "/usr/local/bin/scenec" })).command).toBe("/usr/local/bin/scenec");
+    // A bare name is a program on PATH, not a file in the workspace.
+    expect(resolveScenec(lookup(files, { setting: "scenec-dev" })).command).toBe("scenec-dev");
+    // A checkout's bin/scenec.js runs on Node.
+    expect(resolveScenec(lookup(files, { setting: "../scenec/bin/scenec.js" }))).toMatchObject({ command: "/opt/code/code", args: ["/work/scenec/bin/scenec.js"] });
+  });
+
+  it("ignores a blank setting", () => {
+    expect(resolveScenec(lookup([], { setting: "  " })).source).toBe("path");
+  });
+
+  it("runs npm's .cmd shim through a shell on Windows, quoting what has spaces", () => {
+    const shim = "C:\\My Project\\node_modules\\.bin\\scenec.cmd";
+    const program = resolveScenec(lookup([shim], { platform: "win32", workspaceFolders: ["C:\\My Project"] }));
+    expect(program).toMatchObject({ source: "workspace", command: `"${shim}"`, shell: true });
+    const line = commandLine(program, ["watch", "C:\\My Project\\a b.scene", "--serve", "0"]);
+    expect(line.args).toEqual(['watch', '"C:\\My Project\\a b.scene"', "--serve", "0"]);
+  });
+
+  it("puts scenec's arguments after the script of a Node-run scenec, unquoted without a shell", () => {
+    const program = resolveScenec(lookup(["/ext/scenec/server/bin/scenec.js"]));
+    expect(commandLine(program, ["watch", "/a b.scene"]).args).toEqual(["/ext/scenec/server/bin/scenec.js", "watch", "/a b.scene"]);
+    expect(commandLine(resolveScenec(lookup([])), ["lsp", "--stdio"])).toEqual({ command: "scenec", args: ["lsp", "--stdio"], env: {}, shell: false });
+  });
+});
+
+describe("the preview URL that scenec watch prints", () => {
+  it("is read from watch's status line", () => {
+    expect(previewUrl("[watch] preview at http://127.0.0.1:40123/")).toBe("http://127.0.0.1:40123/");
+    expect(previewUrl("[watch] preview at http://[::1]:8080/")).toBe("http://[::1]:8080/");
+  });
+
+  it("is not taken from other lines, nor from a page that is not on this machine", () => {
+    expect(previewUrl("[watch] render started")).toBeUndefined();
+    expect(previewUrl("scenes/a.scene:1:1: error[S1001]: see [watch] preview at http://127.0.0.1:1/")).toBeUndefined();
+    expect(previewUrl("[watch] preview at http://example.com:80/")).toBeUndefined();
+  });
+
+  it("is found in output that arrives in pieces, once its line is whole", () => {
+    const reader = new PreviewUrlReader();
+    expect(reader.push("[watch] watching a.scene; Ctrl-C stops\n[watch] preview at http://127.0.0")).toBeUndefined();
+    expect(reader.push(".1:5")).toBeUndefined();
+    expect(reader.push("1234/\r\n[watch] render started\n")).toBe("http://127.0.0.1:51234/");
+    expect(reader.output).toContain("watching a.scene");
+  });
+
+  it("is what `scenec watch --serve 0` prints, and closing its stdin stops it, as the extension does", async () => {
+    // A broken scene: watch serves its diagnostics and renders nothing, so no model is needed.
+    const watch = new WatchProcess(["test/fixtures/bad/blend-typo.scene", "--serve", "0"], ROOT, { stdin: "pipe" });
+    try {
+      const url = await waitUntil(() => new PreviewUrlReader().push(watch.stderr), "the preview URL", 30_000, () => watch.stderr);
+      const page = await fetch(url);
+      expect(page.status).toBe(200);
+      expect(page.headers.get("content-type")).toMatch(/^text\/html/);
+      watch.closeStdin();
+      expect(await watch.exited).toEqual({ code: 0, signal: null });
+    } finally {
+      if (watch.running) await watch.interrupt();
+    }
+  });
+});
+
+describe("the preview page", () => {
+  it("frames the preview and lets the webview frame nothing else", () => {
+    const html = previewPageHtml("http://127.0.0.1:40123/", "Preview a.scene");
+    expect(html).toContain('<iframe src="http://127.0.0.1:40123/"');
+    expect(html).toMatch(/Content-Security-Policy" content="default-src 'none'; frame-src http:\/\/127\.0\.0\.1:40123;/);
+  });
+
+  it("escapes the scene's name", () => {
+    expect(previewPageHtml("http://127.0.0.1:1/", "Preview <b>.scene")).toContain("Preview &#60;b&#62;.scene");
+  });
+});
+
+describe("the $scenec problem matcher", () => {
+  const matcher = manifest.contributes.problemMatchers.find((m) => m.name === "scenec")!;
+  const regexp = new RegExp(matcher.pattern.regexp);
+
+  /** What VS Code takes from each line of a task's output. */
+  function problems(output: string) {
+    return output.split("\n").flatMap((line) => {
+      const m = regexp.exec(line);
+      if (!m) return [];
+      const group = (i: number) => m[i]!;
+      const p = matcher.pattern;
+      return [{ file: group(p.file), line: Number(group(p.line)), column: Number(group(p.column)), severity: group(p.severity), code: group(p.code), message: group(p.message) }];
+    });
+  }
+
+  it("finds every diagnostic of `scenec check`, where the fixtures expect them, and nothing else", async () => {
+    const files = ["test/fixtures/bad/several-errors.scene", "test/fixtures/bad/unused-style.scene"];
+    const run = await runMain("check", ...files);
+    expect(run.status).toBe(1);
+    const found = problems(run.stdout + run.stderr);
+    const expected = files.flatMap((file) =>
+      (JSON.parse(readFileSync(file.replace(/\.scene$/, ".expected.json"), "utf8")) as { code: string; severity: string; line: number; column: number; message: string }[]).map(
+        (d) => ({ file, line: d.line, column: d.column, severity: d.severity, code: d.code, message: d.message }),
+      ),
+    );
+    expect(found).toEqual(expected);
+    expect(found.map((p) => p.severity)).toContain("warning");
+  });
+
+  it("keeps a Windows drive letter in the file name", () => {
+    expect(problems("C:\\scenes\\a.scene:3:7: error[S2008]: unknown blend kernel `gausian`")).toEqual([
+      { file: "C:\\scenes\\a.scene", line: 3, column: 7, severity: "error", code: "S2008", message: "unknown blend kernel `gausian`" },
+    ]);
+  });
+});
+
+describe("the extension's manifest", () => {
+  it("contributes the scene language with the grammar and language configuration copied from grammar/", () => {
+    const grammar = JSON.parse(readFileSync("grammar/scene.tmLanguage.json", "utf8")) as { scopeName: string };
+    expect(manifest.contributes.languages).toEqual([expect.objectContaining({ id: "scene", extensions: [".scene"], configuration: "./syntaxes/language-configuration.json" })]);
+    expect(manifest.contributes.grammars).toEqual([{ language: "scene", scopeName: grammar.scopeName, path: "./syntaxes/scene.tmLanguage.json" }]);
+  });
+
+  it("has the Preview and Restart commands and the settings the extension reads", () => {
+    expect(manifest.contributes.commands.map((c) => `${c.category}: ${c.title}`)).toEqual(["scenec: Preview", "scenec: Restart Language Server"]);
+    expect(Object.keys(manifest.contributes.configuration.properties)).toEqual(["scenec.path", "scenec.trace.server"]);
+    const source = ["extension.ts", "language-client.ts"].map((f) => readFileSync(path.join("editors/vscode/src", f), "utf8")).join("\n");
+    for (const c of manifest.contributes.commands) expect(source).toContain(`"${c.command}"`);
+  });
+});
