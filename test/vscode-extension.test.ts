@@ -1,16 +1,18 @@
-import { readFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { previewPageHtml } from "../editors/vscode/src/preview-page.js";
 import { previewUrl, PreviewUrlReader } from "../editors/vscode/src/preview-url.js";
 import { commandLine, resolveScenec, type ScenecLookup } from "../editors/vscode/src/resolve-server.js";
 import { runMain } from "./helpers/scenec-main.js";
-import { ROOT, waitUntil, WatchProcess } from "./helpers/watch-process.js";
+import { atomicSave, ROOT, waitUntil, WatchProcess } from "./helpers/watch-process.js";
 
 const manifest = JSON.parse(readFileSync("editors/vscode/package.json", "utf8")) as {
   engines: { vscode: string };
   contributes: {
-    problemMatchers: { name: string; pattern: { regexp: string; file: number; line: number; column: number; severity: number; code: number; message: number } }[];
+    problemPatterns: { name: string; regexp: string; file: number; line: number; column: number; severity: number; code: number; message: number }[];
+    problemMatchers: { name: string; pattern: string; background?: { beginsPattern: string; endsPattern: string } }[];
     languages: { id: string; extensions: string[]; configuration: string }[];
     grammars: { language: string; scopeName: string; path: string }[];
     commands: { command: string; title: string; category: string }[];
@@ -127,38 +129,71 @@ describe("the preview page", () => {
   });
 });
 
-describe("the $scenec problem matcher", () => {
-  const matcher = manifest.contributes.problemMatchers.find((m) => m.name === "scenec")!;
-  const regexp = new RegExp(matcher.pattern.regexp);
+describe("the $scenec problem matchers", () => {
+  const pattern = manifest.contributes.problemPatterns.find((p) => p.name === "scenec")!;
+  const regexp = new RegExp(pattern.regexp);
 
-  /** What VS Code takes from each line of a task's output. */
-  function problems(output: string) {
-    return output.split("\n").flatMap((line) => {
-      const m = regexp.exec(line);
-      if (!m) return [];
-      const group = (i: number) => m[i]!;
-      const p = matcher.pattern;
-      return [{ file: group(p.file), line: Number(group(p.line)), column: Number(group(p.column)), severity: group(p.severity), code: group(p.code), message: group(p.message) }];
-    });
+  /** What VS Code takes from a line of a task's output with the `$scenec` pattern. */
+  function problem(line: string) {
+    const m = regexp.exec(line);
+    if (!m) return [];
+    const group = (i: number) => m[i]!;
+    return [{ file: group(pattern.file), line: Number(group(pattern.line)), column: Number(group(pattern.column)), severity: group(pattern.severity), code: group(pattern.code), message: group(pattern.message) }];
   }
+  const problems = (output: string) => output.split("\n").flatMap(problem);
 
-  it("finds every diagnostic of `scenec check`, where the fixtures expect them, and nothing else", async () => {
+  it("use the $scenec pattern", () => {
+    expect(manifest.contributes.problemMatchers.map((m) => [m.name, m.pattern])).toEqual([
+      ["scenec", "$scenec"],
+      ["scenec-watch", "$scenec"],
+    ]);
+  });
+
+  it("find every diagnostic of `scenec check`, where the fixtures expect them, and nothing else", async () => {
     const files = ["test/fixtures/bad/several-errors.scene", "test/fixtures/bad/unused-style.scene"];
     const run = await runMain("check", ...files);
     expect(run.status).toBe(1);
-    const found = problems(run.stdout + run.stderr);
     const expected = files.flatMap((file) =>
       (JSON.parse(readFileSync(file.replace(/\.scene$/, ".expected.json"), "utf8")) as { code: string; severity: string; line: number; column: number; message: string }[]).map(
         (d) => ({ file, line: d.line, column: d.column, severity: d.severity, code: d.code, message: d.message }),
       ),
     );
-    expect(found).toEqual(expected);
-    expect(found.map((p) => p.severity)).toContain("warning");
+    expect(problems(run.stdout + run.stderr)).toEqual(expected);
+    expect(expected.map((p) => p.severity)).toContain("warning");
   });
 
-  it("keeps a Windows drive letter in the file name", () => {
+  it("keep a Windows drive letter in the file name", () => {
     expect(problems("C:\\scenes\\a.scene:3:7: error[S2008]: unknown blend kernel `gausian`")).toEqual([
       { file: "C:\\scenes\\a.scene", line: 3, column: 7, severity: "error", code: "S2008", message: "unknown blend kernel `gausian`" },
+    ]);
+  });
+
+  it("$scenec-watch follows `scenec watch` round by round: a save that fixes an error clears it", async () => {
+    const watcher = manifest.contributes.problemMatchers.find((m) => m.name === "scenec-watch")!.background!;
+    const dir = mkdtempSync(path.join(tmpdir(), "scenec-vscode-"));
+    const scene = path.join(dir, "a.scene");
+    copyFileSync("test/fixtures/bad/blend-typo.scene", scene);
+    const watch = new WatchProcess(["a.scene"], dir, { stdin: "pipe" });
+    try {
+      await watch.waitForCount("scene has errors", 1);
+      atomicSave(scene, readFileSync(scene, "utf8").replace("blend gausian", "blend gaussian"));
+      await watch.waitForCount("scene has errors", 2);
+      watch.closeStdin();
+      await watch.exited;
+    } finally {
+      if (watch.running) await watch.interrupt();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    // As VS Code reads a background task: a begin line starts a round afresh, an end line closes it.
+    const rounds: { problems: ReturnType<typeof problem>; ended: boolean }[] = [];
+    for (const line of watch.stderr.split("\n")) {
+      if (new RegExp(watcher.beginsPattern).test(line)) rounds.push({ problems: [], ended: false });
+      else if (new RegExp(watcher.endsPattern).test(line)) rounds.at(-1)!.ended = true;
+      else rounds.at(-1)?.problems.push(...problem(line));
+    }
+    expect(rounds.map((r) => [r.ended, r.problems.map((p) => `${p.file}:${p.line}:${p.column} ${p.code}`)])).toEqual([
+      [true, ["a.scene:3:7 S2008", "a.scene:6:9 S2008"]],
+      [true, ["a.scene:6:9 S2008"]],
     ]);
   });
 });
