@@ -7,12 +7,18 @@ import { ScenePreview } from "./preview-panel.js";
 import { resolveScenec, type ScenecProgram } from "./resolve-server.js";
 
 let client: LanguageClient | undefined;
+let fileEvents: vscode.FileSystemWatcher;
 const previews = new Map<string, ScenePreview>();
+/** Scenes whose preview is starting: a second Preview meanwhile must not start a second watch. */
+const starting = new Set<string>();
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const output = vscode.window.createOutputChannel("scenec");
+  // Saved imports and scenec.yaml change the diagnostics of the scenes that use them; one watcher serves every restart.
+  fileEvents = vscode.workspace.createFileSystemWatcher("**/{*.scene,scenec.yaml}");
   context.subscriptions.push(
     output,
+    fileEvents,
     vscode.commands.registerCommand("scenec.restartServer", () => restartServer(context, output)),
     vscode.commands.registerCommand("scenec.preview", () => openPreview(context, output)),
     vscode.workspace.onDidChangeConfiguration((event) => {
@@ -59,7 +65,7 @@ async function startServer(context: vscode.ExtensionContext, output: vscode.Outp
   await stopServer();
   const cwd = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
   try {
-    client = await startLanguageClient(currentScenec(context), cwd, output);
+    client = await startLanguageClient(currentScenec(context), cwd, output, fileEvents);
   } catch (error) {
     output.appendLine((error as Error).message);
     void vscode.window.showErrorMessage((error as Error).message, "Open Settings").then((choice) => {
@@ -82,6 +88,7 @@ async function openPreview(context: vscode.ExtensionContext, output: vscode.Outp
   const scene = document.uri.fsPath;
   const open = previews.get(scene);
   if (open) return open.reveal();
+  if (starting.has(scene)) return;
   // From the scene's workspace folder, as `scenec watch` would be run in a terminal there.
   const cwd = vscode.workspace.getWorkspaceFolder(document.uri)?.uri.fsPath ?? path.dirname(scene);
   const program = currentScenec(context);
@@ -90,14 +97,22 @@ async function openPreview(context: vscode.ExtensionContext, output: vscode.Outp
       "The scenec bundled with the extension cannot render (it has no ONNX Runtime): the preview shows the scene's diagnostics. Install scenec in the workspace (`npm install --save-dev scenec`) to see it rendered.",
     );
   }
+  let cancelled = false;
+  starting.add(scene);
   try {
     const preview = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Starting the preview of ${path.basename(scene)}…` },
-      () => ScenePreview.open(scene, program, cwd, output, () => previews.delete(scene)),
+      { location: vscode.ProgressLocation.Notification, title: `Starting the preview of ${path.basename(scene)}…`, cancellable: true },
+      (_progress, cancel) => {
+        cancel.onCancellationRequested(() => (cancelled = true));
+        return ScenePreview.open(scene, program, cwd, output, cancel, () => previews.delete(scene));
+      },
     );
     previews.set(scene, preview);
   } catch (error) {
     output.appendLine((error as Error).message);
-    void vscode.window.showErrorMessage((error as Error).message);
+    // A preview the user cancelled stops watch, as asked: no error to show.
+    if (!cancelled) void vscode.window.showErrorMessage((error as Error).message);
+  } finally {
+    starting.delete(scene);
   }
 }

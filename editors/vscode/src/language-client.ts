@@ -6,7 +6,12 @@ import { commandLine, describeScenec, type ScenecProgram } from "./resolve-serve
  * Starts `scenec lsp --stdio` for the scene files of the workspace. The client's id is `scenec`,
  * so vscode-languageclient reads the `scenec.trace.server` setting by itself.
  */
-export async function startLanguageClient(program: ScenecProgram, cwd: string | undefined, output: vscode.OutputChannel): Promise<LanguageClient> {
+export async function startLanguageClient(
+  program: ScenecProgram,
+  cwd: string | undefined,
+  output: vscode.OutputChannel,
+  fileEvents: vscode.FileSystemWatcher,
+): Promise<LanguageClient> {
   const line = commandLine(program, ["lsp", "--stdio"]);
   const server: ServerOptions = {
     command: line.command,
@@ -18,8 +23,7 @@ export async function startLanguageClient(program: ScenecProgram, cwd: string | 
       { scheme: "file", language: "scene" },
       { scheme: "untitled", language: "scene" },
     ],
-    // Imports, guide images and scenec.yaml change the diagnostics of the scenes that use them.
-    synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher("**/{*.scene,scenec.yaml}") },
+    synchronize: { fileEvents },
     outputChannel: output,
   };
   const client = new LanguageClient("scenec", "scenec", server, options);

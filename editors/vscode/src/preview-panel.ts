@@ -19,8 +19,15 @@ export class ScenePreview {
     private readonly watch: ChildProcess,
   ) {}
 
-  /** Starts watch for `scene`; resolves once its page is shown, rejects with watch's words when it stops before. */
-  static async open(scene: string, program: ScenecProgram, cwd: string, output: vscode.OutputChannel, onClosed: () => void): Promise<ScenePreview> {
+  /** Starts watch for `scene`; resolves once its page is shown, rejects with watch's words when it stops before (or is cancelled). */
+  static async open(
+    scene: string,
+    program: ScenecProgram,
+    cwd: string,
+    output: vscode.OutputChannel,
+    cancel: vscode.CancellationToken,
+    onClosed: () => void,
+  ): Promise<ScenePreview> {
     const line = commandLine(program, ["watch", scene, "--serve", "0"]);
     output.appendLine(`$ ${[line.command, ...line.args].join(" ")}`);
     const watch = spawn(line.command, line.args, {
@@ -42,6 +49,7 @@ export class ScenePreview {
       });
       watch.on("error", (error) => reject(new Error(`cannot run ${describeScenec(program)}: ${error.message}. Install scenec in the workspace (\`npm install --save-dev scenec\`) or set \`scenec.path\`.`)));
       watch.on("exit", (code) => reject(new Error(`scenec watch stopped (exit status ${code}) before its preview page was up: ${reader.output || "it printed nothing"}`)));
+      cancel.onCancellationRequested(() => watch.stdin!.end());
     });
     // In a remote window the page is on the remote machine: VS Code forwards the port.
     const external = (await vscode.env.asExternalUri(vscode.Uri.parse(url))).toString(true);
