@@ -1,6 +1,9 @@
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { chromium, type Browser } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { previewPageHtml } from "../editors/vscode/src/preview-page.js";
 import { previewUrl, PreviewUrlReader } from "../editors/vscode/src/preview-url.js";
@@ -19,6 +22,9 @@ const manifest = JSON.parse(readFileSync("editors/vscode/package.json", "utf8"))
     configuration: { properties: Record<string, unknown> };
   };
 };
+
+/** Debian's Chromium, as test/preview-browser.test.ts drives it (`.ci/run` installs it). */
+const CHROMIUM = "/usr/bin/chromium";
 
 function lookup(files: string[], overrides: Partial<ScenecLookup> = {}): ScenecLookup {
   return {
@@ -127,6 +133,33 @@ describe("the preview page", () => {
   it("escapes the scene's name", () => {
     expect(previewPageHtml("http://127.0.0.1:1/", "Preview <b>.scene")).toContain("Preview &#60;b&#62;.scene");
   });
+
+  it.skipIf(!existsSync(CHROMIUM) && !process.env["CI"])("shows the live preview of a running watch in its frame, under its CSP (headless Chromium)", async () => {
+    const watch = new WatchProcess(["test/fixtures/bad/blend-typo.scene", "--serve", "0"], ROOT, { stdin: "pipe" });
+    // The webview's page comes from another origin than the preview's, as vscode-webview:// does.
+    const webview = createServer((_request, response) => response.writeHead(200, { "content-type": "text/html" }).end(previewPageHtml(url, "Preview blend-typo.scene")));
+    let url = "";
+    let browser: Browser | undefined;
+    try {
+      url = await waitUntil(() => new PreviewUrlReader().push(watch.stderr), "the preview URL", 30_000, () => watch.stderr);
+      await new Promise<void>((resolve) => webview.listen(0, "127.0.0.1", resolve));
+      browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu", "--no-first-run"], headless: true, timeout: 60_000 });
+      const page = await browser.newPage();
+      const refused: string[] = [];
+      page.on("console", (message) => void (/Content Security Policy/i.test(message.text()) && refused.push(message.text())));
+      await page.goto(`http://127.0.0.1:${(webview.address() as AddressInfo).port}/`);
+      const frame = await waitUntil(() => page.frames().find((f) => f.url() === url), "the preview's frame");
+      // The framed page runs its own script: the diagnostics arrive over its live connection.
+      await frame.locator("#diagnostics").waitFor({ state: "visible", timeout: 30_000 });
+      expect(await frame.locator("#diagnostics").textContent()).toContain("error[S2008]: unknown blend kernel `gausian`");
+      expect(refused).toEqual([]);
+    } finally {
+      await browser?.close();
+      webview.close();
+      watch.closeStdin();
+      await watch.exited;
+    }
+  }, 90_000);
 });
 
 describe("the $scenec problem matchers", () => {
