@@ -7,9 +7,11 @@
 // 4. bundles scenec itself into server/ for a workspace that has none: the language server,
 //    check and fmt, with sharp (guide images) and its native part for this platform; rendering's
 //    onnxruntime-node (~300 MB) is left out, so Preview renders with the workspace's scenec;
+//    it must check the example scenes from a copy outside this checkout;
 // 5. runs @vscode/vsce package for this platform, the one sharp's binaries are for.
 import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -47,6 +49,7 @@ await build({
 });
 
 await bundleScenec(path.join(ext, "server"));
+checkBundledScenec(path.join(ext, "server"));
 
 const vsce = path.join(ext, "node_modules", "@vscode", "vsce", "vsce");
 const { version } = JSON.parse(readFileSync(path.join(ext, "package.json"), "utf8"));
@@ -82,6 +85,21 @@ async function bundleScenec(dir) {
   writeFileSync(path.join(dir, "package.json"), `${JSON.stringify({ name: pkg.name, version: pkg.version, type: "module", license: pkg.license }, null, 2)}\n`);
   for (const folder of ["grammar", "schema"]) cpSync(path.join(root, folder), path.join(dir, folder), { recursive: true });
   copyInstalled("sharp", path.join(dir, "node_modules"));
+}
+
+/**
+ * The bundled scenec checks the example scenes (guide images and imports included) from a copy
+ * outside this checkout, where the root's node_modules cannot stand in for what the bundle lacks.
+ */
+function checkBundledScenec(dir) {
+  const copy = mkdtempSync(path.join(tmpdir(), "scenec-bundle-"));
+  try {
+    cpSync(dir, copy, { recursive: true });
+    const scenes = readdirSync(path.join(root, "scenes")).filter((f) => f.endsWith(".scene")).map((f) => path.join(root, "scenes", f));
+    run(process.execPath, [path.join(copy, "bin", "scenec.js"), "check", ...scenes], copy);
+  } finally {
+    rmSync(copy, { recursive: true, force: true });
+  }
 }
 
 /** Copies package `name` from the root's node_modules with the dependencies installed there for it (the optional ones are this platform's binaries). */
