@@ -7,7 +7,7 @@ import { chromium, type Browser } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { previewPageHtml } from "../editors/vscode/src/preview-page.js";
 import { previewUrl, PreviewUrlReader } from "../editors/vscode/src/preview-url.js";
-import { commandLine, resolveScenec, type ScenecLookup } from "../editors/vscode/src/resolve-server.js";
+import { commandLine, describeScenec, resolveScenec, SCENEC_NODE, type ScenecLookup } from "../editors/vscode/src/resolve-server.js";
 import { runMain } from "./helpers/scenec-main.js";
 import { atomicSave, ROOT, waitUntil, WatchProcess } from "./helpers/watch-process.js";
 
@@ -33,6 +33,7 @@ function lookup(files: string[], overrides: Partial<ScenecLookup> = {}): ScenecL
     extensionPath: "/ext/scenec",
     platform: "linux",
     nodePath: "/opt/code/code",
+    nodeVersion: "22.15.1",
     isFile: (file) => files.includes(file),
     ...overrides,
   };
@@ -54,6 +55,16 @@ describe("which scenec the extension runs", () => {
     expect(program).toMatchObject({ source: "bundled", command: "/opt/code/code", args: ["/ext/scenec/server/bin/scenec.js"], env: { ELECTRON_RUN_AS_NODE: "1" } });
   });
 
+  it("runs a scenec script with `node` on PATH when the editor's Node is older than scenec's", () => {
+    const rootManifest = JSON.parse(readFileSync("package.json", "utf8")) as { engines: { node: string } };
+    expect(rootManifest.engines.node).toBe(`>=${SCENEC_NODE}`);
+    const bundled = ["/ext/scenec/server/bin/scenec.js"];
+    expect(resolveScenec(lookup(bundled, { nodeVersion: "18.17.1" }))).toMatchObject({ command: "node", args: bundled, env: {} });
+    expect(resolveScenec(lookup(bundled, { nodeVersion: "20.18.3" })).command).toBe("node");
+    expect(resolveScenec(lookup(bundled, { nodeVersion: "20.19.0" })).command).toBe("/opt/code/code");
+    expect(resolveScenec(lookup(bundled, { nodeVersion: "21.0.0" })).command).toBe("/opt/code/code");
+  });
+
   it("falls back to scenec on PATH", () => {
     expect(resolveScenec(lookup([]))).toMatchObject({ source: "path", command: "scenec", args: [] });
   });
@@ -66,6 +77,12 @@ describe("which scenec the extension runs", () => {
     expect(resolveScenec(lookup(files, { setting: "scenec-dev" })).command).toBe("scenec-dev");
     // A checkout's bin/scenec.js runs on Node.
     expect(resolveScenec(lookup(files, { setting: "../scenec/bin/scenec.js" }))).toMatchObject({ command: "/opt/code/code", args: ["/work/scenec/bin/scenec.js"] });
+  });
+
+  it("names the scenec it tried in messages, so the user knows what to change", () => {
+    expect(describeScenec(resolveScenec(lookup([], { setting: "tools/scenec" })))).toBe("the scenec set in `scenec.path` (/work/project/tools/scenec)");
+    expect(describeScenec(resolveScenec(lookup(["/work/project/node_modules/.bin/scenec"])))).toBe("the workspace's scenec (/work/project/node_modules/.bin/scenec)");
+    expect(describeScenec(resolveScenec(lookup([])))).toBe("`scenec` on PATH");
   });
 
   it("ignores a blank setting", () => {

@@ -42,6 +42,7 @@ function currentScenec(context: vscode.ExtensionContext): ScenecProgram {
     extensionPath: context.extensionPath,
     platform: process.platform,
     nodePath: process.execPath,
+    nodeVersion: process.versions.node,
     isFile: (file) => statSync(file, { throwIfNoEntry: false })?.isFile() === true,
   });
 }

@@ -12,8 +12,10 @@ export interface ScenecLookup {
   /** The extension's own folder, where a packaged .vsix may carry scenec (server/bin/scenec.js). */
   extensionPath: string;
   platform: NodeJS.Platform;
-  /** The Node.js that runs a scenec given as a .js file: the extension host's (Electron as Node). */
+  /** The extension host's Node.js (Electron acting as Node), which runs a scenec given as a .js file if it is recent enough… */
   nodePath: string;
+  /** …that is, if this version (`process.versions.node`) is at least SCENEC_NODE; else `node` on PATH runs it. */
+  nodeVersion: string;
   isFile: (file: string) => boolean;
 }
 
@@ -30,6 +32,9 @@ export interface ScenecProgram {
   /** Windows runs npm's `.cmd` shims, and finds `scenec` on PATH, only through a shell. */
   shell: boolean;
 }
+
+/** The oldest Node.js that scenec runs on: the `engines` of its package.json. */
+export const SCENEC_NODE = "20.19.0";
 
 /** The bundled scenec's script, relative to the extension's folder (scripts/package-vscode.mjs puts it there). */
 export const BUNDLED_SCENEC = path.join("server", "bin", "scenec.js");
@@ -61,13 +66,27 @@ export function resolveScenec(lookup: ScenecLookup): ScenecProgram {
 
 function program(source: ScenecSource, file: string, lookup: ScenecLookup): ScenecProgram {
   if (/\.[cm]?js$/i.test(file)) {
-    // A script runs on the extension host's Node: VS Code's Electron acts as Node with this variable.
-    return { source, file, command: lookup.nodePath, args: [file], env: { ELECTRON_RUN_AS_NODE: "1" }, shell: false };
+    // VS Code's Electron acts as Node with ELECTRON_RUN_AS_NODE; an older VS Code's Node is older than scenec needs.
+    return atLeast(lookup.nodeVersion, SCENEC_NODE)
+      ? { source, file, command: lookup.nodePath, args: [file], env: { ELECTRON_RUN_AS_NODE: "1" }, shell: false }
+      : { source, file, command: "node", args: [file], env: {}, shell: false };
   }
   const shell = lookup.platform === "win32";
   // Through a shell the command line is one string: a path with spaces must be quoted.
   const command = shell && /\s/.test(file) ? `"${file}"` : file;
   return { source, file, command, args: [], env: {}, shell };
+}
+
+/** Whether dotted version `version` is `minimum` or later. */
+function atLeast(version: string, minimum: string): boolean {
+  const a = version.split(".").map(Number);
+  const b = minimum.split(".").map(Number);
+  for (let i = 0; i < b.length; i++) {
+    const x = a[i] ?? 0;
+    const y = b[i]!;
+    if (x !== y) return x > y;
+  }
+  return true;
 }
 
 /** Says which scenec is meant, for an error message that tells the user what to change. */
