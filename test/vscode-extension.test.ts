@@ -16,7 +16,7 @@ const manifest = JSON.parse(readFileSync("editors/vscode/package.json", "utf8"))
   contributes: {
     problemPatterns: { name: string; regexp: string; file: number; line: number; column: number; severity: number; code: number; message: number }[];
     problemMatchers: { name: string; pattern: string; background?: { beginsPattern: string; endsPattern: string } }[];
-    languages: { id: string; extensions: string[]; configuration: string }[];
+    languages: { id: string; extensions: string[]; configuration: string; icon: { light: string; dark: string } }[];
     grammars: { language: string; scopeName: string; path: string }[];
     commands: { command: string; title: string; category: string }[];
     configuration: { properties: Record<string, unknown> };
@@ -253,6 +253,8 @@ describe("the extension's manifest", () => {
     const grammar = JSON.parse(readFileSync("grammar/scene.tmLanguage.json", "utf8")) as { scopeName: string };
     expect(manifest.contributes.languages).toEqual([expect.objectContaining({ id: "scene", extensions: [".scene"], configuration: "./syntaxes/language-configuration.json" })]);
     expect(manifest.contributes.grammars).toEqual([{ language: "scene", scopeName: grammar.scopeName, path: "./syntaxes/scene.tmLanguage.json" }]);
+    const icon = manifest.contributes.languages[0]!.icon;
+    for (const file of [icon.light, icon.dark]) expect(readFileSync(path.join("editors/vscode", file), "utf8")).toMatch(/^<svg [^>]*viewBox="0 0 16 16"/);
   });
 
   it("has the Preview and Restart commands and the settings the extension reads", () => {
