@@ -7,7 +7,7 @@ import type { StopSignal } from "../stop-signals.js";
 
 export const renderCommand: Command = {
   name: "render",
-  synopsis: "SCENE|PLAN|IMAGE.png [-o OUT] [--steps N] [--seed N] [--noise scenec|torch|philox] [--device auto|cpu|webgpu|cuda] [--verbose] [--batch N] [--decode-memory SIZE] [--save-latents FILE.npy]",
+  synopsis: "SCENE|PLAN|IMAGE.png... [-o OUT] [--seeds LIST] [--steps N] [--seed N] [--noise scenec|torch|philox] [--device auto|cpu|webgpu|cuda] [--verbose] [--batch N] [--decode-memory SIZE] [--save-latents FILE.npy]",
   summary: "render a scene (or a saved plan, or the scene a scenec PNG carries) to a PNG",
   help: `Compiles the scene (or reads a plan saved by \`scenec plan\`) and renders it with Mixture of
 Diffusers on ONNX Runtime: the scene's model (when it names none, scenec.yaml's \`default\`,
@@ -19,27 +19,38 @@ were a file beside the PNG, and writes NAME.rerender.png beside it (never the PN
 to choose); for another tool's PNG, \`scenec import\` writes a scene first. Ctrl-C (or SIGTERM,
 SIGHUP) stops the render and writes nothing; a second one ends it at once.
 
+Several files render one after the other, each to its own output, on one loaded model (each
+prompt encoded once). --seeds renders one picture per seed, NAME-SEED.png (or -o with \`{seed}\`
+in the name: \`-o "sweep/{seed}.png"\`).
+
 options:
 ${RENDER_OPTIONS_HELP}
+  --seeds LIST         one picture per seed: \`1-16\`, \`3,7,42\`, \`1-4,10\` (instead of --seed)
   --save-latents F.npy also write the final latents (before the VAE), float32 [1, 4, H/8, W/8],
                        as a NumPy file (atomically, like the picture)
 ${LIMIT_OPTIONS_HELP}
   -h, --help           show this help
 
-exit status: 0 the PNG was written, 1 the scene has errors, 2 bad arguments, a missing or broken
+exit status: 0 every picture was written, 1 the scene has errors, 2 bad arguments, a missing or broken
 model, or a file that cannot be read or written; 130 interrupted (Ctrl-C), 143 SIGTERM, 129 SIGHUP`,
   options: {
     ...RENDER_OPTIONS,
     ...LIMIT_OPTIONS,
     "save-latents": { type: "string" },
+    seeds: { type: "string" },
   },
   async run({ values, positionals }, terminal) {
-    if (positionals.length !== 1) throw new UsageError(positionals.length ? `render takes one SCENE or PLAN, not ${positionals.length}` : "render needs a SCENE or PLAN file", "render");
-    const file = positionals[0]!;
+    if (positionals.length === 0) throw new UsageError("render needs a SCENE or PLAN file", "render");
     const { steps, seed, noise, device: deviceOption, verbose, batch, output, decodeMemory } = renderSettings(values, "render");
     const limits = limitsFromOptions(values, "render");
     const saveLatents = values["save-latents"];
     if (typeof saveLatents === "string" && !/\.npy$/i.test(saveLatents)) throw new UsageError(`--save-latents writes a NumPy file: give it a name ending in .npy, not \`${saveLatents}\``, "render");
+    const { parseSeedList, seededOutput } = await import("../seed-list.js");
+    const seeds = typeof values["seeds"] === "string" ? parseSeedList(values["seeds"], "render") : undefined;
+    if (seeds && seed !== undefined) throw new UsageError("--seed and --seeds exclude each other: --seeds 7 renders the one seed 7", "render");
+    const pictures = positionals.length * (seeds?.length ?? 1);
+    if (pictures > 1 && saveLatents !== undefined) throw new UsageError("--save-latents writes one file: render one scene with one seed", "render");
+    if (positionals.length > 1 && output !== undefined) throw new UsageError("-o names one picture: with several scenes, each goes to its own `output`", "render");
 
     const [{ loadRenderInput }, { withOverrides }, { loadConfig }, { renderOutputPath }, { checkOutputFolder }] = await Promise.all([
       import("../render-input.js"),
@@ -48,30 +59,46 @@ model, or a file that cannot be read or written; 130 interrupted (Ctrl-C), 143 S
       import("../output-path.js"),
       import("../files.js"),
     ]);
-    const input = await loadRenderInput(file, limits, terminal, allowOutsideFromOptions(values));
-    if (!input) return 1;
-    // A PNG's re-render takes the overrides it was made with, unless the command line gives its own.
-    const overrides = { ...input.overrides, ...(steps !== undefined ? { steps } : {}), ...(seed !== undefined ? { seed } : {}), ...(noise !== undefined ? { noise } : {}) };
-    const plan = withOverrides(input.plan, overrides);
-    const out = renderOutputPath({ cliOutput: output ?? input.output, planOutput: plan.output, folder: input.folder, rules: input.rules, sources: input.files, command: "render" });
-    // Before minutes of rendering, not after: the picture's folder must exist or be possible to create.
-    checkOutputFolder(out);
+    const { resolveModel } = await import("../../runtime/model/resolve-model.js");
+    const { ModelError } = await import("../../runtime/model/model-error.js");
+
+    // Every scene is compiled, every output checked and every model resolved before anything renders.
+    const jobs = [];
+    for (const file of positionals) {
+      const input = await loadRenderInput(file, limits, terminal, allowOutsideFromOptions(values));
+      if (!input) return 1;
+      const config = loadConfig(input.folder);
+      for (const s of seeds ?? [seed]) {
+        // A PNG's re-render takes the overrides it was made with, unless the command line gives its own.
+        const overrides = { ...input.overrides, ...(steps !== undefined ? { steps } : {}), ...(s !== undefined ? { seed: s } : {}), ...(noise !== undefined ? { noise } : {}) };
+        const plan = withOverrides(input.plan, overrides);
+        const named = (name: string | undefined) => (name !== undefined && seeds ? seededOutput(name, s!) : name);
+        const out = renderOutputPath({ cliOutput: named(output ?? input.output), planOutput: named(plan.output)!, folder: input.folder, rules: input.rules, sources: input.files, command: "render" });
+        // Before minutes of rendering, not after: the picture's folder must exist or be possible to create.
+        checkOutputFolder(out);
+        let model;
+        try {
+          model = resolveModel(plan.model, input.folder, config);
+        } catch (error) {
+          if (error instanceof ModelError) throw new CliError(error.message);
+          throw error;
+        }
+        const runtime = { device: deviceOption ?? config.device ?? "auto", batch, decodeMemory: decodeMemory ?? config.decodeMemory };
+        jobs.push({ input, plan, out, model, overrides, runtime });
+      }
+    }
+    const taken = new Map<string, string>();
+    for (const { out, input } of jobs) {
+      const other = taken.get(path.resolve(out));
+      if (other !== undefined) throw new UsageError(`${input.files[0]} and ${other} would both write ${out}; give them different \`output\` names`, "render");
+      taken.set(path.resolve(out), input.files[0]!);
+    }
     const latentsOut = typeof saveLatents === "string" ? path.resolve(saveLatents) : undefined;
     if (latentsOut !== undefined) {
+      const [{ input, out }] = jobs as [(typeof jobs)[0]];
       if (latentsOut === path.resolve(out) || input.files.some((f) => path.resolve(f) === latentsOut))
         throw new UsageError(`--save-latents ${saveLatents} would overwrite ${latentsOut === path.resolve(out) ? "the picture" : "a file the scene reads"}; name a file of its own`, "render");
       checkOutputFolder(latentsOut);
-    }
-
-    const { resolveModel } = await import("../../runtime/model/resolve-model.js");
-    const { ModelError } = await import("../../runtime/model/model-error.js");
-    const config = loadConfig(input.folder);
-    let model;
-    try {
-      model = resolveModel(plan.model, input.folder, config);
-    } catch (error) {
-      if (error instanceof ModelError) throw new CliError(error.message);
-      throw error;
     }
 
     const { Renderer } = await import("../../runtime/render-client.js");
@@ -82,6 +109,7 @@ model, or a file that cannot be read or written; 130 interrupted (Ctrl-C), 143 S
     const { progressDisplay } = await import("../render-progress.js");
     const { endBySignal, onStopSignals, signalExitStatus } = await import("../stop-signals.js");
 
+    // One worker for every picture: the model stays loaded and each prompt is encoded once.
     const renderer = new Renderer();
     const progress = progressDisplay(terminal);
     let interrupted: StopSignal | undefined;
@@ -90,45 +118,53 @@ model, or a file that cannot be read or written; 130 interrupted (Ctrl-C), 143 S
       renderer.cancel();
       removePendingTempFiles();
     });
-    // What an earlier render of this output left when it was killed (SIGKILL, a power cut).
-    removeStaleTempFiles(out);
-    if (latentsOut !== undefined) removeStaleTempFiles(latentsOut);
-    const started = performance.now();
-    const runtime = { device: deviceOption ?? config.device ?? "auto", batch, decodeMemory: decodeMemory ?? config.decodeMemory };
+    let written = 0;
+    let out = jobs[0]!.out;
     try {
-      const image = await renderer.render({
-        plan,
-        model,
-        folder: input.folder,
-        device: runtime.device,
-        ...(verbose ? { verbose: true, onDiagnostics: (text: string) => progress.log(text.trimEnd()) } : {}),
-        batch,
-        ...(runtime.decodeMemory !== undefined ? { decode: { memory: runtime.decodeMemory } } : {}),
-        onDevice: (description) => progress.log(`device: ${description}`),
-        ...(latentsOut !== undefined ? { keepLatents: true } : {}),
-        onProgress: (p) => progress.update(p),
-        onWarning: (message) => progress.log(`warning: ${message}`),
-      });
-      progress.stop();
-      if (interrupted) throw new RenderCancelled();
-      await writeImage(out, image.rgb, image.width, image.height, renderedImageText({ source: input.source, sourceKind: input.sourceKind, plan, model, imports: input.imports, overrides, runtime }));
-      if (interrupted) throw new RenderCancelled();
-      if (latentsOut !== undefined && image.latents) {
-        const { encodeNpy } = await import("../../compiler/check/npy-file.js");
-        const { writeFileAtomicAsync } = await import("../../runtime/image/atomic-write.js");
-        const { channels, height, width } = plan.latent;
-        await writeFileAtomicAsync(latentsOut, encodeNpy(image.latents, [1, channels, height, width]));
+      for (const job of jobs) {
+        const { input, plan, model, overrides, runtime } = job;
+        out = job.out;
+        // What an earlier render of this output left when it was killed (SIGKILL, a power cut).
+        removeStaleTempFiles(out);
+        if (latentsOut !== undefined) removeStaleTempFiles(latentsOut);
+        const started = performance.now();
+        const image = await renderer.render({
+          plan,
+          model,
+          folder: input.folder,
+          device: runtime.device,
+          ...(verbose ? { verbose: true, onDiagnostics: (text: string) => progress.log(text.trimEnd()) } : {}),
+          batch,
+          ...(runtime.decodeMemory !== undefined ? { decode: { memory: runtime.decodeMemory } } : {}),
+          onDevice: (description) => progress.log(`device: ${description}`),
+          ...(latentsOut !== undefined ? { keepLatents: true } : {}),
+          onProgress: (p) => progress.update(p),
+          onWarning: (message) => progress.log(`warning: ${message}`),
+        });
+        progress.stop();
         if (interrupted) throw new RenderCancelled();
+        await writeImage(out, image.rgb, image.width, image.height, renderedImageText({ source: input.source, sourceKind: input.sourceKind, plan, model, imports: input.imports, overrides, runtime }));
+        if (interrupted) throw new RenderCancelled();
+        if (latentsOut !== undefined && image.latents) {
+          const { encodeNpy } = await import("../../compiler/check/npy-file.js");
+          const { writeFileAtomicAsync } = await import("../../runtime/image/atomic-write.js");
+          const { channels, height, width } = plan.latent;
+          await writeFileAtomicAsync(latentsOut, encodeNpy(image.latents, [1, channels, height, width]));
+          if (interrupted) throw new RenderCancelled();
+        }
+        written += 1;
+        const secondsTaken = ((performance.now() - started) / 1000).toFixed(1);
+        const count = jobs.length > 1 ? ` [${written}/${jobs.length}]` : "";
+        terminal.stderr.write(`wrote ${out} (${image.width} x ${image.height}) in ${secondsTaken} s${count}\n`);
+        if (latentsOut !== undefined) terminal.stderr.write(`wrote ${path.relative(process.cwd(), latentsOut) || latentsOut} (final latents, [1, ${plan.latent.channels}, ${plan.latent.height}, ${plan.latent.width}] float32)\n`);
       }
-      const secondsTaken = ((performance.now() - started) / 1000).toFixed(1);
-      terminal.stderr.write(`wrote ${out} (${image.width} x ${image.height}) in ${secondsTaken} s\n`);
-      if (latentsOut !== undefined) terminal.stderr.write(`wrote ${path.relative(process.cwd(), latentsOut) || latentsOut} (final latents, [1, ${plan.latent.channels}, ${plan.latent.height}, ${plan.latent.width}] float32)\n`);
       return 0;
     } catch (error) {
       progress.stop();
       if (error instanceof RenderCancelled || interrupted || (error as Error).name === "AbortError") {
         removePendingTempFiles();
-        terminal.stderr.write(`scenec: ${interrupted === undefined || interrupted === "SIGINT" ? "interrupted" : `stopped by ${interrupted}`}; nothing was written\n`);
+        const kept = written > 0 ? `; the ${written} picture${written === 1 ? "" : "s"} before it stay` : "";
+        terminal.stderr.write(`scenec: ${interrupted === undefined || interrupted === "SIGINT" ? "interrupted" : `stopped by ${interrupted}`}; ${written > 0 ? `${out} was not written${kept}` : "nothing was written"}\n`);
         return signalExitStatus(interrupted ?? "SIGINT");
       }
       if (error instanceof ModelError || ["GuideImageError", "StaleGuideError"].includes((error as Error).name)) throw new CliError((error as Error).message);
