@@ -201,7 +201,7 @@ describe("prompt weighting in the compiler", () => {
 
   it("reports a mistake at its character inside the string, past escapes and adjacent strings", () => {
     const { covered, diagnostics } = diagnose('region all { prompt "a \\"sign\\", " "(red:abc) and [x" }');
-    expect(covered).toEqual(["S2026 abc", "S2025 ["]);
+    expect(covered).toEqual(["S2508 abc", "S2025 ["]);
     expect(diagnostics[0]!.location.start).toMatchObject({ line: 2, column: 42 });
     expect(diagnostics[1]!.help).toBe("close it with `]`, or write `\\[` for a literal bracket");
   });
@@ -222,7 +222,13 @@ describe("prompt weighting in the compiler", () => {
     expect(plan!.texts[0]!.parts).toEqual([[{ text: "red", weight: 1.5 * 1.1 }, { text: " fire", weight: 1.1 }]]);
     // A mistake that runs from the prompt into a style is shown where it starts.
     const { covered } = diagnose('style w "bc"\nregion all { prompt "(red:a{w})" }');
-    expect(covered).toEqual(["S2026 a"]);
+    expect(covered).toEqual(["S2508 a"]);
+  });
+
+  it("reads a colon not followed by a weight as A1111 does, text in a group of 1.1, with a warning", () => {
+    const { plan, covered } = diagnose('region all { prompt "a cat, (style: oil painting)" }');
+    expect(covered).toEqual(["S2508 oil painting"]);
+    expect(plan!.texts[0]!.parts).toEqual([[{ text: "a cat, ", weight: 1 }, { text: "style: oil painting", weight: 1.1 }]]);
   });
 
   it("warns about an extra-network tag by name and leaves it out of what is encoded", () => {

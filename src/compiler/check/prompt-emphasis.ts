@@ -265,10 +265,10 @@ export function reportEmphasis(reporter: Reporter, prompt: MappedText, reported:
         reporter.report("S2025", span, { variant: "crossed", bracket: p.bracket, inner: p.inner.bracket, related: [{ span: sourceSpan(prompt, p.inner.start, p.inner.end), bracket: p.inner.bracket }] });
         break;
       case "notANumber":
-        reporter.report("S2026", span, { variant: "notANumber", text: p.text });
+        reporter.report("S2508", span, { variant: "notANumber", text: p.text });
         break;
       case "noWeight":
-        reporter.report("S2026", span, { variant: "noWeight" });
+        reporter.report("S2508", span, { variant: "noWeight" });
         break;
       case "badNumber":
         reporter.report("S2026", span, { variant: "badNumber", text: p.text });

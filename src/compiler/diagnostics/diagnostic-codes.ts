@@ -632,16 +632,6 @@ export const DIAGNOSTIC_CODES = {
     severity: "error",
     title: "malformed prompt weight",
     text: {
-      notANumber: say({
-        message: (p: { text: string }) => `\`${p.text}\` is not a weight`,
-        label: "a weight is a number",
-        help: "write a number after the colon, as in `(red:1.5)`; to keep a colon as text, put it outside the brackets",
-      }),
-      noWeight: say({
-        message: "the weight after this colon is missing",
-        label: "no number after the colon",
-        help: "write the weight, as in `(red:1.5)`, or remove the colon for the default 1.1",
-      }),
       badNumber: say({
         message: (p: { text: string }) => `\`${p.text}\` is not a number`,
         label: "not a number",
@@ -736,6 +726,23 @@ export const DIAGNOSTIC_CODES = {
       label: "read as text, weighted ÷1.1",
       help: "scenec encodes one prompt for all the steps: write the words you want there, or `\\[` and `\\]` for literal brackets",
     }),
+  },
+  S2508: {
+    severity: "warning",
+    title: "colon in a weighted group read as text",
+    // A1111 reads `(a: b)` as the text "a: b" weighted 1.1; so does scenec, saying so.
+    text: {
+      notANumber: say({
+        message: (p: { text: string }) => `\`${p.text}\` after the colon is not a weight: the colon is read as text`,
+        label: "not a number, so the group weighs 1.1",
+        help: "for a weight, write a number after the colon, as in `(red:1.5)`; to keep the colon as text, move it outside the brackets and this warning goes",
+      }),
+      noWeight: say({
+        message: "no weight after this colon: it is read as text",
+        label: "no number after the colon, so the group weighs 1.1",
+        help: "write the weight, as in `(red:1.5)`, or remove the colon",
+      }),
+    },
   },
 
   S3001: {
