@@ -5,6 +5,7 @@ import { checkCommand } from "./commands/check.js";
 import { fmtCommand } from "./commands/fmt.js";
 import { importCommand } from "./commands/import.js";
 import { infoCommand } from "./commands/info.js";
+import { lspCommand } from "./commands/lsp.js";
 import { planCommand } from "./commands/plan.js";
 import { modelCommand } from "./commands/model.js";
 import { renderCommand } from "./commands/render.js";
@@ -14,7 +15,7 @@ import { terminalFromProcess, type Terminal } from "./terminal.js";
 import { version } from "./version.js";
 
 /** Every subcommand, in the order `scenec --help` lists them. `render` and `watch` slot in here. */
-const COMMANDS: readonly Command[] = [checkCommand, planCommand, renderCommand, watchCommand, fmtCommand, infoCommand, importCommand, modelCommand];
+const COMMANDS: readonly Command[] = [checkCommand, planCommand, renderCommand, watchCommand, fmtCommand, infoCommand, importCommand, modelCommand, lspCommand];
 
 function findCommand(name: string): Command | undefined {
   return COMMANDS.find((c) => c.name === name);

@@ -1,0 +1,29 @@
+import type { Command } from "../command.js";
+import { UsageError } from "../errors.js";
+
+export const lspCommand: Command = {
+  name: "lsp",
+  synopsis: "[--stdio]",
+  summary: "run the scene language server for editors (over stdin and stdout)",
+  help: `Runs a Language Server Protocol server on stdin and stdout, for editors: diagnostics as you
+type (imported files' errors on their import line; unsaved buffers win over the disk), hovers,
+completion, go to definition, references and rename of styles, document outline, folding,
+formatting (\`scenec fmt\`) and quick fixes. It runs until the editor asks it to exit.
+
+options:
+  --stdio      talk over stdin and stdout (the default; VS Code's client passes it). No other
+               transport (--node-ipc, --socket, --pipe) is offered
+  -h, --help   show this help`,
+  options: {
+    stdio: { type: "boolean" },
+  },
+  async run({ positionals }) {
+    if (positionals.length > 0) throw new UsageError("lsp takes no FILE: the editor opens the files", "lsp");
+    const { createConnection, ProposedFeatures } = await import("vscode-languageserver/node");
+    const { startServer } = await import("../../lsp/server.js");
+    const connection = createConnection(ProposedFeatures.all, process.stdin, process.stdout);
+    startServer(connection);
+    // The connection ends the process on the client's `exit` notification (status 0 after `shutdown`).
+    return new Promise<number>(() => undefined);
+  },
+};
