@@ -1,9 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatScene } from "../src/compiler/format/format-scene.js";
+import { gradient, writeImage } from "./helpers/guide-helpers.js";
 import { LspClient } from "./helpers/lsp-client.js";
 
 // `scenec lsp --stdio` driven over real JSON-RPC: one server process for the whole file, the
@@ -184,6 +185,24 @@ describe("scenec lsp", () => {
       "make the grid fit: tile width 576 (2 tiles) => 576",
       "make the grid fit: tile width 352 (4 tiles) => 352",
     ]);
+  });
+
+  it("hovers a guide with its image's size and hash", async () => {
+    await writeImage(path.join(folder, "sketch.png"), 64, 48, gradient(64, 48));
+    await open("guided.scene", 'canvas 512 x 512\nregion all { prompt "x" }\nguide "sketch.png" { size 512 x 512 }\n');
+    await client.diagnostics(uri("guided.scene"), (p) => p.diagnostics.length === 0);
+    const text = (await hover(2, 8, "guided.scene"))!.contents.value;
+    expect(text).toContain("image: 64 x 48 pixels, sha256 `");
+    expect(text).toMatch(/sha256 `[0-9a-f]{64}`/);
+    expect(await completion(2, 7, "guided.scene")).toContain("sketch.png");
+  });
+
+  it("completes model names from scenec.yaml", async () => {
+    mkdirSync(path.join(folder, "project"));
+    writeFileSync(path.join(folder, "project", "scenec.yaml"), "models:\n  sd15: ../models/sd15\n");
+    await open("project/a.scene", 'model "\n');
+    // Model paths are folders (or .onnx files): this folder has neither.
+    expect(await completion(0, 7, "project/a.scene")).toEqual(["builtin", "sd15"]);
   });
 
   it("shuts down and exits with status 0", async () => {
