@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatScene } from "../src/compiler/format/format-scene.js";
 import { gradient, writeImage } from "./helpers/guide-helpers.js";
 import { LspClient } from "./helpers/lsp-client.js";
+import { runScenec } from "./helpers/scenec-cli.js";
 
 // `scenec lsp --stdio` driven over real JSON-RPC: one server process for the whole file, the
 // tests in sequence (each builds on the documents the earlier ones opened).
@@ -209,5 +210,13 @@ describe("scenec lsp", () => {
     await client.request("shutdown", null);
     await client.notify("exit", null);
     expect(await client.exited).toBe(0);
+  });
+});
+
+describe("scenec lsp's command line", () => {
+  it("speaks stdio only, and says so for another transport", async () => {
+    const run = await runScenec(["lsp", "--node-ipc"], { cwd: folder });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain("unknown option `--node-ipc` for `scenec lsp`");
   });
 });

@@ -20,7 +20,8 @@ export class LspClient {
   private readonly published = new Map<string, PublishedDiagnostics>();
   private waiters: (() => void)[] = [];
 
-  constructor(cwd: string, args: readonly string[] = ["lsp", "--stdio"]) {
+  /** Started as VS Code's client starts a server: `--stdio --clientProcessId=PID`. */
+  constructor(cwd: string, args: readonly string[] = ["lsp", "--stdio", `--clientProcessId=${process.pid}`]) {
     this.child = spawn(process.execPath, [BIN, ...args], { cwd, env: cliEnv() });
     this.exited = new Promise((resolve) => this.child.on("close", resolve));
     this.connection = createMessageConnection(new StreamMessageReader(this.child.stdout), new StreamMessageWriter(this.child.stdin));

@@ -3,7 +3,7 @@ import { UsageError } from "../errors.js";
 
 export const lspCommand: Command = {
   name: "lsp",
-  synopsis: "[--stdio]",
+  synopsis: "[--stdio] [--clientProcessId=PID]",
   summary: "run the scene language server for editors (over stdin and stdout)",
   help: `Runs a Language Server Protocol server on stdin and stdout, for editors: diagnostics as you
 type (imported files' errors on their import line; unsaved buffers win over the disk), hovers,
@@ -13,9 +13,14 @@ formatting (\`scenec fmt\`) and quick fixes. It runs until the editor asks it to
 options:
   --stdio      talk over stdin and stdout (the default; VS Code's client passes it). No other
                transport (--node-ipc, --socket, --pipe) is offered
+  --clientProcessId=PID
+               the editor's process (VS Code's client passes it): the server exits when
+               that process is gone
   -h, --help   show this help`,
   options: {
     stdio: { type: "boolean" },
+    // Read from process.argv by vscode-languageserver itself, which watches that process.
+    clientProcessId: { type: "string" },
   },
   async run({ positionals }) {
     if (positionals.length > 0) throw new UsageError("lsp takes no FILE: the editor opens the files", "lsp");
