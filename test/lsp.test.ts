@@ -138,6 +138,7 @@ describe("scenec lsp", () => {
     expect(edit.changes[main]).toEqual([{ range: { start: at(8, 18), end: at(8, 22) }, newText: "dusk" }]);
     expect(edit.changes[uri("styles.scene")]).toEqual([{ range: { start: at(0, 6), end: at(0, 10) }, newText: "dusk" }]);
     await expect(client.request("textDocument/rename", { textDocument: { uri: main }, position: at(8, 18), newName: "two words" })).rejects.toThrow(/is not a name/);
+    await expect(client.request("textDocument/rename", { textDocument: { uri: main }, position: at(11, 8), newName: "sky" })).rejects.toThrow("a region or grid named `sky` already exists");
     const region = await client.request<{ changes: Record<string, unknown[]> }>("textDocument/rename", { textDocument: { uri: main }, position: at(11, 8), newName: "moon" });
     expect(region.changes[main]).toEqual([{ range: { start: at(11, 7), end: at(11, 10) }, newText: "moon" }]);
   });

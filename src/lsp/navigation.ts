@@ -69,6 +69,7 @@ const IDENTIFIER = new RegExp(`^(?:${(Identifier.PATTERN as RegExp).source})$`);
 /** The edits that rename the symbol everywhere it is written; an error message for a name the language does not allow. */
 export function renameEdits(analysis: Analysis, symbol: Symbol, newName: string): WorkspaceEdit | string {
   if (!IDENTIFIER.test(newName)) return `\`${newName}\` is not a name: use letters, digits, \`_\` and \`-\`, starting with a letter or \`_\``;
+  if (newName !== symbol.name && taken(analysis, symbol, newName)) return `a ${symbol.kind === "style" ? "style" : "region or grid"} named \`${newName}\` already exists`;
   const changes: Record<string, TextEdit[]> = {};
   for (const span of occurrencesOf(analysis, symbol)) {
     const source = analysis.parsed.sources.get(span.file);
@@ -76,4 +77,10 @@ export function renameEdits(analysis: Analysis, symbol: Symbol, newName: string)
     (changes[fileUri(span.file)] ??= []).push({ range: spanRange(source, span), newText: newName });
   }
   return { changes };
+}
+
+/** Whether `name` is already a visible style (for a style) or a region or grid of the file (for a region). */
+function taken(analysis: Analysis, symbol: Symbol, name: string): boolean {
+  if (symbol.kind === "style") return analysis.parsed.styles.has(name);
+  return regionDeclSpan(analysis, name) !== undefined;
 }
