@@ -171,6 +171,18 @@ describe("scenec lsp", () => {
     expect(own.diagnostics[0]!.range.start.line).toBe(1);
   });
 
+  it("shows in an open imported file the errors that only its importer's context finds", async () => {
+    writeFileSync(path.join(folder, "a.scene"), 'style glow "soft glow"\n');
+    writeFileSync(path.join(folder, "b.scene"), 'style glow "hard glow"\n');
+    await open("b.scene", 'style glow "hard glow"\n');
+    await client.diagnostics(uri("b.scene"), (p) => p.diagnostics.length === 0);
+    await open("both.scene", 'import "a.scene"\nimport "b.scene"\ncanvas 512 x 512\nregion r { prompt "{glow}" }\n');
+    const inB = await client.diagnostics(uri("b.scene"), (p) => p.diagnostics.length > 0);
+    expect(inB.diagnostics.map((d) => [d.code, d.range.start])).toEqual([["S2004", at(0, 6)]]);
+    await client.notify("textDocument/didClose", { textDocument: { uri: uri("both.scene") } });
+    await client.diagnostics(uri("b.scene"), (p) => p.diagnostics.length === 0);
+  });
+
   it("snaps an unaligned size to a multiple of 8 and makes a grid fit", async () => {
     await open("grid.scene", 'canvas 1024 x 512\ngrid g {\n  tile 384 x 500\n  overlap 128 x 0\n  prompt "x"\n}\n');
     const first = await client.diagnostics(uri("grid.scene"), (p) => p.diagnostics.length > 0);

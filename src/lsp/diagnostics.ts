@@ -12,7 +12,8 @@ export const SOURCE = "scenec";
  * The diagnostics of an open document, for publishDiagnostics: its own, and each one of a file it
  * imports shown on the `import` line that leads there (the file, line and column in the message,
  * the place itself as related information), so that a broken import is seen where it is used.
- * When the imported file is open too, its own compile shows the error in place.
+ * When the imported file is open too, its own compile shows the error in place, and so do its
+ * importers' (`diagnosticsFromImporter`).
  */
 export function documentDiagnostics(analysis: Analysis, reference: ReferenceDoc): LspDiagnostic[] {
   const out: LspDiagnostic[] = [];
@@ -36,6 +37,28 @@ export function documentDiagnostics(analysis: Analysis, reference: ReferenceDoc)
     out.push(lsp);
   }
   return out;
+}
+
+/**
+ * The diagnostics that compiling `importer` found in the imported file `file`, in place: an error
+ * that only its importer's context shows (one style defined by two of its imports, S2004), for
+ * that file's own document.
+ */
+export function diagnosticsFromImporter(importer: Analysis, file: string, reference: ReferenceDoc): LspDiagnostic[] {
+  return importer.result.diagnostics.filter((d) => d.location.file === file).map((d) => toLsp(d, rangeOf(d), reference));
+}
+
+/** `extra` without the diagnostics `own` already has (the same code, place and words). */
+export function mergeDiagnostics(own: readonly LspDiagnostic[], extra: readonly LspDiagnostic[]): LspDiagnostic[] {
+  const key = (d: LspDiagnostic) => JSON.stringify([d.code, d.range, d.message]);
+  const seen = new Set(own.map(key));
+  const merged = [...own];
+  for (const d of extra) {
+    if (seen.has(key(d))) continue;
+    seen.add(key(d));
+    merged.push(d);
+  }
+  return merged;
 }
 
 function rangeOf(d: Pick<Diagnostic, "location">): Range {

@@ -11,7 +11,7 @@ import { GuideDecoder } from "../cli/guide-check.js";
 import { Analysis } from "./analysis.js";
 import { codeActions } from "./code-actions.js";
 import { completionsAt } from "./completion.js";
-import { documentDiagnostics } from "./diagnostics.js";
+import { diagnosticsFromImporter, documentDiagnostics, mergeDiagnostics } from "./diagnostics.js";
 import { hoverAt } from "./hover.js";
 import { definitionOf, referencesOf, renameEdits, symbolAt } from "./navigation.js";
 import { openTextsByPath, overlayHost, uriPath } from "./overlay-host.js";
@@ -46,11 +46,23 @@ export function startServer(connection: Connection): void {
     return analysis;
   };
 
+  /** A document's own diagnostics, and those its open importers' compiles found in it. */
+  const send = async (uri: string, analysis: Analysis) => {
+    const importers = [...analyses.values()].filter((a) => a !== analysis && a.result.dependencies.includes(analysis.path));
+    const extra = importers.flatMap((importer) => diagnosticsFromImporter(importer, analysis.path, reference));
+    await connection.sendDiagnostics({ uri, version: analysis.version, diagnostics: mergeDiagnostics(documentDiagnostics(analysis, reference), extra) });
+  };
+
   const publish = async (uri: string) => {
     timers.delete(uri);
     const analysis = await analysisOf(uri);
-    if (analysis && documents.get(uri)?.version === analysis.version)
-      await connection.sendDiagnostics({ uri, version: analysis.version, diagnostics: documentDiagnostics(analysis, reference) });
+    if (!analysis || documents.get(uri)?.version !== analysis.version) return;
+    await send(uri, analysis);
+    // The open files it imports show what this compile found in them.
+    for (const document of documents.all()) {
+      const imported = analyses.get(document.uri);
+      if (imported && imported !== analysis && analysis.result.dependencies.includes(imported.path) && !timers.has(document.uri)) await send(document.uri, imported);
+    }
   };
 
   /** Checks `uri` after the pause, and the open documents that import it (their import lines show its errors). */
@@ -69,8 +81,14 @@ export function startServer(connection: Connection): void {
   documents.onDidClose(({ document }) => {
     clearTimeout(timers.get(document.uri));
     timers.delete(document.uri);
+    const closed = analyses.get(document.uri);
     analyses.delete(document.uri);
     void connection.sendDiagnostics({ uri: document.uri, diagnostics: [] });
+    // The files it imported no longer show what its compile found in them.
+    for (const other of documents.all()) {
+      const imported = analyses.get(other.uri);
+      if (closed && imported && closed.result.dependencies.includes(imported.path)) void send(other.uri, imported);
+    }
     // Its importers read it from the disk again.
     schedule(document.uri);
   });
