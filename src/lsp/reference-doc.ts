@@ -7,8 +7,9 @@ import { fileUri } from "./positions.js";
 /**
  * grammar/reference.md, read once, as the source of the server's documentation: each diagnostic
  * code's section (its anchor, for a diagnostic's code description) and each setting's rows in the
- * reference's tables (for hovers). Nothing is copied out of the reference, so the hover says
- * what the reference says.
+ * reference's tables, the list items that start with it and the comments of the annotated
+ * examples (for hovers). Nothing is copied out of the reference, so the hover says what the
+ * reference says.
  */
 export class ReferenceDoc {
   private readonly anchors = new Map<string, string>();
@@ -21,8 +22,40 @@ export class ReferenceDoc {
     let section = "";
     let header: string[] | undefined;
     let headerLines: string[] = [];
+    let fragment = false;
+    let bullet: { keyword: string; lines: string[] } | undefined;
     const lines = readFileSync(file, "utf8").split(/\r?\n/);
+    const add = (keyword: string, text: string) => {
+      const list = this.rows.get(keyword) ?? [];
+      list.push(text);
+      this.rows.set(keyword, list);
+    };
+    const endBullet = () => {
+      if (bullet) add(bullet.keyword, `**${section}**\n\n${bullet.lines.join("\n")}`);
+      bullet = undefined;
+    };
     lines.forEach((line, i) => {
+      // A list item that starts with a setting (`- \`at X, Y\` defaults to …`), continued by indented lines.
+      if (bullet && /^  \S/.test(line)) {
+        bullet.lines.push(line);
+        return;
+      }
+      endBullet();
+      const item = /^- `([a-z-]+)[ `]/.exec(line);
+      if (item) {
+        bullet = { keyword: item[1]!, lines: [line] };
+        return;
+      }
+      // The annotated examples (```scene fragment): `  weight 1.5   # multiplies the kernel; > 0; default 1`.
+      if (line.startsWith("```")) {
+        fragment = line.startsWith("```scene fragment");
+        return;
+      }
+      if (fragment) {
+        const annotated = /^\s*(([a-z-]+)\b[^#]*?)\s+# (.*)$/.exec(line);
+        if (annotated) add(annotated[2]!, `**${section}**: \`${annotated[1]}\` — ${annotated[3]}`);
+        return;
+      }
       const heading = /^#{2,4} (.*)$/.exec(line);
       if (heading) {
         section = heading[1]!;
@@ -41,13 +74,10 @@ export class ReferenceDoc {
       }
       if (/^\|[-:| ]+\|$/.test(line)) return;
       const first = cells(line)[0] ?? "";
+      // A row about settings starts with one (not `neither \`at\` nor \`size\``).
+      if (!first.startsWith("`")) return;
       // `canvas W x H`, `noise NAME` or `noise "file.npy"`: every backticked form's first word.
-      for (const m of first.matchAll(/`([a-z-]+)[^`]*`/g)) {
-        const keyword = m[1]!;
-        const list = this.rows.get(keyword) ?? [];
-        list.push(`**${section}**\n\n${headerLines.join("\n")}\n${line}`);
-        this.rows.set(keyword, list);
-      }
+      for (const m of first.matchAll(/`([a-z-]+)[^`]*`/g)) add(m[1]!, `**${section}**\n\n${headerLines.join("\n")}\n${line}`);
     });
   }
 
@@ -57,7 +87,7 @@ export class ReferenceDoc {
     return anchor && `${fileUri(this.file)}#${anchor}`;
   }
 
-  /** Markdown: every reference table row about `keyword`. */
+  /** Markdown: everything the reference says about `keyword`, in its order. */
   settingDoc(keyword: OptionKind | string): string | undefined {
     const rows = this.rows.get(keyword);
     return rows && [...new Set(rows)].join("\n\n");
