@@ -110,6 +110,8 @@ describe("scenec lsp", () => {
     expect((await hover(8, 18))!.contents.value).toContain("warm sunset light");
     const steps = (await hover(3, 2))!.contents.value;
     expect(steps).toContain("denoising steps, an integer `1 .. 1000`");
+    // A region's option: the reference's annotated example says what it does.
+    expect((await hover(15, 3))!.contents.value).toContain("`weight 1.5` — multiplies the kernel; > 0; default 1");
     expect(await hover(4, 0)).toBeNull();
   });
 
