@@ -29,6 +29,24 @@ describe("--seeds lists", () => {
   });
 });
 
+describe("`seeds` in a scene", () => {
+  it("plans the list, the first seed as the plan's seed; the command line's seed makes one picture", async () => {
+    const { compileScene } = await import("./helpers/render-helpers.js");
+    const { withOverrides } = await import("../src/compiler/plan/plan-overrides.js");
+    const plan = compileScene('canvas 64 x 64\nseeds 5..7, 2\nregion r { prompt "x" }\n');
+    expect(plan).toMatchObject({ seed: 5, seeds: [5, 6, 7, 2] });
+    const one = withOverrides(plan, { seed: 9 });
+    expect(one.seed).toBe(9);
+    expect(one.seeds).toBeUndefined();
+    expect(Object.keys(one)).toEqual(Object.keys(plan).filter((k) => k !== "seeds"));
+  });
+
+  it("is formatted as `A..B`", async () => {
+    const { formatScene } = await import("../src/compiler/format/format-scene.js");
+    expect(formatScene("seeds 1 .. 4,9\n", "s.scene")).toEqual({ ok: true, text: "seeds 1..4, 9\n" });
+  });
+});
+
 describe("scenec render with several pictures", () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), "scenec-seeds-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -56,6 +74,18 @@ describe("scenec render with several pictures", () => {
     expect([4, 5].map((s) => existsSync(path.join(dir, `fixed-${s}.png`)))).toEqual([true, true]);
     expect((await runScenec(["render", sea, "--seeds", "6", "-o", "seed{seed}.png"], { cwd: dir })).status).toBe(0);
     expect(existsSync(path.join(dir, "seed6.png"))).toBe(true);
+  });
+
+  it("a scene's `seeds` renders each; a picture of the sweep renders again as itself", async () => {
+    const file = path.join(dir, "sweep.scene");
+    writeFileSync(file, 'canvas 64 x 64\nsteps 2\nseeds 8..9\nregion r { prompt "a green field" }\n');
+    const run = await runScenec(["render", file], { cwd: dir });
+    expect(run.status, run.stderr).toBe(0);
+    expect([8, 9].map((s) => existsSync(path.join(dir, `sweep-${s}.png`)))).toEqual([true, true]);
+    const again = await runScenec(["render", "sweep-9.png"], { cwd: dir });
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stderr).toContain("wrote sweep-9.rerender.png (64 x 64)");
+    expect(await pixels(path.join(dir, "sweep-9.rerender.png"))).toEqual(await pixels(path.join(dir, "sweep-9.png")));
   });
 
   it("renders several scenes, each to its own output", async () => {

@@ -1,30 +1,25 @@
+import { expandSeedRanges, MAX_SEEDS } from "../compiler/plan/seed-ranges.js";
 import { UsageError } from "./errors.js";
 
-/** The most pictures one `--seeds` asks for: a sweep, not a way to fill a disk by a typo. */
-export const MAX_SEEDS = 10_000;
-
 /**
- * `--seeds 1-16`, `--seeds 3,7,42`, `--seeds 1-4,10`: the seeds in the order written, each once.
- * Seeds are whole numbers from 0 to 2^53 − 1, as `seed` takes them; a range goes up.
+ * `--seeds 1-16`, `--seeds 3,7,42`, `--seeds 1-4,10`: the seeds in the order written, each once,
+ * as a scene's `seeds 1..16` (seed-ranges.ts). Seeds are whole numbers from 0 to 2^53 − 1.
  */
 export function parseSeedList(text: string, command: string): number[] {
-  const seeds: number[] = [];
-  const seen = new Set<number>();
   const bad = (why: string) => new UsageError(`--seeds ${why}; write seeds and ranges such as \`1-16\` or \`3,7,42\``, command);
-  for (const item of text.split(",")) {
-    const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(item);
-    if (!m) throw bad(`has \`${item.trim()}\`, which is neither a seed nor a range`);
-    const from = Number(m[1]);
-    const to = m[2] === undefined ? from : Number(m[2]);
-    if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to)) throw bad(`has a seed over 2^53 - 1 in \`${item.trim()}\``);
-    if (to < from) throw bad(`has the range \`${item.trim()}\`, which goes down`);
-    if (to - from + 1 + seeds.length > MAX_SEEDS) throw bad(`asks for more than ${MAX_SEEDS.toLocaleString("en-US")} pictures`);
-    for (let s = from; s <= to; s++) {
-      if (seen.has(s)) throw bad(`names seed ${s} twice`);
-      seen.add(s);
-      seeds.push(s);
-    }
-  }
+  const items = text.split(",").map((item) => item.trim());
+  const ranges = items.map((item) => {
+    const m = /^(\d+)\s*(?:-\s*(\d+))?$/.exec(item);
+    if (!m) throw bad(`has \`${item}\`, which is neither a seed nor a range`);
+    const [from, to] = [Number(m[1]), m[2] === undefined ? Number(m[1]) : Number(m[2])];
+    if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to)) throw bad(`has a seed over 2^53 - 1 in \`${item}\``);
+    return { from, to };
+  });
+  const { seeds, problems } = expandSeedRanges(ranges);
+  const [p] = problems;
+  if (p?.kind === "descending") throw bad(`has the range \`${items[p.index]}\`, which goes down`);
+  if (p?.kind === "twice") throw bad(`names seed ${p.seed} twice`);
+  if (p?.kind === "tooMany") throw bad(`asks for more than ${MAX_SEEDS.toLocaleString("en-US")} pictures`);
   return seeds;
 }
 

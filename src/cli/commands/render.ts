@@ -48,8 +48,6 @@ model, or a file that cannot be read or written; 130 interrupted (Ctrl-C), 143 S
     const { parseSeedList, seededOutput } = await import("../seed-list.js");
     const seeds = typeof values["seeds"] === "string" ? parseSeedList(values["seeds"], "render") : undefined;
     if (seeds && seed !== undefined) throw new UsageError("--seed and --seeds exclude each other: --seeds 7 renders the one seed 7", "render");
-    const pictures = positionals.length * (seeds?.length ?? 1);
-    if (pictures > 1 && saveLatents !== undefined) throw new UsageError("--save-latents writes one file: render one scene with one seed", "render");
     if (positionals.length > 1 && output !== undefined) throw new UsageError("-o names one picture: with several scenes, each goes to its own `output`", "render");
 
     const [{ loadRenderInput }, { withOverrides }, { loadConfig }, { renderOutputPath }, { checkOutputFolder }] = await Promise.all([
@@ -68,11 +66,13 @@ model, or a file that cannot be read or written; 130 interrupted (Ctrl-C), 143 S
       const input = await loadRenderInput(file, limits, terminal, allowOutsideFromOptions(values));
       if (!input) return 1;
       const config = loadConfig(input.folder);
-      for (const s of seeds ?? [seed]) {
+      // The command line's seeds, else the scene's `seeds`; each picture of a sweep records its seed.
+      const sweep = seeds ?? (seed === undefined && input.overrides?.seed === undefined ? input.plan.seeds : undefined);
+      for (const s of sweep ?? [seed]) {
         // A PNG's re-render takes the overrides it was made with, unless the command line gives its own.
         const overrides = { ...input.overrides, ...(steps !== undefined ? { steps } : {}), ...(s !== undefined ? { seed: s } : {}), ...(noise !== undefined ? { noise } : {}) };
         const plan = withOverrides(input.plan, overrides);
-        const named = (name: string | undefined) => (name !== undefined && seeds ? seededOutput(name, s!) : name);
+        const named = (name: string | undefined) => (name !== undefined && sweep ? seededOutput(name, s!) : name);
         const out = renderOutputPath({ cliOutput: named(output ?? input.output), planOutput: named(plan.output)!, folder: input.folder, rules: input.rules, sources: input.files, command: "render" });
         // Before minutes of rendering, not after: the picture's folder must exist or be possible to create.
         checkOutputFolder(out);
@@ -87,6 +87,7 @@ model, or a file that cannot be read or written; 130 interrupted (Ctrl-C), 143 S
         jobs.push({ input, plan, out, model, overrides, runtime });
       }
     }
+    if (jobs.length > 1 && saveLatents !== undefined) throw new UsageError("--save-latents writes one file: render one scene with one seed", "render");
     const taken = new Map<string, string>();
     for (const { out, input } of jobs) {
       const other = taken.get(path.resolve(out));

@@ -7,7 +7,7 @@ export type OptionContext = "scene" | "region" | "grid" | "cell" | "guide";
 const MICRO_CONDITIONING: readonly OptionKind[] = ["original", "crop", "target", "negative-original", "negative-crop", "negative-target"];
 
 export const OPTIONS_BY_CONTEXT: Record<OptionContext, readonly OptionKind[]> = {
-  scene: ["canvas", "model", "seed", "steps", "scheduler", "guidance", "negative", "blend", "noise", "output", ...MICRO_CONDITIONING],
+  scene: ["canvas", "model", "seed", "seeds", "steps", "scheduler", "guidance", "negative", "blend", "noise", "output", ...MICRO_CONDITIONING],
   region: ["at", "size", "prompt", "negative", "guidance", "blend", "weight", "seed", ...MICRO_CONDITIONING],
   grid: ["tile", "overlap", "columns", "rows", "tiling", "at", "prompt", "prompts", "negative", "guidance", "blend", "weight", "seed", "cell", ...MICRO_CONDITIONING],
   cell: ["prompt", "negative", "guidance", "blend", "weight", "seed", ...MICRO_CONDITIONING],

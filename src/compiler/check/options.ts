@@ -9,6 +9,7 @@ const HOME: Partial<Record<OptionKind, string>> = {
   steps: "write it once at the top level",
   scheduler: "write it once at the top level",
   output: "write it once at the top level",
+  seeds: "write it once at the top level (a region's own `seed` re-rolls its noise in every picture)",
   tile: "it belongs in a `grid`",
   overlap: "it belongs in a `grid`",
   columns: "it belongs in a `grid`",

@@ -6,7 +6,8 @@ import { NOISE_GENERATORS, SCHEDULER_NAMES, type ModelRef, type NoiseGenerator, 
 import type { Reporter } from "../diagnostics/reporter.js";
 import type { StyleResolver } from "./styles.js";
 import { suggestionHelp } from "./suggest.js";
-import { integerIn, pixels } from "./values.js";
+import { integerIn, MAX_SEED, pixels } from "./values.js";
+import { expandSeedRanges, MAX_SEEDS } from "../plan/seed-ranges.js";
 import { readMicroConditioning } from "./micro-conditioning.js";
 import type { Span } from "../diagnostics/span.js";
 
@@ -20,6 +21,8 @@ export interface Settings {
   canvasSpan: Option["span"] | undefined;
   model: ModelRef;
   seed: number;
+  /** `seeds`: one picture per seed (the first is `seed`). */
+  seeds: number[] | undefined;
   noise: NoiseGenerator;
   /** `noise "file.npy"`: the path as written (styles expanded) and where; checked by noise-file.ts. */
   noiseFile: { written: string; span: Span } | undefined;
@@ -69,6 +72,9 @@ export function readSettings(reporter: Reporter, styles: StyleResolver, options:
 
   const stepsOption = optionOf(options, "steps");
   const seedOption = optionOf(options, "seed");
+  const seedsOption = optionOf(options, "seeds");
+  if (seedOption && seedsOption) reporter.report("S2030", seedsOption.keyword, { variant: "withSeed", related: [{ span: seedOption.keyword }] });
+  const seeds = seedsOption ? readSeeds(reporter, seedsOption) : undefined;
   const guidanceOption = optionOf(options, "guidance");
   const negativeOption = optionOf(options, "negative");
   const blendOption = optionOf(options, "blend");
@@ -89,7 +95,8 @@ export function readSettings(reporter: Reporter, styles: StyleResolver, options:
     canvas,
     canvasSpan: canvasOption?.span,
     model: model !== undefined ? modelRef(model) : { kind: "default" },
-    seed: (seedOption && readSeed(reporter, seedOption)) ?? 0,
+    seed: seeds?.[0] ?? (seedOption && readSeed(reporter, seedOption)) ?? 0,
+    seeds,
     noise,
     noiseFile,
     steps: (stepsOption && integerIn(reporter, stepsOption.value, "steps", 1, 1000)) ?? DEFAULT_STEPS,
@@ -105,4 +112,18 @@ export function readSettings(reporter: Reporter, styles: StyleResolver, options:
       micro: readMicroConditioning(reporter, options, {}),
     },
   };
+}
+
+/** `seeds`: its seeds in the order written, each once; undefined when any is wrong (each reported). */
+function readSeeds(reporter: Reporter, option: OptionOf<"seeds">): number[] | undefined {
+  const read = option.items.map((item) => ({ from: integerIn(reporter, item.from, "seed", 0, MAX_SEED), to: integerIn(reporter, item.to, "seed", 0, MAX_SEED) }));
+  if (read.some((r) => r.from === undefined || r.to === undefined)) return undefined;
+  const { seeds, problems } = expandSeedRanges(read as { from: number; to: number }[]);
+  for (const p of problems) {
+    const span = option.items[p.index]!.span;
+    if (p.kind === "descending") reporter.report("S2030", span, { variant: "descending", from: read[p.index]!.from!, to: read[p.index]!.to! });
+    else if (p.kind === "twice") reporter.report("S2030", span, { variant: "twice", seed: p.seed });
+    else reporter.report("S2030", span, { variant: "tooMany", max: MAX_SEEDS });
+  }
+  return problems.length === 0 ? seeds : undefined;
 }

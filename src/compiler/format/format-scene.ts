@@ -12,7 +12,7 @@ import * as T from "../syntax/tokens.js";
  * `scenec fmt`: the one layout of a scene file, in gofmt's spirit (no options). Every statement
  * and option on a line of its own, blocks and lists indented by two spaces, one blank line kept
  * where the author left one or more, comments kept where they were (a trailing comment stays on
- * its line), `W x H` sizes, `X, Y` points, lists one item per line with a trailing comma, and
+ * its line), `W x H` sizes, `A..B` ranges, `X, Y` points, lists one item per line with a trailing comma, and
  * consecutive `style` lines and trailing comments aligned in columns. Only layout changes: the
  * tokens, and so the plan, are the same (test/format.test.ts checks both on every example and on
  * fuzzed scenes). A file with syntax errors is not formatted.
@@ -215,8 +215,9 @@ function tokenMatches(type: TokenType, category: TokenType): boolean {
 
 const POINT_KEYWORDS: readonly TokenType[] = [T.At, T.Crop, T.NegativeCrop, T.Cell];
 
-/** Sizes as `W x H`. */
+/** Sizes as `W x H`, ranges as `A..B`. */
 function tokenText(token: IToken): string {
+  if (token.tokenType === T.RangeLiteral) return token.image.replace(/[ \t]+/g, "");
   if (token.tokenType !== T.SizeLiteral) return token.image;
   const [w, h] = token.image.split(/[ \t]*[xX\u00d7][ \t]*/);
   return `${w} x ${h}`;

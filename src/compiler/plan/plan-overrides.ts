@@ -9,14 +9,16 @@ export interface PlanOverrides {
 
 /**
  * A plan with the command line's `--steps` / `--seed` / `--noise` applied, and everything that depends on
- * them (guide step counts, cost totals) recomputed.
+ * them (guide step counts, cost totals) recomputed. A seed makes it one picture: the scene's
+ * `seeds` go. Keys keep the plan's canonical order.
  */
 export function withOverrides(plan: Plan, overrides: PlanOverrides): Plan {
   const steps = overrides.steps ?? plan.steps;
   // `--noise G` draws the noise with G, in place of the scene's noise file too.
-  const { noiseFile, ...rest } = plan;
+  const dropped = new Set([...(overrides.seed !== undefined ? ["seeds"] : []), ...(overrides.noise !== undefined ? ["noiseFile"] : [])]);
+  const kept = Object.fromEntries(Object.entries(plan).filter(([key]) => !dropped.has(key))) as Plan;
   return {
-    ...(overrides.noise === undefined && noiseFile ? plan : rest),
+    ...kept,
     seed: overrides.seed ?? plan.seed,
     noise: overrides.noise ?? plan.noise,
     steps,

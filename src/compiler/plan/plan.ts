@@ -195,6 +195,8 @@ export interface Plan {
   latent: { width: number; height: number; channels: number; factor: number };
   model: ModelRef;
   seed: number;
+  /** Present when the scene sets `seeds`: `scenec render` makes one picture per seed (`seed` is the first). */
+  seeds?: number[];
   /** The generator that draws the initial noise from `seed` (and from each region's own seed). */
   noise: NoiseGenerator;
   /**

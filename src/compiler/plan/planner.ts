@@ -111,6 +111,7 @@ export function buildPlan(input: PlanInput): Plan {
     latent: { width: canvas.width / LATENT_FACTOR, height: canvas.height / LATENT_FACTOR, channels: 4, factor: LATENT_FACTOR },
     model: settings.model,
     seed: settings.seed,
+    ...(settings.seeds ? { seeds: [...settings.seeds] } : {}),
     noise: settings.noise,
     ...(input.noiseFile
       ? {

@@ -37,6 +37,12 @@ export interface PointValue {
   span: Span;
 }
 
+export interface SeedRange {
+  from: NumberValue;
+  to: NumberValue;
+  span: Span;
+}
+
 export interface NameValue {
   name: string;
   span: Span;
@@ -64,6 +70,8 @@ export type Option =
   | (OptionBase & { kind: "scheduler"; value: NameValue; karras: Span | undefined })
   | (OptionBase & { kind: PointOptionKind; value: PointValue })
   | (OptionBase & { kind: "prompts"; items: StringValue[] })
+  /** `seeds 1..16, 20`: each item a range (`from` = `to` for one seed). */
+  | (OptionBase & { kind: "seeds"; items: SeedRange[] })
   | (OptionBase & { kind: "cell"; column: NumberValue; row: NumberValue; options: Option[] });
 
 export type OptionKind = Option["kind"];

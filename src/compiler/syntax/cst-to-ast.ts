@@ -179,6 +179,26 @@ export class CstToAst extends BaseVisitor {
     return { kind, keyword: this.span(head.keyword), span: head.span, value: { width, height, span: this.span(token) } };
   }
 
+  seedsOption(ctx: Children): A.Option | undefined {
+    const head = this.head(ctx);
+    if (!head) return undefined;
+    const tokens = [...((ctx.RangeLiteral ?? []) as IToken[]), ...((ctx.NumberLiteral ?? []) as IToken[])].filter((t) => !t.isInsertedInRecovery).sort((a, b) => a.startOffset - b.startOffset);
+    const items = tokens.map((token): A.SeedRange => {
+      const m = /^(\d+)([ \t]*\.\.[ \t]*)(\d+)$/.exec(token.image);
+      const from = this.number(token)!;
+      if (!m) return { from, to: from, span: from.span };
+      const start = token.startOffset;
+      const toStart = start + m[1]!.length + m[2]!.length;
+      return {
+        from: { value: Number(m[1]), raw: m[1]!, span: { file: this.file, start, end: start + m[1]!.length } },
+        to: { value: Number(m[3]), raw: m[3]!, span: { file: this.file, start: toStart, end: toStart + m[3]!.length } },
+        span: this.span(token),
+      };
+    });
+    if (items.length === 0) return undefined;
+    return { kind: "seeds", keyword: this.span(head.keyword), span: head.span, items };
+  }
+
   numberOption(ctx: Children): A.Option | undefined {
     const head = this.head(ctx);
     const value = this.number(ctx.NumberLiteral?.[0] as IToken | undefined);

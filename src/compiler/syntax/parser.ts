@@ -171,6 +171,7 @@ class SceneParser extends CstParser {
       { ALT: () => this.SUBRULE(this.schedulerOption) },
       { ALT: () => this.SUBRULE(this.atOption) },
       { ALT: () => this.SUBRULE(this.promptsOption) },
+      { ALT: () => this.SUBRULE(this.seedsOption) },
       { ALT: () => this.SUBRULE(this.cellOption) },
       { ALT: () => this.SUBRULE(this.unknownOption) },
     ]);
@@ -266,6 +267,15 @@ class SceneParser extends CstParser {
     });
     this.OPTION2(() => this.CONSUME2(T.Comma));
     this.CONSUME(T.RSquare);
+  });
+
+  /** `seeds 1..16`, `seeds 3, 7, 42`, `seeds 1..4, 10`. */
+  seedsOption = this.RULE("seedsOption", () => {
+    this.CONSUME(T.Seeds);
+    this.AT_LEAST_ONE_SEP({
+      SEP: T.Comma,
+      DEF: () => this.OR([{ ALT: () => this.CONSUME(T.RangeLiteral) }, { ALT: () => this.CONSUME(T.NumberLiteral) }]),
+    });
   });
 
   cellOption = this.RULE("cellOption", () => {

@@ -119,6 +119,12 @@ export const SizeLiteral = createToken({
   pattern: /-?\d+(?:\.\d+)?(?:[pP][xX])?[ \t]*[xX\u00d7][ \t]*-?\d+(?:\.\d+)?(?:[pP][xX])?/,
   label: "a size such as `640 x 480`",
 });
+/** `1..16` in `seeds`: whole numbers only, so that it never reads as two decimals (`1.` and `.16`). */
+export const RangeLiteral = createToken({
+  name: "RangeLiteral",
+  pattern: /\d+[ \t]*\.\.[ \t]*\d+/,
+  label: "a range such as `1..16`",
+});
 export const NumberLiteral = createToken({
   name: "NumberLiteral",
   pattern: /-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?(?:[pP][xX])?/,
@@ -167,6 +173,8 @@ export const Guide = keyword("guide");
 // Options (scene settings and block options share one vocabulary; the checker knows where each may go).
 export const Canvas = keyword("canvas");
 export const Model = keyword("model");
+// `seeds` before `seed`, as `prompts` before `prompt`.
+export const Seeds = keyword("seeds");
 export const Seed = keyword("seed");
 export const Steps = keyword("steps");
 export const Scheduler = keyword("scheduler");
@@ -201,7 +209,7 @@ export const NegativeCrop = keyword("negative-crop");
 
 export const KEYWORD_TOKENS: readonly TokenType[] = [
   Style, Import, Region, Grid, Guide,
-  Canvas, Model, Seed, Steps, Scheduler, Karras, Guidance, NegativeOriginal, NegativeTarget, NegativeCrop, Negative, Blend, Noise, Output,
+  Canvas, Model, Seeds, Seed, Steps, Scheduler, Karras, Guidance, NegativeOriginal, NegativeTarget, NegativeCrop, Negative, Blend, Noise, Output,
   Prompts, Prompt, Weight, At, Size, Tile, Overlap, Columns, Rows, Cell, Tiling, Fit, Strength,
   Original, Target, Crop,
 ];
@@ -212,11 +220,11 @@ export const KEYWORDS: readonly string[] = KEYWORD_TOKENS.map((t) => (t.PATTERN 
 export const ALL_TOKENS: readonly TokenType[] = [
   WhiteSpace, Comment,
   StringLiteral, UnterminatedString, MisquotedString,
-  SizeLiteral, NumberLiteral,
+  SizeLiteral, RangeLiteral, NumberLiteral,
   LCurly, RCurly, LSquare, RSquare, Comma,
   ...KEYWORD_TOKENS,
   Identifier, Word, NameWord,
 ];
 
 /** Tokens that are values (of a setting or option), never the start of a statement. */
-export const ValueTokens: readonly TokenType[] = [StringLiteral, UnterminatedString, MisquotedString, SizeLiteral, NumberLiteral];
+export const ValueTokens: readonly TokenType[] = [StringLiteral, UnterminatedString, MisquotedString, SizeLiteral, RangeLiteral, NumberLiteral];
