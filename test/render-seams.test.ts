@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Plan } from "../src/compiler/plan/plan.js";
-import { mixingShares } from "../src/runtime/mixing-weights.js";
+import { weightMaps, weightShares } from "../src/compiler/plan/weight-map.js";
 import type { OnnxDiffusionModel } from "../src/runtime/model/onnx-model.js";
 import type { RenderCaches } from "../src/runtime/render.js";
 import { columnMeans, compileScene, largestColumnJump, loadBuiltinModel, newCaches, renderWith } from "./helpers/render-helpers.js";
@@ -55,7 +55,7 @@ async function seam(w: number, offset: number, height: number, blend: string, se
 /** Region a's largest share step between adjacent latent columns (row 0), with the column it is at. */
 function largestShareStep(plan: Plan): { step: number; at: number } {
   const [a] = plan.regions;
-  const shares = mixingShares(plan.regions, plan.latent.width, plan.latent.height)[0]!;
+  const shares = weightShares(weightMaps(plan.regions), plan.latent.width, plan.latent.height)[0]!;
   let step = 0;
   let at = -1;
   for (let i = 0; i + 1 < a!.latent.width; i++) {

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { mixingShares } from "../src/runtime/mixing-weights.js";
+import { weightMaps, weightShares } from "../src/compiler/plan/weight-map.js";
 import { conformanceCases, readF32 } from "./helpers/conformance-cases.js";
 import { compileScene } from "./helpers/render-helpers.js";
 
@@ -24,7 +24,7 @@ describe.runIf(tiling !== undefined && existsSync(path.join(tiling.folder, "tile
     const regions = c.tiles!.map((t, i) => `region t${i} { at ${t.rect_px.x}, ${t.rect_px.y} size ${t.rect_px.width} x ${t.rect_px.height} prompt "t" }`);
     const plan = compileScene(`canvas ${c.canvas.width} x ${c.canvas.height}\n${regions.join("\n")}\n`);
     const { width: W, height: H } = plan.latent;
-    const ours = mixingShares(plan.regions, W, H);
+    const ours = weightShares(weightMaps(plan.regions), W, H);
     const total = new Float64Array(W * H);
     for (const r of plan.regions) for (let j = 0; j < h; j++) for (let i = 0; i < w; i++) total[(r.latent.y + j) * W + r.latent.x + i]! += tile[j * w + i]!;
     let worst = 0;

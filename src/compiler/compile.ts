@@ -1,7 +1,7 @@
 import type { GuideDecl, Option, OptionOf } from "./syntax/ast.js";
 import type { Diagnostic } from "./diagnostics/diagnostic.js";
 import { notASceneFile, type NotAScene } from "./syntax/binary-files.js";
-import { checkCanvasLimits, checkCoverage, checkInsideCanvas, reportDominatedRegions } from "./check/canvas-checks.js";
+import { checkCanvasLimits, checkCoverage, checkInsideCanvas, regionWeightMaps, reportDominatedRegions } from "./check/canvas-checks.js";
 import { boundingCanvas, type RegionSpec, type Size } from "./check/geometry.js";
 import { elaborateGuide, type GuideSpec } from "./check/guides.js";
 import { elaborateNoiseFile } from "./check/noise-file.js";
@@ -143,9 +143,10 @@ export function compile(text: string, options: CompileOptions): CompileResult {
   if (reporter.errorCount === errorsBeforeGeometry && canvasFits && canvasKnown) {
     checkInsideCanvas(reporter, regions, guides, canvas);
     if (reporter.errorCount === errorsBeforeGeometry && !syntaxErrorsInMain) {
-      checkCoverage(reporter, regions, guides, canvas, canvasSpan);
+      const maps = regionWeightMaps(regions);
+      checkCoverage(reporter, maps, guides, canvas, canvasSpan);
       if (reporter.errorCount === errorsBeforeGeometry) {
-        reportDominatedRegions(reporter, regions);
+        reportDominatedRegions(reporter, regions, maps);
       }
     }
   }

@@ -1,5 +1,5 @@
 import type { Plan, Rect } from "../compiler/plan/plan.js";
-import { layerShares, planLayers } from "./mixing-weights.js";
+import { planWeightMaps, weightShares } from "../compiler/plan/weight-map.js";
 
 /** One region's (or shifted grid's) part of a layout map. */
 export interface LayoutPaint {
@@ -17,7 +17,7 @@ export interface LayoutPaint {
 /**
  * Who owns each pixel: every latent element coloured by the mix of the region colours, each in
  * proportion to that region's share of the mixing weight there, exactly as the renderer mixes
- * their noise predictions (mixing-weights.ts). Where one region owns an element it shows in its
+ * their noise predictions (weight-map.ts). Where one region owns an element it shows in its
  * own colour; where regions blend, so do their colours. No model is needed.
  */
 export interface LayoutMap {
@@ -34,8 +34,8 @@ const UNCOVERED = 34;
 export function layoutMap(plan: Plan): LayoutMap {
   const { width, height } = plan.latent;
   const paints = [...plan.regions, ...(plan.shiftedGrids ?? [])];
-  const layers = planLayers(plan);
-  const shares = layerShares(layers, width, height);
+  const layers = planWeightMaps(plan);
+  const shares = weightShares(layers, width, height);
   const colours = paints.map((_, i) => paintColour(i));
   const mixed = new Float64Array(width * height * 3);
   const top = new Float32Array(width * height);

@@ -4,7 +4,7 @@ import { GuideImposer, type ActiveGuide } from "./guides/apply-guides.js";
 import { TIME_IDS, tileTimeIds, type ConditioningLayout, type PromptEncoding, type TilePlacement } from "./model/conditioning.js";
 import { LATENT_FACTOR } from "../compiler/check/values.js";
 import { LATENT_CHANNELS, type DiffusionModel } from "./model/diffusion-model.js";
-import { layerShares, planLayers } from "./mixing-weights.js";
+import { planWeightMaps, weightShares } from "../compiler/plan/weight-map.js";
 import { initialNoiseDraw, stepNoiseSource } from "./noise.js";
 import type { Scheduler } from "./schedulers/scheduler.js";
 
@@ -276,7 +276,7 @@ function mixGuidedInto(out: Float32Array, first: number, w: number, h: number, p
 /** Every tile the UNet evaluates each step: the regions, then each shifted grid's windows; with their layers' shares. */
 function tilesOf(plan: Plan): Tile[] {
   const grids = plan.shiftedGrids ?? [];
-  const shares = layerShares(planLayers(plan), plan.latent.width, plan.latent.height);
+  const shares = weightShares(planWeightMaps(plan), plan.latent.width, plan.latent.height);
   const tiles: Tile[] = plan.regions.map((region, i) => {
     const { x, y, width, height } = region.latent;
     return { paint: region, width, height, shares: shares[i]!, layer: region.latent, place: { fixed: [{ x, y, width, height, tileX: 0, tileY: 0 }] } };

@@ -7,6 +7,7 @@ import { toLatent } from "../plan/planner.js";
 import type { Reporter } from "../diagnostics/reporter.js";
 import type { Span } from "../diagnostics/span.js";
 import { LATENT_FACTOR } from "./values.js";
+import { weightMaps, type WeightMap } from "../plan/weight-map.js";
 
 /**
  * The checks of the whole canvas, once every region and guide is placed: the canvas within the
@@ -44,10 +45,22 @@ export function checkInsideCanvas(reporter: Reporter, regions: readonly RegionSp
   }
 }
 
-export function checkCoverage(reporter: Reporter, regions: readonly RegionSpec[], guides: readonly GuideSpec[], canvas: Size, canvasSpan: Span): void {
+/** The regions' weight maps, as the runtime will mix them (`maps[i]` is `regions[i]`'s). */
+export function regionWeightMaps(regions: readonly RegionSpec[]): WeightMap[] {
+  return weightMaps(
+    regions.map((r) => {
+      const latent = toLatent(r.rect);
+      const shifted = r.shifted && { columns: r.shifted.columns, rows: r.shifted.rows, latentTile: { width: latent.width / r.shifted.columns, height: latent.height / r.shifted.rows } };
+      return { latent, blend: r.blend, weight: r.weight, ...(shifted && { shifted }) };
+    }),
+  );
+}
+
+/** Every latent element painted by a region (S2003), or under a guide that paints it; under a guide that lets regions through, regions (S2013). */
+export function checkCoverage(reporter: Reporter, maps: readonly WeightMap[], guides: readonly GuideSpec[], canvas: Size, canvasSpan: Span): void {
   const width = canvas.width / LATENT_FACTOR;
   const height = canvas.height / LATENT_FACTOR;
-  const cover = new Coverage(width, height, regions.map((r) => toLatent(r.rect)));
+  const cover = new Coverage(width, height, maps);
 
   // A guide of strength < 1 lets the regions paint under it at some steps: they must be there.
   for (const g of guides) {
@@ -58,7 +71,7 @@ export function checkCoverage(reporter: Reporter, regions: readonly RegionSpec[]
   }
 
   // Pixels under any guide are accounted for: pinned by a strength-1 guide, or reported above.
-  const guided = new Coverage(width, height, guides.map((g) => toLatent(g.rect)));
+  const guided = new Coverage(width, height, guides.map((g) => ({ latent: toLatent(g.rect) })));
   const holes = cover.uncoveredRects((i) => guided.count[i]! > 0);
   if (holes.length === 0) return;
   const px = holes.map((h) => ({ x: h.x * LATENT_FACTOR, y: h.y * LATENT_FACTOR, width: h.width * LATENT_FACTOR, height: h.height * LATENT_FACTOR }));
@@ -69,8 +82,8 @@ export function checkCoverage(reporter: Reporter, regions: readonly RegionSpec[]
 const MAX_DOMINANCE_WARNINGS = 20;
 
 /** Warning S2502 for each region whose share of the mix is small everywhere it paints. */
-export function reportDominatedRegions(reporter: Reporter, regions: readonly RegionSpec[]): void {
-  const dominated = dominatedRegions(regions, (r) => toLatent(r.rect), MAX_DOMINANCE_WARNINGS);
+export function reportDominatedRegions(reporter: Reporter, regions: readonly RegionSpec[], maps: readonly WeightMap[]): void {
+  const dominated = dominatedRegions(regions, maps, MAX_DOMINANCE_WARNINGS);
   for (const { region, share, by } of dominated.slice(0, MAX_DOMINANCE_WARNINGS))
     reporter.report("S2502", region.span, { variant: "region", name: region.name, by: by!.name, share, threshold: DOMINANCE_SHARE });
   const rest = dominated.slice(MAX_DOMINANCE_WARNINGS);

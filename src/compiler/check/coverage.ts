@@ -1,9 +1,12 @@
 import type { Rect } from "../plan/plan.js";
+import type { WeightMap } from "../plan/weight-map.js";
 
 /**
- * Coverage of the latent canvas by rectangles, counted per latent element with a 2D difference
- * array (O(rectangles + elements), whatever the overlap), plus a prefix-sum table of the
- * uncovered elements so any rectangle can be asked "is all of you covered?" in O(1).
+ * Coverage of the latent canvas by paints' footprints, counted per latent element: a whole box
+ * (a guide's rectangle, or an unshaped region's weight map) through a 2D difference array, so
+ * O(boxes + elements) whatever the overlap; a masked weight map element by element, where its
+ * mask reaches. Plus a prefix-sum table of the uncovered elements so any rectangle can be asked
+ * "is all of you covered?" in O(1).
  */
 export class Coverage {
   readonly count: Int32Array;
@@ -12,11 +15,17 @@ export class Coverage {
   constructor(
     readonly width: number,
     readonly height: number,
-    rects: Iterable<Rect>,
+    footprints: Iterable<Pick<WeightMap, "latent" | "mask">>,
   ) {
     const w1 = width + 1;
     const diff = new Int32Array(w1 * (height + 1));
-    for (const r of rects) {
+    const masked: Pick<WeightMap, "latent" | "mask">[] = [];
+    for (const f of footprints) {
+      if (f.mask) {
+        masked.push(f);
+        continue;
+      }
+      const r = f.latent;
       const x0 = Math.max(0, r.x);
       const y0 = Math.max(0, r.y);
       const x1 = Math.min(width, r.x + r.width);
@@ -28,17 +37,29 @@ export class Coverage {
       diff[y1 * w1 + x1]! += 1;
     }
     const count = new Int32Array(width * height);
-    const prefix = new Int32Array(w1 * (height + 1));
     const row = new Int32Array(width);
     for (let y = 0; y < height; y++) {
       let run = 0;
-      let uncoveredRun = 0;
       for (let x = 0; x < width; x++) {
         run += diff[y * w1 + x]!;
         row[x]! += run;
-        const c = row[x]!;
-        count[y * width + x] = c;
-        if (c === 0) uncoveredRun++;
+        count[y * width + x] = row[x]!;
+      }
+    }
+    for (const f of masked) {
+      const { x: fx, y: fy, width: fw, height: fh } = f.latent;
+      for (let j = 0; j < fh; j++)
+        for (let i = 0; i < fw; i++) {
+          const x = fx + i;
+          const y = fy + j;
+          if (x >= 0 && y >= 0 && x < width && y < height && f.mask![j * fw + i]! > 0) count[y * width + x]! += 1;
+        }
+    }
+    const prefix = new Int32Array(w1 * (height + 1));
+    for (let y = 0; y < height; y++) {
+      let uncoveredRun = 0;
+      for (let x = 0; x < width; x++) {
+        if (count[y * width + x] === 0) uncoveredRun++;
         prefix[(y + 1) * w1 + x + 1] = prefix[y * w1 + x + 1]! + uncoveredRun;
       }
     }

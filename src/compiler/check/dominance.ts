@@ -1,7 +1,5 @@
-import { kernelProfile } from "../plan/blend-kernels.js";
-import { shiftedGridProfiles } from "../plan/shifted-windows.js";
+import { reaches, weightAt, weightField, type WeightMap } from "../plan/weight-map.js";
 import { intersects, type RegionSpec } from "./geometry.js";
-import type { BlendKernel, Rect } from "../plan/plan.js";
 
 /**
  * Below this share of the mixing weight at every one of its elements, a region is "dominated":
@@ -23,16 +21,16 @@ export interface Dominated {
 
 /**
  * The regions whose mixing weight is dominated by overlapping regions everywhere they paint: the
- * largest share `w_i / Σ w` over a lattice of sample points, kernels and weights as the runtime
- * mixes them. The denominator is the summed weight field over the latent canvas, built once, so
- * the cost is the regions' total area whatever their overlap (a neighbour search is quadratic
+ * largest share `w_i / Σ w` over a lattice of sample points, on the weight maps the runtime mixes
+ * by (`maps[i]` is `regions[i]`'s). The denominator is the summed weight field over the latent
+ * canvas, built once, so the cost is the regions' total area whatever their overlap (a neighbour search is quadratic
  * when thousands of regions share one place, as a hostile scene can make them). The region that
  * drowns each one out is named only for the first `namedLimit` dominated regions: that search
  * visits every overlapping region.
  */
-export function dominatedRegions(regions: readonly RegionSpec[], latentOf: (r: RegionSpec) => Rect, namedLimit = Infinity): Dominated[] {
-  const rects = regions.map(latentOf);
-  if (rects.length < 2) return [];
+export function dominatedRegions(regions: readonly RegionSpec[], maps: readonly WeightMap[], namedLimit = Infinity): Dominated[] {
+  if (maps.length < 2) return [];
+  const rects = maps.map((m) => m.latent);
   // A loop, not Math.max(...): spreading 100,000 values overflows the call stack.
   let width = 0;
   let height = 0;
@@ -40,34 +38,8 @@ export function dominatedRegions(regions: readonly RegionSpec[], latentOf: (r: R
     width = Math.max(width, r.x + r.width);
     height = Math.max(height, r.y + r.height);
   }
-
-  const profiles = new Map<string, Float64Array>();
-  const profile = (kind: BlendKernel, n: number) => {
-    const k = `${kind}:${n}`;
-    let p = profiles.get(k);
-    if (!p) profiles.set(k, (p = kernelProfile(kind, n)));
-    return p;
-  };
-  // A shifted grid mixes with its windows' kernel averaged over their moves (shifted-windows.ts).
-  const shifted = regions.map((spec, i) => spec.shifted && shiftedGridProfiles(spec.blend, { ...spec.shifted, latentTile: { width: rects[i]!.width / spec.shifted.columns, height: rects[i]!.height / spec.shifted.rows } }));
-  const across = regions.map((spec, i) => shifted[i]?.across ?? profile(spec.blend, rects[i]!.width));
-  const down = regions.map((spec, i) => shifted[i]?.down ?? profile(spec.blend, rects[i]!.height));
-  const weightAt = (i: number, x: number, y: number) => {
-    const r = rects[i]!;
-    return regions[i]!.weight * across[i]![x - r.x]! * down[i]![y - r.y]!;
-  };
-
-  const total = new Float64Array(width * height);
-  rects.forEach((r, i) => {
-    const a = across[i]!;
-    const d = down[i]!;
-    const w = regions[i]!.weight;
-    for (let y = 0; y < r.height; y++) {
-      const row = (r.y + y) * width + r.x;
-      const wy = w * d[y]!;
-      for (let x = 0; x < r.width; x++) total[row + x]! += wy * a[x]!;
-    }
-  });
+  const at = (i: number, x: number, y: number) => weightAt(maps[i]!, x - rects[i]!.x, y - rects[i]!.y);
+  const total = weightField(maps, width, height);
 
   const out: Dominated[] = [];
   rects.forEach((r, i) => {
@@ -76,8 +48,10 @@ export function dominatedRegions(regions: readonly RegionSpec[], latentOf: (r: R
     let best = 0;
     for (const y of ys)
       for (const x of xs) {
+        // Outside its shape a region does not paint, whatever the others do.
+        if (!reaches(maps[i]!, x - r.x, y - r.y)) continue;
         const sum = total[y * width + x]!;
-        best = Math.max(best, sum > 0 ? weightAt(i, x, y) / sum : 1);
+        best = Math.max(best, sum > 0 ? at(i, x, y) / sum : 1);
       }
     if (best >= DOMINANCE_SHARE) return;
     const dominated: Dominated = { region: regions[i]!, share: best };
@@ -96,7 +70,7 @@ export function dominatedRegions(regions: readonly RegionSpec[], latentOf: (r: R
       let sum = 0;
       for (const y of ys) {
         if (y < q.y || y >= q.y + q.height) continue;
-        for (const x of xs) if (x >= q.x && x < q.x + q.width) sum += weightAt(j, x, y);
+        for (const x of xs) if (x >= q.x && x < q.x + q.width) sum += at(j, x, y);
       }
       if (sum > most) [heaviest, most] = [j, sum];
     });
