@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BLEND_KERNELS, FIT_MODES, NOISE_GENERATORS, SCHEDULER_NAMES, type Plan } from "../src/compiler/plan/plan.js";
+import { BLEND_KERNELS, FIT_MODES, NOISE_GENERATORS, SCHEDULER_NAMES, SHAPE_KINDS, type Plan } from "../src/compiler/plan/plan.js";
 import { planSchema, validatePlan } from "../src/compiler/plan/plan-schema.js";
 
 /** A plan written by hand: 1024 x 512, two overlapping regions, a sky band and one guide. */
@@ -92,13 +92,14 @@ describe("plan schema", () => {
     expect(schema["title"]).toBeTypeOf("string");
   });
 
-  it("enumerates the compiler's schedulers, blend kernels, fit modes and noise generators, in its order, and describes each", () => {
+  it("enumerates the compiler's schedulers, blend kernels, fit modes, shapes and noise generators, in its order, and describes each", () => {
     const defs = planSchema()["$defs"] as any;
     const places = [
       [(planSchema()["properties"] as any).scheduler.properties.name, SCHEDULER_NAMES],
       [defs.region.properties.blend, BLEND_KERNELS],
       [defs.shiftedGrid.properties.blend, BLEND_KERNELS],
       [defs.guide.properties.fit, FIT_MODES],
+      [defs.region.properties.shape.properties.kind, SHAPE_KINDS],
       [(planSchema()["properties"] as any).noise, NOISE_GENERATORS],
     ] as const;
     for (const [property, names] of places) {

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { BLEND_KERNELS, FIT_MODES, GRID_TILINGS, NOISE_GENERATORS, SCHEDULER_NAMES } from "../src/compiler/plan/plan.js";
+import { BLEND_KERNELS, FIT_MODES, GRID_TILINGS, NOISE_GENERATORS, SCHEDULER_NAMES, SHAPE_KINDS } from "../src/compiler/plan/plan.js";
 
 /**
  * The reference lists the schedulers, blend kernels and fit modes where it explains them: each list
@@ -62,5 +62,9 @@ describe("the reference's vocabularies (grammar/reference.md)", () => {
   it("lists the compiler's noise generators", () => {
     expect(backticked(settingMeaning('noise NAME` or `noise "file.npy"').split(":")[0]!)).toEqual(NOISE_GENERATORS);
     expect(noneOf("S2023")).toEqual(NOISE_GENERATORS);
+  });
+
+  it("lists the compiler's shapes", () => {
+    expect(noneOf("S2028")).toEqual(SHAPE_KINDS);
   });
 });

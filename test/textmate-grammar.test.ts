@@ -4,7 +4,7 @@ import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import vsctm from "vscode-textmate";
 import oniguruma from "vscode-oniguruma";
-import { BLEND_KERNELS, FIT_MODES, GRID_TILINGS, NOISE_GENERATORS, SCHEDULER_NAMES } from "../src/compiler/plan/plan.js";
+import { BLEND_KERNELS, FIT_MODES, GRID_TILINGS, NOISE_GENERATORS, SCHEDULER_NAMES, SHAPE_KINDS } from "../src/compiler/plan/plan.js";
 import { KEYWORDS } from "../src/compiler/syntax/tokens.js";
 
 const require = createRequire(import.meta.url);
@@ -72,7 +72,7 @@ function isOneTokenScoped(word: string, scoped: (scopes: string[]) => boolean): 
 const highlightsAsKeyword = (word: string): boolean => isOneTokenScoped(word, (scopes) => scopes.some(isKeywordScope));
 
 /** The values of `scheduler`, `blend`, `fit`, `tiling` and `noise`: plain names to the lexer, constants to the grammar. */
-const VALUES: readonly string[] = [...SCHEDULER_NAMES, ...BLEND_KERNELS, ...FIT_MODES, ...GRID_TILINGS, ...NOISE_GENERATORS];
+const VALUES: readonly string[] = [...SCHEDULER_NAMES, ...BLEND_KERNELS, ...FIT_MODES, ...GRID_TILINGS, ...NOISE_GENERATORS, ...SHAPE_KINDS];
 
 /** Whether `word`, alone on a line, is one token that the grammar scopes as a value and not as a keyword. */
 const highlightsAsValue = (word: string): boolean =>

@@ -51,7 +51,7 @@ export function regionWeightMaps(regions: readonly RegionSpec[]): WeightMap[] {
     regions.map((r) => {
       const latent = toLatent(r.rect);
       const shifted = r.shifted && { columns: r.shifted.columns, rows: r.shifted.rows, latentTile: { width: latent.width / r.shifted.columns, height: latent.height / r.shifted.rows } };
-      return { latent, blend: r.blend, weight: r.weight, ...(shifted && { shifted }) };
+      return { rect: r.rect, latent, blend: r.blend, weight: r.weight, ...(r.shape && { shape: r.shape }), ...(shifted && { shifted }) };
     }),
   );
 }

@@ -60,7 +60,7 @@ export function dominatedRegions(regions: readonly RegionSpec[], maps: readonly 
   });
   return out;
 
-  /** The region other than `i` with the most weight summed over `i`'s sample points. */
+  /** The region other than `i` with the most weight summed over `i`'s sample points inside its shape. */
   function heaviestOver(i: number, xs: readonly number[], ys: readonly number[]): number {
     const r = rects[i]!;
     let heaviest = -1;
@@ -70,7 +70,7 @@ export function dominatedRegions(regions: readonly RegionSpec[], maps: readonly 
       let sum = 0;
       for (const y of ys) {
         if (y < q.y || y >= q.y + q.height) continue;
-        for (const x of xs) if (x >= q.x && x < q.x + q.width) sum += at(j, x, y);
+        for (const x of xs) if (x >= q.x && x < q.x + q.width && reaches(maps[i]!, x - r.x, y - r.y)) sum += at(j, x, y);
       }
       if (sum > most) [heaviest, most] = [j, sum];
     });

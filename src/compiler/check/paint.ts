@@ -1,6 +1,6 @@
 import type { Option, OptionKind, OptionOf } from "../syntax/ast.js";
 import { optionOf } from "./options.js";
-import { BLEND_KERNELS, type BlendKernel, type MicroConditioning } from "../plan/plan.js";
+import { BLEND_KERNELS, SHAPE_KINDS, type BlendKernel, type MicroConditioning, type PlanShape, type ShapeKind } from "../plan/plan.js";
 import { readMicroConditioning } from "./micro-conditioning.js";
 import type { Reporter } from "../diagnostics/reporter.js";
 import type { StyleResolver } from "./styles.js";
@@ -19,7 +19,18 @@ export interface Paint {
   seed: number | null;
   /** SDXL micro-conditioning set so far (scene, grid, cell or region); empty: the defaults. */
   micro: MicroConditioning;
+  /** Where in its rectangle a region or cell paints; absent: all of it. */
+  shape?: PlanShape;
 }
+
+/**
+ * A shape's soft edge when the scene gives none: 16 pixels, two latent elements, so the outline
+ * blends into what is under it over about as many latent elements as a UNet needs to make a seam
+ * disappear, yet an ellipse the size of a few latent elements keeps its form.
+ */
+export const DEFAULT_FEATHER = 16;
+/** A feather wider than any canvas side means nothing more. */
+const FEATHER_RANGE = { min: 0, max: 16384 };
 
 export const DEFAULT_GUIDANCE = 7.5;
 const GUIDANCE_RANGE = { min: 0, max: 50 };
@@ -29,6 +40,17 @@ export function readBlend(reporter: Reporter, option: OptionOf<"blend">): BlendK
   if ((BLEND_KERNELS as readonly string[]).includes(name)) return name as BlendKernel;
   reporter.report("S2008", option.value.span, { name, help: suggestionHelp(name, BLEND_KERNELS) });
   return undefined;
+}
+
+export function readShape(reporter: Reporter, option: OptionOf<"shape">): PlanShape | undefined {
+  const name = option.value.name;
+  const feather = option.feather ? numberIn(reporter, option.feather, "feather", FEATHER_RANGE) : DEFAULT_FEATHER;
+  if (!(SHAPE_KINDS as readonly string[]).includes(name)) {
+    reporter.report("S2028", option.value.span, { name, help: suggestionHelp(name, SHAPE_KINDS) });
+    return undefined;
+  }
+  if (feather === undefined) return undefined;
+  return { kind: name as ShapeKind, feather, invert: option.invert !== undefined };
 }
 
 export function readGuidance(reporter: Reporter, option: OptionOf<"guidance">): number | undefined {
@@ -58,5 +80,10 @@ export function readPaint(reporter: Reporter, styles: StyleResolver, options: Ma
   const seed = optionOf(options, "seed");
   if (seed) paint.seed = readSeed(reporter, seed) ?? paint.seed;
   paint.micro = readMicroConditioning(reporter, options, paint.micro);
+  const shape = optionOf(options, "shape");
+  if (shape) {
+    const read = readShape(reporter, shape);
+    if (read) paint.shape = read;
+  }
   return paint;
 }

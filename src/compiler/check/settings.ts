@@ -73,7 +73,7 @@ export function readSettings(reporter: Reporter, styles: StyleResolver, options:
   const stepsOption = optionOf(options, "steps");
   const seedOption = optionOf(options, "seed");
   const seedsOption = optionOf(options, "seeds");
-  if (seedOption && seedsOption) reporter.report("S2030", seedsOption.keyword, { variant: "withSeed", related: [{ span: seedOption.keyword }] });
+  if (seedOption && seedsOption) reporter.report("S2032", seedsOption.keyword, { variant: "withSeed", related: [{ span: seedOption.keyword }] });
   const seeds = seedsOption ? readSeeds(reporter, seedsOption) : undefined;
   const guidanceOption = optionOf(options, "guidance");
   const negativeOption = optionOf(options, "negative");
@@ -121,9 +121,9 @@ function readSeeds(reporter: Reporter, option: OptionOf<"seeds">): number[] | un
   const { seeds, problems } = expandSeedRanges(read as { from: number; to: number }[]);
   for (const p of problems) {
     const span = option.items[p.index]!.span;
-    if (p.kind === "descending") reporter.report("S2030", span, { variant: "descending", from: read[p.index]!.from!, to: read[p.index]!.to! });
-    else if (p.kind === "twice") reporter.report("S2030", span, { variant: "twice", seed: p.seed });
-    else reporter.report("S2030", span, { variant: "tooMany", max: MAX_SEEDS });
+    if (p.kind === "descending") reporter.report("S2032", span, { variant: "descending", from: read[p.index]!.from!, to: read[p.index]!.to! });
+    else if (p.kind === "twice") reporter.report("S2032", span, { variant: "twice", seed: p.seed });
+    else reporter.report("S2032", span, { variant: "tooMany", max: MAX_SEEDS });
   }
   return problems.length === 0 ? seeds : undefined;
 }

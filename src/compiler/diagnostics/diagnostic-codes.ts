@@ -648,7 +648,7 @@ export const DIAGNOSTIC_CODES = {
       help: "close the brackets before `BREAK`: it starts a new part only outside them (A1111 reads it here as the word, with a negative weight)",
     }),
   },
-  S2030: {
+  S2032: {
     severity: "error",
     title: "bad seed list",
     text: {
@@ -674,6 +674,12 @@ export const DIAGNOSTIC_CODES = {
         help: "a sweep renders one picture per seed: split it over several scenes or runs",
       }),
     },
+  },
+
+  S2028: {
+    severity: "error",
+    title: "unknown shape",
+    text: say({ message: (p: { name: string; help: string }) => `unknown shape \`${p.name}\``, label: "not a shape", help: (p) => p.help }),
   },
 
   S2501: {

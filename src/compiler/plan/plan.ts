@@ -42,11 +42,14 @@ export const NOISE_GENERATORS = ["scenec", "torch", "philox"] as const;
  * every step (SpotDiffusion; the plan lists the grid in `shiftedGrids`).
  */
 export const GRID_TILINGS = ["fixed", "shifted"] as const;
+/** The shapes a region may have inside its rectangle (grammar/reference.md, shapes). */
+export const SHAPE_KINDS = ["ellipse"] as const;
 export type SchedulerName = (typeof SCHEDULER_NAMES)[number];
 export type BlendKernel = (typeof BLEND_KERNELS)[number];
 export type FitMode = (typeof FIT_MODES)[number];
 export type NoiseGenerator = (typeof NOISE_GENERATORS)[number];
 export type GridTiling = (typeof GRID_TILINGS)[number];
+export type ShapeKind = (typeof SHAPE_KINDS)[number];
 
 /**
  * Whether a region's guidance scale asks for classifier-free guidance: as in diffusers
@@ -143,7 +146,22 @@ export interface PlanPaint {
   latent: Rect;
 }
 
-export type PlanRegion = PlanPaint;
+/**
+ * Where inside its rectangle a region paints: an ellipse inscribed in it. Its membership, 0 to 1,
+ * multiplies the region's kernel (src/compiler/plan/shape-mask.ts); the rectangle stays the crop.
+ */
+export interface PlanShape {
+  kind: ShapeKind;
+  /** Pixels of soft edge, centred on the outline: membership goes from 1 to 0 across them. */
+  feather: number;
+  /** The region paints outside the shape instead (what of its rectangle the shape leaves). */
+  invert: boolean;
+}
+
+export interface PlanRegion extends PlanPaint {
+  /** Absent: the whole rectangle. */
+  shape?: PlanShape;
+}
 
 /**
  * A grid with `tiling shifted`: `columns` x `rows` windows of `tile`, side by side over `rect`,

@@ -69,7 +69,7 @@ export function buildPlan(input: PlanInput): Plan {
       ...(Object.keys(r.micro).length > 0 ? { microConditioning: structuredClone(r.micro) } : {}),
     };
     if (!r.shifted) {
-      regions.push({ name: r.name, source: where(r.span), ...paint, rect: { ...r.rect }, latent: toLatent(r.rect) });
+      regions.push({ name: r.name, source: where(r.span), ...paint, rect: { ...r.rect }, latent: toLatent(r.rect), ...(r.shape ? { shape: { ...r.shape } } : {}) });
       continue;
     }
     const { tile, columns, rows } = r.shifted;

@@ -1,6 +1,7 @@
 import { kernelProfile } from "./blend-kernels.js";
 import { shiftedGridProfiles } from "./shifted-windows.js";
-import type { BlendKernel, Plan, Rect } from "./plan.js";
+import { shapeMask } from "./shape-mask.js";
+import type { BlendKernel, Plan, PlanShape, Rect } from "./plan.js";
 
 /**
  * A paint's mixing weight over its latent bounding box: its weight times its kernel times its
@@ -20,9 +21,12 @@ export interface WeightMap {
   mask?: Float32Array;
 }
 
-/** What a weight map is made from: a region, or a shifted grid with its lattice of moving windows. */
+/** What a weight map is made from: a region, with its shape if it has one, or a shifted grid with its lattice of moving windows. */
 export interface WeightedPaint {
+  /** In pixels; the shape is drawn at this resolution and averaged down to `latent`'s. */
+  rect: Rect;
   latent: Rect;
+  shape?: PlanShape;
   blend: BlendKernel;
   weight: number;
   shifted?: { latentTile: { width: number; height: number }; columns: number; rows: number };
@@ -41,9 +45,10 @@ export function weightMaps(paints: readonly WeightedPaint[]): WeightMap[] {
     if (!p) profiles.set(key, (p = kernelProfile(kind, n)));
     return p;
   };
-  return paints.map(({ latent, blend, weight, shifted }) => {
+  return paints.map(({ rect, latent, shape, blend, weight, shifted }) => {
     const { across, down } = shifted ? shiftedGridProfiles(blend, shifted) : { across: profile(blend, latent.width), down: profile(blend, latent.height) };
-    return { latent, weight, across, down };
+    if (!shape) return { latent, weight, across, down };
+    return { latent, weight, across, down, mask: shapeMask(shape, rect.width, rect.height, rect.width / latent.width) };
   });
 }
 

@@ -72,7 +72,9 @@ export type Option =
   | (OptionBase & { kind: "prompts"; items: StringValue[] })
   /** `seeds 1..16, 20`: each item a range (`from` = `to` for one seed). */
   | (OptionBase & { kind: "seeds"; items: SeedRange[] })
-  | (OptionBase & { kind: "cell"; column: NumberValue; row: NumberValue; options: Option[] });
+  | (OptionBase & { kind: "cell"; column: NumberValue; row: NumberValue; options: Option[] })
+  /** `shape NAME [feather N] [invert]`: each modifier's span, where given. */
+  | (OptionBase & { kind: "shape"; value: NameValue; feather: NumberValue | undefined; invert: Span | undefined });
 
 export type OptionKind = Option["kind"];
 

@@ -291,6 +291,26 @@ export class CstToAst extends BaseVisitor {
     return { kind: "cell", keyword: this.span(head.keyword), span: head.span, column, row, options };
   }
 
+  shapeOption(ctx: Children): A.Option | undefined {
+    const head = this.head(ctx);
+    const name = ctx.NameWord?.[0];
+    if (!head || !name || !isToken(name) || name.isInsertedInRecovery) return undefined;
+    const feathers = (ctx.Feather ?? []) as IToken[];
+    const inverts = (ctx.Invert ?? []) as IToken[];
+    // A modifier written twice is one mistake: the first one counts.
+    for (const again of [...feathers.slice(1), ...inverts.slice(1)])
+      this.reporter.report("S2016", this.span(again), { variant: "option", option: again.image, related: [{ span: this.span(again.image === "invert" ? inverts[0]! : feathers[0]!) }] });
+    const feather = feathers.length > 0 ? this.number(ctx.NumberLiteral?.[0] as IToken | undefined) : undefined;
+    return {
+      kind: "shape",
+      keyword: this.span(head.keyword),
+      span: head.span,
+      value: { name: name.image, span: this.span(name) },
+      feather,
+      invert: inverts[0] && this.span(inverts[0]),
+    };
+  }
+
   unknownOption(ctx: Children, context: OptionContext): undefined {
     const word = ctx.Identifier?.[0];
     if (!word || !isToken(word) || word.isInsertedInRecovery) return undefined;

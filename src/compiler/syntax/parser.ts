@@ -173,6 +173,7 @@ class SceneParser extends CstParser {
       { ALT: () => this.SUBRULE(this.promptsOption) },
       { ALT: () => this.SUBRULE(this.seedsOption) },
       { ALT: () => this.SUBRULE(this.cellOption) },
+      { ALT: () => this.SUBRULE(this.shapeOption) },
       { ALT: () => this.SUBRULE(this.unknownOption) },
     ]);
   });
@@ -284,6 +285,23 @@ class SceneParser extends CstParser {
     this.OPTION(() => this.CONSUME(T.Comma));
     this.CONSUME2(T.NumberLiteral);
     this.SUBRULE(this.block);
+  });
+
+  /** `shape NAME`, then its modifiers in any order: `feather N` and `invert`. */
+  shapeOption = this.RULE("shapeOption", () => {
+    this.CONSUME(T.Shape);
+    this.CONSUME(T.NameWord);
+    this.MANY(() => {
+      this.OR([
+        {
+          ALT: () => {
+            this.CONSUME(T.Feather);
+            this.CONSUME(T.NumberLiteral);
+          },
+        },
+        { ALT: () => this.CONSUME(T.Invert) },
+      ]);
+    });
   });
 
   /** A word that is no option, with whatever arguments follow it: reported as S1011 with a suggestion. */
