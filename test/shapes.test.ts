@@ -71,3 +71,30 @@ grid cells { tile 128 x 128  columns 2  rows 1  prompt "green"  cell 1, 0 { shap
     expect(result.plan!.regions.map((r) => r.shape?.kind)).toEqual([undefined, undefined, "ellipse"]);
   });
 });
+
+describe("polygons", () => {
+  const polygon = (points: [number, number][], feather: number, invert = false) => ({ kind: "polygon" as const, points: points.map(([x, y]) => ({ x, y })), feather, invert });
+
+  it("a triangle's mask holds its area, and edges along the rectangle's sides are not feathered", () => {
+    // Half of a 64 x 64 square, below its diagonal.
+    const hard = shapeMask(polygon([[0, 0], [64, 64], [0, 64]], 0), 64, 64, 8);
+    expect((hard.reduce((sum, m) => sum + m, 0) * 64) / (64 * 64 / 2)).toBeCloseTo(1, 1);
+    const soft = shapeMask(polygon([[0, 0], [64, 64], [0, 64]], 16), 64, 64, 8);
+    // The bottom-left element is whole: its sides are the box's; the diagonal is 11 px away.
+    expect(soft[7 * 8]).toBe(1);
+    expect(shapeMask(polygon([[0, 0], [64, 64], [0, 64]], 16, true), 64, 64, 8)[7 * 8]).toBe(0);
+  });
+
+  it("checks corners, crossings and emptiness", () => {
+    const codes = (shape: string) => compileText(`canvas 256 x 256\nblend constant\nregion sky { prompt "blue" }\nregion r { at 64, 64  size 128 x 128  shape ${shape} }\n`).diagnostics.map((d) => d.code);
+    expect(codes("polygon (0, 0) (128, 0) (64, 128)")).toEqual([]);
+    expect(codes("polygon (0 0) (128 0) (64 128) feather 0 invert")).toEqual([]);
+    expect(codes("polygon (0, 0) (128, 0)")).toEqual(["S2030"]);
+    expect(codes("polygon (0, 0) (128, 128) (128, 0) (0, 128)")).toEqual(["S2030"]);
+    // A repeated corner and a spike that runs back over itself are no outline either.
+    expect(codes("polygon (0, 0) (128, 0) (128, 0) (64, 128)")).toEqual(["S2030"]);
+    expect(codes("polygon (0, 0) (128, 0) (64, 0) (64, 128)")).toEqual(["S2030"]);
+    expect(codes("polygon (0, 0) (129, 0) (64, 128)")).toEqual(["S2029"]);
+    expect(codes("polygon (0, 0) (128, 0) (128, 128) (0, 128) invert")).toEqual(["S2031"]);
+  });
+});

@@ -1,7 +1,8 @@
 import type { GuideDecl, Option, OptionOf } from "./syntax/ast.js";
 import type { Diagnostic } from "./diagnostics/diagnostic.js";
 import { notASceneFile, type NotAScene } from "./syntax/binary-files.js";
-import { checkCanvasLimits, checkCoverage, checkInsideCanvas, regionWeightMaps, reportDominatedRegions } from "./check/canvas-checks.js";
+import { checkCanvasLimits, checkCoverage, checkInsideCanvas, checkShapesPaint, regionWeightMaps, reportDominatedRegions } from "./check/canvas-checks.js";
+import { checkShapesInside } from "./check/shapes.js";
 import { boundingCanvas, type RegionSpec, type Size } from "./check/geometry.js";
 import { elaborateGuide, type GuideSpec } from "./check/guides.js";
 import { elaborateNoiseFile } from "./check/noise-file.js";
@@ -142,8 +143,10 @@ export function compile(text: string, options: CompileOptions): CompileResult {
   // Geometry checks only make sense when every region and guide was placed on a known canvas.
   if (reporter.errorCount === errorsBeforeGeometry && canvasFits && canvasKnown) {
     checkInsideCanvas(reporter, regions, guides, canvas);
+    checkShapesInside(reporter, regions);
     if (reporter.errorCount === errorsBeforeGeometry && !syntaxErrorsInMain) {
       const maps = regionWeightMaps(regions);
+      checkShapesPaint(reporter, regions, maps);
       checkCoverage(reporter, maps, guides, canvas, canvasSpan);
       if (reporter.errorCount === errorsBeforeGeometry) {
         reportDominatedRegions(reporter, regions, maps);

@@ -56,6 +56,13 @@ export function regionWeightMaps(regions: readonly RegionSpec[]): WeightMap[] {
   );
 }
 
+/** S2031 for a region whose shape reaches no latent element of its rectangle: it would paint nothing. */
+export function checkShapesPaint(reporter: Reporter, regions: readonly RegionSpec[], maps: readonly WeightMap[]): void {
+  maps.forEach((map, i) => {
+    if (map.mask && !map.mask.some((m) => m > 0)) reporter.report("S2031", regions[i]!.span, { name: regions[i]!.name });
+  });
+}
+
 /** Every latent element painted by a region (S2003), or under a guide that paints it; under a guide that lets regions through, regions (S2013). */
 export function checkCoverage(reporter: Reporter, maps: readonly WeightMap[], guides: readonly GuideSpec[], canvas: Size, canvasSpan: Span): void {
   const width = canvas.width / LATENT_FACTOR;

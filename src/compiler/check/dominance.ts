@@ -43,8 +43,13 @@ export function dominatedRegions(regions: readonly RegionSpec[], maps: readonly 
 
   const out: Dominated[] = [];
   rects.forEach((r, i) => {
-    const xs = sampleLine(r.x, r.width);
-    const ys = sampleLine(r.y, r.height);
+    let xs = sampleLine(r.x, r.width);
+    let ys = sampleLine(r.y, r.height);
+    // A thin shape may slip between the samples: then every element of its box is one.
+    if (!ys.some((y) => xs.some((x) => reaches(maps[i]!, x - r.x, y - r.y)))) {
+      xs = Array.from({ length: r.width }, (_, k) => r.x + k);
+      ys = Array.from({ length: r.height }, (_, k) => r.y + k);
+    }
     let best = 0;
     for (const y of ys)
       for (const x of xs) {

@@ -1,6 +1,7 @@
-import type { Option, OptionKind, OptionOf } from "../syntax/ast.js";
+import type { Option, OptionKind, OptionOf, PointValue } from "../syntax/ast.js";
 import { optionOf } from "./options.js";
-import { BLEND_KERNELS, SHAPE_KINDS, type BlendKernel, type MicroConditioning, type PlanShape, type ShapeKind } from "../plan/plan.js";
+import { BLEND_KERNELS, type BlendKernel, type MicroConditioning, type PlanShape } from "../plan/plan.js";
+import { readShape } from "./shapes.js";
 import { readMicroConditioning } from "./micro-conditioning.js";
 import type { Reporter } from "../diagnostics/reporter.js";
 import type { StyleResolver } from "./styles.js";
@@ -21,16 +22,9 @@ export interface Paint {
   micro: MicroConditioning;
   /** Where in its rectangle a region or cell paints; absent: all of it. */
   shape?: PlanShape;
+  /** A polygon's corners as written, for the check against the rectangle once it is known (S2029). */
+  shapePoints?: readonly PointValue[];
 }
-
-/**
- * A shape's soft edge when the scene gives none: 16 pixels, two latent elements, so the outline
- * blends into what is under it over about as many latent elements as a UNet needs to make a seam
- * disappear, yet an ellipse the size of a few latent elements keeps its form.
- */
-export const DEFAULT_FEATHER = 16;
-/** A feather wider than any canvas side means nothing more. */
-const FEATHER_RANGE = { min: 0, max: 16384 };
 
 export const DEFAULT_GUIDANCE = 7.5;
 const GUIDANCE_RANGE = { min: 0, max: 50 };
@@ -40,17 +34,6 @@ export function readBlend(reporter: Reporter, option: OptionOf<"blend">): BlendK
   if ((BLEND_KERNELS as readonly string[]).includes(name)) return name as BlendKernel;
   reporter.report("S2008", option.value.span, { name, help: suggestionHelp(name, BLEND_KERNELS) });
   return undefined;
-}
-
-export function readShape(reporter: Reporter, option: OptionOf<"shape">): PlanShape | undefined {
-  const name = option.value.name;
-  const feather = option.feather ? numberIn(reporter, option.feather, "feather", FEATHER_RANGE) : DEFAULT_FEATHER;
-  if (!(SHAPE_KINDS as readonly string[]).includes(name)) {
-    reporter.report("S2028", option.value.span, { name, help: suggestionHelp(name, SHAPE_KINDS) });
-    return undefined;
-  }
-  if (feather === undefined) return undefined;
-  return { kind: name as ShapeKind, feather, invert: option.invert !== undefined };
 }
 
 export function readGuidance(reporter: Reporter, option: OptionOf<"guidance">): number | undefined {
@@ -83,7 +66,7 @@ export function readPaint(reporter: Reporter, styles: StyleResolver, options: Ma
   const shape = optionOf(options, "shape");
   if (shape) {
     const read = readShape(reporter, shape);
-    if (read) paint.shape = read;
+    if (read) [paint.shape, paint.shapePoints] = [read.shape, read.points];
   }
   return paint;
 }

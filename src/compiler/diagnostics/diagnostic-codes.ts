@@ -682,6 +682,52 @@ export const DIAGNOSTIC_CODES = {
     text: say({ message: (p: { name: string; help: string }) => `unknown shape \`${p.name}\``, label: "not a shape", help: (p) => p.help }),
   },
 
+  S2029: {
+    severity: "error",
+    title: "shape outside its region",
+    text: say({
+      message: (p: { point: Point; name: string; size: { width: number; height: number } }) => `point (${p.point.x}, ${p.point.y}) of \`${p.name}\`'s polygon is outside its ${p.size.width} x ${p.size.height} rectangle`,
+      label: "outside the region",
+      help: (p) => `a polygon's points are pixels from the region's top-left corner, from (0, 0) to (${p.size.width}, ${p.size.height}); move the point, or make the region larger`,
+    }),
+  },
+  S2030: {
+    severity: "error",
+    title: "malformed polygon",
+    text: {
+      few: say({
+        message: (p: { count: number }) => `a polygon needs at least 3 points, found ${p.count}`,
+        label: "too few points",
+        help: "list its corners in order around the outline: `shape polygon (0, 0) (128, 0) (64, 128)`",
+      }),
+      many: say({
+        message: (p: { count: number; max: number }) => `a polygon has at most ${formatCount(p.max)} points, found ${formatCount(p.count)}`,
+        label: "one point too many",
+        help: "simplify the outline, or draw it as a `mask` image",
+      }),
+      crossing: say({
+        message: "the polygon's edges cross",
+        label: "this edge meets another",
+        help: "list the corners in order around the outline, so that no two edges cross, touch or run back over each other",
+        related: "the edge it meets",
+      }),
+      points: say({
+        message: (p: { name: string }) => `\`${p.name}\` takes no points`,
+        label: "points given here",
+        help: "remove the points, or write `shape polygon` to draw an outline through them",
+      }),
+    },
+  },
+  S2031: {
+    severity: "error",
+    title: "shape covers none of its region",
+    text: say({
+      message: (p: { name: string }) => `the shape of \`${p.name}\` covers none of its rectangle`,
+      label: "paints nowhere",
+      help: "each latent element is 8 x 8 pixels: make the shape larger, or remove `invert`",
+    }),
+  },
+
   S2501: {
     severity: "warning",
     title: "unused style",

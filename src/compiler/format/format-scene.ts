@@ -165,6 +165,11 @@ function print(tokens: readonly IToken[], starts: ReadonlySet<number>): string {
       opened = true;
       itemStart = type === T.LSquare;
       lastItem = undefined;
+    } else if (type === T.LParen) {
+      append("(");
+      opened = false;
+    } else if (type === T.RParen) {
+      append(")", "");
     } else if (type === T.Comma) {
       const group = top();
       // A one-line list has no trailing comma; a list of lines always has one (added at `]`).
@@ -192,9 +197,9 @@ function print(tokens: readonly IToken[], starts: ReadonlySet<number>): string {
         line!.column = textColumn;
         append(tokenText(token));
       } else if (type === T.NumberLiteral && previousCode?.tokenType === T.NumberLiteral && beforePreviousCode !== undefined && POINT_KEYWORDS.includes(beforePreviousCode.tokenType)) {
-        // `at 0 0`, `cell 1 2`: the comma may be left out; the layout writes it.
+        // `at 0 0`, `cell 1 2`, `(0 0)`: the comma may be left out; the layout writes it.
         append(`, ${tokenText(token)}`, "");
-      } else append(tokenText(token));
+      } else append(tokenText(token), previousCode?.tokenType === T.LParen ? "" : " ");
       if (isString && !concatenated) textColumn = INDENT.length * line!.depth + line!.code.length - token.image.length;
       opened = false;
       itemStart = false;
@@ -213,7 +218,7 @@ function tokenMatches(type: TokenType, category: TokenType): boolean {
   return type === category || (type.CATEGORIES ?? []).includes(category);
 }
 
-const POINT_KEYWORDS: readonly TokenType[] = [T.At, T.Crop, T.NegativeCrop, T.Cell];
+const POINT_KEYWORDS: readonly TokenType[] = [T.At, T.Crop, T.NegativeCrop, T.Cell, T.LParen];
 
 /** Sizes as `W x H`, ranges as `A..B`. */
 function tokenText(token: IToken): string {

@@ -43,7 +43,7 @@ export const NOISE_GENERATORS = ["scenec", "torch", "philox"] as const;
  */
 export const GRID_TILINGS = ["fixed", "shifted"] as const;
 /** The shapes a region may have inside its rectangle (grammar/reference.md, shapes). */
-export const SHAPE_KINDS = ["ellipse"] as const;
+export const SHAPE_KINDS = ["ellipse", "polygon"] as const;
 export type SchedulerName = (typeof SCHEDULER_NAMES)[number];
 export type BlendKernel = (typeof BLEND_KERNELS)[number];
 export type FitMode = (typeof FIT_MODES)[number];
@@ -147,15 +147,21 @@ export interface PlanPaint {
 }
 
 /**
- * Where inside its rectangle a region paints: an ellipse inscribed in it. Its membership, 0 to 1,
- * multiplies the region's kernel (src/compiler/plan/shape-mask.ts); the rectangle stays the crop.
+ * Where inside its rectangle a region paints: the ellipse inscribed in it, or a polygon. Its
+ * membership, 0 to 1, multiplies the region's kernel (src/compiler/plan/shape-mask.ts); the
+ * rectangle stays the crop.
  */
-export interface PlanShape {
-  kind: ShapeKind;
+export type PlanShape = ({ kind: "ellipse" } | { kind: "polygon"; points: PlanPoint[] }) & {
   /** Pixels of soft edge, centred on the outline: membership goes from 1 to 0 across them. */
   feather: number;
   /** The region paints outside the shape instead (what of its rectangle the shape leaves). */
   invert: boolean;
+};
+
+/** A polygon's corner, in pixels from the region's top-left corner; a simple polygon, in order. */
+export interface PlanPoint {
+  x: number;
+  y: number;
 }
 
 export interface PlanRegion extends PlanPaint {

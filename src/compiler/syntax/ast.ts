@@ -73,8 +73,8 @@ export type Option =
   /** `seeds 1..16, 20`: each item a range (`from` = `to` for one seed). */
   | (OptionBase & { kind: "seeds"; items: SeedRange[] })
   | (OptionBase & { kind: "cell"; column: NumberValue; row: NumberValue; options: Option[] })
-  /** `shape NAME [feather N] [invert]`: each modifier's span, where given. */
-  | (OptionBase & { kind: "shape"; value: NameValue; feather: NumberValue | undefined; invert: Span | undefined });
+  /** `shape NAME [(X, Y)…] [feather N] [invert]`: the points as written, each modifier's span where given. */
+  | (OptionBase & { kind: "shape"; value: NameValue; points: PointValue[]; feather: NumberValue | undefined; invert: Span | undefined });
 
 export type OptionKind = Option["kind"];
 

@@ -301,14 +301,27 @@ export class CstToAst extends BaseVisitor {
     for (const again of [...feathers.slice(1), ...inverts.slice(1)])
       this.reporter.report("S2016", this.span(again), { variant: "option", option: again.image, related: [{ span: this.span(again.image === "invert" ? inverts[0]! : feathers[0]!) }] });
     const feather = feathers.length > 0 ? this.number(ctx.NumberLiteral?.[0] as IToken | undefined) : undefined;
+    const points = nodes(ctx, "shapePoint")
+      .map((n) => this.visit(n) as A.PointValue | undefined)
+      .filter((p): p is A.PointValue => p !== undefined);
     return {
       kind: "shape",
       keyword: this.span(head.keyword),
       span: head.span,
       value: { name: name.image, span: this.span(name) },
+      points,
       feather,
       invert: inverts[0] && this.span(inverts[0]),
     };
+  }
+
+  shapePoint(ctx: Children): A.PointValue | undefined {
+    const [xt, yt] = (ctx.NumberLiteral ?? []) as IToken[];
+    const x = this.number(xt);
+    const y = this.number(yt);
+    const span = this.nodeSpan(ctx);
+    if (!x || !y || !span) return undefined;
+    return { x, y, span };
   }
 
   unknownOption(ctx: Children, context: OptionContext): undefined {

@@ -287,11 +287,12 @@ class SceneParser extends CstParser {
     this.SUBRULE(this.block);
   });
 
-  /** `shape NAME`, then its modifiers in any order: `feather N` and `invert`. */
+  /** `shape NAME`, a polygon's points `(X, Y)`, then its modifiers in any order: `feather N` and `invert`. */
   shapeOption = this.RULE("shapeOption", () => {
     this.CONSUME(T.Shape);
     this.CONSUME(T.NameWord);
-    this.MANY(() => {
+    this.MANY(() => this.SUBRULE(this.shapePoint));
+    this.MANY2(() => {
       this.OR([
         {
           ALT: () => {
@@ -302,6 +303,14 @@ class SceneParser extends CstParser {
         { ALT: () => this.CONSUME(T.Invert) },
       ]);
     });
+  });
+
+  shapePoint = this.RULE("shapePoint", () => {
+    this.CONSUME(T.LParen);
+    this.CONSUME(T.NumberLiteral);
+    this.OPTION(() => this.CONSUME(T.Comma));
+    this.CONSUME2(T.NumberLiteral);
+    this.CONSUME(T.RParen);
   });
 
   /** A word that is no option, with whatever arguments follow it: reported as S1011 with a suggestion. */

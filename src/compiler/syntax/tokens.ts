@@ -152,6 +152,9 @@ export const RCurly = createToken({ name: "RCurly", pattern: "}", label: "`}`" }
 export const LSquare = createToken({ name: "LSquare", pattern: "[", label: "`[`" });
 export const RSquare = createToken({ name: "RSquare", pattern: "]", label: "`]`" });
 export const Comma = createToken({ name: "Comma", pattern: ",", label: "`,`" });
+/** Around a polygon's points: `(x, y)`. */
+export const LParen = createToken({ name: "LParen", pattern: "(", label: "`(`" });
+export const RParen = createToken({ name: "RParen", pattern: ")", label: "`)`" });
 
 function keyword(word: string, categories: TokenType[] = []): TokenType {
   return createToken({
@@ -225,7 +228,7 @@ export const ALL_TOKENS: readonly TokenType[] = [
   WhiteSpace, Comment,
   StringLiteral, UnterminatedString, MisquotedString,
   SizeLiteral, RangeLiteral, NumberLiteral,
-  LCurly, RCurly, LSquare, RSquare, Comma,
+  LCurly, RCurly, LSquare, RSquare, Comma, LParen, RParen,
   ...KEYWORD_TOKENS,
   Identifier, Word, NameWord,
 ];
