@@ -10,25 +10,27 @@ import type { PlanPoint, PlanShape } from "./plan.js";
 export function shapeMask(shape: PlanShape, width: number, height: number, factor: number): Float32Array {
   const columns = width / factor;
   const rows = height / factor;
-  const inside = insideDistance(shape, width, height);
+  const { inside, bound } = outline(shape, width, height);
   const mask = new Float32Array(columns * rows);
   const area = factor * factor;
-  // A polygon's distance is exact, so an element whose centre lies farther from the outline
-  // than half its diagonal plus half the feather is wholly in or out: its pixels need no visit.
-  const reach = shape.kind === "polygon" ? (factor * Math.SQRT2) / 2 + shape.feather / 2 : Infinity;
+  const fill = (at: number, m: number) => (mask[at] = shape.invert ? 1 - m : m);
+  // An element whose centre is farther from the outline than half its diagonal plus half the
+  // feather is wholly in or out; `bound` changes by at most one pixel per pixel, so so are the
+  // next elements of its row within that distance. Only elements along the outline are visited
+  // pixel by pixel: a 4096-pixel square costs its perimeter, not its area.
+  const reach = (factor * Math.SQRT2) / 2 + shape.feather / 2;
   for (let j = 0; j < rows; j++)
-    for (let i = 0; i < columns; i++) {
-      const centre = reach === Infinity ? 0 : inside((i + 0.5) * factor, (j + 0.5) * factor);
-      if (Math.abs(centre) > reach) {
-        const m = centre > 0 ? 1 : 0;
-        mask[j * columns + i] = shape.invert ? 1 - m : m;
+    for (let i = 0; i < columns; ) {
+      const b = bound((i + 0.5) * factor, (j + 0.5) * factor);
+      if (Math.abs(b) > reach) {
+        for (let t = 0; i < columns && t * factor < Math.abs(b) - reach; t++, i++) fill(j * columns + i, b > 0 ? 1 : 0);
         continue;
       }
       let sum = 0;
       for (let y = j * factor; y < (j + 1) * factor; y++)
         for (let x = i * factor; x < (i + 1) * factor; x++) sum += ramp(inside(x + 0.5, y + 0.5), shape.feather);
-      const m = sum / area;
-      mask[j * columns + i] = shape.invert ? 1 - m : m;
+      fill(j * columns + i, sum / area);
+      i++;
     }
   return mask;
 }
@@ -39,14 +41,43 @@ function ramp(d: number, feather: number): number {
   return Math.min(1, Math.max(0, 0.5 + d / feather));
 }
 
-/** How far inside the shape's outline a point of the rectangle is, in pixels (negative outside). */
-function insideDistance(shape: PlanShape, width: number, height: number): (x: number, y: number) => number {
+/**
+ * How far inside the shape's outline a point of the rectangle is, in pixels (negative outside):
+ * `inside` for each pixel's membership, and `bound`, of the same sign and never farther from 0
+ * than `inside` nor than the true distance, changing by at most 1 per pixel moved, for skipping
+ * whole elements (shapeMask) without changing any.
+ */
+function outline(shape: PlanShape, width: number, height: number): { inside: (x: number, y: number) => number; bound: (x: number, y: number) => number } {
   switch (shape.kind) {
     case "ellipse":
       return ellipseDistance(width / 2, height / 2);
-    case "polygon":
-      return polygonDistance(shape.points, width, height);
+    case "polygon": {
+      const exact = polygonDistance(shape.points, width, height);
+      return { inside: exact, bound: exact };
+    }
   }
+}
+
+/**
+ * The ellipse inscribed in a `2a × 2b` rectangle. Its implicit function q = √((u/a)² + (v/b)²)
+ * divided by its gradient's length gives the distance to the outline to first order: exact on a
+ * circle, and within a fraction of a pixel across a feather band narrower than the ellipse. The
+ * ellipse scaled by q lies (1 - q)·min(a, b) or more from it: the bound.
+ */
+function ellipseDistance(a: number, b: number): { inside: (x: number, y: number) => number; bound: (x: number, y: number) => number } {
+  // Square roots, not Math.hypot: this runs per pixel of a region's outline, and hypot is slow.
+  const q = (x: number, y: number) => Math.sqrt(((x - a) / a) ** 2 + ((y - b) / b) ** 2);
+  return {
+    inside: (x, y) => {
+      const u = x - a;
+      const v = y - b;
+      const g = Math.sqrt((u / (a * a)) ** 2 + (v / (b * b)) ** 2);
+      const r = q(x, y);
+      // At the centre q/g tends to the distance along the nearer axis.
+      return g === 0 ? Math.min(a, b) : ((1 - r) * r) / g;
+    },
+    bound: (x, y) => (1 - q(x, y)) * Math.min(a, b),
+  };
 }
 
 /**
@@ -64,32 +95,19 @@ function polygonDistance(points: readonly PlanPoint[], width: number, height: nu
       const a = points[j]!;
       const b = points[k]!;
       if (a.y > y !== b.y > y && x < a.x + ((y - a.y) * (b.x - a.x)) / (b.y - a.y)) inside = !inside;
-      if (outline[j]) nearest = Math.min(nearest, segmentDistance(x, y, a, b));
+      if (outline[j]) nearest = Math.min(nearest, segmentDistance2(x, y, a, b));
     }
-    return inside ? nearest : -nearest;
+    return inside ? Math.sqrt(nearest) : -Math.sqrt(nearest);
   };
 }
 
-function segmentDistance(x: number, y: number, a: PlanPoint, b: PlanPoint): number {
+/** The squared distance from (x, y) to segment ab (squared: one square root per point, not per edge). */
+function segmentDistance2(x: number, y: number, a: PlanPoint, b: PlanPoint): number {
   const dx = b.x - a.x;
   const dy = b.y - a.y;
   const length2 = dx * dx + dy * dy;
   const t = length2 === 0 ? 0 : Math.max(0, Math.min(1, ((x - a.x) * dx + (y - a.y) * dy) / length2));
-  return Math.hypot(x - a.x - t * dx, y - a.y - t * dy);
-}
-
-/**
- * The ellipse inscribed in a `2a × 2b` rectangle. Its implicit function q = √((u/a)² + (v/b)²)
- * divided by its gradient's length gives the distance to the outline to first order: exact on a
- * circle, and within a fraction of a pixel across any feather band of a reasonable ellipse.
- */
-function ellipseDistance(a: number, b: number): (x: number, y: number) => number {
-  return (x, y) => {
-    const u = x - a;
-    const v = y - b;
-    const q = Math.hypot(u / a, v / b);
-    const g = Math.hypot(u / (a * a), v / (b * b));
-    // At the centre q/g tends to the distance along the nearer axis.
-    return g === 0 ? Math.min(a, b) : ((1 - q) * q) / g;
-  };
+  const ex = x - a.x - t * dx;
+  const ey = y - a.y - t * dy;
+  return ex * ex + ey * ey;
 }
