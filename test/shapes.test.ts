@@ -24,6 +24,15 @@ describe("shapes", () => {
     hard.forEach((m, i) => expect(inverted[i]).toBeCloseTo(1 - m, 6));
   });
 
+  it("feathers an elongated ellipse by the true distance to its outline", () => {
+    // Halfway along a 256 x 32 ellipse's major axis, the outline is 13.8 px above and below: at
+    // feather 64 the membership there is 0.5 + 13.8 / 64, not the 1 a first-order estimate gives.
+    const mask = shapeMask({ kind: "ellipse", feather: 64, invert: false }, 256, 32, 8);
+    const row = Array.from(mask.slice(32, 64));
+    expect(row[23]).toBeCloseTo(0.5 + 13 / 64, 1);
+    expect(Math.max(...row)).toBeLessThan(0.75);
+  });
+
   it("a feather widens the fractional band around the outline", () => {
     const fractional = (feather: number) => Array.from(shapeMask({ kind: "ellipse", feather, invert: false }, 256, 256, 8)).filter((m) => m > 0.01 && m < 0.99).length;
     expect(fractional(32)).toBeGreaterThan(2 * fractional(0));
