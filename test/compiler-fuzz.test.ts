@@ -215,7 +215,7 @@ const token = fc.oneof(
   { weight: 3, arbitrary: numberToken },
   { weight: 2, arbitrary: sizeToken },
   { weight: 3, arbitrary: stringToken },
-  { weight: 3, arbitrary: fc.constantFrom("{", "}", "{", "}", "[", "]", ",") },
+  { weight: 3, arbitrary: fc.constantFrom("{", "}", "{", "}", "[", "]", ",", "(", ")") },
   { weight: 3, arbitrary: nameToken },
   { weight: 1, arbitrary: fc.constantFrom("# a comment\n", "@", ";", "\u00a0") },
 );
@@ -242,7 +242,12 @@ const paintOption = fc.oneof(
   fc.constantFrom("0", "42", "9007199254740991").map((n) => `seed ${n}`),
 );
 const atOption = fc.tuple(multipleOf8(512), multipleOf8(512)).map(([x, y]) => `at ${x}, ${y}`);
-const regionOption = fc.oneof(paintOption, atOption, goodSize.map((size) => `size ${size}`));
+// Shapes: corners in and out of the region, crossing or not, too few, tiny or wide feathers.
+const shapePoint = fc.tuple(fc.integer({ min: -8, max: 800 }), fc.integer({ min: -8, max: 800 })).map(([x, y]) => `(${x}, ${y})`);
+const shapeOption = fc
+  .tuple(fc.constantFrom("ellipse", "polygon", "polygon", "circle"), fc.array(shapePoint, { maxLength: 7 }), fc.constantFrom("", " feather 0", " feather 16", " feather 1000", " feather -1"), fc.constantFrom("", " invert"))
+  .map(([kind, points, feather, invert]) => `shape ${kind} ${points.join(" ")}${feather}${invert}`);
+const regionOption = fc.oneof(paintOption, atOption, goodSize.map((size) => `size ${size}`), shapeOption);
 const gridOption = fc.oneof(
   paintOption,
   atOption,
@@ -251,7 +256,7 @@ const gridOption = fc.oneof(
   fc.integer({ min: 1, max: 6 }).map((n) => `columns ${n}`),
   fc.integer({ min: 1, max: 6 }).map((n) => `rows ${n}`),
   fc.array(goodText, { maxLength: 6 }).map((items) => `prompts [${items.join(", ")}]`),
-  fc.tuple(fc.integer({ min: 0, max: 4 }), fc.integer({ min: 0, max: 4 }), fc.array(paintOption, { maxLength: 2 })).map(([c, r, o]) => `cell ${c}, ${r} { ${o.join(" ")} }`),
+  fc.tuple(fc.integer({ min: 0, max: 4 }), fc.integer({ min: 0, max: 4 }), fc.array(fc.oneof(paintOption, shapeOption), { maxLength: 2 })).map(([c, r, o]) => `cell ${c}, ${r} { ${o.join(" ")} }`),
 );
 const guideOption = fc.oneof(
   atOption,
