@@ -2,8 +2,8 @@
  * Benchmark of `compile` (lex, parse, imports and styles, elaboration, geometry checks, planning,
  * ajv validation of the plan) and of writing the plan as YAML, on:
  *
- * - generated scenes of 2,500 and 10,000 regions, as one grid and as separate `region` statements
- *   (bench/scenes.ts);
+ * - generated scenes of 2,500 and 10,000 regions, as one grid and as separate `region` statements,
+ *   and one of 1,027 shaped regions over 4096 x 4096 (bench/scenes.ts);
  * - the example scenes in scenes/ (read from disk, with their imports and guide images).
  *
  * Each is timed warm (warm-up runs, then repetitions: median and min) and, for the generated
@@ -22,7 +22,7 @@ import { compile, type CompilerHost } from "../src/compiler/compile.js";
 import { nodeHost } from "../src/compiler/node-host.js";
 import type { Plan } from "../src/compiler/plan/plan.js";
 import { gcAvailable, measure, repoRoot, table, type Benchmark, type MeasureOptions, type Timing } from "./harness.js";
-import { generatedSceneHost, gridScene, regionsScene } from "./scenes.js";
+import { generatedSceneHost, gridScene, regionsScene, shapesScene } from "./scenes.js";
 
 export const TARGET_MS = 1000;
 const TARGET_REGIONS = 10_000;
@@ -76,6 +76,7 @@ function cases(root: string): Case[] {
     generated.push({ id: `grid-${perSide}`, name: `grid ${perSide}x${perSide} (${n} cells)`, path: `bench-grid-${perSide}.scene`, text: gridScene(perSide), host: generatedSceneHost, large: true });
     generated.push({ id: `regions-${perSide}`, name: `${n} region statements`, path: `bench-regions-${perSide}.scene`, text: regionsScene(perSide), host: generatedSceneHost, large: true });
   }
+  generated.push({ id: "shapes-4k", name: "shapes at 4096 x 4096 (1,027 masks)", path: "bench-shapes-4k.scene", text: shapesScene(), host: generatedSceneHost, large: true });
   const scenes = join(root, "scenes");
   const examples = readdirSync(scenes)
     .filter((f) => f.endsWith(".scene"))

@@ -67,8 +67,16 @@ function outline(shape: PlanShape, width: number, height: number): { inside: (x:
  * |1 - q|·min(a, b) or more from it: the bound.
  */
 function ellipseDistance(a: number, b: number): { inside: (x: number, y: number) => number; bound: (x: number, y: number) => number } {
-  // Square roots, not Math.hypot: this runs per pixel of a region's outline, and hypot is slow.
-  const q = (x: number, y: number) => Math.sqrt(((x - a) / a) ** 2 + ((y - b) / b) ** 2);
+  // Products and square roots, not `**` or Math.hypot: this runs per pixel along every outline.
+  const q = (x: number, y: number) => {
+    const u = (x - a) / a;
+    const v = (y - b) / b;
+    return Math.sqrt(u * u + v * v);
+  };
+  const bound = (x: number, y: number) => (1 - q(x, y)) * Math.min(a, b);
+  // A circle's distance is its radius less the point's.
+  if (a === b) return { inside: (x, y) => a - Math.sqrt((x - a) * (x - a) + (y - b) * (y - b)), bound };
+  const c = a * a - b * b;
   return {
     inside: (x, y) => {
       const px = Math.abs(x - a);
@@ -76,8 +84,8 @@ function ellipseDistance(a: number, b: number): { inside: (x: number, y: number)
       let tx = Math.SQRT1_2;
       let ty = Math.SQRT1_2;
       for (let k = 0; k < 3; k++) {
-        const ex = ((a * a - b * b) * tx ** 3) / a;
-        const ey = ((b * b - a * a) * ty ** 3) / b;
+        const ex = (c * tx * tx * tx) / a;
+        const ey = (-c * ty * ty * ty) / b;
         const rx = a * tx - ex;
         const ry = b * ty - ey;
         const qx = px - ex;
@@ -91,10 +99,12 @@ function ellipseDistance(a: number, b: number): { inside: (x: number, y: number)
         tx /= t;
         ty /= t;
       }
-      const distance = Math.sqrt((px - a * tx) ** 2 + (py - b * ty) ** 2);
+      const dx = px - a * tx;
+      const dy = py - b * ty;
+      const distance = Math.sqrt(dx * dx + dy * dy);
       return q(x, y) <= 1 ? distance : -distance;
     },
-    bound: (x, y) => (1 - q(x, y)) * Math.min(a, b),
+    bound,
   };
 }
 
