@@ -10,7 +10,7 @@ import type { PlanPoint, PlanShape } from "./plan.js";
 export function shapeMask(shape: PlanShape, width: number, height: number, factor: number): Float32Array {
   const columns = width / factor;
   const rows = height / factor;
-  const { inside, bound } = outline(shape, width, height);
+  const { inside, bound, near } = outline(shape, width, height);
   const mask = new Float32Array(columns * rows);
   const area = factor * factor;
   const fill = (at: number, m: number) => (mask[at] = shape.invert ? 1 - m : m);
@@ -26,9 +26,11 @@ export function shapeMask(shape: PlanShape, width: number, height: number, facto
         for (let t = 0; i < columns && t * factor < Math.abs(b) - reach; t++, i++) fill(j * columns + i, b > 0 ? 1 : 0);
         continue;
       }
+      // Every pixel's nearest edge lies within |b| + the element's diagonal of its centre.
+      const at = near ? near((i + 0.5) * factor, (j + 0.5) * factor, Math.abs(b) + factor * Math.SQRT2) : inside;
       let sum = 0;
       for (let y = j * factor; y < (j + 1) * factor; y++)
-        for (let x = i * factor; x < (i + 1) * factor; x++) sum += ramp(inside(x + 0.5, y + 0.5), shape.feather);
+        for (let x = i * factor; x < (i + 1) * factor; x++) sum += ramp(at(x + 0.5, y + 0.5), shape.feather);
       fill(j * columns + i, sum / area);
       i++;
     }
@@ -41,20 +43,27 @@ function ramp(d: number, feather: number): number {
   return Math.min(1, Math.max(0, 0.5 + d / feather));
 }
 
+type Distance = (x: number, y: number) => number;
+
 /**
  * How far inside the shape's outline a point of the rectangle is, in pixels (negative outside):
  * `inside` for each pixel's membership, and `bound`, of the same sign and never farther from 0
  * than `inside` nor than the true distance, changing by at most 1 per pixel moved, for skipping
- * whole elements (shapeMask) without changing any.
+ * whole elements (shapeMask) without changing any. `near`, where given, is `inside` for the
+ * points whose nearest edge lies within `radius` of (cx, cy): the same values, sooner.
  */
-function outline(shape: PlanShape, width: number, height: number): { inside: (x: number, y: number) => number; bound: (x: number, y: number) => number } {
+interface Outline {
+  inside: Distance;
+  bound: Distance;
+  near?: (cx: number, cy: number, radius: number) => Distance;
+}
+
+function outline(shape: PlanShape, width: number, height: number): Outline {
   switch (shape.kind) {
     case "ellipse":
       return ellipseDistance(width / 2, height / 2);
-    case "polygon": {
-      const exact = polygonDistance(shape.points, width, height);
-      return { inside: exact, bound: exact };
-    }
+    case "polygon":
+      return polygonDistance(shape.points, width, height);
   }
 }
 
@@ -66,7 +75,7 @@ function outline(shape: PlanShape, width: number, height: number): { inside: (x:
  * halfway along a 256 x 32 ellipse). The ellipse scaled by q = √((u/a)² + (v/b)²) lies
  * |1 - q|·min(a, b) or more from it: the bound.
  */
-function ellipseDistance(a: number, b: number): { inside: (x: number, y: number) => number; bound: (x: number, y: number) => number } {
+function ellipseDistance(a: number, b: number): Outline {
   // Products and square roots, not `**` or Math.hypot: this runs per pixel along every outline.
   const q = (x: number, y: number) => {
     const u = (x - a) / a;
@@ -113,19 +122,24 @@ function ellipseDistance(a: number, b: number): { inside: (x: number, y: number)
  * simple polygons). Edges along the rectangle's own sides are no outline: the region stops there
  * anyway, so they are not feathered (an L drawn to the box's sides stays whole up to them).
  */
-function polygonDistance(points: readonly PlanPoint[], width: number, height: number): (x: number, y: number) => number {
+function polygonDistance(points: readonly PlanPoint[], width: number, height: number): Outline {
   const onSide = (a: PlanPoint, b: PlanPoint) => (a.x === b.x && (a.x === 0 || a.x === width)) || (a.y === b.y && (a.y === 0 || a.y === height));
-  const outline = points.map((a, k) => !onSide(a, points[(k + 1) % points.length]!));
-  return (x, y) => {
+  // Edge k runs from corner k to corner k + 1; the outline is the edges off the rectangle's sides.
+  const edges = points.map((a, k) => ({ a, b: points[(k + 1) % points.length]! }));
+  const outlineEdges = edges.filter(({ a, b }) => !onSide(a, b));
+  /** Even-odd over every edge, the nearest of `candidates` for the distance. */
+  const distance = (candidates: readonly { a: PlanPoint; b: PlanPoint }[]): Distance => (x, y) => {
     let inside = false;
+    for (const { a, b } of edges) if (a.y > y !== b.y > y && x < a.x + ((y - a.y) * (b.x - a.x)) / (b.y - a.y)) inside = !inside;
     let nearest = Infinity;
-    for (let k = 0, j = points.length - 1; k < points.length; j = k++) {
-      const a = points[j]!;
-      const b = points[k]!;
-      if (a.y > y !== b.y > y && x < a.x + ((y - a.y) * (b.x - a.x)) / (b.y - a.y)) inside = !inside;
-      if (outline[j]) nearest = Math.min(nearest, segmentDistance2(x, y, a, b));
-    }
+    for (const { a, b } of candidates) nearest = Math.min(nearest, segmentDistance2(x, y, a, b));
     return inside ? Math.sqrt(nearest) : -Math.sqrt(nearest);
+  };
+  const exact = distance(outlineEdges);
+  return {
+    inside: exact,
+    bound: exact,
+    near: (cx, cy, radius) => distance(outlineEdges.filter(({ a, b }) => segmentDistance2(cx, cy, a, b) <= radius * radius)),
   };
 }
 
