@@ -648,34 +648,6 @@ export const DIAGNOSTIC_CODES = {
       help: "close the brackets before `BREAK`: it starts a new part only outside them (A1111 reads it here as the word, with a negative weight)",
     }),
   },
-  S2032: {
-    severity: "error",
-    title: "bad seed list",
-    text: {
-      withSeed: say({
-        message: "`seeds` and `seed` exclude each other",
-        label: "one picture per seed",
-        help: "keep `seeds` (its first seed is the picture `scenec watch` shows) or `seed`",
-        related: () => "`seed` here",
-      }),
-      descending: say({
-        message: (p: { from: number; to: number }) => `the range ${p.from}..${p.to} goes down`,
-        label: "a range goes up",
-        help: (p: { from: number; to: number }) => `write \`${p.to}..${p.from}\`, or list the seeds in the order you want them`,
-      }),
-      twice: say({
-        message: (p: { seed: number }) => `seed ${p.seed} is in the list twice`,
-        label: "already in the list",
-        help: "each seed gives one picture: list it once",
-      }),
-      tooMany: say({
-        message: (p: { max: number }) => `more than ${p.max.toLocaleString("en-US")} seeds`,
-        label: "the list goes past the limit here",
-        help: "a sweep renders one picture per seed: split it over several scenes or runs",
-      }),
-    },
-  },
-
   S2028: {
     severity: "error",
     title: "unknown shape",
@@ -726,6 +698,33 @@ export const DIAGNOSTIC_CODES = {
       label: "paints nowhere",
       help: "each latent element is 8 x 8 pixels: make the shape larger, or remove `invert`",
     }),
+  },
+  S2032: {
+    severity: "error",
+    title: "bad seed list",
+    text: {
+      withSeed: say({
+        message: "`seeds` and `seed` exclude each other",
+        label: "one picture per seed",
+        help: "keep `seeds` (its first seed is the picture `scenec watch` shows) or `seed`",
+        related: () => "`seed` here",
+      }),
+      descending: say({
+        message: (p: { from: number; to: number }) => `the range ${p.from}..${p.to} goes down`,
+        label: "a range goes up",
+        help: (p: { from: number; to: number }) => `write \`${p.to}..${p.from}\`, or list the seeds in the order you want them`,
+      }),
+      twice: say({
+        message: (p: { seed: number }) => `seed ${p.seed} is in the list twice`,
+        label: "already in the list",
+        help: "each seed gives one picture: list it once",
+      }),
+      tooMany: say({
+        message: (p: { max: number }) => `more than ${p.max.toLocaleString("en-US")} seeds`,
+        label: "the list goes past the limit here",
+        help: "a sweep renders one picture per seed: split it over several scenes or runs",
+      }),
+    },
   },
 
   S2501: {
