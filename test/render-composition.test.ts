@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { OnnxDiffusionModel } from "../src/runtime/model/onnx-model.js";
 import type { RenderCaches } from "../src/runtime/render.js";
-import { compileScene, loadBuiltinModel, meanColour, newCaches, renderWith, type Rgb } from "./helpers/render-helpers.js";
+import { compileScene, meanColour, renderWith, type Rgb, withBuiltinModel } from "./helpers/render-helpers.js";
 
 /**
  * Composition with the built-in model: each prompt paints where its region is. The built-in
@@ -11,13 +11,7 @@ import { compileScene, loadBuiltinModel, meanColour, newCaches, renderWith, type
 
 let model: OnnxDiffusionModel;
 let caches: RenderCaches;
-beforeAll(async () => {
-  model = await loadBuiltinModel();
-  caches = newCaches(model);
-});
-afterAll(async () => {
-  await model?.release();
-});
+withBuiltinModel((m, c) => ([model, caches] = [m, c]));
 
 const [R, G, B] = [0, 1, 2] as const;
 

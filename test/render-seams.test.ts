@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Plan } from "../src/compiler/plan/plan.js";
 import { weightMaps, weightShares } from "../src/compiler/plan/weight-map.js";
 import type { OnnxDiffusionModel } from "../src/runtime/model/onnx-model.js";
 import type { RenderCaches } from "../src/runtime/render.js";
-import { columnMeans, compileScene, largestColumnJump, loadBuiltinModel, newCaches, renderWith } from "./helpers/render-helpers.js";
+import { columnMeans, compileScene, largestColumnJump, renderWith, withBuiltinModel } from "./helpers/render-helpers.js";
 
 /**
  * Seams (the paper's Figure 4): two overlapping regions with different prompts, rendered from the
@@ -25,13 +25,7 @@ import { columnMeans, compileScene, largestColumnJump, loadBuiltinModel, newCach
 
 let model: OnnxDiffusionModel;
 let caches: RenderCaches;
-beforeAll(async () => {
-  model = await loadBuiltinModel();
-  caches = newCaches(model);
-});
-afterAll(async () => {
-  await model?.release();
-});
+withBuiltinModel((m, c) => ([model, caches] = [m, c]));
 
 const PAPER_SEED = 7178915308;
 

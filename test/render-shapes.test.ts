@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { OnnxDiffusionModel } from "../src/runtime/model/onnx-model.js";
 import type { RenderCaches } from "../src/runtime/render.js";
 import type { RenderedImage } from "../src/runtime/render.js";
-import { compileScene, loadBuiltinModel, meanColour, newCaches, renderWith, type Rgb } from "./helpers/render-helpers.js";
+import { compileScene, meanColour, renderWith, type Rgb, withBuiltinModel } from "./helpers/render-helpers.js";
 
 /**
  * Shaped regions with the built-in model, whose picture for a prompt is that prompt's colour plus
@@ -12,13 +12,7 @@ import { compileScene, loadBuiltinModel, meanColour, newCaches, renderWith, type
 
 let model: OnnxDiffusionModel;
 let caches: RenderCaches;
-beforeAll(async () => {
-  model = await loadBuiltinModel();
-  caches = newCaches(model);
-});
-afterAll(async () => {
-  await model?.release();
-});
+withBuiltinModel((m, c) => ([model, caches] = [m, c]));
 
 /** Red minus blue of the 8 x 8 patch centred on (x, y): positive where the red prompt painted. */
 function redness(image: RenderedImage, x: number, y: number): number {

@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { denoise } from "../src/runtime/mixture.js";
 import type { DiffusionModel } from "../src/runtime/model/diffusion-model.js";
 import type { OnnxDiffusionModel } from "../src/runtime/model/onnx-model.js";
 import type { RenderCaches, RenderedImage } from "../src/runtime/render.js";
 import { createScheduler } from "../src/runtime/schedulers/scheduler.js";
 import { TextEmbeddings } from "../src/runtime/text-embeddings.js";
-import { compileScene, difference, loadBuiltinModel, meanColour, newCaches, renderWith } from "./helpers/render-helpers.js";
+import { compileScene, difference, meanColour, renderWith, withBuiltinModel } from "./helpers/render-helpers.js";
 
 /**
  * Shifted windows (`tiling shifted`, SpotDiffusion) on the built-in model: a grid of tiles that
@@ -17,13 +17,7 @@ import { compileScene, difference, loadBuiltinModel, meanColour, newCaches, rend
 
 let model: OnnxDiffusionModel;
 let caches: RenderCaches;
-beforeAll(async () => {
-  model = await loadBuiltinModel();
-  caches = newCaches(model);
-});
-afterAll(async () => {
-  await model?.release();
-});
+withBuiltinModel((m, c) => ([model, caches] = [m, c]));
 
 const STEPS = 12;
 

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from "vitest";
 import { compile } from "../../src/compiler/compile.js";
 import type { CompilerHost } from "../../src/compiler/host.js";
 import type { Plan } from "../../src/compiler/plan/plan.js";
@@ -18,6 +19,21 @@ export function loadBuiltinModel(): Promise<OnnxDiffusionModel> {
 }
 
 /** What one loaded model keeps between renders (prompt embeddings, encoded guides). */
+/**
+ * The built-in model for a test file's tests: loaded before them with fresh caches, handed to
+ * `use`, and released after them.
+ */
+export function withBuiltinModel(use: (model: OnnxDiffusionModel, caches: RenderCaches) => void): void {
+  let model: OnnxDiffusionModel | undefined;
+  beforeAll(async () => {
+    model = await loadBuiltinModel();
+    use(model, newCaches(model));
+  });
+  afterAll(async () => {
+    await model?.release();
+  });
+}
+
 export function newCaches(model: OnnxDiffusionModel): RenderCaches {
   return renderCaches(model);
 }
