@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { compile } from "../src/compiler/compile.js";
 import type { UnetConditioning } from "../src/runtime/model/conditioning.js";
 import type { DiffusionModel, Shape4 } from "../src/runtime/model/diffusion-model.js";
@@ -9,7 +9,7 @@ import { OnnxDiffusionModel } from "../src/runtime/model/onnx-model.js";
 import { renderCaches, renderPlan } from "../src/runtime/render.js";
 import { CONFORMANCE_ROOT } from "./helpers/conformance-cases.js";
 import { memoryHost } from "./helpers/memory-host.js";
-import { compileScene } from "./helpers/render-helpers.js";
+import { compileScene, withModel } from "./helpers/render-helpers.js";
 
 /**
  * SDXL micro-conditioning settings (`original`, `crop`, `target` and their `negative-` forms):
@@ -97,12 +97,7 @@ const sd15 = path.join(CONFORMANCE_ROOT, "models/tiny-sd15");
 
 describe.runIf(existsSync(sdxl))("micro-conditioning on an SDXL UNet", () => {
   let model: OnnxDiffusionModel;
-  beforeAll(async () => {
-    model = await OnnxDiffusionModel.load(folderSource(sdxl), { device: "cpu" });
-  }, 60_000);
-  afterAll(async () => {
-    await model?.release();
-  });
+  withModel(() => OnnxDiffusionModel.load(folderSource(sdxl), { device: "cpu" }), (m) => (model = m));
 
   it("the positive item gets original, crop and target; the negative item the negative ones, each defaulting to the positive one", async () => {
     const plan = compileScene(`canvas 448 x 256

@@ -9,7 +9,7 @@ import { folderSource, memorySource } from "../src/runtime/model/model-source.js
 import { OnnxDiffusionModel } from "../src/runtime/model/onnx-model.js";
 import { renderCaches, renderPlan, type RenderCaches } from "../src/runtime/render.js";
 import { CONFORMANCE_ROOT } from "./helpers/conformance-cases.js";
-import { compileScene, difference, loadBuiltinModel, meanColour, renderWith } from "./helpers/render-helpers.js";
+import { compileScene, difference, loadBuiltinModel, meanColour, renderWith, withModel } from "./helpers/render-helpers.js";
 
 /**
  * Weighted and long prompts reach the picture as Automatic1111 encodes them (grammar/reference.md,
@@ -180,12 +180,7 @@ region all { prompt "${prompt}" negative "blurry" }
 
 describe.runIf(existsSync(sdxl))("long prompts on tiny-sdxl", () => {
   let model: OnnxDiffusionModel;
-  beforeAll(async () => {
-    model = await OnnxDiffusionModel.load(folderSource(sdxl), { device: "cpu" });
-  }, 60_000);
-  afterAll(async () => {
-    await model?.release();
-  });
+  withModel(() => OnnxDiffusionModel.load(folderSource(sdxl), { device: "cpu" }), (m) => (model = m));
 
   it("a two-chunk prompt: both encoders per chunk, the pooled embedding from the first chunk", async () => {
     const first = Array(75).fill("red").join(" ");

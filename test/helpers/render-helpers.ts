@@ -20,18 +20,23 @@ export function loadBuiltinModel(): Promise<OnnxDiffusionModel> {
 
 /** What one loaded model keeps between renders (prompt embeddings, encoded guides). */
 /**
- * The built-in model for a test file's tests: loaded before them with fresh caches, handed to
- * `use`, and released after them.
+ * A model for the tests of a file (or of a describe block): loaded before them by `load` (a
+ * minute allowed), handed to `use`, and released after them.
  */
-export function withBuiltinModel(use: (model: OnnxDiffusionModel, caches: RenderCaches) => void): void {
+export function withModel(load: () => Promise<OnnxDiffusionModel>, use: (model: OnnxDiffusionModel) => void): void {
   let model: OnnxDiffusionModel | undefined;
   beforeAll(async () => {
-    model = await loadBuiltinModel();
-    use(model, newCaches(model));
-  });
+    model = await load();
+    use(model);
+  }, 60_000);
   afterAll(async () => {
     await model?.release();
   });
+}
+
+/** The built-in model and fresh caches for a test file's tests (see withModel). */
+export function withBuiltinModel(use: (model: OnnxDiffusionModel, caches: RenderCaches) => void): void {
+  withModel(loadBuiltinModel, (model) => use(model, newCaches(model)));
 }
 
 export function newCaches(model: OnnxDiffusionModel): RenderCaches {
