@@ -46,6 +46,17 @@ describe("the layout map", () => {
   });
 });
 
+describe("the layout picture's outlines", () => {
+  it("draw a shaped region's ellipse or polygon, with its rectangle dashed", async () => {
+    const { layoutOverlay } = await import("../src/cli/layout-image.js");
+    const plan = compileScene('canvas 256 x 128\nregion sky { prompt "sky" }\nregion sun { at 64, 0  size 64 x 64  shape ellipse  prompt "sun" }\nregion hill { at 128, 64  size 128 x 64  shape polygon (0, 64) (64, 0) (128, 64)  prompt "hill" }\n');
+    const svg = layoutOverlay(layoutMap(plan), 256, 128);
+    expect(svg).toContain('<ellipse cx="96" cy="32" rx="32" ry="32"');
+    expect(svg).toContain('<polygon points="128,128 192,64 256,128"');
+    expect(svg.match(/stroke-dasharray/g)).toHaveLength(2);
+  });
+});
+
 describe("scenec plan --layout", () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), "scenec-layout-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));

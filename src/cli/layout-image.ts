@@ -1,5 +1,5 @@
 import sharp from "sharp";
-import type { Plan } from "../compiler/plan/plan.js";
+import type { Plan, PlanShape, Rect } from "../compiler/plan/plan.js";
 import { writeImageFile } from "../runtime/image/image-write.js";
 import { layoutMap, type LayoutMap } from "../runtime/layout-map.js";
 
@@ -23,24 +23,33 @@ export async function layoutImage(plan: Plan): Promise<{ map: LayoutMap; png: Ui
     .raw()
     .toBuffer();
   const png = await sharp(base, { raw: { width, height, channels: 3 }, limitInputPixels: false })
-    .composite([{ input: Buffer.from(overlay(map, width, height)), top: 0, left: 0 }])
+    .composite([{ input: Buffer.from(layoutOverlay(map, width, height)), top: 0, left: 0 }])
     .png()
     .toBuffer();
   return { map, png };
 }
 
 /** Outlines and labels as SVG (names are identifiers and `grid[c,r]`, escaped anyway). */
-function overlay(map: LayoutMap, width: number, height: number): string {
+export function layoutOverlay(map: LayoutMap, width: number, height: number): string {
   const size = Math.max(12, Math.round(Math.min(width, height) / 40));
-  const shapes = map.paints.map(({ name, rect, colour, owned }) => {
+  const shapes = map.paints.map(({ name, rect, shape, colour, owned }) => {
     const stroke = `rgb(${colour.join(",")})`;
     const label = `${escapeXml(name)} ${formatShare(owned)}`;
+    // A shaped region: its outline, and its rectangle dashed (it still crops and fades there).
+    const box = `<rect x="${rect.x + 1}" y="${rect.y + 1}" width="${rect.width - 2}" height="${rect.height - 2}" fill="none" stroke="${stroke}" stroke-width="${shape ? 1 : 2}"${shape ? ' stroke-dasharray="6 4"' : ""}/>`;
     return [
-      `<rect x="${rect.x + 1}" y="${rect.y + 1}" width="${rect.width - 2}" height="${rect.height - 2}" fill="none" stroke="${stroke}" stroke-width="2"/>`,
+      box,
+      ...(shape ? [outline(shape, rect, stroke)] : []),
       `<text x="${rect.x + 6}" y="${rect.y + 6 + size}" font-family="sans-serif" font-size="${size}" fill="white" stroke="black" stroke-width="${size / 8}" paint-order="stroke">${label}</text>`,
     ].join("");
   });
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${shapes.join("")}</svg>`;
+}
+
+function outline(shape: PlanShape, rect: Rect, stroke: string): string {
+  const paint = `fill="none" stroke="${stroke}" stroke-width="2"`;
+  if (shape.kind === "ellipse") return `<ellipse cx="${rect.x + rect.width / 2}" cy="${rect.y + rect.height / 2}" rx="${rect.width / 2}" ry="${rect.height / 2}" ${paint}/>`;
+  return `<polygon points="${shape.points.map((p) => `${rect.x + p.x},${rect.y + p.y}`).join(" ")}" ${paint}/>`;
 }
 
 export function formatShare(share: number): string {

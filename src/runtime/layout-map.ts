@@ -1,4 +1,4 @@
-import type { Plan, Rect } from "../compiler/plan/plan.js";
+import type { Plan, PlanShape, Rect } from "../compiler/plan/plan.js";
 import { planWeightMaps, weightShares } from "../compiler/plan/weight-map.js";
 
 /** One region's (or shifted grid's) part of a layout map. */
@@ -6,6 +6,8 @@ export interface LayoutPaint {
   name: string;
   /** In pixels. */
   rect: Rect;
+  /** A region's shape inside `rect`, when it has one. */
+  shape?: PlanShape;
   /** Its colour in the map, 0–255. */
   colour: readonly [number, number, number];
   /** The fraction of the canvas's latent elements where its share of the mix is the largest. */
@@ -70,7 +72,14 @@ export function layoutMap(plan: Plan): LayoutMap {
     width,
     height,
     rgb,
-    paints: paints.map((p, k) => ({ name: p.name, rect: { ...p.rect }, colour: colours[k]!, owned: owned[k]! / (width * height), best: best[k]! })),
+    paints: paints.map((p, k) => ({
+      name: p.name,
+      rect: { ...p.rect },
+      ...("shape" in p && p.shape ? { shape: p.shape } : {}),
+      colour: colours[k]!,
+      owned: owned[k]! / (width * height),
+      best: best[k]!,
+    })),
   };
 }
 
