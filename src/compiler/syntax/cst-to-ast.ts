@@ -1,4 +1,4 @@
-import type { CstNode, IToken } from "chevrotain";
+import type { CstNode, IToken, TokenType } from "chevrotain";
 import type * as A from "./ast.js";
 import { CONTEXT_NAMES, DECLARATION_KEYWORDS, OPTIONS_BY_CONTEXT, type OptionContext } from "../check/option-contexts.js";
 import { sceneParser } from "./parser.js";
@@ -16,10 +16,12 @@ function isToken(x: CstNode | IToken): x is IToken {
 }
 
 /** The first real token directly under a node (an option's keyword). */
+// The walks below use `for…in` over a node's children: Object.values allocates an array per node,
+// and a 1,000-region scene has tens of thousands of nodes (half the CST→AST time was its GC).
 function firstToken(ctx: Children): IToken | undefined {
   let first: IToken | undefined;
-  for (const list of Object.values(ctx))
-    for (const x of list ?? []) if (isToken(x) && !x.isInsertedInRecovery && (!first || x.startOffset < first.startOffset)) first = x;
+  for (const key in ctx)
+    for (const x of ctx[key] ?? []) if (isToken(x) && !x.isInsertedInRecovery && (!first || x.startOffset < first.startOffset)) first = x;
   return first;
 }
 
@@ -28,6 +30,7 @@ function nodes(ctx: Children, name: string): CstNode[] {
 }
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+const KEYWORDS: ReadonlySet<TokenType> = new Set(T.KEYWORD_TOKENS);
 
 const BaseVisitor = sceneParser.getBaseCstVisitorConstructor();
 
@@ -53,8 +56,8 @@ export class CstToAst extends BaseVisitor {
   private nodeSpan(ctx: Children): Span | undefined {
     let start = Infinity;
     let end = -Infinity;
-    for (const list of Object.values(ctx))
-      for (const x of list ?? []) {
+    for (const key in ctx)
+      for (const x of ctx[key] ?? []) {
         if (isToken(x)) {
           if (x.isInsertedInRecovery || Number.isNaN(x.startOffset)) continue;
           start = Math.min(start, x.startOffset);
@@ -77,8 +80,8 @@ export class CstToAst extends BaseVisitor {
   }
 
   statement(ctx: Children): A.Statement | undefined {
-    for (const list of Object.values(ctx)) {
-      const node = list?.[0];
+    for (const key in ctx) {
+      const node = ctx[key]?.[0];
       if (!node || isToken(node)) continue;
       if (node.name === "setting") return this.visit(node, "scene") as A.Option | undefined;
       return this.visit(node) as A.Statement | undefined;
@@ -141,8 +144,8 @@ export class CstToAst extends BaseVisitor {
   }
 
   setting(ctx: Children, context: OptionContext): A.Option | undefined {
-    for (const list of Object.values(ctx)) {
-      const node = list?.[0];
+    for (const key in ctx) {
+      const node = ctx[key]?.[0];
       if (node && !isToken(node)) return this.visit(node, context) as A.Option | undefined;
     }
     return undefined;
@@ -152,7 +155,7 @@ export class CstToAst extends BaseVisitor {
   private head(ctx: Children): { keyword: IToken; span: Span } | undefined {
     const keyword = firstToken(ctx);
     const span = this.nodeSpan(ctx);
-    if (!keyword || !span || !T.KEYWORD_TOKENS.includes(keyword.tokenType)) return undefined;
+    if (!keyword || !span || !KEYWORDS.has(keyword.tokenType)) return undefined;
     return { keyword, span };
   }
 
