@@ -250,7 +250,7 @@ describe.concurrent("scenec plan", () => {
     expect(r.status).toBe(0);
     expect(r.stderr).toBe("");
     expect(r.stdout.endsWith("}\n")).toBe(true);
-    expect(r.stdout).toContain('\n  "version": 1,\n');
+    expect(r.stdout).toContain('\n  "version": 2,\n');
     const plan = JSON.parse(r.stdout) as PlanShape;
     expect(plan.canvas).toEqual({ width: 1024, height: 512 });
     expect(plan.regions.map((x) => [x.name, x.prompt, x.rect])).toEqual([

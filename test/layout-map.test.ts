@@ -66,7 +66,7 @@ describe("scenec plan --layout", () => {
     const run = await runMain("plan", path.join(root, "scenes/countryside.scene"), "--layout", out);
     expect(run.status).toBe(0);
     expect(run.stderr).toBe(`wrote ${out}: house 36%, road 27%, robot 36% of the canvas\n`);
-    expect(run.stdout).toMatch(/^version: 1$/m);
+    expect(run.stdout).toMatch(/^version: 2$/m);
     expect(await sharp(out).metadata()).toMatchObject({ format: "png", width: 1408, height: 640 });
   });
 

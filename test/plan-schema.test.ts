@@ -5,7 +5,7 @@ import { planSchema, validatePlan } from "../src/compiler/plan/plan-schema.js";
 /** A plan written by hand: 1024 x 512, two overlapping regions, a sky band and one guide. */
 function validPlan(): Plan {
   return {
-    version: 1,
+    version: 2,
     scene: "harbour.scene",
     canvas: { width: 1024, height: 512 },
     latent: { width: 128, height: 64, channels: 4, factor: 8 },
@@ -178,7 +178,7 @@ describe("plan schema", () => {
     expect(errorsAfter((p) => (p.steps = 1001))).toEqual(["/steps: must be <= 1000"]);
     expect(errorsAfter((p) => (p.regions[2].guidance = 51))).toEqual(["/regions/2/guidance: must be <= 50"]);
     expect(errorsAfter((p) => (p.guides[0].strength = 1.2))).toEqual(["/guides/0/strength: must be <= 1"]);
-    expect(errorsAfter((p) => (p.version = 2))).toEqual(["/version: must be 1"]);
+    expect(errorsAfter((p) => (p.version = 1))).toEqual(["/version: must be 2"]);
   });
 
   it("gives one precise message for a bad model", () => {

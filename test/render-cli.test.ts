@@ -53,11 +53,15 @@ describe("scenec render", () => {
     expect(Buffer.compare(await raw(join(dir, "from-old-plan.png")), await raw(join(dir, "from-scene.png")))).toBe(0);
   });
 
-  it("rejects a plan file that fails the schema, exit 1", async () => {
-    writeFileSync(join(dir, "bad.plan.json"), JSON.stringify({ version: 1, canvas: { width: 7 } }));
+  it("rejects a plan file that fails the schema, exit 1, and one of another format version with what to do", async () => {
+    writeFileSync(join(dir, "bad.plan.json"), JSON.stringify({ version: 2, canvas: { width: 7 } }));
     const run = start(["render", "bad.plan.json"]);
     expect(await run.done).toBe(1);
     expect(run.stderr()).toContain("not a valid plan");
+    writeFileSync(join(dir, "v1.plan.json"), JSON.stringify({ version: 1, texts: ["a red house"] }));
+    const old = start(["render", "v1.plan.json"]);
+    expect(await old.done).toBe(1);
+    expect(old.stderr()).toContain("v1.plan.json: a plan of format version 1, and this scenec reads version 2: make it again with `scenec plan SCENE -o v1.plan.json`");
   });
 
   it("refuses a saved plan whose guide image changed since, exit 2", async () => {

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import path from "node:path";
 import { parse as parseYaml } from "yaml";
-import type { Plan } from "../compiler/plan/plan.js";
+import { PLAN_VERSION, type Plan } from "../compiler/plan/plan.js";
 import { validatePlan } from "../compiler/plan/plan-schema.js";
 import { maxGuideBytes, type Limits } from "../compiler/host.js";
 import { nodeHost, readRegularFile } from "../compiler/node-host.js";
@@ -111,6 +111,11 @@ async function loadSource(file: string, text: string, plan: boolean, limits: Par
       value = parseYaml(text);
     } catch (error) {
       terminal.stderr.write(`${file}: not a plan: ${(error as Error).message.split("\n")[0]}\n`);
+      return undefined;
+    }
+    const version = (value as { version?: unknown } | null)?.version;
+    if (typeof version === "number" && version !== PLAN_VERSION) {
+      terminal.stderr.write(`${file}: a plan of format version ${version}, and this scenec reads version ${PLAN_VERSION}: make it again with \`scenec plan SCENE -o ${file}\`\n`);
       return undefined;
     }
     const problems = validatePlan(value);

@@ -3,7 +3,8 @@
  * ordered, validated against schema/plan.schema.json. Paths are relative to the folder of the
  * scene file the plan was made from (and a saved plan is read relative to its own folder).
  */
-export const PLAN_VERSION = 1;
+/** 2: `texts` are records (`{ text, parts? }`), for prompt weighting; 1 had strings. */
+export const PLAN_VERSION = 2;
 
 export interface Rect {
   x: number;
