@@ -76,6 +76,14 @@ describe("the cost summary", () => {
     expect(formatCostSummary(s)).toMatch(/^model {3}the built-in model: SD-1\.x-shaped, 1 text encoder, exact at any size\n/);
   });
 
+  it("a sweep of seeds multiplies the UNet work, not the text encoding", () => {
+    const sweep = compileScene(`canvas 512 x 512\nsteps 10\nseeds 1..4\nregion r { prompt "red" }\n`);
+    const s = costSummary(sweep, { builtin: true }, readModelProfile(modelSource({ kind: "builtin" })));
+    expect(s.pictures).toBe(4);
+    expect(formatCostSummary(s)).toContain("seeds   4 pictures: 80 UNet evaluations in all; the texts are encoded once\n");
+    expect(costSummary(plan, { builtin: true }, undefined).pictures).toBe(1);
+  });
+
   it("a shifted grid's windows are counted per step at the window's size", () => {
     const grid = compileScene(`canvas 2048 x 1024\ngrid g { tile 1024 x 1024 columns 2 rows 1 tiling shifted prompt "g" }\n`);
     const s = costSummary(grid, "models/sdxl", readModelProfile(sdxlFolder()));

@@ -16,6 +16,8 @@ export interface CostSummary {
   profile?: ModelProfile;
   unreadable?: string;
   steps: number;
+  /** Pictures a render makes: one per seed of the scene's `seeds`, else one. The figures below are per picture. */
+  pictures: number;
   paints: number;
   unet: {
     itemsPerStep: number;
@@ -56,6 +58,7 @@ export function costSummary(plan: Plan, model: string | { builtin: true }, profi
     ...(profile ? { profile } : {}),
     ...(unreadable !== undefined ? { unreadable } : {}),
     steps: plan.steps,
+    pictures: plan.seeds?.length ?? 1,
     paints: paints.length,
     unet: {
       itemsPerStep: plan.cost.unetEvaluationsPerStep,
@@ -89,6 +92,8 @@ export function formatCostSummary(s: CostSummary): string {
   } else lines.push(`model   ${s.model}: ${s.unreadable ?? "not read"}; the figures below assume one text encoder`);
   const equivalents = s.unet.nativeEquivalentsPerStep !== undefined ? `; by area, ${s.unet.nativeEquivalentsPerStep} native-size evaluations per step, ${s.unet.nativeEquivalentsTotal} in all` : "";
   lines.push(`UNet    ${plural(s.unet.itemsPerStep, "evaluation")} per step, ${s.unet.total} in ${plural(s.steps, "step")}${equivalents}`);
+  // Text encodings are made once for the whole sweep: the worker keeps them.
+  if (s.pictures > 1) lines.push(`seeds   ${plural(s.pictures, "picture")}: ${s.unet.total * s.pictures} UNet evaluations in all; the texts are encoded once`);
   const zeros = s.text.zeroNegatives > 0 ? `; ${plural(s.text.zeroNegatives, "region has", "regions have")} no negative prompt and ${s.text.zeroNegatives === 1 ? "is" : "are"} conditioned on zeros` : "";
   lines.push(`text    ${plural(s.text.texts, "text")}, ${plural(s.text.encoderRuns, "encoder run")}${zeros}`);
   for (const o of s.offSize)
