@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { withOverrides } from "../src/compiler/plan/plan-overrides.js";
 import { renderSettings } from "../src/cli/render-options.js";
 import { UsageError } from "../src/cli/errors.js";
@@ -9,7 +9,7 @@ import type { OnnxDiffusionModel } from "../src/runtime/model/onnx-model.js";
 import { torchRandn } from "../src/runtime/noise/torch-randn.js";
 import { NormalNoise, seededNoise, stepNoiseSource } from "../src/runtime/noise.js";
 import { TorchGenerator } from "../src/runtime/noise/torch-randn.js";
-import { compileScene, difference, loadBuiltinModel, newCaches, renderWith } from "./helpers/render-helpers.js";
+import { compileScene, difference, loadBuiltinModel, newCaches, renderWith, withModel } from "./helpers/render-helpers.js";
 
 /**
  * The `noise` setting and `--noise`: `noise torch` starts from torch.randn's latents (a region's
@@ -26,12 +26,7 @@ region right { at 128, 0  size 128 x 128  prompt "a blue sea" seed 7 }
 const TORCH_SCENE = SCENE.replace("seed 1234", "seed 1234\nnoise torch");
 
 let model: OnnxDiffusionModel;
-beforeAll(async () => {
-  model = await loadBuiltinModel();
-});
-afterAll(async () => {
-  await model?.release();
-});
+withModel(loadBuiltinModel, (loaded) => (model = loaded));
 
 /** Channel c, row j of the [4, h, w] rectangle at (x, y) of a [4, H, W] canvas. */
 function rect(noise: Float32Array, W: number, H: number, x: number, y: number, w: number, h: number): Float32Array {

@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { withOverrides } from "../src/compiler/plan/plan-overrides.js";
 import { renderSettings } from "../src/cli/render-options.js";
 import { initialNoise } from "../src/runtime/mixture.js";
 import type { OnnxDiffusionModel } from "../src/runtime/model/onnx-model.js";
 import { stepNoiseSource } from "../src/runtime/noise.js";
 import { PhiloxGenerator, philox4x32, philoxRandn } from "../src/runtime/noise/philox-randn.js";
-import { compileScene, difference, loadBuiltinModel, newCaches, renderWith } from "./helpers/render-helpers.js";
+import { compileScene, difference, loadBuiltinModel, newCaches, renderWith, withModel } from "./helpers/render-helpers.js";
 
 /**
  * `noise philox` (src/runtime/noise/philox-randn.ts): Automatic1111's `rng_philox.Generator`.
@@ -154,12 +154,7 @@ region right { at 128, 0  size 128 x 128  prompt "a blue sea" seed 7 }
 `;
 
 let model: OnnxDiffusionModel;
-beforeAll(async () => {
-  model = await loadBuiltinModel();
-});
-afterAll(async () => {
-  await model?.release();
-});
+withModel(loadBuiltinModel, (loaded) => (model = loaded));
 
 describe("noise philox", () => {
   it("draws the canvas from the seed and a region's rectangle from its own seed, as A1111 draws a picture", () => {

@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { withOverrides } from "../src/compiler/plan/plan-overrides.js";
 import { encodePng } from "../src/runtime/image/png-write.js";
 import { scenecPngText } from "../src/runtime/image/png-text.js";
 import { initialNoise } from "../src/runtime/mixture.js";
 import type { OnnxDiffusionModel } from "../src/runtime/model/onnx-model.js";
 import { NormalNoise } from "../src/runtime/noise.js";
-import { compileScene, difference, loadBuiltinModel, newCaches, renderWith } from "./helpers/render-helpers.js";
+import { compileScene, difference, loadBuiltinModel, newCaches, renderWith, withModel } from "./helpers/render-helpers.js";
 
 /**
  * Determinism: a scene and a seed make one picture, byte for byte; batching same-size regions
@@ -13,12 +13,7 @@ import { compileScene, difference, loadBuiltinModel, newCaches, renderWith } fro
  */
 
 let model: OnnxDiffusionModel;
-beforeAll(async () => {
-  model = await loadBuiltinModel();
-});
-afterAll(async () => {
-  await model?.release();
-});
+withModel(loadBuiltinModel, (loaded) => (model = loaded));
 
 const SCENE = `canvas 384 x 128
 seed 7178915308

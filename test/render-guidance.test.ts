@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Plan } from "../src/compiler/plan/plan.js";
 import { denoise } from "../src/runtime/mixture.js";
 import type { OnnxDiffusionModel } from "../src/runtime/model/onnx-model.js";
 import { createScheduler } from "../src/runtime/schedulers/scheduler.js";
 import { TextEmbeddings } from "../src/runtime/text-embeddings.js";
-import { compileScene, difference, loadBuiltinModel, meanColour, newCaches, renderWith } from "./helpers/render-helpers.js";
+import { compileScene, difference, loadBuiltinModel, meanColour, newCaches, renderWith, withModel } from "./helpers/render-helpers.js";
 
 /**
  * `guidance ≤ 1` means no classifier-free guidance, as in diffusers (`guidance_scale > 1`): the
@@ -13,12 +13,7 @@ import { compileScene, difference, loadBuiltinModel, meanColour, newCaches, rend
  */
 
 let model: OnnxDiffusionModel;
-beforeAll(async () => {
-  model = await loadBuiltinModel();
-});
-afterAll(async () => {
-  await model?.release();
-});
+withModel(loadBuiltinModel, (loaded) => (model = loaded));
 
 /** One region at the given guidance, by default with a red prompt and a blue negative prompt. */
 const single = (guidance: string, prompt = "a red desert", negative = "a blue sea") => `canvas 256 x 128

@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { denoise } from "../src/runtime/mixture.js";
 import type { OnnxDiffusionModel } from "../src/runtime/model/onnx-model.js";
 import { NormalNoise } from "../src/runtime/noise.js";
@@ -7,7 +7,7 @@ import { createScheduler } from "../src/runtime/schedulers/scheduler.js";
 import { TextEmbeddings } from "../src/runtime/text-embeddings.js";
 import { decodeLatents, DEFAULT_DECODE_OVERLAP } from "../src/runtime/tiled-decode.js";
 import { tiles1D, type Tile1D } from "../src/runtime/tiles.js";
-import { compileScene, difference, loadBuiltinModel } from "./helpers/render-helpers.js";
+import { compileScene, difference, loadBuiltinModel, withModel } from "./helpers/render-helpers.js";
 
 /**
  * Overlapping tiles with linear cross-fades (src/runtime/tiles.ts) and the tiled VAE decoder
@@ -138,12 +138,7 @@ describe("tiles1D", () => {
 
 describe("tiled VAE decoding with the built-in model", () => {
   let model: OnnxDiffusionModel;
-  beforeAll(async () => {
-    model = await loadBuiltinModel();
-  });
-  afterAll(async () => {
-    await model?.release();
-  });
+  withModel(loadBuiltinModel, (loaded) => (model = loaded));
 
   /** Latents of a real render: two overlapping regions, 72 x 40 latent elements. */
   async function renderedLatents(): Promise<{ latents: Float32Array; width: number; height: number }> {

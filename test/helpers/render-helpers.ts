@@ -18,7 +18,6 @@ export function loadBuiltinModel(): Promise<OnnxDiffusionModel> {
   return OnnxDiffusionModel.load(memorySource("built-in", builtinModelFiles()), { device: "cpu" });
 }
 
-/** What one loaded model keeps between renders (prompt embeddings, encoded guides). */
 /**
  * A model for the tests of a file (or of a describe block): loaded before them by `load` (a
  * minute allowed), handed to `use`, and released after them.
@@ -39,6 +38,7 @@ export function withBuiltinModel(use: (model: OnnxDiffusionModel, caches: Render
   withModel(loadBuiltinModel, (model) => use(model, newCaches(model)));
 }
 
+/** What one loaded model keeps between renders (prompt embeddings, encoded guides). */
 export function newCaches(model: OnnxDiffusionModel): RenderCaches {
   return renderCaches(model);
 }
