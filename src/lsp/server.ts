@@ -16,6 +16,7 @@ import { hoverAt } from "./hover.js";
 import { definitionOf, referencesOf, renameEdits, symbolAt } from "./navigation.js";
 import { openTextsByPath, overlayHost, uriPath } from "./overlay-host.js";
 import { ReferenceDoc } from "./reference-doc.js";
+import { REGION_AT_CURSOR, regionAtCursorHandler } from "./region-at-cursor.js";
 import { documentSymbols, foldingRanges } from "./symbols.js";
 
 /** Edits are checked this long after the last keystroke: one compile per pause in typing, not per key. */
@@ -171,6 +172,8 @@ export function startServer(connection: Connection): void {
   connection.onCodeAction(({ textDocument, context }) =>
     withAnalysis(textDocument.uri, (a, d) => codeActions(a, textDocument.uri, context.diagnostics, (range) => [d.offsetAt(range.start), d.offsetAt(range.end)])),
   );
+
+  connection.onRequest(REGION_AT_CURSOR, regionAtCursorHandler(documents));
 
   documents.listen(connection);
   connection.listen();
