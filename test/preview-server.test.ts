@@ -4,6 +4,8 @@ import { connect } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { PreviewServer, type PreviewState } from "../src/cli/watch/preview-server.js";
 import { previewPage } from "../src/cli/watch/preview-page.js";
+import { previewRegions } from "../src/cli/watch/preview-regions.js";
+import { compileScene } from "./helpers/render-helpers.js";
 
 const STATE: PreviewState = {
   scene: "s.scene",
@@ -87,6 +89,46 @@ describe("PreviewServer", () => {
       expect(new Uint8Array(await response.arrayBuffer())).toEqual(new Uint8Array([0x89, 0x50, 0x4e, 0x47, 7]));
     } finally {
       abort.abort();
+    }
+  });
+
+  it("serves where each region lies at /regions.json, announced by a `regions` event, as the plan names them", async () => {
+    const plan = compileScene(`canvas 512 x 256
+region sky { at 0, 0 size 512 x 128 prompt "sky" }
+region hill { at 64, 64 size 128 x 64 prompt "hill" shape polygon (0, 64) (64, 0) (128, 64) }
+grid g { at 0, 128 tile 256 x 128 columns 2 rows 1 overlap 0 x 0 prompt "field" }
+`);
+    const url = await start();
+    expect((await fetch(new URL("/regions.json", url))).status).toBe(404);
+    const abort = new AbortController();
+    const stream = events(new URL("/events", url).href, abort.signal);
+    try {
+      expect((await stream.next()).value).toMatchObject({ event: "state" });
+      server!.setRegions(previewRegions(plan));
+      expect((await stream.next()).value).toEqual({ event: "regions", data: { version: 1 } });
+      const response = await fetch(new URL("/regions.json?v=1", url));
+      expect(response.headers.get("content-type")).toBe("application/json; charset=utf-8");
+      expect(await response.json()).toEqual({
+        canvas: { width: 512, height: 256 },
+        paints: [
+          { name: "sky", rect: { x: 0, y: 0, width: 512, height: 128 } },
+          { name: "hill", rect: { x: 64, y: 64, width: 128, height: 64 }, shape: { kind: "polygon", points: [{ x: 0, y: 64 }, { x: 64, y: 0 }, { x: 128, y: 64 }], feather: expect.any(Number), invert: false } },
+          { name: "g[0,0]", rect: { x: 0, y: 128, width: 256, height: 128 } },
+          { name: "g[1,0]", rect: { x: 256, y: 128, width: 256, height: 128 } },
+        ],
+        guides: [],
+      });
+    } finally {
+      abort.abort();
+    }
+    // A page that connects later learns the version at once.
+    const late = new AbortController();
+    const again = events(new URL("/events", url).href, late.signal);
+    try {
+      await again.next();
+      expect((await again.next()).value).toEqual({ event: "regions", data: { version: 1 } });
+    } finally {
+      late.abort();
     }
   });
 

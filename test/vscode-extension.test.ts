@@ -1,13 +1,16 @@
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { chromium, type Browser } from "playwright-core";
-import { describe, expect, it } from "vitest";
-import { previewPageHtml } from "../editors/vscode/src/preview-page.js";
+import { describe, expect, it, vi } from "vitest";
+import { CursorFollower, REGION_AT_CURSOR, type HighlightTarget, type RegionAtCursorAnswer } from "../editors/vscode/src/cursor-follower.js";
+import { HIGHLIGHT_MESSAGE, previewPageHtml } from "../editors/vscode/src/preview-page.js";
 import { previewUrl, PreviewUrlReader } from "../editors/vscode/src/preview-url.js";
 import { commandLine, describeScenec, resolveScenec, SCENEC_NODE, type ScenecLookup } from "../editors/vscode/src/resolve-server.js";
+import { REGION_AT_CURSOR as SERVER_REGION_AT_CURSOR } from "../src/lsp/region-at-cursor.js";
+import { writeImage } from "./helpers/guide-helpers.js";
 import { runMain } from "./helpers/scenec-main.js";
 import { atomicSave, ROOT, waitUntil, WatchProcess } from "./helpers/watch-process.js";
 
@@ -22,6 +25,18 @@ const manifest = JSON.parse(readFileSync("editors/vscode/package.json", "utf8"))
     configuration: { properties: Record<string, unknown> };
   };
 };
+
+/** Regions, a shaped one and a grid: what the highlight test outlines. */
+const HIGHLIGHT_SCENE = `canvas 256 x 128
+steps 4
+scheduler euler
+seed 5
+region left { at 0, 0 size 128 x 128 prompt "red" }
+region sky { at 128, 0 size 128 x 64 prompt "blue" }
+region sun { at 160, 8 size 64 x 48 prompt "a sun" shape ellipse weight 3 }
+grid g { at 128, 64 tile 64 x 64 columns 2 rows 1 overlap 0 x 0 prompt "tiles" }
+guide "sketch.png" { at 16, 32 size 64 x 64 strength 0.5 }
+`;
 
 /** Debian's Chromium, as test/preview-browser.test.ts drives it (`.ci/run` installs it). */
 const CHROMIUM = "/usr/bin/chromium";
@@ -141,20 +156,21 @@ describe("the preview URL that scenec watch prints", () => {
 });
 
 describe("the preview page", () => {
-  it("frames the preview and lets the webview frame nothing else", () => {
-    const html = previewPageHtml("http://127.0.0.1:40123/", "Preview a.scene");
+  it("frames the preview and lets the webview frame nothing else, and run only its own script", () => {
+    const html = previewPageHtml("http://127.0.0.1:40123/", "Preview a.scene", "n0nce");
     expect(html).toContain('<iframe src="http://127.0.0.1:40123/"');
-    expect(html).toMatch(/Content-Security-Policy" content="default-src 'none'; frame-src http:\/\/127\.0\.0\.1:40123;/);
+    expect(html).toMatch(/Content-Security-Policy" content="default-src 'none'; frame-src http:\/\/127\.0\.0\.1:40123; style-src 'unsafe-inline'; script-src 'nonce-n0nce'">/);
+    expect(html).toContain('<script nonce="n0nce">');
   });
 
   it("escapes the scene's name", () => {
-    expect(previewPageHtml("http://127.0.0.1:1/", "Preview <b>.scene")).toContain("Preview &#60;b&#62;.scene");
+    expect(previewPageHtml("http://127.0.0.1:1/", "Preview <b>.scene", "n")).toContain("Preview &#60;b&#62;.scene");
   });
 
   it.skipIf(!existsSync(CHROMIUM) && !process.env["CI"])("shows the live preview of a running watch in its frame, under its CSP (headless Chromium)", async () => {
     const watch = new WatchProcess(["test/fixtures/bad/blend-typo.scene", "--serve", "0"], ROOT, { stdin: "pipe" });
     // The webview's page comes from another origin than the preview's, as vscode-webview:// does.
-    const webview = createServer((_request, response) => response.writeHead(200, { "content-type": "text/html" }).end(previewPageHtml(url, "Preview blend-typo.scene")));
+    const webview = createServer((_request, response) => response.writeHead(200, { "content-type": "text/html" }).end(previewPageHtml(url, "Preview blend-typo.scene", "n0nce")));
     let url = "";
     let browser: Browser | undefined;
     try {
@@ -177,6 +193,145 @@ describe("the preview page", () => {
       await watch.exited;
     }
   }, 90_000);
+
+  it.skipIf(!existsSync(CHROMIUM) && !process.env["CI"])("outlines the region the extension names, passed on by the webview, scaled to the picture as shown (headless Chromium)", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "scenec-highlight-"));
+    writeFileSync(path.join(dir, "s.scene"), HIGHLIGHT_SCENE);
+    await writeImage(path.join(dir, "sketch.png"), 32, 32, () => [200, 40, 40]);
+    const watch = new WatchProcess(["s.scene", "--serve", "0"], dir, { stdin: "pipe" });
+    const webview = createServer((_request, response) => response.writeHead(200, { "content-type": "text/html" }).end(previewPageHtml(url, "Preview s.scene", "n0nce")));
+    let url = "";
+    let browser: Browser | undefined;
+    try {
+      await watch.waitForCount("render finished", 1, 60_000);
+      url = await waitUntil(() => new PreviewUrlReader().push(watch.stderr), "the preview URL");
+      await new Promise<void>((resolve) => webview.listen(0, "127.0.0.1", resolve));
+      browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu", "--no-first-run"], headless: true, timeout: 60_000 });
+      // Narrower than the canvas: the picture is shown scaled down.
+      const page = await browser.newPage({ viewport: { width: 220, height: 400 } });
+      const errors: string[] = [];
+      page.on("pageerror", (error) => errors.push(error.message));
+      await page.goto(`http://127.0.0.1:${(webview.address() as AddressInfo).port}/`);
+      const frame = await waitUntil(() => page.frames().find((f) => f.url() === url), "the preview's frame");
+      await frame.waitForFunction(`document.getElementById("picture").dataset.version === "1"`, undefined, { timeout: 30_000 });
+      /** As the extension's panel.webview.postMessage arrives: from the webview's own origin. */
+      const post = (target: unknown) => page.evaluate(`window.postMessage(${JSON.stringify({ type: HIGHLIGHT_MESSAGE, target })}, window.origin)`);
+      const box = async (selector: string) => (await frame.locator(selector).boundingBox())!;
+      const expectOutline = async (name: string, rect: { x: number; y: number; width: number; height: number }) => {
+        await frame.locator(`#highlight[data-name="${name}"]`).waitFor({ state: "visible", timeout: 10_000 });
+        const picture = await box("#picture");
+        const shown = await box("#highlight");
+        const scale = picture.width / 256;
+        expect(scale).toBeLessThan(1);
+        expect(Math.abs(shown.x - (picture.x + rect.x * scale))).toBeLessThan(1);
+        expect(Math.abs(shown.y - (picture.y + rect.y * scale))).toBeLessThan(1);
+        expect(Math.abs(shown.width - rect.width * scale)).toBeLessThan(1);
+        expect(Math.abs(shown.height - rect.height * scale)).toBeLessThan(1);
+        expect(await frame.locator("#highlight-label").textContent()).toBe(name);
+      };
+
+      await post({ kind: "region", name: "sun" });
+      await expectOutline("sun", { x: 160, y: 8, width: 64, height: 48 });
+      // Its shape is drawn too, over the same box.
+      const ellipse = await box("#highlight ellipse");
+      const outline = await box("#highlight");
+      expect(Math.abs(ellipse.width - outline.width)).toBeLessThan(3);
+
+      // A grid: the bounds of its cells; one cell: its own rectangle.
+      await post({ kind: "grid", name: "g" });
+      await expectOutline("g", { x: 128, y: 64, width: 128, height: 64 });
+      await post({ kind: "cell", name: "g[1,0]" });
+      await expectOutline("g[1,0]", { x: 192, y: 64, width: 64, height: 64 });
+      await post({ kind: "guide", name: "sketch.png", guide: 0 });
+      await expectOutline("guide sketch.png", { x: 16, y: 32, width: 64, height: 64 });
+      await post({ kind: "cell", name: "g[1,0]" });
+      await expectOutline("g[1,0]", { x: 192, y: 64, width: 64, height: 64 });
+
+      // Messages not from the webview, or not in the shape, change nothing; null clears.
+      await frame.evaluate(`window.postMessage(${JSON.stringify({ type: HIGHLIGHT_MESSAGE, target: { kind: "region", name: "left" } })}, "*")`);
+      await post({ kind: "bogus", name: "left" });
+      await page.evaluate(`window.postMessage({ type: "other", target: null }, window.origin)`);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await frame.locator("#highlight").getAttribute("data-name")).toBe("g[1,0]");
+      await post(null);
+      await frame.locator("#highlight").waitFor({ state: "hidden", timeout: 10_000 });
+      expect(errors).toEqual([]);
+    } finally {
+      await browser?.close();
+      webview.close();
+      watch.closeStdin();
+      await watch.exited;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
+
+describe("following the cursor into the preview", () => {
+  /** A follower whose server answers from `answers` (by line), with what it showed. */
+  function follower(answers: Record<number, RegionAtCursorAnswer>, delay = 0) {
+    const shown: [string, HighlightTarget | null][] = [];
+    const asked: number[] = [];
+    const f = new CursorFollower({
+      delayMs: 100,
+      ask: async (_uri, { line }) => {
+        asked.push(line);
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        if (!(line in answers)) throw new Error("the server is restarting");
+        return answers[line]!;
+      },
+      show: (scene, target) => shown.push([scene, target]),
+    });
+    return { f, shown, asked };
+  }
+  const move = (f: CursorFollower, line: number) => f.moved("/a.scene", "file:///a.scene", { line, character: 0 });
+
+  it("asks the language server's own request", () => {
+    expect(REGION_AT_CURSOR).toBe(SERVER_REGION_AT_CURSOR);
+  });
+
+  it("asks once the cursor rests, and shows the answer without its range", async () => {
+    vi.useFakeTimers();
+    try {
+      const { f, shown, asked } = follower({ 3: { kind: "region", name: "sky", range: {} }, 9: { kind: "guide", name: "g.png", guide: 0, range: {} } });
+      for (const line of [1, 2, 3]) move(f, line);
+      await vi.advanceTimersByTimeAsync(150);
+      expect(asked).toEqual([3]);
+      expect(shown).toEqual([["/a.scene", { kind: "region", name: "sky" }]]);
+      move(f, 9);
+      await vi.advanceTimersByTimeAsync(150);
+      expect(shown.at(-1)).toEqual(["/a.scene", { kind: "guide", name: "g.png", guide: 0 }]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("tells the preview only of changes, drops answers the cursor has moved past, and shows nothing new when the server cannot answer", async () => {
+    vi.useFakeTimers();
+    try {
+      const { f, shown } = follower({ 1: { kind: "region", name: "sky" }, 2: { kind: "region", name: "sky" }, 4: { kind: "region", name: "sea" }, 5: null }, 500);
+      move(f, 1);
+      await vi.advanceTimersByTimeAsync(700);
+      move(f, 2);
+      await vi.advanceTimersByTimeAsync(700);
+      expect(shown).toEqual([["/a.scene", { kind: "region", name: "sky" }]]);
+      // Asked about line 4 (sea), then about line 5 (nothing) before the first answer came.
+      move(f, 4);
+      await vi.advanceTimersByTimeAsync(200);
+      move(f, 5);
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(shown.slice(1)).toEqual([["/a.scene", null]]);
+      move(f, 7);
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(shown).toHaveLength(2);
+      // A preview opened again starts blank: the same answer is shown to it.
+      f.forget("/a.scene");
+      move(f, 5);
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(shown).toHaveLength(3);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });
 
 describe("the $scenec problem matchers", () => {

@@ -2,6 +2,7 @@ import { statSync } from "node:fs";
 import path from "node:path";
 import * as vscode from "vscode";
 import type { LanguageClient } from "vscode-languageclient/node";
+import { CursorFollower, REGION_AT_CURSOR, type CursorPosition, type RegionAtCursorAnswer } from "./cursor-follower.js";
 import { startLanguageClient } from "./language-client.js";
 import { ScenePreview } from "./preview-panel.js";
 import { resolveScenec, type ScenecProgram } from "./resolve-server.js";
@@ -11,6 +12,12 @@ let fileEvents: vscode.FileSystemWatcher;
 const previews = new Map<string, ScenePreview>();
 /** Scenes whose preview is starting: a second Preview meanwhile must not start a second watch. */
 const starting = new Set<string>();
+/** The previews outline what the cursor is in; the server is asked only for scenes with a preview open. */
+const follower = new CursorFollower({
+  delayMs: 100,
+  ask: async (uri, position) => (client ? client.sendRequest<RegionAtCursorAnswer>(REGION_AT_CURSOR, { textDocument: { uri }, position }) : null),
+  show: (scene, target) => previews.get(scene)?.highlight(target),
+});
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const output = vscode.window.createOutputChannel("scenec");
@@ -25,6 +32,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       if (event.affectsConfiguration("scenec.path")) void restartServer(context, output);
     }),
     vscode.workspace.onDidChangeWorkspaceFolders(() => void restartServer(context, output)),
+    vscode.window.onDidChangeTextEditorSelection(({ textEditor }) => followCursor(textEditor)),
+    { dispose: () => follower.dispose() },
   );
   await restartServer(context, output);
 }
@@ -75,6 +84,14 @@ async function startServer(context: vscode.ExtensionContext, output: vscode.Outp
   }
 }
 
+/** Tells the follower where the cursor of `editor` is, when its scene has a preview open. */
+function followCursor(editor: vscode.TextEditor): void {
+  const { document, selection } = editor;
+  if (document.uri.scheme !== "file" || !previews.has(document.uri.fsPath)) return;
+  const position: CursorPosition = { line: selection.active.line, character: selection.active.character };
+  follower.moved(document.uri.fsPath, document.uri.toString(), position);
+}
+
 /** "scenec: Preview": the active scene's live preview, opened beside it (or shown again if it is open). */
 async function openPreview(context: vscode.ExtensionContext, output: vscode.OutputChannel): Promise<void> {
   const document = vscode.window.activeTextEditor?.document;
@@ -105,10 +122,16 @@ async function openPreview(context: vscode.ExtensionContext, output: vscode.Outp
       { location: vscode.ProgressLocation.Notification, title: `Starting the preview of ${path.basename(scene)}…`, cancellable: true },
       (_progress, cancel) => {
         cancel.onCancellationRequested(() => (cancelled = true));
-        return ScenePreview.open(scene, program, cwd, output, cancel, () => previews.delete(scene));
+        return ScenePreview.open(scene, program, cwd, output, cancel, () => {
+          previews.delete(scene);
+          follower.forget(scene);
+        });
       },
     );
     previews.set(scene, preview);
+    // The cursor's block is outlined from the start, not only after it first moves.
+    const editor = vscode.window.visibleTextEditors.find((e) => e.document.uri.fsPath === scene);
+    if (editor) followCursor(editor);
   } catch (error) {
     output.appendLine((error as Error).message);
     // A preview the user cancelled stops watch, as asked: no error to show.

@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import path from "node:path";
 import * as vscode from "vscode";
-import { previewPageHtml } from "./preview-page.js";
+import type { HighlightTarget } from "./cursor-follower.js";
+import { HIGHLIGHT_MESSAGE, previewPageHtml } from "./preview-page.js";
 import { PreviewUrlReader } from "./preview-url.js";
 import { commandLine, describeScenec, type ScenecProgram } from "./resolve-server.js";
 
@@ -61,7 +63,7 @@ export class ScenePreview {
       retainContextWhenHidden: true,
       localResourceRoots: [],
     });
-    panel.webview.html = previewPageHtml(external, title);
+    panel.webview.html = previewPageHtml(external, title, randomBytes(16).toString("base64"));
     const preview = new ScenePreview(scene, panel, watch);
     panel.onDidDispose(() => {
       preview.stopWatch();
@@ -76,6 +78,11 @@ export class ScenePreview {
 
   reveal(): void {
     this.panel.reveal(vscode.ViewColumn.Beside, true);
+  }
+
+  /** Outlines `target` on the picture (null: nothing), as the cursor in the scene moves. */
+  highlight(target: HighlightTarget | null): void {
+    void this.panel.webview.postMessage({ type: HIGHLIGHT_MESSAGE, target });
   }
 
   close(): void {

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { previewPage } from "./preview-page.js";
+import type { PreviewRegions } from "./preview-regions.js";
 
 /**
  * The live preview of `scenec watch --serve`: a small HTTP server (Node's own `http`), bound to
@@ -11,7 +12,9 @@ import { previewPage } from "./preview-page.js";
  *                 every change) and `preview` (a small PNG of the render in progress, as a data URL);
  * - `/image.png`  the latest picture, as last written to disk;
  * - `/layout.png` who owns each pixel in the scene being rendered (layout-image.ts), which the
- *                 page overlays on the picture; a `layout` event carries its version.
+ *                 page overlays on the picture; a `layout` event carries its version;
+ * - `/regions.json` where each region and guide of that scene lies (preview-regions.ts), from which
+ *                 the page outlines the one under the editor's cursor; a `regions` event carries its version.
  *
  * Only requests whose Host is the loopback address or `localhost` are answered (a web page on
  * another site cannot reach the server through DNS rebinding).
@@ -54,6 +57,7 @@ export class PreviewServer {
   private state: PreviewState;
   private image: Uint8Array | undefined;
   private layout: { png: Uint8Array; version: number } | undefined;
+  private regions: { json: string; version: number } | undefined;
   private lastPreview: string | undefined;
   private heartbeat: ReturnType<typeof setInterval> | undefined;
 
@@ -94,6 +98,12 @@ export class PreviewServer {
   setLayout(png: Uint8Array): void {
     this.layout = { png, version: (this.layout?.version ?? 0) + 1 };
     this.broadcast(event("layout", { version: this.layout.version }));
+  }
+
+  /** The geometry of the plan being rendered, served at /regions.json from now on. */
+  setRegions(regions: PreviewRegions): void {
+    this.regions = { json: JSON.stringify(regions), version: (this.regions?.version ?? 0) + 1 };
+    this.broadcast(event("regions", { version: this.regions.version }));
   }
 
   /** A preview of the render in progress. */
@@ -140,6 +150,7 @@ export class PreviewServer {
         response.write("retry: 1000\n\n");
         response.write(event("state", this.state));
         if (this.layout) response.write(event("layout", { version: this.layout.version }));
+        if (this.regions) response.write(event("regions", { version: this.regions.version }));
         if (this.lastPreview && this.state.status === "rendering") response.write(this.lastPreview);
         this.clients.add(response);
         const drop = () => this.clients.delete(response);
@@ -157,6 +168,12 @@ export class PreviewServer {
         if (!this.layout) return plain(response, 404, "no layout yet\n");
         response.writeHead(200, { "Content-Type": "image/png", "Cache-Control": "no-store", "Content-Length": this.layout.png.length });
         response.end(request.method === "HEAD" ? undefined : this.layout.png);
+        return;
+      }
+      case "/regions.json": {
+        if (!this.regions) return plain(response, 404, "no regions yet\n");
+        response.writeHead(200, { "Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store", "Content-Length": Buffer.byteLength(this.regions.json) });
+        response.end(request.method === "HEAD" ? undefined : this.regions.json);
         return;
       }
       default:

@@ -11,6 +11,7 @@ import { Renderer } from "../../runtime/render-client.js";
 import { describeFsError } from "../errors.js";
 import { renderedImageText } from "../image-metadata.js";
 import { layoutImage } from "../layout-image.js";
+import { previewRegions } from "./preview-regions.js";
 import type { PreviewServer } from "./preview-server.js";
 import type { RenderJob } from "./scene-compiler.js";
 import type { WatchEvent } from "./watch-machine.js";
@@ -48,7 +49,10 @@ export class WatchRender {
     try {
       removeStaleTempFiles(job.output);
       this.flight = { job, started: performance.now() };
-      if (server) this.showLayout(server, job);
+      if (server) {
+        server.setRegions(previewRegions(job.plan));
+        this.showLayout(server, job);
+      }
       this.renderer
         .render({
           plan: job.plan,
