@@ -1,11 +1,8 @@
 import type { Position, Range, TextDocumentIdentifier, TextDocuments } from "vscode-languageserver/node";
 import type { TextDocument } from "vscode-languageserver-textdocument";
-import { DEFAULT_LIMITS } from "../compiler/host.js";
-import { Reporter } from "../compiler/diagnostics/reporter.js";
-import { SourceFile } from "../compiler/diagnostics/source-file.js";
+import type { SourceFile } from "../compiler/diagnostics/source-file.js";
 import { literalText, type GuideDecl, type SceneFile } from "../compiler/syntax/ast.js";
-import { parseScene } from "../compiler/syntax/parse-scene.js";
-import { uriPath } from "./overlay-host.js";
+import type { DocumentTree } from "./document-tree.js";
 import { spanRange } from "./positions.js";
 import { pathAt } from "./syntax-walk.js";
 
@@ -51,30 +48,11 @@ export function regionAtCursor(tree: SceneFile, source: SourceFile, offset: numb
  * the position asked about, so the editor drops an answer the cursor has moved past, and the
  * server needs no state of which previews are open.
  */
-export function regionAtCursorHandler(documents: TextDocuments<TextDocument>): (params: { textDocument: TextDocumentIdentifier; position: Position }) => RegionAtCursor | null {
-  const trees = new CursorTree();
+export function regionAtCursorHandler(documents: TextDocuments<TextDocument>, trees: DocumentTree): (params: { textDocument: TextDocumentIdentifier; position: Position }) => RegionAtCursor | null {
   return ({ textDocument, position }) => {
     const document = documents.get(textDocument.uri);
     if (!document) return null;
-    // An untitled buffer is named by its URI: only its syntax is read.
-    const { tree, source } = trees.of(document.uri, uriPath(document.uri) ?? document.uri, document.version, document.getText());
+    const { tree, source } = trees.of(document);
     return regionAtCursor(tree, source, document.offsetAt(position));
   };
-}
-
-/**
- * The open document's own tree, parsed alone (no imports, no compile): the cursor moves on every
- * keystroke, and naming its block needs only the syntax. One entry: the scene a preview shows.
- */
-class CursorTree {
-  private last: { uri: string; version: number; tree: SceneFile; source: SourceFile } | undefined;
-
-  of(uri: string, file: string, version: number, text: string): { tree: SceneFile; source: SourceFile } {
-    if (this.last?.uri === uri && this.last.version === version && this.last.source.text === text) return this.last;
-    const source = new SourceFile(file, text);
-    // Syntax errors are the compile's to publish.
-    const tree = parseScene(source, new Reporter(new Map([[file, source]])), DEFAULT_LIMITS.maxTokenLength);
-    this.last = { uri, version, tree, source };
-    return this.last;
-  }
 }

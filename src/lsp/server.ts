@@ -11,12 +11,14 @@ import { GuideDecoder } from "../cli/guide-check.js";
 import { Analysis } from "./analysis.js";
 import { codeActions } from "./code-actions.js";
 import { completionsAt } from "./completion.js";
+import { DocumentTree } from "./document-tree.js";
 import { diagnosticsFromImporter, documentDiagnostics, mergeDiagnostics } from "./diagnostics.js";
 import { hoverAt } from "./hover.js";
 import { definitionOf, referencesOf, renameEdits, symbolAt } from "./navigation.js";
 import { openTextsByPath, overlayHost, uriPath } from "./overlay-host.js";
 import { ReferenceDoc } from "./reference-doc.js";
 import { REGION_AT_CURSOR, regionAtCursorHandler } from "./region-at-cursor.js";
+import { SEMANTIC_TOKENS_LEGEND, semanticTokens } from "./semantic-tokens.js";
 import { documentSymbols, foldingRanges } from "./symbols.js";
 
 /** Edits are checked this long after the last keystroke: one compile per pause in typing, not per key. */
@@ -107,6 +109,7 @@ export function startServer(connection: Connection): void {
         foldingRangeProvider: true,
         documentFormattingProvider: true,
         codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
+        semanticTokensProvider: { legend: SEMANTIC_TOKENS_LEGEND, full: true },
       },
       serverInfo: { name: "scenec" },
     }),
@@ -173,7 +176,13 @@ export function startServer(connection: Connection): void {
     withAnalysis(textDocument.uri, (a, d) => codeActions(a, textDocument.uri, context.diagnostics, (range) => [d.offsetAt(range.start), d.offsetAt(range.end)])),
   );
 
-  connection.onRequest(REGION_AT_CURSOR, regionAtCursorHandler(documents));
+  // Features that need only the document's syntax read its own parse, not the compile.
+  const trees = new DocumentTree();
+  connection.onRequest(REGION_AT_CURSOR, regionAtCursorHandler(documents, trees));
+  connection.languages.semanticTokens.on(({ textDocument }) => {
+    const document = documents.get(textDocument.uri);
+    return document ? semanticTokens(trees.of(document).tree, document.getText()) : { data: [] };
+  });
 
   documents.listen(connection);
   connection.listen();

@@ -1,4 +1,4 @@
-import { EOF, Lexer, type IRecognitionException, type IToken, type TokenType } from "chevrotain";
+import { EOF, Lexer, type ILexingResult, type IRecognitionException, type IToken, type TokenType } from "chevrotain";
 import type { SceneFile } from "./ast.js";
 import { CstToAst } from "./cst-to-ast.js";
 import { sceneParser, strayMessage } from "./parser.js";
@@ -8,6 +8,11 @@ import type { Span } from "../diagnostics/span.js";
 import * as T from "./tokens.js";
 
 const sceneLexer = new Lexer(T.ALL_TOKENS as TokenType[], { ensureOptimizations: true, positionTracking: "full" });
+
+/** The file's tokens as the parser reads them (whitespace and comments skipped), for editors. */
+export function lexScene(text: string): ILexingResult {
+  return sceneLexer.tokenize(text);
+}
 
 /**
  * How deep blocks may nest. A scene needs two (a `cell` block in a `grid` block); the parser
@@ -32,7 +37,7 @@ const PARSE_ERROR_BUDGET = 4 * MAX_ERRORS_PER_FILE;
 export function parseScene(source: SourceFile, reporter: Reporter, maxTokenLength: number): SceneFile {
   const file = source.path;
   const nothing: SceneFile = { path: file, statements: [] };
-  const lexed = sceneLexer.tokenize(source.text);
+  const lexed = lexScene(source.text);
 
   const long = lexed.tokens.find((t) => t.image.length > maxTokenLength);
   if (long) {
