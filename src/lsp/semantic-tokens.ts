@@ -5,7 +5,7 @@ import * as T from "../compiler/syntax/tokens.js";
 import { styleRefsOf } from "./syntax-walk.js";
 
 /**
- * The semantic tokens' legend (grammar/reference.md does not list it; src/lsp/README.md does):
+ * The semantic tokens' legend (src/lsp/README.md lists it too):
  * keywords, strings, numbers (sizes and ranges too), styles (`macro`: declared, and `{name}`
  * inside strings), regions and grids (`variable`, where declared) and the named values of
  * `scheduler`, `blend`, `tiling`, `fit`, `noise` and `shape` (`enumMember`). Declarations carry
