@@ -3,7 +3,9 @@ import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { previewRegions } from "../src/cli/watch/preview-regions.js";
 import { LspClient } from "./helpers/lsp-client.js";
+import { compileScene } from "./helpers/render-helpers.js";
 
 // `scenec/regionAtCursor` over real JSON-RPC: what the preview highlights for the editor's cursor.
 
@@ -61,6 +63,9 @@ describe("scenec/regionAtCursor", () => {
   it("names a grid cell as the plan does, and the grid elsewhere in its block", async () => {
     expect(await at(16, 20)).toMatchObject({ kind: "cell", name: "mosaic[1,0]", range: { start: { line: 16 }, end: { line: 16 } } });
     expect(await at(11, 4)).toMatchObject({ kind: "grid", name: "mosaic" });
+    // The names the preview's /regions.json gives the same scene.
+    const names = previewRegions(compileScene(SCENE.replace(/^guide .*$/m, ""))).paints.map((p) => p.name);
+    expect(names).toEqual(["sky", "mosaic[0,0]", "mosaic[1,0]"]);
   });
 
   it("numbers a guide as the plan's guides are numbered", async () => {
