@@ -5,17 +5,18 @@ import * as T from "../compiler/syntax/tokens.js";
 import { styleRefsOf } from "./syntax-walk.js";
 
 /**
- * The semantic tokens' legend (src/lsp/README.md lists it too):
- * keywords, strings, numbers (sizes and ranges too), styles (`macro`: declared, and `{name}`
- * inside strings), regions and grids (`variable`, where declared) and the named values of
- * `scheduler`, `blend`, `tiling`, `fit`, `noise` and `shape` (`enumMember`). Declarations carry
- * the `declaration` modifier. Comments and punctuation are left to the TextMate grammar.
+ * The semantic tokens' legend (src/lsp/README.md lists it too): keywords, numbers (sizes and
+ * ranges too), styles (`macro`: declared, and `{name}` inside strings), regions and grids
+ * (`variable`, where declared) and the named values of `scheduler`, `blend`, `tiling`, `fit`,
+ * `noise` and `shape` (`enumMember`). Declarations carry the `declaration` modifier. Strings are
+ * left to the TextMate grammar, as are comments and punctuation: a string token would paint over
+ * what the grammar colours inside a prompt (escapes, weighting, extra networks).
  */
 export const SEMANTIC_TOKENS_LEGEND: SemanticTokensLegend = {
-  tokenTypes: ["keyword", "string", "number", "macro", "variable", "enumMember"],
+  tokenTypes: ["keyword", "number", "macro", "variable", "enumMember"],
   tokenModifiers: ["declaration"],
 };
-const [KEYWORD, STRING, NUMBER, MACRO, VARIABLE, ENUM_MEMBER] = [0, 1, 2, 3, 4, 5] as const;
+const [KEYWORD, NUMBER, MACRO, VARIABLE, ENUM_MEMBER] = [0, 1, 2, 3, 4] as const;
 const DECLARATION = 1;
 
 const KEYWORDS = new Set(T.KEYWORD_TOKENS);
@@ -24,8 +25,8 @@ const NUMBERS = new Set([T.NumberLiteral, T.SizeLiteral, T.RangeLiteral]);
 
 /**
  * The file's tokens as the lexer reads them, typed by what the tree says they are: a keyword
- * where a name is expected (a region called `tile`) is a name, and a string is split around its
- * `{style}` references. Statements that do not parse keep only their keywords, strings and numbers.
+ * where a name is expected (a region called `tile`) is a name, and a string holds its `{style}`
+ * references. Statements that do not parse keep only their keywords and numbers.
  */
 export function semanticTokens(tree: SceneFile, text: string): SemanticTokens {
   /** Name positions (declarations, named values) by their start offset: [type, modifiers]. */
@@ -51,15 +52,7 @@ export function semanticTokens(tree: SceneFile, text: string): SemanticTokens {
     const name = names.get(start);
     if (name) push(start, end, ...name);
     else if (STRINGS.has(token.tokenType)) {
-      let at = start;
-      while (next < refs.length && refs[next]!.start < end) {
-        const ref = refs[next++]!;
-        if (ref.start < start) continue;
-        push(at, ref.start, STRING);
-        push(ref.start, ref.end, MACRO);
-        at = ref.end;
-      }
-      push(at, end, STRING);
+      for (; next < refs.length && refs[next]!.start < end; next++) if (refs[next]!.start >= start) push(refs[next]!.start, refs[next]!.end, MACRO);
     } else if (KEYWORDS.has(token.tokenType)) push(start, end, KEYWORD);
     else if (NUMBERS.has(token.tokenType)) push(start, end, NUMBER);
   }
