@@ -255,6 +255,13 @@ describe("the preview page", () => {
       expect(await frame.locator("#highlight").getAttribute("data-name")).toBe("g[1,0]");
       await post(null);
       await frame.locator("#highlight").waitFor({ state: "hidden", timeout: 10_000 });
+
+      // A save that moves the sun: the outline moves with the render of the new plan.
+      await post({ kind: "region", name: "sun" });
+      await expectOutline("sun", { x: 160, y: 8, width: 64, height: 48 });
+      writeFileSync(path.join(dir, "s.scene"), HIGHLIGHT_SCENE.replace("at 160, 8", "at 136, 8"));
+      await frame.waitForFunction(`document.getElementById("highlight").style.left === "${(100 * 136) / 256}%"`, undefined, { timeout: 30_000 });
+      await expectOutline("sun", { x: 136, y: 8, width: 64, height: 48 });
       expect(errors).toEqual([]);
     } finally {
       await browser?.close();

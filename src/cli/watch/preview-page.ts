@@ -105,10 +105,13 @@ events.addEventListener("layout", (e) => {
   layout.dataset.version = version;
   layout.hidden = !showLayout.checked;
 });
+let regionsWanted = null;
 events.addEventListener("regions", (e) => {
   const version = String(JSON.parse(e.data).version);
+  regionsWanted = version;
   fetch("/regions.json?v=" + encodeURIComponent(version)).then((r) => (r.ok ? r.json() : null)).then((g) => {
-    if (!g) return;
+    // Two quick renders: the older answer must not win.
+    if (!g || regionsWanted !== version) return;
     geometry = g;
     drawHighlight();
   }, () => {});
