@@ -262,6 +262,10 @@ describe("the preview page", () => {
       writeFileSync(path.join(dir, "s.scene"), HIGHLIGHT_SCENE.replace("at 160, 8", "at 136, 8"));
       await frame.waitForFunction(`document.getElementById("highlight").style.left === "${(100 * 136) / 256}%"`, undefined, { timeout: 30_000 });
       await expectOutline("sun", { x: 136, y: 8, width: 64, height: 48 });
+      // A reloaded page is told again what to outline: the webview keeps the last message.
+      await frame.evaluate("location.reload()");
+      await frame.waitForFunction(`document.getElementById("picture").dataset.version === "2"`, undefined, { timeout: 30_000 });
+      await expectOutline("sun", { x: 136, y: 8, width: 64, height: 48 });
       expect(errors).toEqual([]);
     } finally {
       await browser?.close();
