@@ -8,6 +8,7 @@ import {
 import { TextDocument } from "vscode-languageserver-textdocument";
 import { formatScene } from "../compiler/format/format-scene.js";
 import { GuideDecoder } from "../cli/guide-check.js";
+import { afterPendingMessages } from "./after-pending-messages.js";
 import { Analysis } from "./analysis.js";
 import { codeActions } from "./code-actions.js";
 import { completionsAt } from "./completion.js";
@@ -21,13 +22,10 @@ import { REGION_AT_CURSOR, regionAtCursorHandler } from "./region-at-cursor.js";
 import { SEMANTIC_TOKENS_LEGEND, semanticTokens } from "./semantic-tokens.js";
 import { documentSymbols, foldingRanges } from "./symbols.js";
 
-/** Edits are checked this long after the last keystroke: one compile per pause in typing, not per key. */
-export const DEBOUNCE_MS = 150;
-
 /**
  * The scene language server: open documents are compiled as `scenec check` compiles files (their
- * imports read through the open buffers first), diagnostics published after each pause in typing,
- * and every other request answered from the document's latest analysis.
+ * imports read through the open buffers first), diagnostics published as soon as the changes
+ * received so far are handled, and every other request answered from the document's latest analysis.
  */
 export function startServer(connection: Connection): void {
   const documents = new TextDocuments(TextDocument);
@@ -35,7 +33,8 @@ export function startServer(connection: Connection): void {
   const guides = new GuideDecoder();
   const reference = new ReferenceDoc();
   const analyses = new Map<string, Analysis>();
-  const timers = new Map<string, NodeJS.Timeout>();
+  /** The documents waiting to be compiled, and how to cancel that. */
+  const pending = new Map<string, () => void>();
 
   /** The analysis of the document as it is now (compiled again if it changed since). */
   const analysisOf = async (uri: string): Promise<Analysis | undefined> => {
@@ -57,33 +56,33 @@ export function startServer(connection: Connection): void {
   };
 
   const publish = async (uri: string) => {
-    timers.delete(uri);
+    pending.delete(uri);
     const analysis = await analysisOf(uri);
     if (!analysis || documents.get(uri)?.version !== analysis.version) return;
     await send(uri, analysis);
     // The open files it imports show what this compile found in them.
     for (const document of documents.all()) {
       const imported = analyses.get(document.uri);
-      if (imported && imported !== analysis && analysis.result.dependencies.includes(imported.path) && !timers.has(document.uri)) await send(document.uri, imported);
+      if (imported && imported !== analysis && analysis.result.dependencies.includes(imported.path) && !pending.has(document.uri)) await send(document.uri, imported);
     }
   };
 
-  /** Checks `uri` after the pause, and the open documents that import it (their import lines show its errors). */
+  /** Checks `uri` once the messages already received are handled, and the open documents that import it (their import lines show its errors). */
   const schedule = (uri: string) => {
     const changed = uriPath(uri);
     const dependents = documents.all().filter((d) => d.uri !== uri && changed !== undefined && analyses.get(d.uri)?.result.dependencies.includes(changed));
     for (const target of [uri, ...dependents.map((d) => d.uri)]) {
-      clearTimeout(timers.get(target));
+      pending.get(target)?.();
       // Analyses of dependents are stale even though their own text is not.
       if (target !== uri) analyses.delete(target);
-      timers.set(target, setTimeout(() => void publish(target), DEBOUNCE_MS));
+      pending.set(target, afterPendingMessages(() => void publish(target)));
     }
   };
 
   documents.onDidChangeContent(({ document }) => schedule(document.uri));
   documents.onDidClose(({ document }) => {
-    clearTimeout(timers.get(document.uri));
-    timers.delete(document.uri);
+    pending.get(document.uri)?.();
+    pending.delete(document.uri);
     const closed = analyses.get(document.uri);
     analyses.delete(document.uri);
     void connection.sendDiagnostics({ uri: document.uri, diagnostics: [] });
