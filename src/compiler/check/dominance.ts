@@ -51,8 +51,11 @@ export function dominatedRegions(regions: readonly RegionSpec[], maps: readonly 
       ys = Array.from({ length: r.height }, (_, k) => r.y + k);
     }
     let best = 0;
-    for (const y of ys)
-      for (const x of xs) {
+    // Indexed loops: for…of here allocated an iterator per row, a third of a 1,000-region compile's garbage.
+    for (let yi = 0; yi < ys.length; yi++)
+      for (let xi = 0; xi < xs.length; xi++) {
+        const x = xs[xi]!;
+        const y = ys[yi]!;
         // Outside its shape a region does not paint, whatever the others do.
         if (!reaches(maps[i]!, x - r.x, y - r.y)) continue;
         const sum = total[y * width + x]!;
