@@ -1,4 +1,4 @@
-import { CstParser, EOF, type CstNode, type IParserErrorMessageProvider, type IRecognitionException, type IToken, type TokenType, defaultParserErrorProvider } from "chevrotain";
+import { CstParser, EOF, type CstNode, type IOrAlt, type IParserErrorMessageProvider, type IRecognitionException, type IToken, type TokenType, defaultParserErrorProvider } from "chevrotain";
 import { suggest } from "../check/suggest.js";
 import * as T from "./tokens.js";
 
@@ -81,6 +81,12 @@ export interface ParseResult {
  * arguments, so one typo costs one diagnostic and parsing goes on.
  */
 class SceneParser extends CstParser {
+  /**
+   * Each rule's alternatives, built on its first call: an array literal in `OR` would be made
+   * again at every call, and the `setting` rule alone is called three times per region.
+   */
+  private readonly alternatives: Partial<Record<string, IOrAlt<unknown>[]>> = {};
+
   constructor() {
     super(T.ALL_TOKENS as TokenType[], {
       recoveryEnabled: true,
@@ -116,14 +122,14 @@ class SceneParser extends CstParser {
   });
 
   statement = this.RULE("statement", () => {
-    this.OR([
+    this.OR((this.alternatives.statement ??= [
       { ALT: () => this.SUBRULE(this.styleDecl) },
       { ALT: () => this.SUBRULE(this.importDecl) },
       { ALT: () => this.SUBRULE(this.regionDecl) },
       { ALT: () => this.SUBRULE(this.gridDecl) },
       { ALT: () => this.SUBRULE(this.guideDecl) },
       { ALT: () => this.SUBRULE(this.setting) },
-    ]);
+    ]));
   });
 
   styleDecl = this.RULE("styleDecl", () => {
@@ -162,7 +168,7 @@ class SceneParser extends CstParser {
   });
 
   setting = this.RULE("setting", () => {
-    this.OR([
+    this.OR((this.alternatives.setting ??= [
       { ALT: () => this.SUBRULE(this.sizeOption) },
       { ALT: () => this.SUBRULE(this.numberOption) },
       { ALT: () => this.SUBRULE(this.textOption) },
@@ -175,11 +181,11 @@ class SceneParser extends CstParser {
       { ALT: () => this.SUBRULE(this.cellOption) },
       { ALT: () => this.SUBRULE(this.shapeOption) },
       { ALT: () => this.SUBRULE(this.unknownOption) },
-    ]);
+    ]));
   });
 
   sizeOption = this.RULE("sizeOption", () => {
-    this.OR([
+    this.OR((this.alternatives.sizeOption ??= [
       { ALT: () => this.CONSUME(T.Canvas) },
       { ALT: () => this.CONSUME(T.Size) },
       { ALT: () => this.CONSUME(T.Tile) },
@@ -188,12 +194,12 @@ class SceneParser extends CstParser {
       { ALT: () => this.CONSUME(T.Target) },
       { ALT: () => this.CONSUME(T.NegativeOriginal) },
       { ALT: () => this.CONSUME(T.NegativeTarget) },
-    ]);
+    ]));
     this.CONSUME(T.SizeLiteral);
   });
 
   numberOption = this.RULE("numberOption", () => {
-    this.OR([
+    this.OR((this.alternatives.numberOption ??= [
       { ALT: () => this.CONSUME(T.Seed) },
       { ALT: () => this.CONSUME(T.Steps) },
       { ALT: () => this.CONSUME(T.Guidance) },
@@ -201,29 +207,29 @@ class SceneParser extends CstParser {
       { ALT: () => this.CONSUME(T.Columns) },
       { ALT: () => this.CONSUME(T.Rows) },
       { ALT: () => this.CONSUME(T.Strength) },
-    ]);
+    ]));
     this.CONSUME(T.NumberLiteral);
   });
 
   textOption = this.RULE("textOption", () => {
-    this.OR([
+    this.OR((this.alternatives.textOption ??= [
       { ALT: () => this.CONSUME(T.Model) },
       { ALT: () => this.CONSUME(T.Negative) },
       { ALT: () => this.CONSUME(T.Output) },
       { ALT: () => this.CONSUME(T.Prompt) },
-    ]);
+    ]));
     this.SUBRULE(this.text);
   });
 
   nameOption = this.RULE("nameOption", () => {
-    this.OR([{ ALT: () => this.CONSUME(T.Blend) }, { ALT: () => this.CONSUME(T.Tiling) }, { ALT: () => this.CONSUME(T.Fit) }]);
+    this.OR((this.alternatives.nameOption ??= [{ ALT: () => this.CONSUME(T.Blend) }, { ALT: () => this.CONSUME(T.Tiling) }, { ALT: () => this.CONSUME(T.Fit) }]));
     this.CONSUME(T.NameWord);
   });
 
   /** `noise NAME` or `noise "file.npy"`. */
   noiseOption = this.RULE("noiseOption", () => {
     this.CONSUME(T.Noise);
-    this.OR([{ ALT: () => this.CONSUME(T.Identifier) }, { ALT: () => this.SUBRULE(this.text) }]);
+    this.OR((this.alternatives.noiseOption ??= [{ ALT: () => this.CONSUME(T.Identifier) }, { ALT: () => this.SUBRULE(this.text) }]));
   });
 
   /**
@@ -235,7 +241,7 @@ class SceneParser extends CstParser {
     this.CONSUME(T.Scheduler);
     this.CONSUME(T.Identifier);
     this.OPTION(() => {
-      this.OR([
+      this.OR((this.alternatives.schedulerOption ??= [
         { ALT: () => this.CONSUME(T.Karras) },
         {
           GATE: () => {
@@ -244,13 +250,13 @@ class SceneParser extends CstParser {
           },
           ALT: () => this.CONSUME2(T.Identifier),
         },
-      ]);
+      ]));
     });
   });
 
   /** `at X, Y`, and the micro-conditioning crops `crop X, Y` and `negative-crop X, Y`. */
   atOption = this.RULE("atOption", () => {
-    this.OR([{ ALT: () => this.CONSUME(T.At) }, { ALT: () => this.CONSUME(T.Crop) }, { ALT: () => this.CONSUME(T.NegativeCrop) }]);
+    this.OR((this.alternatives.atOption ??= [{ ALT: () => this.CONSUME(T.At) }, { ALT: () => this.CONSUME(T.Crop) }, { ALT: () => this.CONSUME(T.NegativeCrop) }]));
     this.CONSUME(T.NumberLiteral);
     this.OPTION(() => this.CONSUME(T.Comma));
     this.CONSUME2(T.NumberLiteral);
@@ -275,7 +281,7 @@ class SceneParser extends CstParser {
     this.CONSUME(T.Seeds);
     this.AT_LEAST_ONE_SEP({
       SEP: T.Comma,
-      DEF: () => this.OR([{ ALT: () => this.CONSUME(T.RangeLiteral) }, { ALT: () => this.CONSUME(T.NumberLiteral) }]),
+      DEF: () => this.OR((this.alternatives.seedsOption ??= [{ ALT: () => this.CONSUME(T.RangeLiteral) }, { ALT: () => this.CONSUME(T.NumberLiteral) }])),
     });
   });
 
@@ -293,7 +299,7 @@ class SceneParser extends CstParser {
     this.CONSUME(T.NameWord);
     this.MANY(() => this.SUBRULE(this.shapePoint));
     this.MANY2(() => {
-      this.OR([
+      this.OR((this.alternatives.shapeOption ??= [
         {
           ALT: () => {
             this.CONSUME(T.Feather);
@@ -301,7 +307,7 @@ class SceneParser extends CstParser {
           },
         },
         { ALT: () => this.CONSUME(T.Invert) },
-      ]);
+      ]));
     });
   });
 
@@ -317,13 +323,13 @@ class SceneParser extends CstParser {
   unknownOption = this.RULE("unknownOption", () => {
     this.CONSUME(T.Identifier);
     this.MANY(() => {
-      this.OR([
+      this.OR((this.alternatives.unknownOption ??= [
         { ALT: () => this.CONSUME2(T.Identifier) },
         { ALT: () => this.CONSUME(T.StringLiteral) },
         { ALT: () => this.CONSUME(T.NumberLiteral) },
         { ALT: () => this.CONSUME(T.SizeLiteral) },
         { ALT: () => this.CONSUME(T.Comma) },
-      ]);
+      ]));
     });
     this.OPTION2(() => this.SUBRULE(this.block));
   });
