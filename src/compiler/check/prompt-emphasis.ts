@@ -33,6 +33,11 @@ const BREAK = /\s*(?<![\p{L}\p{N}_])BREAK(?![\p{L}\p{N}_])\s*/gu;
 const EXTRA_NETWORK = /<([\p{L}\p{N}_]+):([^>]+)>/gu;
 /** What Python's `float` accepts of the characters A1111's weight pattern allows. */
 const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)$/;
+/**
+ * What every piece of the syntax starts with or is: a text without any of them reads as plain
+ * text with no problems, which most prompts are, without the full reading's garbage.
+ */
+const ANY_SYNTAX = /[\\()[\]<]|BREAK/;
 
 type Opening = "(" | "[";
 type Closing = ")" | "]";
@@ -104,6 +109,7 @@ function cutExtraNetworks(text: string): { kept: string; original: (at: number) 
 
 /** Reads a prompt as A1111 does, with the problems found on the way. */
 export function readEmphasis(text: string): EmphasisReading {
+  if (!ANY_SYNTAX.test(text)) return { parts: undefined, problems: [] };
   const { kept, original, tags } = cutExtraNetworks(text);
   const problems: EmphasisProblem[] = [];
   const res: Entry[] = [];
