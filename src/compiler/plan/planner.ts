@@ -36,10 +36,13 @@ export function toLatent(r: Rect): Rect {
  */
 export function buildPlan(input: PlanInput): Plan {
   const { settings, canvas, sceneFile } = input;
-  /** `file:line:col`, the file relative to the scene's folder. */
+  /** `file:line:col`, the file relative to the scene's folder (once per file: path.resolve is not cheap a thousand times). */
+  const relative = new Map<string, string>();
   const where = (span: RegionSpec["span"]) => {
     const { line, column } = input.locate(span);
-    return `${relativeToScene(sceneFile, span.file)}:${line}:${column}`;
+    let file = relative.get(span.file);
+    if (file === undefined) relative.set(span.file, (file = relativeToScene(sceneFile, span.file)));
+    return `${file}:${line}:${column}`;
   };
   const texts: PlanText[] = [];
   const textIndex = new Map<string, number>();
