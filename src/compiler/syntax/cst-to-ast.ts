@@ -30,6 +30,8 @@ function nodes(ctx: Children, name: string): CstNode[] {
 }
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+/** What the escapes of a string literal stand for. */
+const ESCAPES: Readonly<Record<string, string>> = { '"': '"', "\\": "\\", n: "\n", "{": "{", "}": "}" };
 const KEYWORDS: ReadonlySet<TokenType> = new Set(T.KEYWORD_TOKENS);
 
 const BaseVisitor = sceneParser.getBaseCstVisitorConstructor();
@@ -380,9 +382,8 @@ export class CstToAst extends BaseVisitor {
       const ch = image[i]!;
       if (ch === "\\") {
         const next = image[i + 1];
-        const escapes: Record<string, string> = { '"': '"', "\\": "\\", n: "\n", "{": "{", "}": "}" };
-        if (next !== undefined && i + 1 < bodyEnd && escapes[next] !== undefined) {
-          text.appendSource(escapes[next], this.file, base + i, 2);
+        if (next !== undefined && i + 1 < bodyEnd && ESCAPES[next] !== undefined) {
+          text.appendSource(ESCAPES[next], this.file, base + i, 2);
         } else if (next !== undefined && i + 1 < bodyEnd && BRACKETS.includes(next)) {
           // Prompt weighting's own escapes (`\(` is a literal bracket there) reach it as written.
           verbatim(i, i + 2);
@@ -414,8 +415,11 @@ export class CstToAst extends BaseVisitor {
         i = close + 1;
         continue;
       }
-      verbatim(i, i + 1);
-      i += 1;
+      // A run of ordinary characters at once (one at a time, a 1,000-region scene's prompts were 50,000 appends).
+      let end = i + 1;
+      while (end < bodyEnd && image[end] !== "\\" && image[end] !== "{") end++;
+      verbatim(i, end);
+      i = end;
     }
     flush();
   }
