@@ -347,6 +347,8 @@ export class CstToAst extends BaseVisitor {
     if (!first || !last) return undefined;
     const parts: A.StringPart[] = [];
     for (const literal of literals) this.decodeString(literal, parts);
+    // One literal's text parts are apart already (a reference between each two).
+    if (literals.length === 1) return { parts, span: this.span(first, last) };
     // Merge adjacent text parts so that consumers see one text run between references.
     const merged: A.StringPart[] = [];
     let text: MappedTextBuilder | undefined;
