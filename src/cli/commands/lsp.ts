@@ -5,7 +5,7 @@ import { rerunWithNodeFlag } from "../node-flag-rerun.js";
 /**
  * Room in V8's young generation (each of its two halves) for a whole compile's garbage, so that
  * no scavenge in the middle of a compile copies the trees still in use: compiling 1,000 regions
- * makes about 22 MB of it, over Node's default 16 MB, and the compile took twice as long.
+ * makes about 25 MB of it, over Node's default 16 MB, and took up to twice as long.
  */
 const SEMI_SPACE_FLAG = "--max-semi-space-size=64";
 
