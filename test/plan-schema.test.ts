@@ -99,7 +99,8 @@ describe("plan schema", () => {
       [defs.region.properties.blend, BLEND_KERNELS],
       [defs.shiftedGrid.properties.blend, BLEND_KERNELS],
       [defs.guide.properties.fit, FIT_MODES],
-      [defs.region.properties.shape.properties.kind, SHAPE_KINDS],
+      [defs.shape.properties.kind, SHAPE_KINDS],
+      [defs.mask.properties.fit, FIT_MODES],
       [(planSchema()["properties"] as any).noise, NOISE_GENERATORS],
     ] as const;
     for (const [property, names] of places) {

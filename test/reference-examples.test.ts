@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -6,6 +7,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { compile } from "../src/compiler/compile.js";
 import type { Diagnostic } from "../src/compiler/diagnostics/diagnostic.js";
 import { DIAGNOSTIC_CODES } from "../src/compiler/diagnostics/diagnostic-codes.js";
+import type { MaskImage } from "../src/compiler/plan/image-mask.js";
+import { decodeMaskImage } from "../src/runtime/guides/mask-image.js";
+import { lMask } from "./helpers/mask-images.js";
 
 /**
  * Every ```scene block of grammar/reference.md is compiled here, so the language reference cannot
@@ -117,7 +121,16 @@ beforeAll(async () => {
   files.set(`${FOLDER}/notes.txt`, utf8("shopping list: eggs, milk, bread\n"));
   const png = await sharp({ create: { width: 64, height: 64, channels: 3, background: "#336699" } }).png().toBuffer();
   files.set(`${FOLDER}/guide.png`, new Uint8Array(png));
+  files.set(`${FOLDER}/l.png`, await lMask(64));
+  files.set(`${FOLDER}/black.png`, new Uint8Array(await sharp({ create: { width: 64, height: 64, channels: 3, background: "#000000" } }).png().toBuffer()));
+  for (const name of ["l.png", "black.png"]) {
+    const bytes = files.get(`${FOLDER}/${name}`)!;
+    masks.set(createHash("sha256").update(bytes).digest("hex"), await decodeMaskImage(bytes, 64 * 64));
+  }
 });
+
+/** The mask images, decoded as the command line decodes them, by sha256. */
+const masks = new Map<string, MaskImage>();
 
 /** Serves the folder; the scene file itself is there too (a scene may try to import itself). */
 function hostFor(sceneText: string): Host {
@@ -129,6 +142,10 @@ function hostFor(sceneText: string): Host {
       if (bytes) return { ok: true, bytes };
       if (FOLDERS.has(key)) return { ok: false, reason: "not-a-file", message: "is a directory" };
       return { ok: false, reason: "missing", message: "no such file" };
+    },
+    decodeMask: (image) => {
+      const decoded = masks.get(image.sha256);
+      return decoded && { ok: true, image: decoded };
     },
   };
 }

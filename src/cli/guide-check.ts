@@ -1,20 +1,26 @@
 import type { CompileResult } from "../compiler/compile.js";
-import type { CompilerHost, ImageToDecode } from "../compiler/host.js";
+import type { CompilerHost, ImageToDecode, MaskDecode } from "../compiler/host.js";
 import { nodeHost } from "../compiler/node-host.js";
+import type { MaskImage } from "../compiler/plan/image-mask.js";
 
 /**
  * Guide images decoded at compile time, so that a file whose header and checksums are fine but
  * whose pixel data is corrupt is an S3004 on its `guide` line from `scenec check`, not a failure
  * after the model is loaded. The compiler is synchronous and sharp is not: the compiler asks the
  * host (`decodeProblem`) and gets what was decoded before, and `compile` runs the compiler again
- * when a guide it had not seen turns out not to decode. Each image is decoded once per content
- * hash; watch mode keeps one GuideDecoder for the session, so a round decodes only changed guides.
+ * when a guide it had not seen turns out not to decode. Mask images are decoded the same way, for
+ * their pixels (`decodeMask`): the compile that meets a new one is run again with them, so that
+ * coverage and dominance see the mask. Each image is decoded once per content hash; watch mode
+ * keeps one GuideDecoder for the session, so a round decodes only changed images.
  */
 export class GuideDecoder {
   /** sha256 → why the image does not decode, or null when it decodes. */
   private readonly verdicts = new Map<string, string | null>();
   /** Images the compiler asked about that have not been decoded yet, by sha256. */
   private readonly queued = new Map<string, ImageToDecode>();
+  /** Mask images by sha256: their pixels, or why they do not decode. */
+  private readonly masks = new Map<string, MaskDecode>();
+  private readonly queuedMasks = new Map<string, ImageToDecode>();
   /** The decoding in progress: one image at a time, whoever asked. */
   private decoding: Promise<unknown> = Promise.resolve();
 
@@ -27,17 +33,37 @@ export class GuideDecoder {
         if (verdict === undefined) this.queued.set(image.sha256, image);
         return verdict ?? undefined;
       },
+      decodeMask: (image) => {
+        const decoded = this.masks.get(image.sha256);
+        if (!decoded) this.queuedMasks.set(image.sha256, image);
+        return decoded;
+      },
     };
   }
 
-  /** Decodes the queued images; true when one of them does not decode (a compile now reports it). */
+  /** The mask images decoded so far, by sha256 (for the layout view of a plan compiled here). */
+  maskImages(): Map<string, MaskImage> {
+    const images = new Map<string, MaskImage>();
+    for (const [sha256, decoded] of this.masks) if (decoded.ok) images.set(sha256, decoded.image);
+    return images;
+  }
+
+  /**
+   * Decodes the queued images; true when a compile now says more: one of them does not decode
+   * (it reports that), or a mask's pixels are new (its checks see them).
+   */
   decodeQueued(): Promise<boolean> {
     const images = [...this.queued.values()];
+    const masks = [...this.queuedMasks.values()];
     this.queued.clear();
+    this.queuedMasks.clear();
     // One at a time, after any earlier call (watch rounds can overlap): libvips reports decoding
     // errors through state its threads share, and two corrupt images decoded at once can each
     // get the other's message, or pass.
-    const done = this.decoding.then(() => this.decodeEach(images));
+    const done = this.decoding.then(async () => {
+      const failed = await this.decodeEach(images);
+      return (await this.decodeMasks(masks)) || failed;
+    });
     this.decoding = done.catch(() => undefined);
     return done;
   }
@@ -54,6 +80,26 @@ export class GuideDecoder {
       failed ||= verdict !== null;
     }
     return failed;
+  }
+
+  /** Decodes each mask not decoded yet; true when there was one. */
+  private async decodeMasks(images: readonly ImageToDecode[]): Promise<boolean> {
+    if (images.length === 0) return false;
+    let decodedAny = false;
+    // Loaded when needed, as sharp is for guides: most compiles decode nothing.
+    const { decodeMaskImage } = await import("../runtime/guides/mask-image.js");
+    for (const image of images) {
+      if (this.masks.has(image.sha256)) continue;
+      this.masks.set(
+        image.sha256,
+        await decodeMaskImage(image.bytes, image.pixels).then(
+          (decoded): MaskDecode => ({ ok: true, image: decoded }),
+          (error: unknown): MaskDecode => ({ ok: false, problem: decodeFailure(error) }),
+        ),
+      );
+      decodedAny = true;
+    }
+    return decodedAny;
   }
 
   /** Why `image` does not decode, or undefined when it does: for a saved plan's guides, which are not compiled. */
@@ -87,8 +133,12 @@ async function decodeProblem(image: ImageToDecode): Promise<string | undefined> 
     await sharp(image.bytes, { limitInputPixels: Math.max(image.pixels, 1) }).extractChannel(0).raw().toBuffer();
     return undefined;
   } catch (error) {
-    // `VipsJpeg: Corrupt JPEG data: bad Huffman code` → `Corrupt JPEG data: bad Huffman code`.
-    const reason = (error instanceof Error ? error.message : String(error)).split("\n")[0]!.replace(/^vips\w*: /i, "").replace(/:\s*$/, "");
-    return `its pixel data does not decode (${reason || "the decoder gave no reason"})`;
+    return decodeFailure(error);
   }
+}
+
+function decodeFailure(error: unknown): string {
+  // `VipsJpeg: Corrupt JPEG data: bad Huffman code` → `Corrupt JPEG data: bad Huffman code`.
+  const reason = (error instanceof Error ? error.message : String(error)).split("\n")[0]!.replace(/^vips\w*: /i, "").replace(/:\s*$/, "");
+  return `its pixel data does not decode (${reason || "the decoder gave no reason"})`;
 }

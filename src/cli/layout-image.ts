@@ -2,21 +2,22 @@ import sharp from "sharp";
 import type { Plan, PlanShape, Rect } from "../compiler/plan/plan.js";
 import { writeImageFile } from "../runtime/image/image-write.js";
 import { layoutMap, type LayoutMap } from "../runtime/layout-map.js";
+import { loadPlanMasks } from "../runtime/guides/mask-image.js";
 
 /**
  * `scenec plan --layout OUT.png`: the layout map (layout-map.ts) drawn at the canvas's size, each
  * region outlined in its colour and labelled with its name and the share of the canvas it owns.
  * Instant: no model is loaded.
  */
-export async function writeLayoutImage(plan: Plan, file: string): Promise<LayoutMap> {
-  const { map, png } = await layoutImage(plan);
+export async function writeLayoutImage(plan: Plan, folder: string, file: string): Promise<LayoutMap> {
+  const { map, png } = await layoutImage(plan, folder);
   await writeImageFile(file, png);
   return map;
 }
 
-/** The layout map and its picture (a PNG at the canvas's size); the preview page overlays it. */
-export async function layoutImage(plan: Plan): Promise<{ map: LayoutMap; png: Uint8Array }> {
-  const map = layoutMap(plan);
+/** The layout map and its picture (a PNG at the canvas's size); the preview page overlays it. Mask paths are relative to `folder`. */
+export async function layoutImage(plan: Plan, folder: string): Promise<{ map: LayoutMap; png: Uint8Array }> {
+  const map = layoutMap(plan, await loadPlanMasks(plan, folder));
   const { width, height } = plan.canvas;
   const base = await sharp(map.rgb, { raw: { width: map.width, height: map.height, channels: 3 }, limitInputPixels: false })
     .resize(width, height, { kernel: "nearest" })

@@ -6,11 +6,13 @@ import { checkShapesInside } from "./check/shapes.js";
 import { boundingCanvas, type RegionSpec, type Size } from "./check/geometry.js";
 import { elaborateGuide, type GuideSpec } from "./check/guides.js";
 import { elaborateNoiseFile } from "./check/noise-file.js";
+import { elaborateMasks } from "./check/masks.js";
 import { DEFAULT_LIMITS, type CompilerHost, type Limits } from "./host.js";
 import { loadImports } from "./check/imports.js";
 import { checkOutputSetting, sceneFolderRules, type ProjectRules } from "./check/project-root.js";
 import { collectOptions } from "./check/options.js";
 import type { Plan } from "./plan/plan.js";
+import type { MaskImage, MaskImages } from "./plan/image-mask.js";
 import { validatePlan } from "./plan/plan-schema.js";
 import { buildPlan } from "./plan/planner.js";
 import { elaborateGrid, elaborateRegion } from "./check/regions.js";
@@ -40,8 +42,10 @@ export interface CompileResult {
   diagnostics: Diagnostic[];
   /** Every file read, for code frames. */
   sources: Map<string, SourceFile>;
-  /** Imported files, guide images and the noise file, for watch mode. */
+  /** Imported files, guide and mask images and the noise file, for watch mode. */
   dependencies: string[];
+  /** With a plan: the mask images its regions name that the host decoded, by sha256 (for the layout view). */
+  maskImages?: MaskImages;
   /**
    * True for a style library: a file of only `style` and `import` statements, made to be imported.
    * It is checked (its styles, its imports) but has no regions to plan, and its styles are there
@@ -134,8 +138,9 @@ export function compile(text: string, options: CompileOptions): CompileResult {
     const guide = elaborateGuide(s, canvasKnown ? canvas : undefined, options.host, project, limits, reporter, styles);
     if (guide) guides.push(guide);
   }
+  const maskFiles = elaborateMasks(regions, options.host, project, limits, reporter);
   const noiseFile = settings.noiseFile && elaborateNoiseFile(settings.noiseFile, main.path, canvasKnown && canvasFits ? canvas : undefined, options.host, project, limits, reporter);
-  const read = [...imports.files, ...guides.map((g) => g.file), ...(noiseFile ? [noiseFile.file] : [])];
+  const read = [...imports.files, ...guides.map((g) => g.file), ...maskFiles, ...(noiseFile ? [noiseFile.file] : [])];
   const outputOption = topLevel.find((o): o is OptionOf<"output"> => o.kind === "output");
   if (settings.output !== undefined && outputOption)
     checkOutputSetting(reporter, project, options.host, main.path, settings.output, outputOption.value.span, [main.path, ...read]);
@@ -176,7 +181,9 @@ export function compile(text: string, options: CompileOptions): CompileResult {
   const plan = buildPlan({ sceneFile: main.path, settings, canvas, regions, guides, noiseFile, locate: (span) => reporter.locate(span).start });
   const problems = validatePlan(plan);
   if (problems.length > 0) throw new Error(`the compiler produced an invalid plan (a bug in scenec): ${problems.join("; ")}`);
-  return { plan, diagnostics, sources, dependencies };
+  const maskImages = new Map<string, MaskImage>();
+  for (const r of regions) if (r.maskFile?.image) maskImages.set(r.maskFile.sha256, r.maskFile.image);
+  return { plan, diagnostics, sources, dependencies, ...(maskImages.size > 0 && { maskImages }) };
 }
 
 /**

@@ -1,3 +1,5 @@
+import type { MaskImage } from "./plan/image-mask.js";
+
 /** How the compiler reads files: injected, so the compiler itself stays pure and testable. */
 export type ReadResult =
   | { ok: true; bytes: Uint8Array }
@@ -27,7 +29,16 @@ export interface CompilerHost {
    * compile, and compiles again when a new one fails (src/cli/guide-check.ts).
    */
   decodeProblem?(image: ImageToDecode): string | undefined;
+  /**
+   * A mask image's pixels (its grey level, or its alpha), so that the coverage and dominance
+   * checks see the mask itself; or why it does not decode; or undefined: the host does not decode
+   * images, or has not yet (the CLI decodes after a compile that met a new mask and compiles
+   * again). Without its pixels, a mask's region counts as its whole rectangle in those checks.
+   */
+  decodeMask?(image: ImageToDecode): MaskDecode | undefined;
 }
+
+export type MaskDecode = { ok: true; image: MaskImage } | { ok: false; problem: string };
 
 /** An image the compiler has read and checked, for a host that can decode it. */
 export interface ImageToDecode {

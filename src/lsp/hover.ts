@@ -3,6 +3,7 @@ import { StyleResolver } from "../compiler/check/styles.js";
 import { Reporter } from "../compiler/diagnostics/reporter.js";
 import type { GuideDecl } from "../compiler/syntax/ast.js";
 import { unetItemsPerRegion, type Plan, type PlanPaint, type Rect } from "../compiler/plan/plan.js";
+import type { MaskImages } from "../compiler/plan/image-mask.js";
 import type { Analysis } from "./analysis.js";
 import { canvasShares } from "./canvas-shares.js";
 import { spanRange, touches } from "./positions.js";
@@ -32,7 +33,7 @@ export function hoverAt(analysis: Analysis, offset: number, reference: Reference
   }
   if (symbol?.kind === "region") {
     if (!plan) return markdown(`\`${symbol.name}\`: the scene has errors, so it has no plan to describe`, spanRange(source, symbol.at));
-    return markdown(paintsHover(plan, symbol.name), spanRange(source, symbol.at));
+    return markdown(paintsHover(plan, symbol.name, analysis.result.maskImages), spanRange(source, symbol.at));
   }
 
   const path = pathAt(tree, offset);
@@ -65,8 +66,8 @@ export function hoverAt(analysis: Analysis, offset: number, reference: Reference
 }
 
 /** A region, a grid's cells or a shifted grid, as the plan has them. */
-function paintsHover(plan: Plan, name: string): string {
-  const shares = canvasShares(plan);
+function paintsHover(plan: Plan, name: string, masks: MaskImages | undefined): string {
+  const shares = canvasShares(plan, masks);
   const paints: PlanPaint[] = [...plan.regions, ...(plan.shiftedGrids ?? [])].filter((p) => p.name === name || p.name.startsWith(`${name}[`));
   const lines = paints.slice(0, 12).map((p) => {
     const items = unetItemsPerRegion(p.guidance);

@@ -1,5 +1,6 @@
 import type { Plan, PlanShape, Rect } from "../compiler/plan/plan.js";
 import { planWeightMaps, weightShares } from "../compiler/plan/weight-map.js";
+import type { MaskImages } from "../compiler/plan/image-mask.js";
 
 /** One region's (or shifted grid's) part of a layout map. */
 export interface LayoutPaint {
@@ -33,10 +34,11 @@ export interface LayoutMap {
 
 const UNCOVERED = 34;
 
-export function layoutMap(plan: Plan): LayoutMap {
+/** `masks`: the plan's mask images by sha256; a mask not among them shows as its whole rectangle. */
+export function layoutMap(plan: Plan, masks?: MaskImages): LayoutMap {
   const { width, height } = plan.latent;
   const paints = [...plan.regions, ...(plan.shiftedGrids ?? [])];
-  const layers = planWeightMaps(plan);
+  const layers = planWeightMaps(plan, masks);
   const shares = weightShares(layers, width, height);
   const colours = paints.map((_, i) => paintColour(i));
   const mixed = new Float64Array(width * height * 3);

@@ -5,6 +5,7 @@ import { TIME_IDS, tileTimeIds, type ConditioningLayout, type PromptEncoding, ty
 import { LATENT_FACTOR } from "../compiler/check/values.js";
 import { LATENT_CHANNELS, type DiffusionModel } from "./model/diffusion-model.js";
 import { planWeightMaps, weightShares } from "../compiler/plan/weight-map.js";
+import type { MaskImages } from "../compiler/plan/image-mask.js";
 import { initialNoiseDraw, stepNoiseSource } from "./noise.js";
 import type { Scheduler } from "./schedulers/scheduler.js";
 
@@ -48,6 +49,8 @@ export interface DenoiseOptions {
   onStep?: (step: number, latents: Float32Array, prediction: Float32Array) => void;
   /** Guide images to impose (paper Algorithm 2), encoded, in plan order. */
   guides?: readonly ActiveGuide[];
+  /** The plan's mask images by sha256 (every one its regions name). */
+  masks?: MaskImages;
   /** The canvas's initial noise [4, H, W] from the plan's noise file; absent: drawn from the seed. */
   canvasNoise?: Float32Array;
 }
@@ -140,7 +143,7 @@ export async function denoise(options: DenoiseOptions): Promise<Float32Array> {
     // Zeros for a missing negative take the positive's length.
     return classifierFreeGuidance(paint.guidance) && !zeroNegative(paint) ? Math.max(positive, embeddings[paint.negativeText]!.sequenceLength) : positive;
   };
-  const batches = makeBatches(tilesOf(plan), Math.max(1, options.batch), layout, lengthOf);
+  const batches = makeBatches(tilesOf(plan, options.masks), Math.max(1, options.batch), layout, lengthOf);
   const grids = plan.shiftedGrids ?? [];
   const mixed = new Float32Array(size);
   const ancestral = scheduler.needsNoise ? stepNoiseSource(plan.noise, plan.seed, size) : undefined;
@@ -274,9 +277,10 @@ function mixGuidedInto(out: Float32Array, first: number, w: number, h: number, p
 }
 
 /** Every tile the UNet evaluates each step: the regions, then each shifted grid's windows; with their layers' shares. */
-function tilesOf(plan: Plan): Tile[] {
+function tilesOf(plan: Plan, masks: MaskImages = new Map()): Tile[] {
   const grids = plan.shiftedGrids ?? [];
-  const shares = weightShares(planWeightMaps(plan), plan.latent.width, plan.latent.height);
+  for (const { name, mask } of plan.regions) if (mask && !masks.has(mask.sha256)) throw new Error(`the mask image of \`${name}\` was not loaded (a bug in scenec)`);
+  const shares = weightShares(planWeightMaps(plan, masks), plan.latent.width, plan.latent.height);
   const tiles: Tile[] = plan.regions.map((region, i) => {
     const { x, y, width, height } = region.latent;
     return { paint: region, width, height, shares: shares[i]!, layer: region.latent, place: { fixed: [{ x, y, width, height, tileX: 0, tileY: 0 }] } };

@@ -7,6 +7,8 @@ import { createScheduler, type PredictionType, type SchedulerWithSigmas } from "
 import type { ActiveGuide } from "./guides/apply-guides.js";
 import { loadGuidePixels } from "./guides/guide-image.js";
 import { GuideLatentCache } from "./guides/guide-latents.js";
+import { loadPlanMasks } from "./guides/mask-image.js";
+import type { MaskImage } from "../compiler/plan/image-mask.js";
 import { loadNoiseFile } from "./noise-file.js";
 import { TextEmbeddings } from "./text-embeddings.js";
 import { decodeLatents } from "./tiled-decode.js";
@@ -52,14 +54,15 @@ export interface RenderedImage {
   latents?: Float32Array;
 }
 
-/** What a loaded model keeps between renders: prompt embeddings and encoded guides. */
+/** What a loaded model keeps between renders: prompt embeddings, encoded guides and decoded mask images (by sha256). */
 export interface RenderCaches {
   texts: TextEmbeddings;
   guides: GuideLatentCache;
+  masks: Map<string, MaskImage>;
 }
 
 export function renderCaches(model: DiffusionModel): RenderCaches {
-  return { texts: new TextEmbeddings(model), guides: new GuideLatentCache(model) };
+  return { texts: new TextEmbeddings(model), guides: new GuideLatentCache(model), masks: new Map() };
 }
 
 /** Runs a plan on a loaded model: text encoding, the mixture of diffusers, tiled decoding. */
@@ -83,6 +86,7 @@ export async function renderPlan(plan: Plan, model: DiffusionModel, caches: Rend
     const encoded = await guideCache.get(guide, () => loadGuidePixels(path.resolve(options.folder ?? ".", guide.path), guide));
     guides.push({ guide, encoded });
   }
+  const masks = await loadPlanMasks(plan, options.folder ?? ".", caches.masks);
   const canvasNoise = plan.noiseFile && (await loadNoiseFile(plan.noiseFile, options.folder ?? ".", plan.latent.channels * plan.latent.width * plan.latent.height));
   const latents = await denoise({
     model,
@@ -91,6 +95,7 @@ export async function renderPlan(plan: Plan, model: DiffusionModel, caches: Rend
     embeddings,
     padding,
     guides,
+    masks,
     ...(canvasNoise ? { canvasNoise } : {}),
     batch: options.batch,
     ...(options.onProgress ? { onProgress: (step: StepProgress) => options.onProgress!({ phase: "denoise", step }) } : {}),

@@ -72,7 +72,7 @@ file that cannot be read or written`,
       const { checkLayoutOutputPath } = await import("../output-path.js");
       checkLayoutOutputPath(layout, [path, ...result.dependencies]);
       const [{ writeLayoutImage, formatShare }, { CliError, describeFsError }] = await Promise.all([import("../layout-image.js"), import("../errors.js")]);
-      const map = await writeLayoutImage(result.plan, layout).catch((error: unknown) => {
+      const map = await writeLayoutImage(result.plan, dirname(path), layout).catch((error: unknown) => {
         throw new CliError(`cannot write ${layout}: ${describeFsError(error)}`);
       });
       terminal.stderr.write(`wrote ${layout}: ${map.paints.map((p) => `${p.name} ${formatShare(p.owned)}`).join(", ")} of the canvas\n`);

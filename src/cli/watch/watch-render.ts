@@ -128,7 +128,7 @@ export class WatchRender {
 
   /** The page's layout overlay for the plan now rendering (no model: milliseconds). A layout that fails to draw is only a missing overlay. */
   private showLayout(server: PreviewServer, job: RenderJob): void {
-    layoutImage(job.plan).then(
+    layoutImage(job.plan, job.folder).then(
       ({ png }) => {
         if (this.options.renders(job)) server.setLayout(png);
       },

@@ -8,6 +8,7 @@ import type { Reporter } from "../diagnostics/reporter.js";
 import type { Span } from "../diagnostics/span.js";
 import { LATENT_FACTOR } from "./values.js";
 import { weightMaps, type WeightMap } from "../plan/weight-map.js";
+import type { MaskImage } from "../plan/image-mask.js";
 
 /**
  * The checks of the whole canvas, once every region and guide is placed: the canvas within the
@@ -45,21 +46,30 @@ export function checkInsideCanvas(reporter: Reporter, regions: readonly RegionSp
   }
 }
 
-/** The regions' weight maps, as the runtime will mix them (`maps[i]` is `regions[i]`'s). */
+/** The regions' weight maps, as the runtime will mix them (`maps[i]` is `regions[i]`'s); a mask the host did not decode counts as its whole rectangle. */
 export function regionWeightMaps(regions: readonly RegionSpec[]): WeightMap[] {
+  const images = new Map<string, MaskImage>();
+  for (const r of regions) if (r.maskFile?.image) images.set(r.maskFile.sha256, r.maskFile.image);
   return weightMaps(
     regions.map((r) => {
       const latent = toLatent(r.rect);
       const shifted = r.shifted && { columns: r.shifted.columns, rows: r.shifted.rows, latentTile: { width: latent.width / r.shifted.columns, height: latent.height / r.shifted.rows } };
-      return { rect: r.rect, latent, blend: r.blend, weight: r.weight, ...(r.shape && { shape: r.shape }), ...(shifted && { shifted }) };
+      const mask = r.maskFile && { sha256: r.maskFile.sha256, fit: r.maskFile.fit, feather: r.maskFile.feather, invert: r.maskFile.invert };
+      return { rect: r.rect, latent, blend: r.blend, weight: r.weight, ...(r.shape && { shape: r.shape }), ...(mask && { mask }), ...(shifted && { shifted }) };
     }),
+    images,
   );
 }
 
-/** S2031 for a region whose shape reaches no latent element of its rectangle: it would paint nothing. */
+/** S2031 for a region whose shape reaches no latent element of its rectangle, S2033 for a mask that does not: it would paint nothing. */
 export function checkShapesPaint(reporter: Reporter, regions: readonly RegionSpec[], maps: readonly WeightMap[]): void {
   maps.forEach((map, i) => {
-    if (map.mask && !map.mask.some((m) => m > 0)) reporter.report("S2031", regions[i]!.span, { name: regions[i]!.name });
+    if (!map.mask || map.mask.some((m) => m > 0)) return;
+    const r = regions[i]!;
+    const params = r.maskFile && { name: r.name, file: r.maskFile.written };
+    if (!r.maskFile) reporter.report("S2031", r.span, { name: r.name });
+    else if (r.maskFile.invert) reporter.report("S2033", r.maskFile.span, { variant: "inverted", ...params! });
+    else reporter.report("S2033", r.maskFile.span, { variant: "empty", ...params! });
   });
 }
 

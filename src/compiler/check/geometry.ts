@@ -1,6 +1,7 @@
 import type { Rect } from "../plan/plan.js";
 import type { Span } from "../diagnostics/span.js";
 import type { Paint } from "./paint.js";
+import type { MaskSpec } from "./masks.js";
 
 /** A region as the checker and planner see it: where it paints, in pixels, and with what. */
 export interface RegionSpec extends Paint {
@@ -10,6 +11,8 @@ export interface RegionSpec extends Paint {
   rect: Rect;
   /** For grid cells, the grid they came from (outside-canvas errors are reported once per grid). */
   grid?: string;
+  /** Its `mask`'s file once read (masks.ts elaborateMasks). */
+  maskFile?: MaskSpec;
   /** A grid with `tiling shifted`: `rect` is its whole area, covered by `columns` x `rows` moving windows of `tile`. */
   shifted?: { tile: Size; columns: number; rows: number; tiling: Span };
 }

@@ -1,11 +1,8 @@
-import { createHash } from "node:crypto";
-import path from "node:path";
-import { imageSize } from "image-size";
-import { imageDamage } from "./image-integrity.js";
+import { readImageFile } from "./image-file.js";
 import type { GuideDecl } from "../syntax/ast.js";
 import type { Size } from "./geometry.js";
-import { maxGuideBytes, type CompilerHost, type Limits } from "../host.js";
-import { readWithin, resolveScenePath, type ProjectRules } from "./project-root.js";
+import type { CompilerHost, Limits } from "../host.js";
+import type { ProjectRules } from "./project-root.js";
 import { collectOptions, optionOf } from "./options.js";
 import { FIT_MODES, type FitMode, type Rect } from "../plan/plan.js";
 import type { Reporter } from "../diagnostics/reporter.js";
@@ -28,16 +25,9 @@ export interface GuideSpec {
   rect: Rect;
 }
 
-/** EXIF orientations 5 to 8 rotate the picture a quarter turn, swapping its width and height. */
-function orientedSize(info: { width: number; height: number; orientation?: number }): Size {
-  const swap = info.orientation !== undefined && info.orientation >= 5 && info.orientation <= 8;
-  return swap ? { width: info.height, height: info.width } : { width: info.width, height: info.height };
-}
-
 /**
- * One `guide` statement: reads the image through the host (never the file system directly; a
- * path within the project root rule, a regular file within the byte limit), checks that it is an
- * image within the pixel limit, hashes it, and places it on the canvas.
+ * One `guide` statement: reads and checks the image (image-file.ts), asks the host whether its
+ * pixels decode, and places it on the canvas.
  */
 export function elaborateGuide(
   decl: GuideDecl,
@@ -74,31 +64,18 @@ export function elaborateGuide(
     : undefined;
 
   if (written === undefined) return undefined;
-  const file = resolveScenePath(reporter, rules, host, "guide", decl.path.span.file, written, decl.path.span);
-  if (file === undefined) return undefined;
-  const read = readWithin(reporter, host, "guide", file, maxGuideBytes(limits), written, decl.path.span);
-  if (!read.ok && (read.reason === "not-a-file" || read.reason === "too-large")) return undefined;
+  const read = readImageFile(reporter, host, rules, limits, "guide", written, decl.path.span);
   if (!read.ok) {
-    if (read.reason === "missing") reporter.report("S3003", decl.path.span, { file: written, path: file });
-    else reporter.report("S3004", decl.path.span, { variant: "unreadable", file: written, why: read.message });
+    const problem = read.problem;
+    if (problem.kind === "missing") reporter.report("S3003", decl.path.span, { file: written, path: problem.path });
+    else if (problem.kind === "unreadable") reporter.report("S3004", decl.path.span, { variant: "unreadable", file: written, why: problem.why });
+    else if (problem.kind === "notAnImage") reporter.report("S3004", decl.path.span, { variant: "notAnImage", file: written, extension: problem.extension });
+    else if (problem.kind === "tooLarge") reporter.report("S3005", decl.path.span, { file: written, image: problem.image, maxPixels: limits.maxGuidePixels });
+    else if (problem.kind === "damaged") reporter.report("S3004", decl.path.span, { variant: "damaged", file: written, damage: problem.damage });
     return undefined;
   }
-  let info: { width: number; height: number; orientation?: number; type?: string };
-  try {
-    const probed = imageSize(read.bytes);
-    if (probed.width === undefined || probed.height === undefined) throw new Error("no dimensions");
-    info = { width: probed.width, height: probed.height, ...(probed.orientation !== undefined ? { orientation: probed.orientation } : {}), ...(probed.type !== undefined ? { type: probed.type } : {}) };
-  } catch {
-    reporter.report("S3004", decl.path.span, { variant: "notAnImage", file: written, extension: path.extname(written) });
-    return undefined;
-  }
-  const imageSizePx = orientedSize(info);
-  if (imageSizePx.width * imageSizePx.height > limits.maxGuidePixels) {
-    reporter.report("S3005", decl.path.span, { file: written, image: imageSizePx, maxPixels: limits.maxGuidePixels });
-    return undefined;
-  }
-  const sha256 = createHash("sha256").update(read.bytes).digest("hex");
-  const damage = imageDamage(read.bytes, info.type) ?? host.decodeProblem?.({ bytes: read.bytes, sha256, pixels: imageSizePx.width * imageSizePx.height });
+  const { file, bytes, sha256, imageSize: imageSizePx } = read.image;
+  const damage = host.decodeProblem?.({ bytes, sha256, pixels: imageSizePx.width * imageSizePx.height });
   if (damage !== undefined) {
     reporter.report("S3004", decl.path.span, { variant: "damaged", file: written, damage });
     return undefined;

@@ -8,9 +8,9 @@ const MICRO_CONDITIONING: readonly OptionKind[] = ["original", "crop", "target",
 
 export const OPTIONS_BY_CONTEXT: Record<OptionContext, readonly OptionKind[]> = {
   scene: ["canvas", "model", "seed", "seeds", "steps", "scheduler", "guidance", "negative", "blend", "noise", "output", ...MICRO_CONDITIONING],
-  region: ["at", "size", "shape", "prompt", "negative", "guidance", "blend", "weight", "seed", ...MICRO_CONDITIONING],
+  region: ["at", "size", "shape", "mask", "prompt", "negative", "guidance", "blend", "weight", "seed", ...MICRO_CONDITIONING],
   grid: ["tile", "overlap", "columns", "rows", "tiling", "at", "prompt", "prompts", "negative", "guidance", "blend", "weight", "seed", "cell", ...MICRO_CONDITIONING],
-  cell: ["shape", "prompt", "negative", "guidance", "blend", "weight", "seed", ...MICRO_CONDITIONING],
+  cell: ["shape", "mask", "prompt", "negative", "guidance", "blend", "weight", "seed", ...MICRO_CONDITIONING],
   guide: ["at", "size", "fit", "strength"],
 };
 

@@ -24,6 +24,7 @@ const HOME: Partial<Record<OptionKind, string>> = {
   prompt: "it belongs in a `region`, `grid` or `cell`",
   weight: "it belongs in a `region`, `grid` or `cell`",
   shape: "it belongs in a `region` or a grid's `cell`",
+  mask: "it belongs in a `region` or a grid's `cell`",
   original: "it belongs at the top level or in a `region`, `grid` or `cell`",
   crop: "it belongs at the top level or in a `region`, `grid` or `cell`",
   target: "it belongs at the top level or in a `region`, `grid` or `cell`",

@@ -2,6 +2,7 @@ import type { Option, OptionKind, OptionOf, PointValue } from "../syntax/ast.js"
 import { optionOf } from "./options.js";
 import { BLEND_KERNELS, type BlendKernel, type MicroConditioning, type PlanShape } from "../plan/plan.js";
 import { readShape } from "./shapes.js";
+import { readMask, type MaskRequest } from "./masks.js";
 import { readMicroConditioning } from "./micro-conditioning.js";
 import type { Reporter } from "../diagnostics/reporter.js";
 import type { StyleResolver } from "./styles.js";
@@ -24,6 +25,8 @@ export interface Paint {
   shape?: PlanShape;
   /** A polygon's corners as written, for the check against the rectangle once it is known (S2029). */
   shapePoints?: readonly PointValue[];
+  /** Where in its rectangle a region or cell paints, from an image (a region has a shape or a mask). */
+  mask?: MaskRequest;
 }
 
 export const DEFAULT_GUIDANCE = 7.5;
@@ -48,7 +51,7 @@ export function readSeed(reporter: Reporter, option: OptionOf<"seed">): number |
  * Applies a block's paint options over inherited values. A value that fails its check keeps the
  * inherited one (the error is reported, so no plan is produced) so later checks can go on.
  */
-export function readPaint(reporter: Reporter, styles: StyleResolver, options: Map<OptionKind, Option>, base: Paint): Paint {
+export function readPaint(reporter: Reporter, styles: StyleResolver, options: Map<OptionKind, Option>, base: Paint, name = ""): Paint {
   const paint = { ...base };
   const prompt = optionOf(options, "prompt");
   if (prompt) paint.prompt = styles.expandPrompt(prompt.value) ?? paint.prompt;
@@ -68,5 +71,8 @@ export function readPaint(reporter: Reporter, styles: StyleResolver, options: Ma
     const read = readShape(reporter, shape);
     if (read) [paint.shape, paint.shapePoints] = [read.shape, read.points];
   }
+  const mask = optionOf(options, "mask");
+  if (mask && shape) reporter.report("S2020", mask.keyword, { variant: "shapeMask", name, related: [{ span: shape.keyword }] });
+  else if (mask) paint.mask = readMask(reporter, styles, mask) ?? paint.mask;
   return paint;
 }

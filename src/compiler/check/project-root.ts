@@ -65,7 +65,7 @@ export function rootDescription(rules: ProjectRules): string {
 /** How to let a scene reach outside its root, for help texts. */
 export const ALLOW_OUTSIDE_HELP = "if you trust the scene, pass `--allow-outside`, or list the folder under `allow-outside:` in scenec.yaml";
 
-export type PathUse = "import" | "guide" | "noise" | "output";
+export type PathUse = "import" | "guide" | "mask" | "noise" | "output";
 
 /**
  * Resolves a path written in `file` (relative to that file's folder) and checks it against the
@@ -90,7 +90,7 @@ export function resolveScenePath(reporter: Reporter, rules: ProjectRules, host: 
  * regular file (S3008) or is too large (S3009) is reported at `span`; the other failures (missing,
  * unreadable) are returned for the caller to report with its own code.
  */
-export function readWithin(reporter: Reporter, host: CompilerHost, use: "import" | "guide" | "noise", file: string, maxBytes: number, written: string, span: Span): ReadResult {
+export function readWithin(reporter: Reporter, host: CompilerHost, use: Exclude<PathUse, "output">, file: string, maxBytes: number, written: string, span: Span): ReadResult {
   const read = host.readFile(file, maxBytes);
   // A host that does not check the limit itself is held to it here.
   const result: ReadResult = read.ok && read.bytes.length > maxBytes ? { ok: false, reason: "too-large", message: `is ${formatBytes(read.bytes.length)}, over the limit of ${formatBytes(maxBytes)}` } : read;

@@ -39,7 +39,7 @@ function readSize(ctx: ElaborateContext, option: OptionOf<"size" | "tile" | "can
 /** One `region` statement. Undefined when its geometry could not be worked out (already reported). */
 export function elaborateRegion(ctx: ElaborateContext, decl: RegionDecl): RegionSpec | undefined {
   const options = collectOptions(ctx.reporter, decl.options, "region");
-  const paint = readPaint(ctx.reporter, ctx.styles, options, ctx.defaults);
+  const paint = readPaint(ctx.reporter, ctx.styles, options, ctx.defaults, decl.name.name);
   const at = readAt(ctx, options);
   const sizeOption = optionOf(options, "size");
   let size: Size | undefined;
@@ -201,7 +201,7 @@ export function elaborateGrid(ctx: ElaborateContext, decl: GridDecl, regionsSoFa
         span: cell.keyword,
         rect: { x: at.x + c * tile.width, y: at.y + r * tile.height, width: tile.width, height: tile.height },
         grid: name,
-        ...readPaint(reporter, ctx.styles, cellOptions, cellBase),
+        ...readPaint(reporter, ctx.styles, cellOptions, cellBase, `${name}[${c},${r}]`),
       };
     });
     return [spec, ...overrides];
@@ -225,7 +225,7 @@ export function elaborateGrid(ctx: ElaborateContext, decl: GridDecl, regionsSoFa
         seed: gridSeed === null ? null : Math.min(gridSeed + index, MAX_SEED),
       };
       const override = cells.get(`${c},${r}`);
-      const paint = override ? readPaint(reporter, ctx.styles, override.options, cellBase) : cellBase;
+      const paint = override ? readPaint(reporter, ctx.styles, override.options, cellBase, `${name}[${c},${r}]`) : cellBase;
       regions.push({
         name: `${name}[${c},${r}]`,
         span: override ? override.cell.keyword : decl.name.span,

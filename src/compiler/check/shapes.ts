@@ -13,7 +13,7 @@ import { numberIn } from "./values.js";
  */
 export const DEFAULT_FEATHER = 16;
 /** A feather wider than any canvas side means nothing more. */
-const FEATHER_RANGE = { min: 0, max: 16384 };
+export const FEATHER_RANGE = { min: 0, max: 16384 };
 /** Corners of one polygon: the crossing check compares every pair of edges. */
 export const MAX_POLYGON_POINTS = 1024;
 

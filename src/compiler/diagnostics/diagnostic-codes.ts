@@ -63,10 +63,11 @@ function startLimits(at: Point, canvas: Size): string {
   return [...(at.x >= canvas.width ? [`x below ${canvas.width}`] : []), ...(at.y >= canvas.height ? [`y below ${canvas.height}`] : [])].join(" and ");
 }
 
-type FileUse = "import" | "guide" | "noise";
-const READ_WHAT = { import: "imported file", guide: "guide image", noise: "noise file" } as const;
+type FileUse = "import" | "guide" | "mask" | "noise";
+const READ_WHAT = { import: "imported file", guide: "guide image", mask: "mask image", noise: "noise file" } as const;
 const IMPORT_PATHS = "import paths are relative to the folder of the file that imports them";
 const GUIDE_PATHS = "guide paths are relative to the folder of the scene file";
+const MASK_PATHS = "mask paths are relative to the folder of the scene file";
 const NOISE_SAVE = "write it with NumPy: `np.save(\"noise.npy\", noise.astype(np.float32))`, or from torch: `np.save(\"noise.npy\", latents.numpy())`";
 const SHARED_STYLE_NAMES = "rename one of them; style names are shared by a scene and everything it imports";
 
@@ -555,6 +556,12 @@ export const DIAGNOSTIC_CODES = {
         help: "remove `overlap`: shifted windows sit side by side and move every step, so their seams never stay in one place; or keep the overlap with `tiling fixed`",
         related: "`tiling shifted` given here",
       }),
+      shapeMask: say({
+        message: (p: { name: string }) => `\`${p.name}\` has both \`shape\` and \`mask\``,
+        label: "a second outline",
+        help: "keep one: `shape` draws an ellipse or polygon, `mask` takes the outline from an image",
+        related: "`shape` given here",
+      }),
       shiftedPrompts: say({
         message: (p: { grid: string }) => `grid \`${p.grid}\` has \`tiling shifted\` and \`prompts\``,
         label: "shifted windows have no cells of their own",
@@ -727,6 +734,22 @@ export const DIAGNOSTIC_CODES = {
     },
   },
 
+  S2033: {
+    severity: "error",
+    title: "mask covers none of its region",
+    text: {
+      empty: say({
+        message: (p: { name: string; file: string }) => `the mask \`${p.file}\` of \`${p.name}\` covers none of its rectangle`,
+        label: "black or transparent over the whole rectangle",
+        help: "membership is the image's grey level (its alpha, when it has one): paint where the region goes white or opaque, check its `fit`, or add `invert`",
+      }),
+      inverted: say({
+        message: (p: { name: string; file: string }) => `the inverted mask \`${p.file}\` of \`${p.name}\` covers none of its rectangle`,
+        label: "white or opaque over the whole rectangle",
+        help: "`invert` paints where the image is black or transparent, and it is nowhere: remove `invert`, or check the image",
+      }),
+    },
+  },
   S2501: {
     severity: "warning",
     title: "unused style",
@@ -936,6 +959,8 @@ export const DIAGNOSTIC_CODES = {
           ? "check the path: a scene file is text of a few kilobytes"
           : p.use === "noise"
             ? "check the path: a noise file holds one float per latent element of the canvas"
+            : p.use === "mask"
+              ? "check the path, or scale the mask down (and raise `--max-guide-megapixels` if you trust it)"
             : "check the path, or scale the image down (and raise `--max-guide-megapixels` if you trust it)",
     }),
   },
@@ -1000,6 +1025,37 @@ export const DIAGNOSTIC_CODES = {
         message: (p: { file: string; count: number }) => `noise file \`${p.file}\` holds ${p.count} value${p.count === 1 ? "" : "s"} that ${p.count === 1 ? "is" : "are"} not finite`,
         label: "NaN or infinity",
         help: "initial noise must be finite numbers (standard normal values); regenerate the file",
+      }),
+    },
+  },
+  S3014: {
+    severity: "error",
+    title: "mask image is not usable",
+    text: {
+      missing: say({
+        message: (p: { file: string; path: string }) => `cannot find mask image \`${p.file}\``,
+        label: (p) => `no file at ${p.path}`,
+        help: MASK_PATHS,
+      }),
+      unreadable: say({
+        message: (p: { file: string; why: string }) => `cannot read mask image \`${p.file}\`: ${p.why}`,
+        label: "unreadable",
+        help: MASK_PATHS,
+      }),
+      notAnImage: say({
+        message: (p: { file: string; extension: string }) => `mask \`${p.file}\` is not an image`,
+        label: "not a readable image",
+        help: (p) => `use a PNG, JPEG, WebP, GIF, TIFF or AVIF file (${p.extension || "no extension"} could not be read as one); white (or opaque) is inside`,
+      }),
+      damaged: say({
+        message: (p: { file: string; damage: string }) => `mask image \`${p.file}\` is damaged: ${p.damage}`,
+        label: "cannot be decoded",
+        help: "the file is cut short or corrupted; export it again",
+      }),
+      tooLarge: say({
+        message: (p: { file: string; image: Size; maxPixels: number }) => `mask image \`${p.file}\` is ${p.image.width} x ${p.image.height}, over the limit of ${p.maxPixels} pixels`,
+        label: "too many pixels to decode safely",
+        help: (p) => `scale the mask down (it is averaged to 8 x 8-pixel latent elements anyway), or raise the limit (\`--max-guide-megapixels ${Math.ceil((p.image.width * p.image.height) / 1e6)}\`) if you trust the file`,
       }),
     },
   },

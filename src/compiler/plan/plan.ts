@@ -165,9 +165,30 @@ export interface PlanPoint {
   y: number;
 }
 
+/**
+ * Where inside its rectangle a region paints, from an image: its grey level, or its alpha when it
+ * has one, is each pixel's membership (src/compiler/plan/image-mask.ts). Plans stay data: the
+ * file is named and hashed, and the renderer reads it again.
+ */
+export interface PlanMask {
+  /** Relative to the scene's folder. */
+  path: string;
+  /** sha256 of the file's bytes: a changed mask changes the plan, and a stale one is refused. */
+  sha256: string;
+  /** The image's own size in pixels, after EXIF orientation. */
+  imageSize: { width: number; height: number };
+  fit: FitMode;
+  /** Pixels of soft edge: membership is averaged over a square this wide. */
+  feather: number;
+  /** The region paints where the image is not instead. */
+  invert: boolean;
+}
+
 export interface PlanRegion extends PlanPaint {
-  /** Absent: the whole rectangle. */
+  /** Absent (and no `mask`): the whole rectangle. */
   shape?: PlanShape;
+  /** Absent (and no `shape`): the whole rectangle. */
+  mask?: PlanMask;
 }
 
 /**

@@ -72,7 +72,8 @@ export function buildPlan(input: PlanInput): Plan {
       ...(Object.keys(r.micro).length > 0 ? { microConditioning: structuredClone(r.micro) } : {}),
     };
     if (!r.shifted) {
-      regions.push({ name: r.name, source: where(r.span), ...paint, rect: { ...r.rect }, latent: toLatent(r.rect), ...(r.shape ? { shape: { ...r.shape } } : {}) });
+      const mask = r.maskFile && { path: relativeToScene(sceneFile, r.maskFile.file), sha256: r.maskFile.sha256, imageSize: { ...r.maskFile.imageSize }, fit: r.maskFile.fit, feather: r.maskFile.feather, invert: r.maskFile.invert };
+      regions.push({ name: r.name, source: where(r.span), ...paint, rect: { ...r.rect }, latent: toLatent(r.rect), ...(r.shape ? { shape: { ...r.shape } } : {}), ...(mask ? { mask } : {}) });
       continue;
     }
     const { tile, columns, rows } = r.shifted;

@@ -1,6 +1,7 @@
 import { kernelProfile } from "./blend-kernels.js";
 import { shiftedGridProfiles } from "./shifted-windows.js";
 import { shapeMask } from "./shape-mask.js";
+import { imageMask, type MaskImages, type MaskPlacement } from "./image-mask.js";
 import type { BlendKernel, Plan, PlanShape, Rect } from "./plan.js";
 
 /**
@@ -21,12 +22,14 @@ export interface WeightMap {
   mask?: Float32Array;
 }
 
-/** What a weight map is made from: a region, with its shape if it has one, or a shifted grid with its lattice of moving windows. */
+/** What a weight map is made from: a region, with its shape or mask if it has one, or a shifted grid with its lattice of moving windows. */
 export interface WeightedPaint {
   /** In pixels; the shape is drawn at this resolution and averaged down to `latent`'s. */
   rect: Rect;
   latent: Rect;
   shape?: PlanShape;
+  /** A mask image, by the hash of its file (its pixels are looked up in `weightMaps`'s `images`). */
+  mask?: MaskPlacement & { sha256: string };
   blend: BlendKernel;
   weight: number;
   shifted?: { latentTile: { width: number; height: number }; columns: number; rows: number };
@@ -35,9 +38,12 @@ export interface WeightedPaint {
 /**
  * The weight maps of `paints`, in order. Regions mix with their own kernel; a shifted grid with
  * its windows' kernel averaged over their moves (shifted-windows.ts). Profiles of one kernel and
- * length are computed once and shared (8,000 identical regions share two).
+ * length are computed once and shared (8,000 identical regions share two), and so are the masks
+ * of one image laid the same way over rectangles of one size (a grid's cells). A mask whose image
+ * is not in `images` leaves its paint the whole box: the compiler's host may not decode images
+ * (then its checks see the rectangle); the renderer always passes them all.
  */
-export function weightMaps(paints: readonly WeightedPaint[]): WeightMap[] {
+export function weightMaps(paints: readonly WeightedPaint[], images: MaskImages = new Map()): WeightMap[] {
   const profiles = new Map<string, Float64Array>();
   const profile = (kind: BlendKernel, n: number) => {
     const key = `${kind}:${n}`;
@@ -45,16 +51,26 @@ export function weightMaps(paints: readonly WeightedPaint[]): WeightMap[] {
     if (!p) profiles.set(key, (p = kernelProfile(kind, n)));
     return p;
   };
-  return paints.map(({ rect, latent, shape, blend, weight, shifted }) => {
+  const masks = new Map<string, Float32Array>();
+  const maskOf = (mask: NonNullable<WeightedPaint["mask"]>, rect: Rect, factor: number): Float32Array | undefined => {
+    const image = images.get(mask.sha256);
+    if (!image) return undefined;
+    const key = `${mask.sha256}:${mask.fit}:${mask.feather}:${mask.invert}:${rect.width}x${rect.height}`;
+    let m = masks.get(key);
+    if (!m) masks.set(key, (m = imageMask(image, mask, rect.width, rect.height, factor)));
+    return m;
+  };
+  return paints.map(({ rect, latent, shape, mask, blend, weight, shifted }) => {
     const { across, down } = shifted ? shiftedGridProfiles(blend, shifted) : { across: profile(blend, latent.width), down: profile(blend, latent.height) };
-    if (!shape) return { latent, weight, across, down };
-    return { latent, weight, across, down, mask: shapeMask(shape, rect.width, rect.height, rect.width / latent.width) };
+    const factor = rect.width / latent.width;
+    const membership = shape ? shapeMask(shape, rect.width, rect.height, factor) : mask && maskOf(mask, rect, factor);
+    return membership ? { latent, weight, across, down, mask: membership } : { latent, weight, across, down };
   });
 }
 
 /** Everything a plan mixes, in the order the renderer mixes it: its regions, then its shifted grids. */
-export function planWeightMaps(plan: Pick<Plan, "regions" | "shiftedGrids">): WeightMap[] {
-  return weightMaps([...plan.regions, ...(plan.shiftedGrids ?? []).map((g) => ({ ...g, shifted: g }))]);
+export function planWeightMaps(plan: Pick<Plan, "regions" | "shiftedGrids">, images?: MaskImages): WeightMap[] {
+  return weightMaps([...plan.regions, ...(plan.shiftedGrids ?? []).map((g) => ({ ...g, shifted: g }))], images);
 }
 
 /** The weight at element (i, j) of the map's box. */

@@ -74,7 +74,9 @@ export type Option =
   | (OptionBase & { kind: "seeds"; items: SeedRange[] })
   | (OptionBase & { kind: "cell"; column: NumberValue; row: NumberValue; options: Option[] })
   /** `shape NAME [(X, Y)…] [feather N] [invert]`: the points as written, each modifier's span where given. */
-  | (OptionBase & { kind: "shape"; value: NameValue; points: PointValue[]; feather: NumberValue | undefined; invert: Span | undefined });
+  | (OptionBase & { kind: "shape"; value: NameValue; points: PointValue[]; feather: NumberValue | undefined; invert: Span | undefined })
+  /** `mask "file.png" [fit NAME] [feather N] [invert]`: each modifier's value or span where given. */
+  | (OptionBase & { kind: "mask"; value: StringValue; fit: NameValue | undefined; feather: NumberValue | undefined; invert: Span | undefined });
 
 export type OptionKind = Option["kind"];
 

@@ -320,6 +320,29 @@ export class CstToAst extends BaseVisitor {
     };
   }
 
+  maskOption(ctx: Children): A.Option | undefined {
+    const head = this.head(ctx);
+    const text = nodes(ctx, "text")[0];
+    const value = text && (this.visit(text) as A.StringValue | undefined);
+    if (!head || !value) return undefined;
+    const fits = (ctx.Fit ?? []) as IToken[];
+    const feathers = (ctx.Feather ?? []) as IToken[];
+    const inverts = (ctx.Invert ?? []) as IToken[];
+    // A modifier written twice is one mistake: the first one counts.
+    for (const list of [fits, feathers, inverts])
+      for (const again of list.slice(1)) this.reporter.report("S2016", this.span(again), { variant: "option", option: again.image, related: [{ span: this.span(list[0]!) }] });
+    const name = fits.length > 0 ? (ctx.NameWord?.[0] as IToken | undefined) : undefined;
+    return {
+      kind: "mask",
+      keyword: this.span(head.keyword),
+      span: head.span,
+      value,
+      fit: name && !name.isInsertedInRecovery ? { name: name.image, span: this.span(name) } : undefined,
+      feather: feathers.length > 0 ? this.number(ctx.NumberLiteral?.[0] as IToken | undefined) : undefined,
+      invert: inverts[0] && this.span(inverts[0]),
+    };
+  }
+
   shapePoint(ctx: Children): A.PointValue | undefined {
     const [xt, yt] = (ctx.NumberLiteral ?? []) as IToken[];
     const x = this.number(xt);

@@ -180,6 +180,7 @@ class SceneParser extends CstParser {
       { ALT: () => this.SUBRULE(this.seedsOption) },
       { ALT: () => this.SUBRULE(this.cellOption) },
       { ALT: () => this.SUBRULE(this.shapeOption) },
+      { ALT: () => this.SUBRULE(this.maskOption) },
       { ALT: () => this.SUBRULE(this.unknownOption) },
     ]));
   });
@@ -308,6 +309,33 @@ class SceneParser extends CstParser {
         },
         { ALT: () => this.CONSUME(T.Invert) },
       ]));
+    });
+  });
+
+  /**
+   * `mask "file.png"`, then its modifiers in any order: `fit NAME`, `feather N` and `invert`. A
+   * `fit` only on the mask's own line: in a guide's block, `fit` on a line of its own is the guide's.
+   */
+  maskOption = this.RULE("maskOption", () => {
+    this.CONSUME(T.Mask);
+    this.SUBRULE(this.text);
+    this.MANY(() => {
+      this.OR([
+        {
+          GATE: () => this.LA(1).startLine === this.LA(0).endLine,
+          ALT: () => {
+            this.CONSUME(T.Fit);
+            this.CONSUME(T.NameWord);
+          },
+        },
+        {
+          ALT: () => {
+            this.CONSUME(T.Feather);
+            this.CONSUME(T.NumberLiteral);
+          },
+        },
+        { ALT: () => this.CONSUME(T.Invert) },
+      ]);
     });
   });
 

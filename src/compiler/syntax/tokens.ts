@@ -201,8 +201,9 @@ export const Cell = keyword("cell");
 export const Tiling = keyword("tiling");
 export const Fit = keyword("fit");
 export const Strength = keyword("strength");
-// A region's shape and its modifiers (`shape ellipse feather 16 invert`).
+// A region's shape or mask and their modifiers (`shape ellipse feather 16 invert`, `mask "l.png" fit cover`).
 export const Shape = keyword("shape");
+export const Mask = keyword("mask");
 export const Feather = keyword("feather");
 export const Invert = keyword("invert");
 // SDXL micro-conditioning. The `negative-` words come before `negative` in KEYWORD_TOKENS, or
@@ -217,7 +218,7 @@ export const NegativeCrop = keyword("negative-crop");
 export const KEYWORD_TOKENS: readonly TokenType[] = [
   Style, Import, Region, Grid, Guide,
   Canvas, Model, Seeds, Seed, Steps, Scheduler, Karras, Guidance, NegativeOriginal, NegativeTarget, NegativeCrop, Negative, Blend, Noise, Output,
-  Prompts, Prompt, Weight, At, Size, Tile, Overlap, Columns, Rows, Cell, Tiling, Fit, Strength, Shape, Feather, Invert,
+  Prompts, Prompt, Weight, At, Size, Tile, Overlap, Columns, Rows, Cell, Tiling, Fit, Strength, Shape, Mask, Feather, Invert,
   Original, Target, Crop,
 ];
 

@@ -27,10 +27,9 @@ export class GuideImageError extends Error {
   }
 }
 
-/** A guide's file changed after its plan was made: the plan's content hash no longer matches. */
-/** A file the plan read (a guide image, or the noise file) changed after the compile that hashed it. */
+/** A file the plan read (a guide or mask image, or the noise file) changed after the compile that hashed it. */
 export class StaleGuideError extends GuideImageError {
-  constructor(file: string, what: "guide image" | "noise file" = "guide image") {
+  constructor(file: string, what: "guide image" | "mask image" | "noise file" = "guide image") {
     super(`${what} ${file} has changed since the plan was made; compile the scene again`, file);
     this.name = "StaleGuideError";
   }
