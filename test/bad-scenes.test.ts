@@ -1,11 +1,14 @@
+import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { compile, type CompilerHost } from "../src/compiler/compile.js";
 import type { Diagnostic } from "../src/compiler/diagnostics/diagnostic.js";
 import { DIAGNOSTIC_CODES } from "../src/compiler/diagnostics/diagnostic-codes.js";
 import { nodeHost } from "../src/compiler/node-host.js";
+import type { MaskImage } from "../src/compiler/plan/image-mask.js";
+import { decodeMaskImage } from "../src/runtime/guides/mask-image.js";
 import { renderDiagnostics } from "../src/cli/diagnostic-text.js";
 import { golden, UPDATE_GOLDEN as UPDATE } from "./helpers/golden.js";
 import { memoryHost } from "./helpers/memory-host.js";
@@ -13,7 +16,7 @@ import { memoryHost } from "./helpers/memory-host.js";
 /**
  * Golden tests for bad scenes: every `*.scene` directly in test/fixtures/bad is compiled with the
  * real file system host and its diagnostics are compared with `NAME.expected.json` beside it.
- * Files in subfolders (imports/, guides/) are helpers that fixtures import or use as guides.
+ * Files in subfolders (imports/, guides/, masks/) are helpers that fixtures import or use as guides and masks.
  *
  * An expected entry is `{ code, severity, line, column, message }` (1-based, in the order the
  * compiler returns them), plus `file` (relative to test/fixtures/bad) when the diagnostic is in
@@ -26,8 +29,29 @@ import { memoryHost } from "./helpers/memory-host.js";
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const FIXTURES = "test/fixtures/bad";
 
-/** nodeHost, with relative paths taken from the repository root whatever the working folder. */
-const host: CompilerHost = { readFile: (file) => nodeHost.readFile(path.resolve(ROOT, file)) };
+/** The fixtures' mask images, decoded as the command line decodes them (beforeAll), by sha256. */
+const masks = new Map<string, MaskImage>();
+
+/**
+ * nodeHost, with relative paths taken from the repository root whatever the working folder; it
+ * answers for the mask images in masks/ as the command line's host does.
+ */
+const host: CompilerHost = {
+  readFile: (file) => nodeHost.readFile(path.resolve(ROOT, file)),
+  decodeMask: (image) => {
+    const decoded = masks.get(image.sha256);
+    return decoded && { ok: true, image: decoded };
+  },
+};
+
+beforeAll(async () => {
+  const folder = path.join(ROOT, FIXTURES, "masks");
+  for (const name of readdirSync(folder)) {
+    const bytes = new Uint8Array(readFileSync(path.join(folder, name)));
+    const image = await decodeMaskImage(bytes, 64 * 64);
+    masks.set(createHash("sha256").update(bytes).digest("hex"), image);
+  }
+});
 
 interface Expected {
   file?: string;

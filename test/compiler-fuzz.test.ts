@@ -1,14 +1,17 @@
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { isMainThread } from "node:worker_threads";
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { compile, type CompilerHost, type CompileResult, type ReadResult } from "../src/compiler/compile.js";
 import type { Location } from "../src/compiler/diagnostics/diagnostic.js";
 import { DIAGNOSTIC_CODES } from "../src/compiler/diagnostics/diagnostic-codes.js";
 import { KEYWORDS } from "../src/compiler/syntax/tokens.js";
+import type { MaskImage } from "../src/compiler/plan/image-mask.js";
+import { decodeMaskImage } from "../src/runtime/guides/mask-image.js";
 import { runScenec } from "./helpers/scenec-cli.js";
 
 /**
@@ -46,10 +49,21 @@ function filesUnder(folder: string): string[] {
 
 const SCENE_FILES = new Map<string, Uint8Array>(filesUnder("scenes").map((file) => [file, readFileSync(path.join(ROOT, file))]));
 
+/** The PNGs of scenes/ (masks and guides alike: any image is a mask) decoded as masks, by sha256 (beforeAll). */
+const MASKS = new Map<string, MaskImage>();
+beforeAll(async () => {
+  for (const [file, bytes] of SCENE_FILES)
+    if (file.endsWith(".png")) MASKS.set(createHash("sha256").update(bytes).digest("hex"), await decodeMaskImage(bytes, 128_000_000));
+});
+
 const scenesHost: CompilerHost = {
   readFile(file: string): ReadResult {
     const bytes = SCENE_FILES.get(path.posix.normalize(file.split(path.sep).join("/")));
     return bytes ? { ok: true, bytes } : { ok: false, reason: "missing", message: "no such file" };
+  },
+  decodeMask(image) {
+    const decoded = MASKS.get(image.sha256);
+    return decoded && { ok: true, image: decoded };
   },
 };
 
@@ -247,7 +261,17 @@ const shapePoint = fc.tuple(fc.integer({ min: -8, max: 800 }), fc.integer({ min:
 const shapeOption = fc
   .tuple(fc.constantFrom("ellipse", "polygon", "polygon", "circle"), fc.array(shapePoint, { maxLength: 7 }), fc.constantFrom("", " feather 0", " feather 16", " feather 1000", " feather -1"), fc.constantFrom("", " invert"))
   .map(([kind, points, feather, invert]) => `shape ${kind} ${points.join(" ")}${feather}${invert}`);
-const regionOption = fc.oneof(paintOption, atOption, goodSize.map((size) => `size ${size}`), shapeOption);
+// Masks: images of every kind (a mask, colour guides), paths that are no image or not there, fits
+// known and not, tiny or wide feathers, invert.
+const maskOption = fc
+  .tuple(
+    fc.constantFrom("masks/arch.png", "masks/arch.png", "guides/postcard-sea.png", "guides/outpaint-center.png", "missing.png", "styles/art.scene", "guides", "../scenes/masks/arch.png"),
+    fc.constantFrom("", " fit cover", " fit contain", " fit stretch", " fit crop"),
+    fc.constantFrom("", " feather 0", " feather 16", " feather 1000", " feather -1"),
+    fc.constantFrom("", " invert"),
+  )
+  .map(([file, fit, feather, invert]) => `mask "${file}"${fit}${feather}${invert}`);
+const regionOption = fc.oneof(paintOption, atOption, goodSize.map((size) => `size ${size}`), shapeOption, maskOption);
 const gridOption = fc.oneof(
   paintOption,
   atOption,
@@ -256,7 +280,7 @@ const gridOption = fc.oneof(
   fc.integer({ min: 1, max: 6 }).map((n) => `columns ${n}`),
   fc.integer({ min: 1, max: 6 }).map((n) => `rows ${n}`),
   fc.array(goodText, { maxLength: 6 }).map((items) => `prompts [${items.join(", ")}]`),
-  fc.tuple(fc.integer({ min: 0, max: 4 }), fc.integer({ min: 0, max: 4 }), fc.array(fc.oneof(paintOption, shapeOption), { maxLength: 2 })).map(([c, r, o]) => `cell ${c}, ${r} { ${o.join(" ")} }`),
+  fc.tuple(fc.integer({ min: 0, max: 4 }), fc.integer({ min: 0, max: 4 }), fc.array(fc.oneof(paintOption, shapeOption, maskOption), { maxLength: 2 })).map(([c, r, o]) => `cell ${c}, ${r} { ${o.join(" ")} }`),
 );
 const guideOption = fc.oneof(
   atOption,

@@ -4,6 +4,8 @@ import path from "node:path";
 import sharp from "sharp";
 import { afterAll, describe, expect, it } from "vitest";
 import { layoutMap, paintColour } from "../src/runtime/layout-map.js";
+import { lMask } from "./helpers/mask-images.js";
+import { memoryHost } from "./helpers/memory-host.js";
 import { compileScene } from "./helpers/render-helpers.js";
 import { runMain } from "./helpers/scenec-main.js";
 
@@ -55,6 +57,12 @@ describe("the layout picture's outlines", () => {
     expect(svg).toContain('<polygon points="128,128 192,64 256,128"');
     expect(svg.match(/stroke-dasharray/g)).toHaveLength(2);
   });
+
+  it("dash a masked region's rectangle", async () => {
+    const { layoutOverlay } = await import("../src/cli/layout-image.js");
+    const plan = compileScene('canvas 256 x 128\nregion sky { prompt "sky" }\nregion wall { size 128 x 128  mask "l.png"  prompt "wall" }\n', { host: memoryHost({ "l.png": await lMask(64) }) });
+    expect(layoutOverlay(layoutMap(plan), 256, 128).match(/stroke-dasharray/g)).toHaveLength(1);
+  });
 });
 
 describe("scenec plan --layout", () => {
@@ -68,6 +76,20 @@ describe("scenec plan --layout", () => {
     expect(run.stderr).toBe(`wrote ${out}: house 36%, road 27%, robot 36% of the canvas\n`);
     expect(run.stdout).toMatch(/^version: 2$/m);
     expect(await sharp(out).metadata()).toMatchObject({ format: "png", width: 1408, height: 640 });
+  });
+
+  it("shows a masked region's shares: the sky owns masks.scene's doorway, inside the wall's rectangle", async () => {
+    const out = path.join(dir, "masks.png");
+    const run = await runMain("plan", path.join(root, "scenes/masks.scene"), "--layout", out);
+    expect(run.status, run.stderr).toBe(0);
+    // The wall's rectangle is 256 x 224 of the 512 x 256 canvas (44%); the doorway is the sky's.
+    expect(run.stderr).toBe(`wrote ${out}: sky 68%, wall 32% of the canvas\n`);
+    const { data } = await sharp(out).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    const at = (x: number, y: number) => [...data.subarray(3 * (y * 512 + x), 3 * (y * 512 + x) + 3)];
+    expect(at(256, 200), "the doorway: the sky's alone").toEqual(paintColour(0));
+    // The wall holds 9/10 of the mix (weight 9 over the sky's 1): nine tenths its colour.
+    const wall = at(160, 200);
+    paintColour(1).forEach((c, k) => expect(Math.abs(wall[k]! - (0.9 * c + 0.1 * paintColour(0)[k]!)), `the wall, channel ${k}`).toBeLessThanOrEqual(1));
   });
 
   it("refuses a name that is not a PNG, and a file the scene reads", async () => {

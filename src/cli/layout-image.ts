@@ -33,11 +33,13 @@ export async function layoutImage(plan: Plan, folder: string): Promise<{ map: La
 /** Outlines and labels as SVG (names are identifiers and `grid[c,r]`, escaped anyway). */
 export function layoutOverlay(map: LayoutMap, width: number, height: number): string {
   const size = Math.max(12, Math.round(Math.min(width, height) / 40));
-  const shapes = map.paints.map(({ name, rect, shape, colour, owned }) => {
+  const shapes = map.paints.map(({ name, rect, shape, masked, colour, owned }) => {
     const stroke = `rgb(${colour.join(",")})`;
     const label = `${escapeXml(name)} ${formatShare(owned)}`;
-    // A shaped region: its outline, and its rectangle dashed (it still crops and fades there).
-    const box = `<rect x="${rect.x + 1}" y="${rect.y + 1}" width="${rect.width - 2}" height="${rect.height - 2}" fill="none" stroke="${stroke}" stroke-width="${shape ? 1 : 2}"${shape ? ' stroke-dasharray="6 4"' : ""}/>`;
+    // A shaped region: its outline, and its rectangle dashed (it still crops and fades there); a
+    // masked one: its rectangle dashed, the mask showing in its shares.
+    const partial = shape !== undefined || masked === true;
+    const box = `<rect x="${rect.x + 1}" y="${rect.y + 1}" width="${rect.width - 2}" height="${rect.height - 2}" fill="none" stroke="${stroke}" stroke-width="${partial ? 1 : 2}"${partial ? ' stroke-dasharray="6 4"' : ""}/>`;
     return [
       box,
       ...(shape ? [outline(shape, rect, stroke)] : []),

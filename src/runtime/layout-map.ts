@@ -9,6 +9,8 @@ export interface LayoutPaint {
   rect: Rect;
   /** A region's shape inside `rect`, when it has one. */
   shape?: PlanShape;
+  /** Whether a mask image decides where in `rect` it paints (its shares show where). */
+  masked?: boolean;
   /** Its colour in the map, 0–255. */
   colour: readonly [number, number, number];
   /** The fraction of the canvas's latent elements where its share of the mix is the largest. */
@@ -78,6 +80,7 @@ export function layoutMap(plan: Plan, masks?: MaskImages): LayoutMap {
       name: p.name,
       rect: { ...p.rect },
       ...("shape" in p && p.shape ? { shape: p.shape } : {}),
+      ...("mask" in p && p.mask ? { masked: true } : {}),
       colour: colours[k]!,
       owned: owned[k]! / (width * height),
       best: best[k]!,
