@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { lMask } from "./helpers/mask-images.js";
 import { atomicSave, pngScene, readIfExists, sleep, waitUntil, WatchProcess } from "./helpers/watch-process.js";
 
 const scene = (left: string, extra = "") => `canvas 128 x 64
@@ -125,6 +126,19 @@ describe("scenec watch", () => {
     expect(pngScene(out)).toBe(withGuide);
     const [a, b] = await Promise.all([sharp(first).raw().toBuffer(), sharp(second).raw().toBuffer()]);
     expect(a.equals(b), "a darker guide gives a different picture").toBe(false);
+  });
+
+  it("watches a mask image once the scene uses it, and renders again when it changes", async () => {
+    writeFileSync(path.join(dir, "mask.png"), await lMask(64));
+    const withMask = scene("orange", 'region under { prompt "grey" }\nregion masked { size 64 x 64  mask "mask.png"  prompt "white"  weight 9 }\n');
+    const first = await saveAndWaitForPng(withMask);
+    const mark = watch.mark();
+    atomicSave(path.join(dir, "mask.png"), await lMask(64, { alpha: true }).then((l) => sharp(l).negate({ alpha: true }).png().toBuffer()));
+    await watch.waitForInOrder(mark, [/^\[watch\] change: mask\.png$/m, /^\[watch\] render started$/m, /^\[watch\] render finished in /m]);
+    const second = readFileSync(out);
+    expect(pngScene(out)).toBe(withMask);
+    const [a, b] = await Promise.all([sharp(first).raw().toBuffer(), sharp(second).raw().toBuffer()]);
+    expect(a.equals(b), "another mask gives a different picture").toBe(false);
   });
 
   it("reports a deleted import, and renders again when it comes back", async () => {

@@ -4,7 +4,7 @@ import { watch, type FSWatcher } from "chokidar";
 export type FileEvent = "add" | "change" | "unlink";
 
 /**
- * The files `scenec watch` keeps an eye on: the scene, what it imports, its guide images and the
+ * The files `scenec watch` keeps an eye on: the scene, what it imports, its guide and mask images and the
  * scenec.yaml it reads, watched with chokidar. The set is replaced after every compile (imports
  * and guides come and go as the scene is edited); files that do not exist yet are watched too
  * (chokidar watches their folder) and reported as `add` when they appear.

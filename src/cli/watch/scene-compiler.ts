@@ -56,7 +56,7 @@ export class SceneCompiler {
       shown(file: string): string;
       /** Replaces the watched files with these. */
       watch(files: readonly string[]): void;
-      /** Whether the guides a job met for the first time decode (then it may render). */
+      /** Whether the guides and masks a job met for the first time leave its compile as it was (then it may render). */
       onGuides(job: RenderJob, ok: boolean): void;
     },
   ) {
@@ -87,8 +87,9 @@ export class SceneCompiler {
     };
     const started = performance.now();
     const result = compile(text, { path: options.scene, host: this.guides.host(host), limits: options.limits, project: projectRules(options.scene, options.allowOutside) });
-    // New guides are decoded before anything renders; one that fails starts a round whose compile
-    // reports it as S3004, like any other error of the scene.
+    // New guides and masks are decoded before anything renders; a guide that fails starts a round
+    // whose compile reports it as S3004, like any other error of the scene, and so does a new
+    // mask, whose compile then checks the mask itself (coverage, S2033).
     const guidesDecode = this.guides.decodeQueued();
     const compileMs = performance.now() - started;
     let config: ReturnType<typeof loadConfig> | undefined;
@@ -123,7 +124,7 @@ export class SceneCompiler {
     const job: RenderJob = { plan, model, folder: this.folder, source: text, imports: importedTexts(result.sources, options.scene), overrides, output, compileMs, steps: plan.steps };
     // A decode that could not run at all checks nothing: the render decodes the guides itself and reports it.
     void guidesDecode.then(
-      (failed) => io.onGuides(job, !failed),
+      (recompile) => io.onGuides(job, !recompile),
       () => io.onGuides(job, true),
     );
     return { kind: "ok", job, diagnostics };

@@ -48,7 +48,7 @@ export type WatchEvent<J> =
   /** The debounce timer ran out. */
   | { type: "quiet" }
   | { type: "compiled"; outcome: CompileOutcome<J> }
-  /** The guide images `job` met for the first time decoded (`ok`), or one did not. */
+  /** The guide and mask images `job` met for the first time decoded and changed nothing (`ok`), or not: compile again. */
   | { type: "guides"; job: J; ok: boolean }
   /** A denoising step of `job`'s render is complete (every tile). */
   | { type: "step"; job: J; step: number; steps: number }
@@ -241,7 +241,7 @@ export function transition<J extends WatchJob>(ctx: WatchContext, state: WatchSt
         if (event.ok) return { state: startRender(s, event.job), effects };
         s = { ...s, work: { phase: "idle" } };
       } else if (s.next?.job === event.job) s = { ...s, next: event.ok ? { job: event.job, ready: true } : undefined };
-      // A guide that does not decode: a new round, whose compile reports it (S3004).
+      // A guide that does not decode, or a new mask: a new round, whose compile reports it (S3004) or checks the mask.
       if (!event.ok) s = compileNow(s);
       return { state: s, effects };
     }
