@@ -287,6 +287,8 @@ const guideOption = fc.oneof(
   goodSize.map((size) => `size ${size}`),
   fc.constantFrom("stretch", "cover", "contain").map((f) => `fit ${f}`),
   fc.constantFrom("0", "0.5", "1").map((n) => `strength ${n}`),
+  shapeOption,
+  maskOption,
 );
 const statement = fc.oneof(
   goodSize.map((size) => `canvas ${size}`),

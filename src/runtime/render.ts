@@ -8,6 +8,7 @@ import type { ActiveGuide } from "./guides/apply-guides.js";
 import { loadGuidePixels } from "./guides/guide-image.js";
 import { GuideLatentCache } from "./guides/guide-latents.js";
 import { loadPlanMasks } from "./guides/mask-image.js";
+import { memberships } from "../compiler/plan/outline-membership.js";
 import type { MaskImage } from "../compiler/plan/image-mask.js";
 import { loadNoiseFile } from "./noise-file.js";
 import { TextEmbeddings } from "./text-embeddings.js";
@@ -79,14 +80,17 @@ export async function renderPlan(plan: Plan, model: DiffusionModel, caches: Rend
       );
   }
   const scheduler = createScheduler(plan.scheduler.name, plan.steps, { karras: plan.scheduler.karras, config: model.schedulerConfig });
+  const masks = await loadPlanMasks(plan, options.folder ?? ".", caches.masks);
+  const membership = memberships(masks);
   const guides: ActiveGuide[] = [];
   for (const guide of plan.guides) {
     if (guide.steps === 0) continue; // strength 0: the guide changes nothing
     options.onProgress?.({ phase: "guides" });
     const encoded = await guideCache.get(guide, () => loadGuidePixels(path.resolve(options.folder ?? ".", guide.path), guide));
-    guides.push({ guide, encoded });
+    // A shape or mask pins only its part of the guide: it multiplies the image's own alpha.
+    const inside = membership({ shape: guide.shape, mask: guide.mask }, guide.rect, plan.latent.factor);
+    guides.push({ guide, encoded: inside ? { ...encoded, mask: encoded.mask.map((alpha, e) => alpha * inside[e]!) } : encoded });
   }
-  const masks = await loadPlanMasks(plan, options.folder ?? ".", caches.masks);
   const canvasNoise = plan.noiseFile && (await loadNoiseFile(plan.noiseFile, options.folder ?? ".", plan.latent.channels * plan.latent.width * plan.latent.height));
   const latents = await denoise({
     model,

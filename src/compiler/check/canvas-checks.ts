@@ -9,6 +9,7 @@ import type { Span } from "../diagnostics/span.js";
 import { LATENT_FACTOR } from "./values.js";
 import { weightMaps, type WeightMap } from "../plan/weight-map.js";
 import type { MaskImage } from "../plan/image-mask.js";
+import { memberships, type Outline } from "../plan/outline-membership.js";
 
 /**
  * The checks of the whole canvas, once every region and guide is placed: the canvas within the
@@ -87,12 +88,29 @@ export function checkCoverage(reporter: Reporter, maps: readonly WeightMap[], gu
     reporter.report("S2013", g.span, { pixels: bare * LATENT_FACTOR * LATENT_FACTOR });
   }
 
-  // Pixels under any guide are accounted for: pinned by a strength-1 guide, or reported above.
-  const guided = new Coverage(width, height, guides.map((g) => ({ latent: toLatent(g.rect) })));
+  // Pixels under any guide are accounted for: pinned by a strength-1 guide, or reported above;
+  // under a guide with a shape or mask, only those it pins.
+  const images = new Map<string, MaskImage>();
+  for (const g of guides) if (g.maskFile?.image) images.set(g.maskFile.sha256, g.maskFile.image);
+  const membership = memberships(images);
+  const guided = new Coverage(
+    width,
+    height,
+    guides.map((g) => {
+      const mask = membership(guideOutline(g), g.rect, LATENT_FACTOR);
+      return { latent: toLatent(g.rect), ...(mask && { mask }) };
+    }),
+  );
   const holes = cover.uncoveredRects((i) => guided.count[i]! > 0);
   if (holes.length === 0) return;
   const px = holes.map((h) => ({ x: h.x * LATENT_FACTOR, y: h.y * LATENT_FACTOR, width: h.width * LATENT_FACTOR, height: h.height * LATENT_FACTOR }));
   reporter.report("S2003", canvasSpan, { listed: px.slice(0, MAX_UNCOVERED_LISTED), more: Math.max(0, px.length - MAX_UNCOVERED_LISTED) });
+}
+
+/** A guide's shape or mask, as the weight maps take it. */
+function guideOutline(g: GuideSpec): Outline {
+  const mask = g.maskFile && { sha256: g.maskFile.sha256, fit: g.maskFile.fit, feather: g.maskFile.feather, invert: g.maskFile.invert };
+  return { shape: g.shape, mask };
 }
 
 /** S2502 warnings shown one by one; past them, one more S2502 counts the rest (a storm is not a to-do list). */

@@ -1,10 +1,12 @@
 import { readImageFile } from "./image-file.js";
-import type { GuideDecl } from "../syntax/ast.js";
+import { readMask, resolveMask, type MaskSpec } from "./masks.js";
+import { checkShapeInside, readShape } from "./shapes.js";
+import type { GuideDecl, PointValue } from "../syntax/ast.js";
 import type { Size } from "./geometry.js";
 import type { CompilerHost, Limits } from "../host.js";
 import type { ProjectRules } from "./project-root.js";
 import { collectOptions, optionOf } from "./options.js";
-import { FIT_MODES, type FitMode, type Rect } from "../plan/plan.js";
+import { FIT_MODES, type FitMode, type PlanShape, type Rect } from "../plan/plan.js";
 import type { Reporter } from "../diagnostics/reporter.js";
 import type { StyleResolver } from "./styles.js";
 import { suggestionHelp } from "./suggest.js";
@@ -23,11 +25,15 @@ export interface GuideSpec {
   fit: FitMode;
   strength: number;
   rect: Rect;
+  /** Where in its rectangle the guide pins the picture, besides its own alpha: a shape or a mask. */
+  shape?: PlanShape;
+  shapePoints?: readonly PointValue[];
+  maskFile?: MaskSpec;
 }
 
 /**
  * One `guide` statement: reads and checks the image (image-file.ts), asks the host whether its
- * pixels decode, and places it on the canvas.
+ * pixels decode, and places it on the canvas; with its `shape` or `mask`, if it has one.
  */
 export function elaborateGuide(
   decl: GuideDecl,
@@ -51,6 +57,11 @@ export function elaborateGuide(
     if (!fit)
       reporter.report("S2009", fitOption.value.span, { name, help: suggestionHelp(name, FIT_MODES) });
   }
+  const shapeOption = optionOf(options, "shape");
+  const shape = shapeOption && readShape(reporter, shapeOption);
+  const maskOption = optionOf(options, "mask");
+  if (maskOption && shapeOption) reporter.report("S2020", maskOption.keyword, { variant: "shapeMask", name: `guide "${written ?? ""}"`, related: [{ span: shapeOption.keyword }] });
+  const maskRequest = maskOption && !shapeOption ? readMask(reporter, styles, maskOption) : undefined;
   const strengthOption = optionOf(options, "strength");
   const strength = strengthOption ? numberIn(reporter, strengthOption.value, "strength", { min: 0, max: 1 }) : DEFAULT_STRENGTH;
 
@@ -64,6 +75,7 @@ export function elaborateGuide(
     : undefined;
 
   if (written === undefined) return undefined;
+  const maskFile = maskRequest && resolveMask(maskRequest, host, rules, limits, reporter);
   const read = readImageFile(reporter, host, rules, limits, "guide", written, decl.path.span);
   if (!read.ok) {
     const problem = read.problem;
@@ -98,7 +110,10 @@ export function elaborateGuide(
     }
   }
   if (at.x === undefined || at.y === undefined || width === undefined || height === undefined || fit === undefined || strength === undefined) return undefined;
+  if ((shapeOption && !shape) || (maskOption && !maskFile)) return undefined;
 
+  const rect = { x: at.x, y: at.y, width, height };
+  if (shape) checkShapeInside(reporter, { shape: shape.shape, shapePoints: shape.points, rect }, `guide "${written}"`);
   return {
     file,
     span: decl.path.span,
@@ -106,6 +121,8 @@ export function elaborateGuide(
     imageSize: imageSizePx,
     fit,
     strength,
-    rect: { x: at.x, y: at.y, width, height },
+    rect,
+    ...(shape && { shape: shape.shape, shapePoints: shape.points }),
+    ...(maskFile && { maskFile }),
   };
 }

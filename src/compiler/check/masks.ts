@@ -61,10 +61,19 @@ export function elaborateMasks(regions: RegionSpec[], host: CompilerHost, rules:
       if (!result) continue;
       read.set(key, (hit = result));
     }
-    const { file, sha256, imageSize } = hit.image;
-    region.maskFile = { ...request, file, sha256, imageSize, ...(hit.pixels && { image: hit.pixels }) };
+    region.maskFile = maskSpec(request, hit);
   }
   return [...new Set([...read.values()].map(({ image }) => image.file))];
+}
+
+/** A guide's mask: its file read and checked as a region's is. */
+export function resolveMask(request: MaskRequest, host: CompilerHost, rules: ProjectRules, limits: Limits, reporter: Reporter): MaskSpec | undefined {
+  const read = readMaskFile(request, host, rules, limits, reporter);
+  return read && maskSpec(request, read);
+}
+
+function maskSpec(request: MaskRequest, { image, pixels }: { image: ImageFile; pixels: MaskImage | undefined }): MaskSpec {
+  return { ...request, file: image.file, sha256: image.sha256, imageSize: image.imageSize, ...(pixels && { image: pixels }) };
 }
 
 function readMaskFile(request: MaskRequest, host: CompilerHost, rules: ProjectRules, limits: Limits, reporter: Reporter): { image: ImageFile; pixels: MaskImage | undefined } | undefined {

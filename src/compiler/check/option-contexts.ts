@@ -11,7 +11,7 @@ export const OPTIONS_BY_CONTEXT: Record<OptionContext, readonly OptionKind[]> = 
   region: ["at", "size", "shape", "mask", "prompt", "negative", "guidance", "blend", "weight", "seed", ...MICRO_CONDITIONING],
   grid: ["tile", "overlap", "columns", "rows", "tiling", "at", "prompt", "prompts", "negative", "guidance", "blend", "weight", "seed", "cell", ...MICRO_CONDITIONING],
   cell: ["shape", "mask", "prompt", "negative", "guidance", "blend", "weight", "seed", ...MICRO_CONDITIONING],
-  guide: ["at", "size", "fit", "strength"],
+  guide: ["at", "size", "fit", "strength", "shape", "mask"],
 };
 
 /** Words that start a top-level statement besides options (for "did you mean" on a misspelt statement). */

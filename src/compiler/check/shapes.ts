@@ -2,7 +2,7 @@ import type { OptionOf, PointValue } from "../syntax/ast.js";
 import type { Reporter } from "../diagnostics/reporter.js";
 import type { Span } from "../diagnostics/span.js";
 import { SHAPE_KINDS, type PlanPoint, type PlanShape } from "../plan/plan.js";
-import type { RegionSpec } from "./geometry.js";
+import type { RegionSpec, Size } from "./geometry.js";
 import { suggestionHelp } from "./suggest.js";
 import { numberIn } from "./values.js";
 
@@ -99,12 +99,13 @@ function foldBack(a: PlanPoint, b: PlanPoint, c: PlanPoint, d: PlanPoint, bIsSha
 
 /** S2029 for a polygon corner outside its region's rectangle (corners are pixels from its top-left corner, 0 to its size). */
 export function checkShapesInside(reporter: Reporter, regions: readonly RegionSpec[]): void {
-  for (const r of regions) {
-    if (!r.shapePoints || r.shape?.kind !== "polygon") continue;
-    const { width, height } = r.rect;
-    const outside = r.shapePoints.findIndex((p) => p.x.value < 0 || p.y.value < 0 || p.x.value > width || p.y.value > height);
-    if (outside < 0) continue;
-    const p = r.shapePoints[outside]!;
-    reporter.report("S2029", p.span, { point: { x: p.x.value, y: p.y.value }, name: r.name, size: { width, height } });
-  }
+  for (const r of regions) checkShapeInside(reporter, r, r.name);
+}
+
+/** S2029 for the first corner of `outlined`'s polygon (if it has one) outside its rectangle; `name` names it in the message. */
+export function checkShapeInside(reporter: Reporter, outlined: { shape?: PlanShape | undefined; shapePoints?: readonly PointValue[] | undefined; rect: Size }, name: string): void {
+  if (!outlined.shapePoints || outlined.shape?.kind !== "polygon") return;
+  const { width, height } = outlined.rect;
+  const p = outlined.shapePoints.find((q) => q.x.value < 0 || q.y.value < 0 || q.x.value > width || q.y.value > height);
+  if (p) reporter.report("S2029", p.span, { point: { x: p.x.value, y: p.y.value }, name, size: { width, height } });
 }

@@ -219,6 +219,9 @@ export interface PlanGuide {
   steps: number;
   rect: Rect;
   latent: Rect;
+  /** Where in `rect` the guide pins the picture (with its own alpha): absent, wherever it is opaque. */
+  shape?: PlanShape;
+  mask?: PlanMask;
 }
 
 /** `noise "file.npy"`: the initial noise read from a NumPy file instead of drawn from the seed. */

@@ -1,9 +1,10 @@
 import path from "node:path";
 import type { RegionSpec } from "../check/geometry.js";
 import type { GuideSpec } from "../check/guides.js";
+import type { MaskSpec } from "../check/masks.js";
 import type { NoiseFileSpec } from "../check/noise-file.js";
 import { relativeToScene } from "../check/project-root.js";
-import { PLAN_VERSION, textsToEncode, unetItemsPerRegion, type Plan, type PlanShiftedGrid, type PlanText, type Rect } from "./plan.js";
+import { PLAN_VERSION, textsToEncode, unetItemsPerRegion, type Plan, type PlanMask, type PlanShiftedGrid, type PlanText, type Rect } from "./plan.js";
 import { overlappingTilesPerStep, windowsPerStep } from "./shifted-windows.js";
 import type { Settings } from "../check/settings.js";
 import { LATENT_FACTOR } from "../check/values.js";
@@ -72,7 +73,7 @@ export function buildPlan(input: PlanInput): Plan {
       ...(Object.keys(r.micro).length > 0 ? { microConditioning: structuredClone(r.micro) } : {}),
     };
     if (!r.shifted) {
-      const mask = r.maskFile && { path: relativeToScene(sceneFile, r.maskFile.file), sha256: r.maskFile.sha256, imageSize: { ...r.maskFile.imageSize }, fit: r.maskFile.fit, feather: r.maskFile.feather, invert: r.maskFile.invert };
+      const mask = r.maskFile && planMask(sceneFile, r.maskFile);
       regions.push({ name: r.name, source: where(r.span), ...paint, rect: { ...r.rect }, latent: toLatent(r.rect), ...(r.shape ? { shape: { ...r.shape } } : {}), ...(mask ? { mask } : {}) });
       continue;
     }
@@ -100,6 +101,8 @@ export function buildPlan(input: PlanInput): Plan {
     steps: guideSteps(g.strength, settings.steps),
     rect: { ...g.rect },
     latent: toLatent(g.rect),
+    ...(g.shape ? { shape: { ...g.shape } } : {}),
+    ...(g.maskFile ? { mask: planMask(sceneFile, g.maskFile) } : {}),
   }));
 
   const sceneName = path.basename(sceneFile);
@@ -143,4 +146,9 @@ export function buildPlan(input: PlanInput): Plan {
       textEncodings: textsToEncode({ regions, shiftedGrids }, false).length,
     },
   };
+}
+
+/** A mask as the plan records it: its file (relative to the scene's folder), hash and placement. */
+function planMask(sceneFile: string, m: MaskSpec): PlanMask {
+  return { path: relativeToScene(sceneFile, m.file), sha256: m.sha256, imageSize: { ...m.imageSize }, fit: m.fit, feather: m.feather, invert: m.invert };
 }

@@ -1,7 +1,7 @@
 import { kernelProfile } from "./blend-kernels.js";
 import { shiftedGridProfiles } from "./shifted-windows.js";
-import { shapeMask } from "./shape-mask.js";
-import { imageMask, type MaskImages, type MaskPlacement } from "./image-mask.js";
+import type { MaskImages } from "./image-mask.js";
+import { memberships, type Outline } from "./outline-membership.js";
 import type { BlendKernel, Plan, PlanShape, Rect } from "./plan.js";
 
 /**
@@ -29,7 +29,7 @@ export interface WeightedPaint {
   latent: Rect;
   shape?: PlanShape;
   /** A mask image, by the hash of its file (its pixels are looked up in `weightMaps`'s `images`). */
-  mask?: MaskPlacement & { sha256: string };
+  mask?: Outline["mask"];
   blend: BlendKernel;
   weight: number;
   shifted?: { latentTile: { width: number; height: number }; columns: number; rows: number };
@@ -51,20 +51,11 @@ export function weightMaps(paints: readonly WeightedPaint[], images: MaskImages 
     if (!p) profiles.set(key, (p = kernelProfile(kind, n)));
     return p;
   };
-  const masks = new Map<string, Float32Array>();
-  const maskOf = (mask: NonNullable<WeightedPaint["mask"]>, rect: Rect, factor: number): Float32Array | undefined => {
-    const image = images.get(mask.sha256);
-    if (!image) return undefined;
-    const key = `${mask.sha256}:${mask.fit}:${mask.feather}:${mask.invert}:${rect.width}x${rect.height}`;
-    let m = masks.get(key);
-    if (!m) masks.set(key, (m = imageMask(image, mask, rect.width, rect.height, factor)));
-    return m;
-  };
+  const membership = memberships(images);
   return paints.map(({ rect, latent, shape, mask, blend, weight, shifted }) => {
     const { across, down } = shifted ? shiftedGridProfiles(blend, shifted) : { across: profile(blend, latent.width), down: profile(blend, latent.height) };
-    const factor = rect.width / latent.width;
-    const membership = shape ? shapeMask(shape, rect.width, rect.height, factor) : mask && maskOf(mask, rect, factor);
-    return membership ? { latent, weight, across, down, mask: membership } : { latent, weight, across, down };
+    const inside = membership({ shape, mask }, rect, rect.width / latent.width);
+    return inside ? { latent, weight, across, down, mask: inside } : { latent, weight, across, down };
   });
 }
 

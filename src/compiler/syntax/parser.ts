@@ -319,23 +319,25 @@ class SceneParser extends CstParser {
   maskOption = this.RULE("maskOption", () => {
     this.CONSUME(T.Mask);
     this.SUBRULE(this.text);
-    this.MANY(() => {
-      this.OR([
-        {
-          GATE: () => this.LA(1).startLine === this.LA(0).endLine,
-          ALT: () => {
-            this.CONSUME(T.Fit);
-            this.CONSUME(T.NameWord);
+    this.MANY({
+      GATE: () => this.LA(1).tokenType !== T.Fit || this.LA(1).startLine === this.LA(0).endLine,
+      DEF: () => {
+        this.OR([
+          {
+            ALT: () => {
+              this.CONSUME(T.Fit);
+              this.CONSUME(T.NameWord);
+            },
           },
-        },
-        {
-          ALT: () => {
-            this.CONSUME(T.Feather);
-            this.CONSUME(T.NumberLiteral);
+          {
+            ALT: () => {
+              this.CONSUME(T.Feather);
+              this.CONSUME(T.NumberLiteral);
+            },
           },
-        },
-        { ALT: () => this.CONSUME(T.Invert) },
-      ]);
+          { ALT: () => this.CONSUME(T.Invert) },
+        ]);
+      },
     });
   });
 

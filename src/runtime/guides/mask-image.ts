@@ -42,13 +42,13 @@ export async function loadMaskImage(file: string, mask: PlanMask): Promise<MaskI
 }
 
 /**
- * The plan's mask images by sha256, each decoded once per content hash and kept in `cache` for
+ * The plan's mask images (its regions' and guides') by sha256, each decoded once per content hash and kept in `cache` for
  * the next render (only this plan's stay: watch mode's edits would otherwise pile up). A file
  * whose content is not the plan's is refused (StaleGuideError), as a changed guide is.
  */
-export async function loadPlanMasks(plan: Pick<Plan, "regions">, folder: string, cache = new Map<string, MaskImage>()): Promise<Map<string, MaskImage>> {
+export async function loadPlanMasks(plan: Pick<Plan, "regions" | "guides">, folder: string, cache = new Map<string, MaskImage>()): Promise<Map<string, MaskImage>> {
   const masks = new Map<string, MaskImage>();
-  for (const { mask } of plan.regions) {
+  for (const { mask } of [...plan.regions, ...plan.guides]) {
     if (!mask || masks.has(mask.sha256)) continue;
     let image = cache.get(mask.sha256);
     if (!image) cache.set(mask.sha256, (image = await loadMaskImage(path.resolve(folder, mask.path), mask)));
