@@ -5,6 +5,7 @@ import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatScene } from "../src/compiler/format/format-scene.js";
 import { gradient, writeImage } from "./helpers/guide-helpers.js";
+import { lMask } from "./helpers/mask-images.js";
 import { LspClient } from "./helpers/lsp-client.js";
 import { runScenec } from "./helpers/scenec-cli.js";
 
@@ -211,6 +212,15 @@ describe("scenec lsp", () => {
     expect(text).toContain("image: 64 x 48 pixels, sha256 `");
     expect(text).toMatch(/sha256 `[0-9a-f]{64}`/);
     expect(await completion(2, 7, "guided.scene")).toContain("sketch.png");
+  });
+
+  it("completes mask paths, and a masked region's share of the canvas is its mask's", async () => {
+    writeFileSync(path.join(folder, "l.png"), await lMask(64));
+    // Flat kernels: the wall (weight 9) dominates exactly its L, 7 / 16 of the canvas.
+    await open("masked.scene", 'canvas 128 x 128\nblend constant\nregion all { prompt "x" }\nregion wall {\n  mask "l.png" feather 0\n  weight 9\n}\n');
+    await client.diagnostics(uri("masked.scene"), (p) => p.diagnostics.length === 0);
+    expect(await completion(4, 8, "masked.scene")).toContain("l.png");
+    expect((await hover(3, 9, "masked.scene"))!.contents.value).toContain("- dominates 44% of the canvas");
   });
 
   it("completes model names from scenec.yaml", async () => {

@@ -21,6 +21,7 @@ const VOCABULARIES: Record<string, readonly string[]> = {
 const PATH_EXTENSIONS: Record<string, readonly string[]> = {
   import: [".scene"],
   guide: IMAGE_EXTENSIONS.split(", "),
+  mask: IMAGE_EXTENSIONS.split(", "),
   output: IMAGE_EXTENSIONS.split(", "),
   noise: [".npy"],
   model: [".onnx"],
@@ -29,7 +30,7 @@ const PATH_EXTENSIONS: Record<string, readonly string[]> = {
 /**
  * Completions at `offset`: the options allowed in the block the cursor is in (and the
  * declarations, at the top level), the names a `scheduler`/`blend`/`fit`/`noise`/`tiling` takes,
- * style names after `{` in a string, files for `import`/`guide`/`output`/`noise`/`model` strings
+ * style names after `{` in a string, files for `import`/`guide`/`mask`/`output`/`noise`/`model` strings
  * and the model names of scenec.yaml.
  */
 export function completionsAt(analysis: Analysis, offset: number, range: (start: number, end: number) => Range): CompletionItem[] {
