@@ -48,8 +48,9 @@ beforeAll(async () => {
   const folder = path.join(ROOT, FIXTURES, "masks");
   for (const name of readdirSync(folder)) {
     const bytes = new Uint8Array(readFileSync(path.join(folder, name)));
-    const image = await decodeMaskImage(bytes, 64 * 64);
-    masks.set(createHash("sha256").update(bytes).digest("hex"), image);
+    // A damaged mask (cut-short.png) does not decode: the compiler reports it from its header.
+    const image = await decodeMaskImage(bytes, 64 * 64).catch(() => undefined);
+    if (image) masks.set(createHash("sha256").update(bytes).digest("hex"), image);
   }
 });
 

@@ -119,6 +119,18 @@ ${extra}`;
     expect(codes(await compileMasked(scene('"../l.png"')))).toEqual(["S3007"]);
   });
 
+  it("reports a mask whose pixel data does not decode (S3014), as the host found when it decoded it", async () => {
+    // A JPEG with every marker in place but its entropy-coded data overwritten.
+    const raw = Buffer.alloc(64 * 64 * 3).map((_, i) => (i * 7919) % 251);
+    const jpeg = Buffer.from(await sharp(raw, { raw: { width: 64, height: 64, channels: 3 } }).jpeg().toBuffer());
+    const sos = jpeg.indexOf(Buffer.from([0xff, 0xda]));
+    for (let i = sos + 2 + jpeg.readUInt16BE(sos + 2) + 20; i < jpeg.length - 40; i++) jpeg[i] = (i * 37 + 11) % 255;
+    const text = scene('"bad.jpg"');
+    expect(codes(compile(text, { path: "s.scene", host: memoryHost({ "bad.jpg": jpeg }) })), "the compiler alone reads its header only").toEqual([]);
+    const result = await new GuideDecoder().compile((host) => compile(text, { path: "s.scene", host }), memoryHost({ "bad.jpg": new Uint8Array(jpeg) }));
+    expect(result.diagnostics.map((d) => [d.code, d.message])).toEqual([["S3014", "mask image `bad.jpg` is damaged: its pixel data does not decode (Corrupt JPEG data: bad Huffman code)"]]);
+  });
+
   it("lets a grid's cell have a mask, read once for all the cells that name it", async () => {
     const result = await compileMasked(`canvas 256 x 128
 grid g {
