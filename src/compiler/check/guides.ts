@@ -6,11 +6,10 @@ import type { Size } from "./geometry.js";
 import type { CompilerHost, Limits } from "../host.js";
 import type { ProjectRules } from "./project-root.js";
 import { collectOptions, optionOf } from "./options.js";
-import { FIT_MODES, type FitMode, type PlanShape, type Rect } from "../plan/plan.js";
+import type { FitMode, PlanShape, Rect } from "../plan/plan.js";
 import type { Reporter } from "../diagnostics/reporter.js";
 import type { StyleResolver } from "./styles.js";
-import { suggestionHelp } from "./suggest.js";
-import { LATENT_FACTOR, nearestMultiples, numberIn, pixels } from "./values.js";
+import { LATENT_FACTOR, nearestMultiples, numberIn, pixels, readFit } from "./values.js";
 import type { Span } from "../diagnostics/span.js";
 
 /** diffusers' img2img default strength. */
@@ -50,13 +49,7 @@ export function elaborateGuide(
   const written = styles.expand(decl.path);
 
   const fitOption = optionOf(options, "fit");
-  let fit: FitMode | undefined = "stretch";
-  if (fitOption) {
-    const name = fitOption.value.name;
-    fit = (FIT_MODES as readonly string[]).includes(name) ? (name as FitMode) : undefined;
-    if (!fit)
-      reporter.report("S2009", fitOption.value.span, { name, help: suggestionHelp(name, FIT_MODES) });
-  }
+  const fit: FitMode | undefined = fitOption ? readFit(reporter, fitOption.value) : "stretch";
   const shapeOption = optionOf(options, "shape");
   const shape = shapeOption && readShape(reporter, shapeOption);
   const maskOption = optionOf(options, "mask");

@@ -3,14 +3,12 @@ import type { CompilerHost, Limits } from "../host.js";
 import type { Reporter } from "../diagnostics/reporter.js";
 import type { Span } from "../diagnostics/span.js";
 import type { MaskImage, MaskPlacement } from "../plan/image-mask.js";
-import { FIT_MODES, type FitMode } from "../plan/plan.js";
 import type { RegionSpec, Size } from "./geometry.js";
 import { readImageFile, type ImageFile } from "./image-file.js";
 import type { ProjectRules } from "./project-root.js";
 import { DEFAULT_FEATHER, FEATHER_RANGE } from "./shapes.js";
 import type { StyleResolver } from "./styles.js";
-import { suggestionHelp } from "./suggest.js";
-import { numberIn } from "./values.js";
+import { numberIn, readFit } from "./values.js";
 
 /** `mask "file.png" [fit NAME] [feather N] [invert]` as written, checked on its own; the file is read once the regions are known. */
 export interface MaskRequest extends MaskPlacement {
@@ -33,12 +31,7 @@ export interface MaskSpec extends MaskRequest {
 /** Reads a `mask` option's modifiers (S2009 unknown fit, S2010 feather out of range); undefined when one fails. */
 export function readMask(reporter: Reporter, styles: StyleResolver, option: OptionOf<"mask">): MaskRequest | undefined {
   const written = styles.expand(option.value);
-  let fit: FitMode | undefined = "stretch";
-  if (option.fit) {
-    const name = option.fit.name;
-    fit = (FIT_MODES as readonly string[]).includes(name) ? (name as FitMode) : undefined;
-    if (!fit) reporter.report("S2009", option.fit.span, { name, help: suggestionHelp(name, FIT_MODES) });
-  }
+  const fit = option.fit ? readFit(reporter, option.fit) : "stretch";
   const feather = option.feather ? numberIn(reporter, option.feather, "feather", FEATHER_RANGE) : DEFAULT_FEATHER;
   if (written === undefined || fit === undefined || feather === undefined) return undefined;
   return { written, span: option.value.span, fit, feather, invert: option.invert !== undefined };

@@ -1,5 +1,7 @@
-import type { NumberValue } from "../syntax/ast.js";
+import type { NameValue, NumberValue } from "../syntax/ast.js";
 import type { Reporter } from "../diagnostics/reporter.js";
+import { FIT_MODES, type FitMode } from "../plan/plan.js";
+import { suggestionHelp } from "./suggest.js";
 
 /** The latent factor of every Stable Diffusion VAE and of the built-in model. */
 export const LATENT_FACTOR = 8;
@@ -75,4 +77,11 @@ export function pixels(reporter: Reporter, v: NumberValue, what: string, kind: "
     return undefined;
   }
   return v.value;
+}
+
+/** A guide's or mask's `fit`, or undefined (S2009 reported) when it names no fit mode. */
+export function readFit(reporter: Reporter, value: NameValue): FitMode | undefined {
+  if ((FIT_MODES as readonly string[]).includes(value.name)) return value.name as FitMode;
+  reporter.report("S2009", value.span, { name: value.name, help: suggestionHelp(value.name, FIT_MODES) });
+  return undefined;
 }
