@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { lMask } from "./helpers/mask-images.js";
 import { startScenec } from "./helpers/scenec-cli.js";
 
 let dir: string;
@@ -74,6 +75,22 @@ describe("scenec render", () => {
     expect(run.stderr()).toMatch(/^scenec: guide image .*g\.png has changed since the plan was made/m);
     expect(run.stderr()).not.toContain("internal error");
     expect(existsSync(join(dir, "guided.png"))).toBe(false);
+  });
+
+  it("renders a saved plan with a mask to the scene's pixels, and refuses it once the mask has changed, exit 2", async () => {
+    writeFileSync(join(dir, "m.png"), await lMask(64));
+    writeFileSync(join(dir, "masked.scene"), `canvas 128 x 64\nsteps 2\nregion r { prompt "blue" }\nregion wall { size 64 x 64  mask "m.png"  prompt "red" }\n`);
+    expect(await start(["plan", "masked.scene", "-o", "masked.plan.json"]).done).toBe(0);
+    expect(await start(["render", "masked.plan.json", "-o", "masked-plan.png"]).done).toBe(0);
+    expect(await start(["render", "masked.scene", "-o", "masked-scene.png"]).done).toBe(0);
+    expect(Buffer.compare(await raw(join(dir, "masked-plan.png")), await raw(join(dir, "masked-scene.png")))).toBe(0);
+    // The output may not overwrite the mask the plan reads.
+    expect(await start(["render", "masked.plan.json", "-o", "m.png"]).done).toBe(2);
+    writeFileSync(join(dir, "m.png"), await lMask(32));
+    const run = start(["render", "masked.plan.json", "-o", "masked-stale.png"]);
+    expect(await run.done).toBe(2);
+    expect(run.stderr()).toMatch(/^scenec: masked\.plan\.json: mask image .*m\.png has changed since the plan was made/m);
+    expect(run.stderr()).not.toContain("internal error");
   });
 
   it("exports the built-in model as a folder that renders the same picture", async () => {

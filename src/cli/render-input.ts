@@ -127,8 +127,9 @@ async function loadSource(file: string, text: string, plan: boolean, limits: Par
     const plan = { noise: "scenec", ...(value as Omit<Plan, "noise">) } as Plan;
     const guides = plan.guides.map((g) => path.join(folder, g.path));
     await checkSavedGuides(file, plan, guides);
+    const masks = await checkSavedMasks(file, plan, folder);
     const noiseFile = plan.noiseFile ? [path.join(folder, plan.noiseFile.path)] : [];
-    return { plan, folder, source: text, sourceKind: "plan", files: [file, ...guides, ...noiseFile], imports: {}, rules };
+    return { plan, folder, source: text, sourceKind: "plan", files: [file, ...guides, ...masks, ...noiseFile], imports: {}, rules };
   }
   const [{ compileText, libraryHasNoPlan }, { importedTexts }] = await Promise.all([import("./compile-file.js"), import("./render-record.js")]);
   const { GuideDecoder } = await import("./guide-check.js");
@@ -141,6 +142,20 @@ async function loadSource(file: string, text: string, plan: boolean, limits: Par
   }
   if (!result.plan) throw new CliError(`the compiler gave neither a plan nor an error for ${file}`);
   return { plan: result.plan, folder, source: text, sourceKind: "scene", files: [file, ...result.dependencies], imports: importedTexts(result.sources, file), rules };
+}
+
+/**
+ * A saved plan's mask images, checked before any model loads as its guides are (there, with the
+ * content the plan recorded, decodable): the files, for the output check.
+ */
+async function checkSavedMasks(planFile: string, plan: Plan, folder: string): Promise<string[]> {
+  const masks = [...plan.regions, ...plan.guides].flatMap(({ mask }) => (mask ? [mask] : []));
+  if (masks.length === 0) return [];
+  const { loadPlanMasks } = await import("../runtime/guides/mask-image.js");
+  await loadPlanMasks(plan, folder).catch((error: Error) => {
+    throw new CliError(`${planFile}: ${error.message}`, `a saved plan's paths are relative to the plan file: write it with \`scenec plan SCENE -o ${planFile}\``);
+  });
+  return [...new Set(masks.map((m) => path.join(folder, m.path)))];
 }
 
 /**
