@@ -23,6 +23,7 @@ beforeAll(async () => {
   ({ dir, remove } = tempFolder("scenec-guide-outlines-"));
   await writeImage(join(dir, "purple.png"), 128, 128, solid([170, 60, 190]));
   await writeImage(join(dir, "white.png"), 16, 16, solid([255, 255, 255]));
+  await writeImage(join(dir, "black.png"), 16, 16, solid([0, 0, 0]));
   writeFileSync(join(dir, "l.png"), await lMask(64));
 });
 afterAll(() => remove?.());
@@ -78,5 +79,14 @@ describe("a guide's shape or mask in the compiler", () => {
     const result = await new GuideDecoder().compile((host) => compile(text, { path: join(dir, "x.scene"), host }), nodeHost);
     expect(result.diagnostics.map((d) => [d.code, d.message])).toEqual([["S2003", "canvas pixels covered by no region: 88 x 88 at 40, 0"]]);
     expect(planIn(dir, `canvas 128 x 128\nregion left { size 32 x 128 }\nguide "purple.png" { strength 1 }\n`).guides).toHaveLength(1);
+  });
+
+  it("reports a guide whose shape or mask pins nothing (S2031, S2033)", async () => {
+    const text = `${GREEN}guide "purple.png" { mask "black.png" }\nguide "purple.png" { size 64 x 64  shape polygon (0, 0) (64, 0) (64, 64) (0, 64) invert }\n`;
+    const result = await new GuideDecoder().compile((host) => compile(text, { path: join(dir, "x.scene"), host }), nodeHost);
+    expect(result.diagnostics.map((d) => [d.code, d.message])).toEqual([
+      ["S2033", 'the mask `black.png` of `guide "purple.png"` covers none of its rectangle'],
+      ["S2031", 'the shape of `guide "purple.png"` covers none of its rectangle'],
+    ]);
   });
 });

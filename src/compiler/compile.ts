@@ -1,7 +1,7 @@
 import type { GuideDecl, Option, OptionOf } from "./syntax/ast.js";
 import type { Diagnostic } from "./diagnostics/diagnostic.js";
 import { notASceneFile, type NotAScene } from "./syntax/binary-files.js";
-import { checkCanvasLimits, checkCoverage, checkInsideCanvas, checkShapesPaint, regionWeightMaps, reportDominatedRegions } from "./check/canvas-checks.js";
+import { checkCanvasLimits, checkCoverage, checkInsideCanvas, checkShapesPaint, guideMemberships, regionWeightMaps, reportDominatedRegions } from "./check/canvas-checks.js";
 import { checkShapesInside } from "./check/shapes.js";
 import { boundingCanvas, type RegionSpec, type Size } from "./check/geometry.js";
 import { elaborateGuide, type GuideSpec } from "./check/guides.js";
@@ -151,8 +151,9 @@ export function compile(text: string, options: CompileOptions): CompileResult {
     checkShapesInside(reporter, regions);
     if (reporter.errorCount === errorsBeforeGeometry && !syntaxErrorsInMain) {
       const maps = regionWeightMaps(regions);
-      checkShapesPaint(reporter, regions, maps);
-      checkCoverage(reporter, maps, guides, canvas, canvasSpan);
+      const guideMasks = guideMemberships(guides);
+      checkShapesPaint(reporter, regions, maps, guides, guideMasks);
+      checkCoverage(reporter, maps, guides, guideMasks, canvas, canvasSpan);
       if (reporter.errorCount === errorsBeforeGeometry) {
         reportDominatedRegions(reporter, regions, maps);
       }

@@ -9,7 +9,7 @@ import type { Span } from "../diagnostics/span.js";
 import { LATENT_FACTOR } from "./values.js";
 import { weightMaps, type WeightMap } from "../plan/weight-map.js";
 import type { MaskImage } from "../plan/image-mask.js";
-import { memberships, type Outline } from "../plan/outline-membership.js";
+import { memberships } from "../plan/outline-membership.js";
 
 /**
  * The checks of the whole canvas, once every region and guide is placed: the canvas within the
@@ -62,20 +62,36 @@ export function regionWeightMaps(regions: readonly RegionSpec[]): WeightMap[] {
   );
 }
 
-/** S2031 for a region whose shape reaches no latent element of its rectangle, S2033 for a mask that does not: it would paint nothing. */
-export function checkShapesPaint(reporter: Reporter, regions: readonly RegionSpec[], maps: readonly WeightMap[]): void {
-  maps.forEach((map, i) => {
-    if (!map.mask || map.mask.some((m) => m > 0)) return;
-    const r = regions[i]!;
-    const params = r.maskFile && { name: r.name, file: r.maskFile.written };
-    if (!r.maskFile) reporter.report("S2031", r.span, { name: r.name });
-    else if (r.maskFile.invert) reporter.report("S2033", r.maskFile.span, { variant: "inverted", ...params! });
-    else reporter.report("S2033", r.maskFile.span, { variant: "empty", ...params! });
+/** The guides' memberships in their shapes or masks (`memberships[i]` is `guides[i]`'s; undefined: all of its rectangle, or a mask the host did not decode). */
+export function guideMemberships(guides: readonly GuideSpec[]): (Float32Array | undefined)[] {
+  const images = new Map<string, MaskImage>();
+  for (const g of guides) if (g.maskFile?.image) images.set(g.maskFile.sha256, g.maskFile.image);
+  const membership = memberships(images);
+  return guides.map((g) => {
+    const mask = g.maskFile && { sha256: g.maskFile.sha256, fit: g.maskFile.fit, feather: g.maskFile.feather, invert: g.maskFile.invert };
+    return membership({ shape: g.shape, mask }, g.rect, LATENT_FACTOR);
   });
 }
 
+/**
+ * S2031 for a region or guide whose shape reaches no latent element of its rectangle, S2033 for a
+ * mask that does not: the region would paint nothing, the guide pin nothing.
+ */
+export function checkShapesPaint(reporter: Reporter, regions: readonly RegionSpec[], maps: readonly WeightMap[], guides: readonly GuideSpec[], guideMasks: readonly (Float32Array | undefined)[]): void {
+  const outlined = [
+    ...regions.map((r, i) => ({ name: r.name, span: r.span, maskFile: r.maskFile, mask: maps[i]!.mask })),
+    ...guides.map((g, i) => ({ name: g.name, span: g.span, maskFile: g.maskFile, mask: guideMasks[i] })),
+  ];
+  for (const { name, span, maskFile, mask } of outlined) {
+    if (!mask || mask.some((m) => m > 0)) continue;
+    if (!maskFile) reporter.report("S2031", span, { name });
+    else if (maskFile.invert) reporter.report("S2033", maskFile.span, { variant: "inverted", name, file: maskFile.written });
+    else reporter.report("S2033", maskFile.span, { variant: "empty", name, file: maskFile.written });
+  }
+}
+
 /** Every latent element painted by a region (S2003), or under a guide that paints it; under a guide that lets regions through, regions (S2013). */
-export function checkCoverage(reporter: Reporter, maps: readonly WeightMap[], guides: readonly GuideSpec[], canvas: Size, canvasSpan: Span): void {
+export function checkCoverage(reporter: Reporter, maps: readonly WeightMap[], guides: readonly GuideSpec[], guideMasks: readonly (Float32Array | undefined)[], canvas: Size, canvasSpan: Span): void {
   const width = canvas.width / LATENT_FACTOR;
   const height = canvas.height / LATENT_FACTOR;
   const cover = new Coverage(width, height, maps);
@@ -90,14 +106,11 @@ export function checkCoverage(reporter: Reporter, maps: readonly WeightMap[], gu
 
   // Pixels under any guide are accounted for: pinned by a strength-1 guide, or reported above;
   // under a guide with a shape or mask, only those it pins.
-  const images = new Map<string, MaskImage>();
-  for (const g of guides) if (g.maskFile?.image) images.set(g.maskFile.sha256, g.maskFile.image);
-  const membership = memberships(images);
   const guided = new Coverage(
     width,
     height,
-    guides.map((g) => {
-      const mask = membership(guideOutline(g), g.rect, LATENT_FACTOR);
+    guides.map((g, i) => {
+      const mask = guideMasks[i];
       return { latent: toLatent(g.rect), ...(mask && { mask }) };
     }),
   );
@@ -105,12 +118,6 @@ export function checkCoverage(reporter: Reporter, maps: readonly WeightMap[], gu
   if (holes.length === 0) return;
   const px = holes.map((h) => ({ x: h.x * LATENT_FACTOR, y: h.y * LATENT_FACTOR, width: h.width * LATENT_FACTOR, height: h.height * LATENT_FACTOR }));
   reporter.report("S2003", canvasSpan, { listed: px.slice(0, MAX_UNCOVERED_LISTED), more: Math.max(0, px.length - MAX_UNCOVERED_LISTED) });
-}
-
-/** A guide's shape or mask, as the weight maps take it. */
-function guideOutline(g: GuideSpec): Outline {
-  const mask = g.maskFile && { sha256: g.maskFile.sha256, fit: g.maskFile.fit, feather: g.maskFile.feather, invert: g.maskFile.invert };
-  return { shape: g.shape, mask };
 }
 
 /** S2502 warnings shown one by one; past them, one more S2502 counts the rest (a storm is not a to-do list). */

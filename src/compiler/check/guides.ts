@@ -18,6 +18,8 @@ const DEFAULT_STRENGTH = 0.8;
 export interface GuideSpec {
   /** As resolved from the scene file (the host reads this). */
   file: string;
+  /** `guide "file.png"`, as written: what messages call it. */
+  name: string;
   span: Span;
   sha256: string;
   imageSize: Size;
@@ -53,7 +55,8 @@ export function elaborateGuide(
   const shapeOption = optionOf(options, "shape");
   const shape = shapeOption && readShape(reporter, shapeOption);
   const maskOption = optionOf(options, "mask");
-  if (maskOption && shapeOption) reporter.report("S2020", maskOption.keyword, { variant: "shapeMask", name: `guide "${written ?? ""}"`, related: [{ span: shapeOption.keyword }] });
+  const name = `guide "${written ?? ""}"`;
+  if (maskOption && shapeOption) reporter.report("S2020", maskOption.keyword, { variant: "shapeMask", name, related: [{ span: shapeOption.keyword }] });
   const maskRequest = maskOption && !shapeOption ? readMask(reporter, styles, maskOption) : undefined;
   const strengthOption = optionOf(options, "strength");
   const strength = strengthOption ? numberIn(reporter, strengthOption.value, "strength", { min: 0, max: 1 }) : DEFAULT_STRENGTH;
@@ -106,9 +109,10 @@ export function elaborateGuide(
   if ((shapeOption && !shape) || (maskOption && !maskFile)) return undefined;
 
   const rect = { x: at.x, y: at.y, width, height };
-  if (shape) checkShapeInside(reporter, { shape: shape.shape, shapePoints: shape.points, rect }, `guide "${written}"`);
+  if (shape) checkShapeInside(reporter, { shape: shape.shape, shapePoints: shape.points, rect }, name);
   return {
     file,
+    name,
     span: decl.path.span,
     sha256,
     imageSize: imageSizePx,
