@@ -214,13 +214,15 @@ describe("scenec lsp", () => {
     expect(await completion(2, 7, "guided.scene")).toContain("sketch.png");
   });
 
-  it("completes mask paths, and a masked region's share of the canvas is its mask's", async () => {
+  it("completes and hovers mask paths, and a masked region's share of the canvas is its mask's", async () => {
     writeFileSync(path.join(folder, "l.png"), await lMask(64));
     // Flat kernels: the wall (weight 9) dominates exactly its L, 7 / 16 of the canvas.
     await open("masked.scene", 'canvas 128 x 128\nblend constant\nregion all { prompt "x" }\nregion wall {\n  mask "l.png" feather 0\n  weight 9\n}\n');
     await client.diagnostics(uri("masked.scene"), (p) => p.diagnostics.length === 0);
     expect(await completion(4, 8, "masked.scene")).toContain("l.png");
     expect((await hover(3, 9, "masked.scene"))!.contents.value).toContain("- dominates 44% of the canvas");
+    expect((await hover(4, 10, "masked.scene"))!.contents.value).toMatch(/^mask `l\.png`\n- image: 64 x 64 pixels, sha256 `[0-9a-f]{64}`\n- fit `stretch`, feather 0$/);
+    expect((await hover(4, 3, "masked.scene"))!.contents.value).toContain('`mask "file.png" …`');
   });
 
   it("completes model names from scenec.yaml", async () => {

@@ -1,8 +1,8 @@
 import type { Hover } from "vscode-languageserver/node";
 import { StyleResolver } from "../compiler/check/styles.js";
 import { Reporter } from "../compiler/diagnostics/reporter.js";
-import type { GuideDecl } from "../compiler/syntax/ast.js";
-import { unetItemsPerRegion, type Plan, type PlanPaint, type Rect } from "../compiler/plan/plan.js";
+import type { GuideDecl, Option, Statement } from "../compiler/syntax/ast.js";
+import { unetItemsPerRegion, type Plan, type PlanMask, type PlanPaint, type Rect } from "../compiler/plan/plan.js";
 import type { MaskImages } from "../compiler/plan/image-mask.js";
 import type { Analysis } from "./analysis.js";
 import { canvasShares } from "./canvas-shares.js";
@@ -14,7 +14,7 @@ import { symbolAt } from "./navigation.js";
 /**
  * What the cursor is on, explained: a region or grid (its rectangles, kernel, weight, guidance,
  * UNet cost and share of the canvas, from the plan), a `{style}` (its expanded text), a setting's
- * keyword (its rows in grammar/reference.md) or a guide's path (its image's size and hash).
+ * keyword (its rows in grammar/reference.md), a guide's or mask's path (its image's size and hash).
  * Plan facts need a plan, so they show only while the scene has no errors.
  */
 export function hoverAt(analysis: Analysis, offset: number, reference: ReferenceDoc): Hover | undefined {
@@ -43,6 +43,18 @@ export function hoverAt(analysis: Analysis, offset: number, reference: Reference
     if (doc) return markdown(doc, spanRange(source, innermost.keyword));
   }
   const statement = path[0];
+  if (innermost?.kind === "mask" && touches(innermost.value.span, offset)) {
+    const mask = plan && planMaskAt(plan, tree.statements, path);
+    if (!mask) return markdown("the scene has errors, so this mask has no plan to describe", spanRange(source, innermost.value.span));
+    return markdown(
+      [
+        `mask \`${mask.path}\``,
+        `- image: ${mask.imageSize.width} x ${mask.imageSize.height} pixels, sha256 \`${mask.sha256}\``,
+        `- fit \`${mask.fit}\`, feather ${mask.feather}${mask.invert ? ", inverted" : ""}`,
+      ].join("\n"),
+      spanRange(source, innermost.value.span),
+    );
+  }
   if (statement?.kind === "guide" && touches(statement.path.span, offset)) {
     const index = tree.statements.filter((s): s is GuideDecl => s.kind === "guide").indexOf(statement);
     const guide = plan?.guides[index];
@@ -63,6 +75,14 @@ export function hoverAt(analysis: Analysis, offset: number, reference: Reference
     if (doc) return markdown(doc, spanRange(source, { start: statement.span.start, end: statement.span.start + statement.kind.length }));
   }
   return undefined;
+}
+
+/** The plan's mask for the `mask` option at the end of `path`: a region's, a grid cell's or a guide's. */
+function planMaskAt(plan: Plan, statements: readonly Statement[], path: readonly (Statement | Option)[]): PlanMask | undefined {
+  const [statement, inner] = path;
+  if (statement?.kind === "guide") return plan.guides[statements.filter((s) => s.kind === "guide").indexOf(statement)]?.mask;
+  const name = statement?.kind === "region" ? statement.name.name : statement?.kind === "grid" && inner?.kind === "cell" ? `${statement.name.name}[${inner.column.value},${inner.row.value}]` : undefined;
+  return plan.regions.find((r) => r.name === name)?.mask;
 }
 
 /** A region, a grid's cells or a shifted grid, as the plan has them. */
