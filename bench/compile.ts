@@ -3,7 +3,8 @@
  * ajv validation of the plan) and of writing the plan as YAML, on:
  *
  * - generated scenes of 2,500 and 10,000 regions, as one grid and as separate `region` statements,
- *   and one of 1,027 shaped regions over 4096 x 4096 (bench/scenes.ts);
+ *   one of 1,027 shaped regions over 4096 x 4096, and one of 65 regions masked by a 4096 x 4096
+ *   image (bench/scenes.ts);
  * - the example scenes in scenes/ (read from disk, with their imports and guide images).
  *
  * Each is timed warm (warm-up runs, then repetitions: median and min) and, for the generated
@@ -22,7 +23,7 @@ import { compile, type CompilerHost } from "../src/compiler/compile.js";
 import { nodeHost } from "../src/compiler/node-host.js";
 import type { Plan } from "../src/compiler/plan/plan.js";
 import { gcAvailable, measure, repoRoot, table, type Benchmark, type MeasureOptions, type Timing } from "./harness.js";
-import { generatedSceneHost, gridScene, regionsScene, shapesScene } from "./scenes.js";
+import { generatedSceneHost, gridScene, masksScene, masksSceneHost, regionsScene, shapesScene } from "./scenes.js";
 
 export const TARGET_MS = 1000;
 const TARGET_REGIONS = 10_000;
@@ -77,6 +78,7 @@ function cases(root: string): Case[] {
     generated.push({ id: `regions-${perSide}`, name: `${n} region statements`, path: `bench-regions-${perSide}.scene`, text: regionsScene(perSide), host: generatedSceneHost, large: true });
   }
   generated.push({ id: "shapes-4k", name: "shapes at 4096 x 4096 (1,027 masks)", path: "bench-shapes-4k.scene", text: shapesScene(), host: generatedSceneHost, large: true });
+  generated.push({ id: "masks-4k", name: "mask images at 4096 x 4096 (a 4096-px mask, 65 regions)", path: "bench-masks-4k.scene", text: masksScene(), host: masksSceneHost(), large: true });
   const scenes = join(root, "scenes");
   const examples = readdirSync(scenes)
     .filter((f) => f.endsWith(".scene"))
