@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { OnnxDiffusionModel } from "../src/runtime/model/onnx-model.js";
 import type { RenderedImage } from "../src/runtime/render.js";
-import { colourDistance, compileIn, crop, inset, loadBuiltinModel, meanColour, planIn, psnr, renderIn, rgbOf, tempFolder, writeImage, type Box, type Rgb } from "./helpers/guide-helpers.js";
+import { colourDistance, compileIn, crop, inset, loadBuiltinModel, meanColour, planIn, psnr, renderIn, rgbOf, tempFolder, writeImage, type Box, type Rgb, samePixels } from "./helpers/guide-helpers.js";
 
 let model: OnnxDiffusionModel;
 let dir: string;
@@ -20,7 +20,7 @@ beforeAll(async () => {
 afterAll(() => remove?.());
 
 const render = (text: string) => renderIn(dir, planIn(dir, text), model);
-const same = (a: RenderedImage, b: RenderedImage) => Buffer.from(a.rgb).equals(Buffer.from(b.rgb));
+const same = samePixels;
 
 // A 64 x 64 canvas that one region paints green.
 const GREEN_SCENE = `canvas 64 x 64

@@ -10,8 +10,7 @@ import { GuideDecoder } from "../src/cli/guide-check.js";
 import { compile } from "../src/compiler/compile.js";
 import { nodeHost } from "../src/compiler/node-host.js";
 import type { OnnxDiffusionModel } from "../src/runtime/model/onnx-model.js";
-import type { RenderedImage } from "../src/runtime/render.js";
-import { colourDistance, loadBuiltinModel, meanColour, planIn, renderIn, solid, tempFolder, writeImage, type Box } from "./helpers/guide-helpers.js";
+import { colourDistance, loadBuiltinModel, meanColour, planIn, renderIn, solid, tempFolder, writeImage, type Box, samePixels } from "./helpers/guide-helpers.js";
 import { lMask } from "./helpers/mask-images.js";
 
 let model: OnnxDiffusionModel;
@@ -29,7 +28,7 @@ beforeAll(async () => {
 afterAll(() => remove?.());
 
 const render = (text: string) => renderIn(dir, planIn(dir, text), model);
-const same = (a: RenderedImage, b: RenderedImage) => Buffer.from(a.rgb).equals(Buffer.from(b.rgb));
+const same = samePixels;
 
 // A 128 x 128 canvas that one region paints green, under a purple guide pinned for every step.
 const GREEN = `canvas 128 x 128

@@ -11,8 +11,7 @@ import type { PlanGuide } from "../src/compiler/plan/plan.js";
 import { GuideImposer } from "../src/runtime/guides/apply-guides.js";
 import type { OnnxDiffusionModel } from "../src/runtime/model/onnx-model.js";
 import { SD_SCHEDULER_CONFIG, createScheduler } from "../src/runtime/schedulers/scheduler.js";
-import type { RenderedImage } from "../src/runtime/render.js";
-import { crop, gradient, inset, loadBuiltinModel, meanAbsDiff, meanColour, planIn, psnr, renderIn, rgbOf, solid, tempFolder, writeImage } from "./helpers/guide-helpers.js";
+import { crop, gradient, inset, loadBuiltinModel, meanAbsDiff, meanColour, planIn, psnr, renderIn, rgbOf, solid, tempFolder, writeImage, samePixels } from "./helpers/guide-helpers.js";
 
 let model: OnnxDiffusionModel;
 let dir: string;
@@ -38,7 +37,7 @@ beforeAll(async () => {
 afterAll(() => remove?.());
 
 const render = (text: string) => renderIn(dir, planIn(dir, text), model);
-const same = (a: RenderedImage, b: RenderedImage) => Buffer.from(a.rgb).equals(Buffer.from(b.rgb));
+const same = samePixels;
 
 describe("strength", () => {
   it("strength 1 keeps the guide's pixels, and the pixels around it follow", async () => {

@@ -9,9 +9,9 @@ import type { Plan } from "../src/compiler/plan/plan.js";
 import { nodeHost } from "../src/compiler/node-host.js";
 import { StaleGuideError } from "../src/runtime/guides/guide-image.js";
 import type { OnnxDiffusionModel } from "../src/runtime/model/onnx-model.js";
-import type { RenderCaches, RenderedImage } from "../src/runtime/render.js";
+import type { RenderCaches } from "../src/runtime/render.js";
 import { lMask } from "./helpers/mask-images.js";
-import { meanColour, renderWith, type Rgb, withBuiltinModel } from "./helpers/render-helpers.js";
+import { redness, renderWith, withBuiltinModel } from "./helpers/render-helpers.js";
 
 /**
  * Mask images with the built-in model, whose picture for a prompt is that prompt's colour plus
@@ -41,12 +41,6 @@ async function compileIn(text: string): Promise<Plan> {
 }
 
 const render = (plan: Plan) => renderWith(plan, model, caches, { folder });
-
-/** Red minus blue of the 8 x 8 patch centred on (x, y): positive where the red prompt painted. */
-function redness(image: RenderedImage, x: number, y: number): number {
-  const c: Rgb = meanColour(image, x - 4, x + 4, y - 4, y + 4);
-  return c[0] - c[2];
-}
 
 // The L's arms are a quarter of the 192 px box: x 32..80 (all rows) and y 176..224 (all columns).
 // Samples sit 24 px from its edges, past the default 16 px feather and the UNet's blur.

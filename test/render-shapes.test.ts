@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { OnnxDiffusionModel } from "../src/runtime/model/onnx-model.js";
 import type { RenderCaches } from "../src/runtime/render.js";
 import type { RenderedImage } from "../src/runtime/render.js";
-import { compileScene, meanColour, renderWith, type Rgb, withBuiltinModel } from "./helpers/render-helpers.js";
+import { compileScene, meanColour, redness, renderWith, withBuiltinModel } from "./helpers/render-helpers.js";
 
 /**
  * Shaped regions with the built-in model, whose picture for a prompt is that prompt's colour plus
@@ -13,12 +13,6 @@ import { compileScene, meanColour, renderWith, type Rgb, withBuiltinModel } from
 let model: OnnxDiffusionModel;
 let caches: RenderCaches;
 withBuiltinModel((m, c) => ([model, caches] = [m, c]));
-
-/** Red minus blue of the 8 x 8 patch centred on (x, y): positive where the red prompt painted. */
-function redness(image: RenderedImage, x: number, y: number): number {
-  const c: Rgb = meanColour(image, Math.max(0, x - 4), Math.min(image.width, x + 4), Math.max(0, y - 4), Math.min(image.height, y + 4));
-  return c[0] - c[2];
-}
 
 // A circle of radius 96 at (128, 128), inscribed in the sun's 192 x 192 rectangle. Constant
 // kernels, so that only the shape decides where the sun is: inside it the sun holds 9/10 of the

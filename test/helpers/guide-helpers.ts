@@ -6,9 +6,7 @@ import sharp from "sharp";
 import { compile, type CompileResult, type Limits } from "../../src/compiler/compile.js";
 import { nodeHost } from "../../src/compiler/node-host.js";
 import type { Plan } from "../../src/compiler/plan/plan.js";
-import { builtinModelFiles } from "../../src/runtime/builtin/builtin-model.js";
-import { memorySource } from "../../src/runtime/model/model-source.js";
-import { OnnxDiffusionModel } from "../../src/runtime/model/onnx-model.js";
+import type { OnnxDiffusionModel } from "../../src/runtime/model/onnx-model.js";
 import { renderCaches, renderPlan, type RenderCaches, type RenderedImage } from "../../src/runtime/render.js";
 
 export type Rgb = readonly [number, number, number];
@@ -20,9 +18,10 @@ export interface Box {
   height: number;
 }
 
-export function loadBuiltinModel(): Promise<OnnxDiffusionModel> {
-  return OnnxDiffusionModel.load(memorySource("built-in", builtinModelFiles()), { device: "cpu" });
-}
+export { loadBuiltinModel } from "./render-helpers.js";
+
+/** Whether two renders are the same picture, byte for byte. */
+export const samePixels = (a: RenderedImage, b: RenderedImage): boolean => Buffer.from(a.rgb).equals(Buffer.from(b.rgb));
 
 /** A fresh temporary folder and a function that removes it. */
 export function tempFolder(prefix = "scenec-guides-"): { dir: string; remove: () => void } {

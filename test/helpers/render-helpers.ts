@@ -73,6 +73,12 @@ export function meanColour(image: RenderedImage, x0: number, x1: number, y0 = 0,
   return [sum[0] / n, sum[1] / n, sum[2] / n];
 }
 
+/** Red minus blue of the 8 x 8 patch centred on (x, y), clipped to the picture: positive where a red prompt painted. */
+export function redness(image: RenderedImage, x: number, y: number): number {
+  const c = meanColour(image, Math.max(0, x - 4), Math.min(image.width, x + 4), Math.max(0, y - 4), Math.min(image.height, y + 4));
+  return c[0] - c[2];
+}
+
 /** The mean colour of every pixel column, left to right. */
 export function columnMeans(image: RenderedImage): Rgb[] {
   const out: Rgb[] = [];
