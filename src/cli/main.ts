@@ -10,12 +10,13 @@ import { planCommand } from "./commands/plan.js";
 import { modelCommand } from "./commands/model.js";
 import { renderCommand } from "./commands/render.js";
 import { watchCommand } from "./commands/watch.js";
+import { workerCommand } from "./commands/worker.js";
 import { CliError, UsageError } from "./errors.js";
 import { terminalFromProcess, type Terminal } from "./terminal.js";
 import { version } from "./version.js";
 
 /** Every subcommand, in the order `scenec --help` lists them. `render` and `watch` slot in here. */
-const COMMANDS: readonly Command[] = [checkCommand, planCommand, renderCommand, watchCommand, fmtCommand, infoCommand, importCommand, modelCommand, lspCommand];
+const COMMANDS: readonly Command[] = [checkCommand, planCommand, renderCommand, watchCommand, workerCommand, fmtCommand, infoCommand, importCommand, modelCommand, lspCommand];
 
 function findCommand(name: string): Command | undefined {
   return COMMANDS.find((c) => c.name === name);

@@ -48,7 +48,7 @@ export interface RenderSettings {
   decodeMemory?: number;
 }
 
-function integerOption(values: OptionValues, name: string, min: number, max: number, command: string): number | undefined {
+export function integerOption(values: OptionValues, name: string, min: number, max: number, command: string): number | undefined {
   const raw = values[name];
   if (typeof raw !== "string") return undefined;
   const value = Number(raw);

@@ -2,7 +2,7 @@ import path from "node:path";
 import type { Command } from "../command.js";
 import { CliError, describeFsError, UsageError } from "../errors.js";
 import { allowOutsideFromOptions, LIMIT_OPTIONS, LIMIT_OPTIONS_HELP, limitsFromOptions } from "../limits.js";
-import { RENDER_OPTIONS, RENDER_OPTIONS_HELP, renderSettings } from "../render-options.js";
+import { integerOption, RENDER_OPTIONS, RENDER_OPTIONS_HELP, renderSettings } from "../render-options.js";
 import type { StopSignal } from "../stop-signals.js";
 
 export const renderCommand: Command = {
@@ -38,6 +38,9 @@ model, or a file that cannot be read or written; 130 interrupted (Ctrl-C), 143 S
     ...LIMIT_OPTIONS,
     "save-latents": { type: "string" },
     seeds: { type: "string" },
+    farm: { type: "string" },
+    queue: { type: "string" },
+    "farm-timeout": { type: "string" },
   },
   async run({ values, positionals }, terminal) {
     if (positionals.length === 0) throw new UsageError("render needs a SCENE or PLAN file", "render");
@@ -49,6 +52,10 @@ model, or a file that cannot be read or written; 130 interrupted (Ctrl-C), 143 S
     const seeds = typeof values["seeds"] === "string" ? parseSeedList(values["seeds"], "render") : undefined;
     if (seeds && seed !== undefined) throw new UsageError("--seed and --seeds exclude each other: --seeds 7 renders the one seed 7", "render");
     if (positionals.length > 1 && output !== undefined) throw new UsageError("-o names one picture: with several scenes, each goes to its own `output`", "render");
+    const farm = typeof values["farm"] === "string" ? values["farm"] : undefined;
+    if (farm === undefined && (values["queue"] !== undefined || values["farm-timeout"] !== undefined)) throw new UsageError("--queue and --farm-timeout go with --farm URL", "render");
+    if (farm !== undefined && (deviceOption !== undefined || saveLatents !== undefined || verbose))
+      throw new UsageError(`--farm renders on the workers: ${deviceOption !== undefined ? "--device is each worker's own (`scenec worker --device`)" : saveLatents !== undefined ? "--save-latents is for a local render" : "--verbose is for a local render"}`, "render");
 
     const [{ loadRenderInput }, { withOverrides }, { loadConfig }, { renderOutputPath }, { checkOutputFolder }] = await Promise.all([
       import("../render-input.js"),
@@ -76,9 +83,10 @@ model, or a file that cannot be read or written; 130 interrupted (Ctrl-C), 143 S
         const out = renderOutputPath({ cliOutput: named(output ?? input.output), planOutput: named(plan.output)!, folder: input.folder, rules: input.rules, sources: input.files, command: "render" });
         // Before minutes of rendering, not after: the picture's folder must exist or be possible to create.
         checkOutputFolder(out);
+        // On a farm each worker resolves the model's name through its own scenec.yaml.
         let model;
         try {
-          model = resolveModel(plan.model, input.folder, config);
+          model = farm === undefined ? resolveModel(plan.model, input.folder, config) : undefined;
         } catch (error) {
           if (error instanceof ModelError) throw new CliError(error.message);
           throw error;
@@ -102,6 +110,18 @@ model, or a file that cannot be read or written; 130 interrupted (Ctrl-C), 143 S
       checkOutputFolder(latentsOut);
     }
 
+    if (farm !== undefined) {
+      const [{ parseRedisUrl }, { renderOnFarm }, { DEFAULT_QUEUE }] = await Promise.all([import("../../farm/redis-url.js"), import("../../farm/farm-client.js"), import("../../farm/farm-job.js")]);
+      const timeout = integerOption(values, "farm-timeout", 1, 86_400, "render") ?? 30;
+      const pictures = jobs.map(({ input, plan, out, overrides, runtime }) => ({
+        out,
+        folder: input.folder,
+        job: { name: path.basename(out), plan, source: input.source, sourceKind: input.sourceKind, imports: input.imports, overrides, batch: runtime.batch, ...(runtime.decodeMemory !== undefined ? { decodeMemory: runtime.decodeMemory } : {}) },
+      }));
+      const queue = typeof values["queue"] === "string" ? values["queue"] : DEFAULT_QUEUE;
+      return renderOnFarm(pictures, { address: parseRedisUrl(farm, "--farm"), queue, terminal, clientTimeoutMs: timeout * 1000 });
+    }
+
     const { Renderer } = await import("../../runtime/render-client.js");
     const { RenderCancelled } = await import("../../runtime/mixture.js");
     const { writeImage } = await import("../../runtime/image/image-write.js");
@@ -123,7 +143,8 @@ model, or a file that cannot be read or written; 130 interrupted (Ctrl-C), 143 S
     let out = jobs[0]!.out;
     try {
       for (const job of jobs) {
-        const { input, plan, model, overrides, runtime } = job;
+        const { input, plan, overrides, runtime } = job;
+        const model = job.model!; // resolved above: this is not a farm run
         out = job.out;
         // What an earlier render of this output left when it was killed (SIGKILL, a power cut).
         removeStaleTempFiles(out);

@@ -1,0 +1,246 @@
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { FlowProducer, Queue, QueueEvents, type JobsOptions } from "bullmq";
+import { Redis } from "ioredis";
+import { CliError, describeFsError } from "../cli/errors.js";
+import { endBySignal, onStopSignals, signalExitStatus, type StopSignal } from "../cli/stop-signals.js";
+import type { Terminal } from "../cli/terminal.js";
+import { StaleGuideError } from "../runtime/guides/guide-image.js";
+import { removePendingTempFiles, removeStaleTempFiles } from "../runtime/image/atomic-write.js";
+import { writeImageFile } from "../runtime/image/image-write.js";
+import { sha256Of, uploadBlob } from "./blob-store.js";
+import { FarmKeys, IMAGE_JOB, RUN_JOB, type ImageJobData, type ImageJobProgress, type RunJobData } from "./farm-job.js";
+import { FarmProgress, type PictureState } from "./farm-progress.js";
+import type { ImageJobResult } from "./farm-worker.js";
+import { jobPathProblem, planFiles } from "./job-files.js";
+import type { RedisAddress } from "./redis-url.js";
+
+/** One picture of a farm run: where it goes, the folder its plan's files are read from, and its job. */
+export interface FarmPicture {
+  out: string;
+  folder: string;
+  job: Omit<ImageJobData, "run" | "files">;
+}
+
+export interface FarmRunOptions {
+  address: RedisAddress;
+  queue: string;
+  terminal: Terminal;
+  /** How long (ms) the workers keep the run's jobs after this process stops refreshing its heartbeat. */
+  clientTimeoutMs: number;
+}
+
+/** A crashed worker's job is tried again (BullMQ's attempts) this often in all. */
+const ATTEMPTS = 3;
+/** How often the client looks at every job it waits for, besides BullMQ's events. */
+const POLL_MS = 500;
+/** A picture whose job vanished from Redis (a restart that lost data) is enqueued again this many times at most. */
+const REQUEUES = 3;
+
+/**
+ * The farm's side of the run's pictures, checked before anything is sent: only named models
+ * (or the workers' default) and only files in or below the scene's folder travel. Returns each
+ * picture's files with their bytes, read now and checked against the plan's hashes.
+ */
+function filesOf(pictures: readonly FarmPicture[]): Map<string, Uint8Array>[] {
+  return pictures.map(({ out, folder, job }) => {
+    if (job.plan.model.kind === "path")
+      throw new CliError(`${out}: the scene's model is the folder \`${job.plan.model.path}\`, and farm workers render only named models`, "name the model in the workers' scenec.yaml (`models: { NAME: FOLDER }`) and write `model NAME` in the scene");
+    const files = new Map<string, Uint8Array>();
+    for (const file of planFiles(job.plan)) {
+      const problem = jobPathProblem(file.path);
+      if (problem !== undefined) throw new CliError(`${out}: the scene reads \`${file.path}\`, whose path ${problem}; a farm job carries only files in or below the scene's folder`, "copy the file beside the scene");
+      const full = path.resolve(folder, file.path);
+      let bytes: Uint8Array;
+      try {
+        bytes = readFileSync(full);
+      } catch (error) {
+        throw new CliError(`cannot read ${full}: ${describeFsError(error)}`);
+      }
+      if (sha256Of(bytes) !== file.sha256) throw new CliError(new StaleGuideError(full).message);
+      files.set(file.sha256, bytes);
+    }
+    return files;
+  });
+}
+
+/**
+ * `scenec render … --farm URL`: one BullMQ flow for the run (the parent) and its pictures (the
+ * children), each picture written atomically as its job completes. Exit status 0 when every
+ * picture was written, 2 when a job failed (its worker's message is shown), 128+N on a signal.
+ */
+export async function renderOnFarm(pictures: readonly FarmPicture[], options: FarmRunOptions): Promise<number> {
+  const { address, terminal } = options;
+  const files = filesOf(pictures);
+  const keys = new FarmKeys(options.queue);
+  const connection = { ...address.options, maxRetriesPerRequest: null };
+  const redis = new Redis({ ...connection, lazyConnect: true });
+  let lastError = "";
+  const states: PictureState[] = pictures.map(() => ({ state: "waiting" }));
+  const progress = new FarmProgress(terminal, states);
+  redis.on("error", (error: Error) => {
+    const message = address.redact(error.message);
+    if (message !== lastError) progress.log(`redis ${address.shown}: ${message} (retrying)`);
+    lastError = message;
+  });
+  redis.on("ready", () => (lastError = ""));
+  redis.connect().catch(() => undefined);
+  const reached = await Promise.race([redis.ping().then(() => true), new Promise<false>((resolve) => setTimeout(() => resolve(false), 10_000).unref())]);
+  if (!reached) {
+    redis.disconnect();
+    throw new CliError(`cannot reach Redis at ${address.shown}${lastError ? `: ${lastError}` : ""}`, "start the farm's Redis, or check the URL");
+  }
+
+  const run = randomUUID();
+  const heartbeat = () => redis.set(keys.alive(run), "1", "PX", options.clientTimeoutMs);
+  await heartbeat();
+  const beating = setInterval(() => void heartbeat().catch(() => undefined), Math.max(100, options.clientTimeoutMs / 3));
+  const upload = async (index: number) => {
+    for (const [sha256, bytes] of files[index]!) await uploadBlob(redis, keys, sha256, bytes);
+  };
+  for (const index of pictures.keys()) await upload(index);
+
+  const queue = new Queue(options.queue, { connection });
+  const events = new QueueEvents(options.queue, { connection });
+  const flows = new FlowProducer({ connection });
+  // The client's own connection reports an outage (above), once; BullMQ's would repeat it.
+  queue.on("error", () => undefined);
+  events.on("error", () => undefined);
+  flows.on("error", () => undefined);
+  const jobData = (index: number): ImageJobData => {
+    const { job } = pictures[index]!;
+    return { ...job, run, files: planFiles(job.plan) };
+  };
+  const jobOptions = (jobId: string): JobsOptions => ({
+    jobId,
+    attempts: ATTEMPTS,
+    backoff: { type: "fixed", delay: 1000 },
+    // Kept a while so that the client reads how it went; the picture itself is under its own key.
+    removeOnComplete: { age: 3600 },
+    removeOnFail: { age: 24 * 3600 },
+    // A failed picture fails alone: the run's parent completes when the others are done.
+    ignoreDependencyOnFailure: true,
+  });
+  const jobIds = pictures.map((_, index) => `${run}-${index + 1}`);
+  const requeued = pictures.map(() => 0);
+  const runData: RunJobData = { run, images: pictures.length };
+  await flows.add({
+    name: RUN_JOB,
+    queueName: options.queue,
+    data: runData,
+    opts: { jobId: run, removeOnComplete: true, removeOnFail: true },
+    children: pictures.map((_, index) => ({ name: IMAGE_JOB, queueName: options.queue, data: jobData(index), opts: jobOptions(jobIds[index]!) })),
+  });
+
+  const failures: string[] = [];
+  let interrupted: StopSignal | undefined;
+  let wake: (() => void) | undefined;
+  const settled = () => states.every((s) => s.state === "done" || s.state === "failed");
+  const stopListening = onStopSignals((signal) => {
+    interrupted = signal;
+    removePendingTempFiles();
+    wake?.();
+  });
+  const indexOf = (jobId: string) => jobIds.indexOf(jobId);
+  for (const event of ["completed", "failed", "progress", "active"] as const) events.on(event, ({ jobId }: { jobId: string }) => (indexOf(jobId) >= 0 ? wake?.() : undefined));
+
+  /** Looks at picture `index`'s job and acts on what it finds. */
+  const check = async (index: number) => {
+    const jobId = jobIds[index]!;
+    const job = await queue.getJob(jobId);
+    const state = job ? await job.getState() : "missing";
+    if (state === "failed") {
+      states[index] = { state: "failed" };
+      failures.push(`${pictures[index]!.out}: ${address.redact(job!.failedReason)}`);
+      progress.log(`scenec: ${failures.at(-1)}`);
+      return;
+    }
+    if (state === "completed" || state === "missing") {
+      const bytes = await redis.getBuffer(keys.result(jobId));
+      if (bytes) return land(index, bytes, job?.returnvalue as ImageJobResult | undefined);
+      // Completed without a picture: a worker found the run over (its heartbeat had lapsed in a long outage).
+      return requeue(index);
+    }
+    if (state === "active") states[index] = { state: "running", ...(job!.progress && typeof job!.progress === "object" ? { progress: job!.progress as ImageJobProgress } : {}) };
+    else states[index] = { state: "waiting" };
+  };
+  const land = async (index: number, bytes: Buffer, result: ImageJobResult | undefined) => {
+    const { out } = pictures[index]!;
+    removeStaleTempFiles(out);
+    try {
+      await writeImageFile(out, bytes);
+    } catch (error) {
+      if (interrupted) return;
+      throw new CliError(`cannot write ${out}: ${describeFsError(error)}`);
+    }
+    states[index] = { state: "done" };
+    await redis.del(keys.result(jobIds[index]!));
+    const done = states.filter((s) => s.state === "done").length;
+    progress.log(`wrote ${out}${result ? ` (worker ${result.worker})` : ""} [${done}/${pictures.length}]`);
+  };
+  /** The job is gone and so is its picture (Redis lost them): the same picture is enqueued again, alone. */
+  const requeue = async (index: number) => {
+    if (requeued[index]! >= REQUEUES) {
+      states[index] = { state: "failed" };
+      failures.push(`${pictures[index]!.out}: its job was lost ${REQUEUES + 1} times`);
+      return;
+    }
+    requeued[index]! += 1;
+    jobIds[index] = `${run}-${index + 1}-${requeued[index]}`;
+    progress.log(`the job of ${pictures[index]!.out} is no longer in Redis: enqueued again`);
+    await upload(index);
+    await queue.add(IMAGE_JOB, jobData(index), jobOptions(jobIds[index]!));
+    states[index] = { state: "waiting" };
+  };
+
+  try {
+    while (!settled() && !interrupted) {
+      for (const index of pictures.keys()) {
+        if (interrupted) break;
+        const state = states[index]!.state;
+        if (state !== "done" && state !== "failed") await check(index);
+      }
+      progress.update();
+      if (settled() || interrupted) break;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, POLL_MS);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wake = undefined;
+    }
+    progress.clear();
+    if (interrupted) {
+      await cancelRun(redis, queue, keys, run, jobIds);
+      const written = states.filter((s) => s.state === "done").length;
+      terminal.stderr.write(`scenec: ${interrupted === "SIGINT" ? "interrupted" : `stopped by ${interrupted}`}; the run's jobs were cancelled; ${written > 0 ? `the ${written} picture${written === 1 ? "" : "s"} written stay` : "nothing was written"}\n`);
+      return signalExitStatus(interrupted);
+    }
+    if (failures.length) {
+      terminal.stderr.write(`scenec: ${failures.length} of ${pictures.length} pictures failed on the farm:\n${failures.map((f) => `  ${f}`).join("\n")}\n`);
+      return 2;
+    }
+    return 0;
+  } finally {
+    clearInterval(beating);
+    await redis.del(keys.alive(run)).catch(() => undefined);
+    await Promise.all([queue.close(), events.close(), flows.close()]).catch(() => undefined);
+    redis.disconnect();
+    stopListening();
+    if (interrupted === "SIGHUP") endBySignal("SIGHUP");
+  }
+}
+
+/**
+ * Ends a run early: its heartbeat goes (no worker starts another of its jobs), the render in
+ * flight of each worker on it is cancelled (pub/sub), and its waiting jobs are removed.
+ */
+async function cancelRun(redis: Redis, queue: Queue, keys: FarmKeys, run: string, jobIds: readonly string[]): Promise<void> {
+  await redis.del(keys.alive(run));
+  await redis.publish(keys.cancelChannel(), run);
+  for (const jobId of jobIds) await queue.remove(jobId).catch(() => 0); // an active one is locked: cancelled above
+  await queue.remove(run).catch(() => 0);
+}

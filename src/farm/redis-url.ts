@@ -1,0 +1,63 @@
+import { CliError } from "../cli/errors.js";
+
+/**
+ * A render farm's Redis, from `redis://[user:password@]host[:port][/db]` or `rediss://…` (TLS).
+ * The credentials go into the connection options only: everything scenec prints names the server
+ * by {@link RedisAddress.shown}, and {@link RedisAddress.redact} scrubs them from any message
+ * (ioredis's and BullMQ's errors included).
+ */
+export interface RedisAddress {
+  /** ioredis's connection options (BullMQ's too). */
+  options: RedisConnection;
+  /** The URL without its credentials: `rediss://host:6380/2`. */
+  shown: string;
+  redact(message: string): string;
+}
+
+export interface RedisConnection {
+  host: string;
+  port: number;
+  db?: number;
+  username?: string;
+  password?: string;
+  tls?: { servername: string };
+}
+
+const DEFAULT_PORT = 6379;
+
+export function parseRedisUrl(url: string, option: string): RedisAddress {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    // Not even the URL is echoed: it may hold a password.
+    throw new CliError(`${option} needs a Redis URL such as redis://HOST:6379 or rediss://USER:PASSWORD@HOST:6380/0`);
+  }
+  const tls = parsed.protocol === "rediss:";
+  if (!tls && parsed.protocol !== "redis:") throw new CliError(`${option} needs a redis:// or rediss:// (TLS) URL, not ${parsed.protocol}//…`);
+  if (parsed.hostname === "") throw new CliError(`${option} needs a host: redis://HOST:6379`);
+  const db = parsed.pathname.replace(/^\//, "");
+  if (db !== "" && !/^\d{1,5}$/.test(db)) throw new CliError(`${option}: the URL's path is the database number (redis://HOST:6379/0), not /${db}`);
+  const port = parsed.port === "" ? DEFAULT_PORT : Number(parsed.port);
+  const username = decodeURIComponent(parsed.username);
+  const password = decodeURIComponent(parsed.password);
+  const host = parsed.hostname.replace(/^\[(.*)\]$/, "$1");
+  const shown = `${parsed.protocol}//${parsed.host}${db === "" ? "" : `/${db}`}`;
+  const secrets = [password, parsed.password, username, parsed.username].filter((s) => s.length >= 3);
+  return {
+    options: {
+      host,
+      port,
+      ...(db === "" ? {} : { db: Number(db) }),
+      ...(username === "" ? {} : { username }),
+      ...(password === "" ? {} : { password }),
+      ...(tls ? { tls: { servername: host } } : {}),
+    },
+    shown,
+    redact(message) {
+      let out = message.split(url).join(shown);
+      for (const secret of secrets) out = out.split(secret).join("***");
+      return out;
+    },
+  };
+}
