@@ -5,7 +5,7 @@ import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { compileScene } from "./helpers/render-helpers.js";
+import { readPngText } from "../src/runtime/image/png-text.js";
 import { hasRedis, sharedRedis, startRedis, type RedisServer } from "./helpers/redis-server.js";
 import { runScenec, startScenec, type CliProcess } from "./helpers/scenec-cli.js";
 
@@ -15,8 +15,8 @@ import { runScenec, startScenec, type CliProcess } from "./helpers/scenec-cli.js
 const farmIt = it.skipIf(!hasRedis && !process.env["CI"]);
 
 const SCENE = 'canvas 128 x 128\nsteps 4\nregion r { prompt "a red barn" }\nguide "guides/sky.png" { at 0, 0 size 128 x 64 strength 0.5 }\n';
-/** Slow enough per picture for a worker to be killed in the middle of one. */
-const SLOW_SCENE = 'canvas 256 x 256\nsteps 40\nregion r { prompt "a red barn" }\nguide "guides/sky.png" { at 0, 0 size 256 x 64 strength 0.5 }\n';
+/** Slow enough per picture (about a second) for a worker to be killed, or Redis restarted, in the middle of one. */
+const SLOW_SCENE = 'canvas 768 x 768\nsteps 300\nregion r { prompt "a red barn" }\nguide "guides/sky.png" { at 0, 0 size 256 x 64 strength 0.5 }\n';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), "scenec-farm-"));
 let redis: RedisServer;
@@ -28,6 +28,8 @@ beforeAll(async () => {
   await sharp({ create: { width: 32, height: 16, channels: 3, background: { r: 40, g: 90, b: 220 } } }).png().toFile(path.join(dir, "guides", "sky.png"));
   writeFileSync(path.join(dir, "barn.scene"), SCENE);
   writeFileSync(path.join(dir, "slow.scene"), SLOW_SCENE);
+  const plan = await runScenec(["plan", "barn.scene", "-o", "barn.plan.json"], { cwd: dir });
+  if (plan.status !== 0) throw new Error(plan.stderr);
   if (hasRedis || process.env["SCENEC_TEST_REDIS_URL"]) redis = await sharedRedis();
 }, 30_000);
 
@@ -105,5 +107,153 @@ describe("scenec render --farm", () => {
     expect(await client.keys(`scenec:${queue}:blob:*`)).toHaveLength(1);
     expect(await client.keys(`scenec:${queue}:result:*`)).toHaveLength(0);
     client.disconnect();
+  }, 60_000);
+});
+
+/** The run's pictures are the 16 seeds, each named for its seed and recording it. */
+function sweepLanded(folder: string): void {
+  const landed = pictures(folder);
+  expect([...landed.keys()].sort()).toEqual(Array.from({ length: 16 }, (_, i) => `${i + 1}.png`).sort());
+  for (const [name, bytes] of landed) expect(readPngText(bytes)["scenec:seed"]).toBe(name.replace(".png", ""));
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = await probe();
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe("faults", () => {
+  farmIt("a worker SIGKILLed in the middle of a job: another takes the job over; all 16 land, each once", async () => {
+    const queue = newQueue();
+    const names = ["k1", "k2", "k3"];
+    const started = await Promise.all(names.map((name) => startWorker(queue, name)));
+    const run = farmRender(["slow.scene", "--seeds", "1-16", "-o", "killed/{seed}.png"], queue);
+    const bull = new Queue(queue, { connection: { host: "127.0.0.1", port: redis.port } });
+    // A job some steps into its render: its worker is killed there.
+    const victim = await until("a job in progress", async () => {
+      const active = await bull.getActive();
+      return active.find((job) => (job.progress as { step?: number }).step! >= 20);
+    });
+    const killed = (victim.progress as { worker: string }).worker;
+    started[names.indexOf(killed)]!.child.kill("SIGKILL");
+    expect(await run.done, run.stderr()).toBe(0);
+    await bull.close();
+    writtenOnce(run.stderr(), "killed");
+    sweepLanded("killed");
+    // The killed job's picture came from another worker, and equals a local render of its seed.
+    const seed = (victim.data as { plan: { seed: number } }).plan.seed;
+    expect(run.stderr()).toMatch(new RegExp(`wrote killed/${seed}\\.png \\(worker (?!${killed}\\))`));
+    const alone = await runScenec(["render", "slow.scene", "--seed", String(seed), "-o", `killed-local-${seed}.png`], { cwd: dir });
+    expect(alone.status, alone.stderr).toBe(0);
+    expect(readFileSync(path.join(dir, "killed", `${seed}.png`)).equals(readFileSync(path.join(dir, `killed-local-${seed}.png`)))).toBe(true);
+  }, 90_000);
+
+  farmIt("Redis restarting in the middle of a run: workers and client reconnect, all 16 land, each once", async () => {
+    const own = await startRedis({ persistent: true });
+    const queue = newQueue();
+    const args = (name: string) => ["worker", "--redis", own.url, "--queue", queue, "--name", name, "--lock-duration", "1500", "--stalled-interval", "500"];
+    const pair = ["r1", "r2"].map((name) => startScenec(args(name), { cwd: dir }));
+    workers.push(...pair);
+    try {
+      await until("the workers", async () => (pair.every((w) => w.stderr().includes("waiting for jobs")) ? true : undefined));
+      const run = startScenec(["render", "slow.scene", "--seeds", "1-16", "--steps", "100", "-o", "restart/{seed}.png", "--farm", own.url, "--queue", queue], { cwd: dir });
+      await until("the first picture", async () => (run.stderr().includes("wrote restart/") ? true : undefined));
+      await own.restart(1000);
+      expect(await run.done, run.stderr()).toBe(0);
+      expect(run.stderr()).toMatch(/redis redis:\/\/127\.0\.0\.1:\d+: .*\(retrying\)/);
+      writtenOnce(run.stderr(), "restart");
+      sweepLanded("restart");
+    } finally {
+      await Promise.all(pair.map(stopWorker));
+      await own.stop();
+    }
+  }, 90_000);
+
+  farmIt("a model the worker does not know fails at once with the worker's message; the other pictures land", async () => {
+    const queue = newQueue();
+    const folder = mkdtempSync(path.join(dir, "worker-"));
+    writeFileSync(path.join(folder, "scenec.yaml"), "models: {}\n");
+    await startWorker(queue, "m1", folder);
+    writeFileSync(path.join(dir, "named.scene"), 'model "sd99"\ncanvas 64 x 64\nsteps 2\nregion r { prompt "a red barn" }\n');
+    writeFileSync(path.join(dir, "plain.scene"), 'canvas 64 x 64\nsteps 2\nregion r { prompt "a red barn" }\n');
+    const started = performance.now();
+    const run = farmRender(["named.scene", "plain.scene"], queue);
+    expect(await run.done).toBe(2);
+    expect(performance.now() - started).toBeLessThan(20_000);
+    expect(run.stderr()).toContain("named.png: worker m1: model `sd99` is not in");
+    expect(run.stderr()).toMatch(/1 of 2 pictures failed on the farm/);
+    expect(run.stderr()).toContain("wrote plain.png");
+    const bull = new Queue(queue, { connection: { host: "127.0.0.1", port: redis.port } });
+    const [failed] = await bull.getFailed();
+    expect(failed!.attemptsMade).toBe(1); // not retried
+    await bull.close();
+  }, 60_000);
+
+  farmIt("a job whose files would leave its folder, or whose model is a path, is refused by the worker", async () => {
+    const queue = newQueue();
+    await startWorker(queue, "p1");
+    const plan = JSON.parse(readFileSync(path.join(dir, "barn.plan.json"), "utf8")) as { guides: { path: string; sha256: string }[]; model: unknown };
+    const client = new Redis(redis.port, "127.0.0.1");
+    await client.set(`scenec:${queue}:run:evil:alive`, "1", "EX", 60);
+    client.disconnect();
+    const bull = new Queue(queue, { connection: { host: "127.0.0.1", port: redis.port } });
+    const base = { run: "evil", name: "x.png", source: "", sourceKind: "scene", imports: {}, overrides: {}, batch: 1 };
+    const escape = { ...plan, guides: plan.guides.map((g) => ({ ...g, path: "../../../etc/passwd" })) };
+    const folderModel = { ...plan, model: { kind: "path", path: "/etc" } };
+    const jobs = await Promise.all([
+      bull.add("image", { ...base, plan: escape, files: [{ path: "../../../etc/passwd", sha256: plan.guides[0]!.sha256 }] }),
+      bull.add("image", { ...base, plan: folderModel, files: plan.guides.map((g) => ({ path: g.path, sha256: g.sha256 })) }),
+    ]);
+    const reasons = await until("the refusals", async () => {
+      const states = await Promise.all(jobs.map(async (job) => ({ state: await bull.getJobState(job.id!), job: await bull.getJob(job.id!) })));
+      return states.every((s) => s.state === "failed") ? states.map((s) => s.job!.failedReason) : undefined;
+    });
+    await bull.close();
+    expect(reasons[0]).toMatch(/worker p1 refuses the file `\.\.\/\.\.\/\.\.\/etc\/passwd`: its path leaves the scene's folder/);
+    expect(reasons[1]).toMatch(/worker p1 renders only named models, not the folder `\/etc`/);
+  }, 60_000);
+
+  farmIt("a scene that reads a file outside its folder is refused before anything is sent", async () => {
+    const inner = path.join(dir, "inner");
+    mkdirSync(inner, { recursive: true });
+    writeFileSync(path.join(inner, "up.scene"), 'canvas 64 x 64\nsteps 2\nregion r { prompt "x" }\nguide "../guides/sky.png" { strength 0.5 }\n');
+    const run = await runScenec(["render", "up.scene", "--allow-outside", "--farm", redis.url, "--queue", newQueue()], { cwd: inner });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain("the scene reads `../guides/sky.png`, whose path leaves the scene's folder (`..`)");
+  }, 30_000);
+
+  farmIt("Ctrl-C cancels the run: the render in flight stops, the waiting jobs are removed", async () => {
+    const queue = newQueue();
+    const worker = await startWorker(queue, "c1");
+    const run = farmRender(["slow.scene", "--seeds", "1-16", "-o", "cancelled/{seed}.png"], queue);
+    await until("the first picture", async () => (run.stderr().includes("wrote cancelled/") ? true : undefined));
+    run.child.kill("SIGINT");
+    expect(await run.done).toBe(130);
+    expect(run.stderr()).toMatch(/interrupted; the run's jobs were cancelled/);
+    const bull = new Queue(queue, { connection: { host: "127.0.0.1", port: redis.port } });
+    await until("an empty queue", async () => ((await bull.getWaitingCount()) + (await bull.getActiveCount()) === 0 ? true : undefined), 10_000);
+    await bull.close();
+    await until("the cancelled render", async () => (/cancelled job|dropped job/.test(worker.stderr()) ? true : undefined), 10_000);
+    expect(pictures("cancelled").size).toBeLessThan(16);
+  }, 60_000);
+
+  farmIt("a client that disappears (SIGKILL): after --farm-timeout the workers drop its jobs without rendering them", async () => {
+    const queue = newQueue();
+    const worker = await startWorker(queue, "d1");
+    const run = farmRender(["slow.scene", "--seeds", "1-16", "--farm-timeout", "1", "-o", "gone/{seed}.png"], queue);
+    await until("the first picture", async () => (run.stderr().includes("wrote gone/") ? true : undefined));
+    run.child.kill("SIGKILL");
+    await run.done;
+    const bull = new Queue(queue, { connection: { host: "127.0.0.1", port: redis.port } });
+    await until("an empty queue", async () => ((await bull.getWaitingCount()) + (await bull.getActiveCount()) === 0 ? true : undefined), 15_000);
+    await bull.close();
+    const rendered = worker.stderr().match(/^rendered /gm)?.length ?? 0;
+    expect(rendered).toBeLessThan(16);
+    expect(worker.stderr()).toMatch(/dropped job .*: its run is over/);
   }, 60_000);
 });

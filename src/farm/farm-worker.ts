@@ -70,7 +70,10 @@ export async function runFarmWorker(options: FarmWorkerOptions, stop: Promise<vo
   const process = async (job: Job<ImageJobData, ImageJobResult>, _token?: string, signal?: AbortSignal): Promise<ImageJobResult> => {
     if (job.name !== IMAGE_JOB) return { worker: id }; // the run's parent: done when its pictures are
     const data = job.data;
-    if ((await redis.exists(keys.alive(data.run))) === 0) return { worker: id };
+    if ((await redis.exists(keys.alive(data.run))) === 0) {
+      log(`dropped job ${job.id} (${data.name}): its run is over (cancelled, or its client gone)`);
+      return { worker: id };
+    }
     current = { run: data.run, cancelled: false };
     const onAbort = () => renderer.cancel();
     signal?.addEventListener("abort", onAbort);
@@ -106,7 +109,10 @@ export async function runFarmWorker(options: FarmWorkerOptions, stop: Promise<vo
       return { worker: id, renderMs, bytes: bytes.length };
     } catch (error) {
       if (error instanceof RenderCancelled) {
-        if (current.cancelled || signal?.aborted) return { worker: id };
+        if (current.cancelled || signal?.aborted) {
+          log(`cancelled job ${job.id} (${data.name})`);
+          return { worker: id };
+        }
         throw error;
       }
       throw userFailure(error, id) ?? error;
