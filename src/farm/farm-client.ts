@@ -31,6 +31,8 @@ export interface FarmRunOptions {
   clientTimeoutMs: number;
 }
 
+/** How long the client waits for Redis to answer at the start before it gives up (later it waits out outages). */
+const CONNECT_TIMEOUT_MS = 5000;
 /** A crashed worker's job is tried again (BullMQ's attempts) this often in all. */
 const ATTEMPTS = 3;
 /** How often the client looks at every job it waits for, besides BullMQ's events. */
@@ -86,10 +88,16 @@ export async function renderOnFarm(pictures: readonly FarmPicture[], options: Fa
   });
   redis.on("ready", () => (lastError = ""));
   redis.connect().catch(() => undefined);
-  const reached = await Promise.race([redis.ping().then(() => true), new Promise<false>((resolve) => setTimeout(() => resolve(false), 10_000).unref())]);
-  if (!reached) {
+  const failure = await Promise.race([
+    redis.ping().then(
+      () => undefined,
+      (error: Error) => error.message,
+    ),
+    new Promise<string>((resolve) => setTimeout(() => resolve("no answer"), CONNECT_TIMEOUT_MS).unref()),
+  ]);
+  if (failure !== undefined) {
     redis.disconnect();
-    throw new CliError(`cannot reach Redis at ${address.shown}${lastError ? `: ${lastError}` : ""}`, "start the farm's Redis, or check the URL");
+    throw new CliError(`cannot reach Redis at ${address.shown}: ${address.redact(lastError || failure)}`, "start the farm's Redis, or check the URL (and, for rediss://, the server's certificate)");
   }
 
   const run = randomUUID();

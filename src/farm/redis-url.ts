@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { CliError } from "../cli/errors.js";
 
 /**
@@ -20,7 +21,7 @@ export interface RedisConnection {
   db?: number;
   username?: string;
   password?: string;
-  tls?: { servername: string };
+  tls?: { servername?: string };
 }
 
 const DEFAULT_PORT = 6379;
@@ -43,7 +44,8 @@ export function parseRedisUrl(url: string, option: string): RedisAddress {
   const password = decodeURIComponent(parsed.password);
   const host = parsed.hostname.replace(/^\[(.*)\]$/, "$1");
   const shown = `${parsed.protocol}//${parsed.host}${db === "" ? "" : `/${db}`}`;
-  const secrets = [password, parsed.password, username, parsed.username].filter((s) => s.length >= 3);
+  // Redis's own user name `default` names no one; any other user name is kept as secret as the password.
+  const secrets = [password, parsed.password, ...(username === "default" ? [] : [username, parsed.username])].filter((s) => s.length >= 3);
   return {
     options: {
       host,
@@ -51,7 +53,8 @@ export function parseRedisUrl(url: string, option: string): RedisAddress {
       ...(db === "" ? {} : { db: Number(db) }),
       ...(username === "" ? {} : { username }),
       ...(password === "" ? {} : { password }),
-      ...(tls ? { tls: { servername: host } } : {}),
+      // TLS checks the certificate against the host; SNI is for names only (RFC 6066), not addresses.
+      ...(tls ? { tls: isIP(host) ? {} : { servername: host } } : {}),
     },
     shown,
     redact(message) {

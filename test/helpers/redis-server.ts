@@ -2,7 +2,7 @@
  * A real `redis-server` for the render farm's tests, on a free loopback port, stopped after them.
  * `.ci/run` installs Debian's package; where it is missing outside CI the farm tests skip.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -14,6 +14,8 @@ export const hasRedis = existsSync(REDIS_SERVER);
 export interface RedisServer {
   port: number;
   url: string;
+  /** The TLS server's self-signed certificate (PEM), for NODE_EXTRA_CA_CERTS. */
+  certificate?: string;
   /** Stops the server (SIGTERM: a persistent one writes its append-only file) and starts it again on the same port. */
   restart(downMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -50,18 +52,47 @@ export async function waitForPing(port: number, timeoutMs = 10_000): Promise<voi
   }
 }
 
-/**
- * Starts redis-server on loopback. `persistent`: with an append-only file in a folder of its own,
- * so that a restart keeps the queue (as a production Redis does); otherwise nothing is saved.
- */
-export async function startRedis(options: { persistent?: boolean } = {}): Promise<RedisServer> {
+/** Resolves once something accepts connections on the port (a TLS or password-protected server answers no plain PING). */
+async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const accepts = () =>
+    new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, "127.0.0.1");
+      socket.once("error", () => resolve(false));
+      socket.once("connect", () => {
+        socket.destroy();
+        resolve(true);
+      });
+    });
+  while (!(await accepts())) {
+    if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not start`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+export interface RedisServerOptions {
+  /** With an append-only file in a folder of its own, so that a restart keeps the queue (as a production Redis does); otherwise nothing is saved. */
+  persistent?: boolean;
+  /** `requirepass`: clients must give it (as the default user's password). */
+  password?: string;
+  /** TLS only, with a self-signed certificate for 127.0.0.1 made by openssl: its file is {@link RedisServer.certificate}. */
+  tls?: boolean;
+}
+
+/** Starts redis-server on loopback. */
+export async function startRedis(options: RedisServerOptions = {}): Promise<RedisServer> {
   const port = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), "scenec-redis-"));
-  const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", options.persistent ? "yes" : "no", "--dir", dir];
+  const certificate = path.join(dir, "cert.pem");
+  const key = path.join(dir, "key.pem");
+  if (options.tls)
+    execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate, "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"], { stdio: "ignore" });
+  const listen = options.tls ? ["--port", "0", "--tls-port", String(port), "--tls-cert-file", certificate, "--tls-key-file", key, "--tls-ca-cert-file", certificate, "--tls-auth-clients", "no"] : ["--port", String(port)];
+  const args = [...listen, "--bind", "127.0.0.1", "--save", "", "--appendonly", options.persistent ? "yes" : "no", "--dir", dir, ...(options.password ? ["--requirepass", options.password] : [])];
   let child: ChildProcess;
   const start = async () => {
     child = spawn(REDIS_SERVER, args, { stdio: "ignore" });
-    await waitForPing(port);
+    await (options.tls || options.password ? waitForPort(port) : waitForPing(port));
   };
   const stop = () =>
     new Promise<void>((resolve) => {
@@ -72,7 +103,8 @@ export async function startRedis(options: { persistent?: boolean } = {}): Promis
   await start();
   return {
     port,
-    url: `redis://127.0.0.1:${port}`,
+    url: `redis${options.tls ? "s" : ""}://127.0.0.1:${port}`,
+    ...(options.tls ? { certificate } : {}),
     async restart(downMs = 1000) {
       await stop();
       await new Promise((resolve) => setTimeout(resolve, downMs));
