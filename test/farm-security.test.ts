@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { jobPathProblem } from "../src/farm/job-files.js";
 import { parseRedisUrl } from "../src/farm/redis-url.js";
 import { readPngText } from "../src/runtime/image/png-text.js";
-import { hasRedis, startRedis } from "./helpers/redis-server.js";
+import { hasRedis, startRedis } from "../bench/redis-server.js";
 import { runScenec, startScenec } from "./helpers/scenec-cli.js";
 
 // The render farm's security (README "Render farm"): Redis URLs with credentials and TLS, the

@@ -6,7 +6,7 @@ import { Redis } from "ioredis";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readPngText } from "../src/runtime/image/png-text.js";
-import { hasRedis, sharedRedis, startRedis, type RedisServer } from "./helpers/redis-server.js";
+import { hasRedis, sharedRedis, startRedis, type RedisServer } from "../bench/redis-server.js";
 import { runScenec, startScenec, type CliProcess } from "./helpers/scenec-cli.js";
 
 // The render farm (README "Render farm") against a real redis-server, with `scenec worker`

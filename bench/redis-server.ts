@@ -1,6 +1,7 @@
 /**
- * A real `redis-server` for the render farm's tests, on a free loopback port, stopped after them.
- * `.ci/run` installs Debian's package; where it is missing outside CI the farm tests skip.
+ * A real `redis-server` on a free loopback port, for the render farm's tests (test/farm*.test.ts)
+ * and its benchmark (farm-throughput.ts). `.ci/run` installs Debian's package; where it is missing
+ * outside CI the farm tests skip.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
