@@ -7,7 +7,7 @@ import type { StopSignal } from "../stop-signals.js";
 
 export const renderCommand: Command = {
   name: "render",
-  synopsis: "SCENE|PLAN|IMAGE.png... [-o OUT] [--seeds LIST] [--steps N] [--seed N] [--noise scenec|torch|philox] [--device auto|cpu|webgpu|cuda] [--verbose] [--batch N] [--decode-memory SIZE] [--save-latents FILE.npy]",
+  synopsis: "SCENE|PLAN|IMAGE.png... [-o OUT] [--seeds LIST] [--steps N] [--seed N] [--noise scenec|torch|philox] [--device auto|cpu|webgpu|cuda] [--verbose] [--batch N] [--decode-memory SIZE] [--save-latents FILE.npy] [--farm URL [--queue NAME] [--farm-timeout S]]",
   summary: "render a scene (or a saved plan, or the scene a scenec PNG carries) to a PNG",
   help: `Compiles the scene (or reads a plan saved by \`scenec plan\`) and renders it with Mixture of
 Diffusers on ONNX Runtime: the scene's model (when it names none, scenec.yaml's \`default\`,
@@ -19,6 +19,10 @@ were a file beside the PNG, and writes NAME.rerender.png beside it (never the PN
 to choose); for another tool's PNG, \`scenec import\` writes a scene first. Ctrl-C (or SIGTERM,
 SIGHUP) stops the render and writes nothing; a second one ends it at once.
 
+With --farm URL the pictures render on the workers of a render farm (\`scenec worker\`; README
+"Render farm"): compiled here, rendered there with the models the workers' scenec.yaml names, the
+same PNG bytes as a local render on the same kind of device. Ctrl-C cancels the run's jobs.
+
 Several files render one after the other, each to its own output, on one loaded model (each
 prompt encoded once). --seeds renders one picture per seed, NAME-SEED.png (or -o with \`{seed}\`
 in the name: \`-o "sweep/{seed}.png"\`).
@@ -28,11 +32,17 @@ ${RENDER_OPTIONS_HELP}
   --seeds LIST         one picture per seed: \`1-16\`, \`3,7,42\`, \`1-4,10\` (instead of --seed)
   --save-latents F.npy also write the final latents (before the VAE), float32 [1, 4, H/8, W/8],
                        as a NumPy file (atomically, like the picture)
+  --farm URL           render on a render farm: one job per picture on the Redis at URL
+                       (redis://[USER:PASSWORD@]HOST[:PORT][/DB] or rediss:// for TLS), taken by
+                       \`scenec worker\` processes; each PNG is written here as it arrives
+  --queue NAME         the farm's queue (default: scenec), as the workers' --queue
+  --farm-timeout S     seconds the workers keep this run's jobs once this command is gone
+                       (killed, its machine down): then they drop them (default: 30)
 ${LIMIT_OPTIONS_HELP}
   -h, --help           show this help
 
 exit status: 0 every picture was written, 1 the scene has errors, 2 bad arguments, a missing or broken
-model, or a file that cannot be read or written; 130 interrupted (Ctrl-C), 143 SIGTERM, 129 SIGHUP`,
+model, a file that cannot be read or written, or a picture that failed on the farm; 130 interrupted (Ctrl-C), 143 SIGTERM, 129 SIGHUP`,
   options: {
     ...RENDER_OPTIONS,
     ...LIMIT_OPTIONS,
