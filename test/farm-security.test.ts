@@ -6,6 +6,7 @@ import { jobPathProblem } from "../src/farm/job-files.js";
 import { parseRedisUrl } from "../src/farm/redis-url.js";
 import { readPngText } from "../src/runtime/image/png-text.js";
 import { hasRedis, startRedis } from "../bench/redis-server.js";
+import { runMain } from "./helpers/scenec-main.js";
 import { runScenec, startScenec } from "./helpers/scenec-cli.js";
 
 // The render farm's security (README "Render farm"): Redis URLs with credentials and TLS, the
@@ -48,6 +49,31 @@ describe("the paths a farm job may name", () => {
       ["", "empty"],
     ] as const)
       expect(jobPathProblem(file), file).toContain(why);
+  });
+});
+
+describe("what render --farm refuses before it sends anything", () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "scenec-farm-refusals-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  // Nothing listens on port 1: a refusal that connected first would say it cannot reach Redis.
+  const farm = ["--farm", "redis://user:secret-password@127.0.0.1:1"];
+
+  it("a model given as a folder: the workers render named models only", async () => {
+    const scene = path.join(dir, "folder.scene");
+    writeFileSync(scene, 'model "./models/sd15"\ncanvas 64 x 64\nregion r { prompt "x" }\n');
+    const run = await runMain("render", scene, ...farm);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain("the scene's model is the folder `./models/sd15`, and farm workers render only named models");
+    expect(run.stderr).not.toContain("secret-password");
+  });
+
+  it("the local render's own options", async () => {
+    const scene = path.join(dir, "plain.scene");
+    writeFileSync(scene, 'canvas 64 x 64\nregion r { prompt "x" }\n');
+    expect((await runMain("render", scene, ...farm, "--device", "cpu")).stderr).toContain("--device is each worker's own (`scenec worker --device`)");
+    expect((await runMain("render", scene, ...farm, "--save-latents", "x.npy")).stderr).toContain("--save-latents is for a local render");
+    expect((await runMain("render", scene, "--queue", "q")).stderr).toContain("--queue and --farm-timeout go with --farm URL");
+    expect((await runMain("worker")).stderr).toContain("worker needs --redis URL");
   });
 });
 

@@ -16,7 +16,7 @@ const farmIt = it.skipIf(!hasRedis && !process.env["CI"]);
 
 const SCENE = 'canvas 128 x 128\nsteps 4\nregion r { prompt "a red barn" }\nguide "guides/sky.png" { at 0, 0 size 128 x 64 strength 0.5 }\n';
 /** Slow enough per picture (about a second) for a worker to be killed, or Redis restarted, in the middle of one. */
-const SLOW_SCENE = 'canvas 768 x 768\nsteps 300\nregion r { prompt "a red barn" }\nguide "guides/sky.png" { at 0, 0 size 256 x 64 strength 0.5 }\n';
+const SLOW_SCENE = 'canvas 512 x 512\nsteps 150\nregion r { prompt "a red barn" }\nguide "guides/sky.png" { at 0, 0 size 256 x 64 strength 0.5 }\n';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), "scenec-farm-"));
 let redis: RedisServer;
@@ -137,7 +137,7 @@ describe("faults", () => {
     // A job some steps into its render: its worker is killed there.
     const victim = await until("a job in progress", async () => {
       const active = await bull.getActive();
-      return active.find((job) => (job.progress as { step?: number }).step! >= 20);
+      return active.find((job) => (job.progress as { step?: number }).step! >= 10);
     });
     const killed = (victim.progress as { worker: string }).worker;
     started[names.indexOf(killed)]!.child.kill("SIGKILL");
@@ -161,7 +161,7 @@ describe("faults", () => {
     workers.push(...pair);
     try {
       await until("the workers", async () => (pair.every((w) => w.stderr().includes("waiting for jobs")) ? true : undefined));
-      const run = startScenec(["render", "slow.scene", "--seeds", "1-16", "--steps", "100", "-o", "restart/{seed}.png", "--farm", own.url, "--queue", queue], { cwd: dir });
+      const run = startScenec(["render", "slow.scene", "--seeds", "1-16", "-o", "restart/{seed}.png", "--farm", own.url, "--queue", queue], { cwd: dir });
       await until("the first picture", async () => (run.stderr().includes("wrote restart/") ? true : undefined));
       await own.restart(1000);
       expect(await run.done, run.stderr()).toBe(0);
@@ -174,6 +174,21 @@ describe("faults", () => {
     }
   }, 90_000);
 
+  farmIt("a job that vanished from Redis (data lost) is enqueued again; every picture lands once", async () => {
+    const queue = newQueue();
+    await startWorker(queue, "l1");
+    const run = farmRender(["slow.scene", "--seeds", "1-4", "--steps", "50", "-o", "lost/{seed}.png"], queue);
+    const bull = new Queue(queue, { connection: { host: "127.0.0.1", port: redis.port } });
+    const lost = await until("a waiting job", async () => (await bull.getWaiting()).find((job) => job.name === "image"));
+    expect(await bull.remove(lost.id!)).toBe(1);
+    await bull.close();
+    expect(await run.done, run.stderr()).toBe(0);
+    const seed = (lost.data as { plan: { seed: number } }).plan.seed;
+    expect(run.stderr()).toContain(`the job of lost/${seed}.png is no longer in Redis: enqueued again`);
+    const wrote = run.stderr().split("\n").filter((line) => line.startsWith("wrote "));
+    expect(wrote.map((line) => line.split(" ")[1]).sort()).toEqual(["lost/1.png", "lost/2.png", "lost/3.png", "lost/4.png"]);
+  }, 60_000);
+
   farmIt("a model the worker does not know fails at once with the worker's message; the other pictures land", async () => {
     const queue = newQueue();
     const folder = mkdtempSync(path.join(dir, "worker-"));
@@ -185,7 +200,7 @@ describe("faults", () => {
     const run = farmRender(["named.scene", "plain.scene"], queue);
     expect(await run.done).toBe(2);
     expect(performance.now() - started).toBeLessThan(20_000);
-    expect(run.stderr()).toContain("named.png: worker m1: model `sd99` is not in");
+    expect(run.stderr()).toMatch(/named\.png: worker m1 has no model `sd99` \(its .*scenec\.yaml names no models\): add it under `models:`/);
     expect(run.stderr()).toMatch(/1 of 2 pictures failed on the farm/);
     expect(run.stderr()).toContain("wrote plain.png");
     const bull = new Queue(queue, { connection: { host: "127.0.0.1", port: redis.port } });

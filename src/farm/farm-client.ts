@@ -151,7 +151,22 @@ export async function renderOnFarm(pictures: readonly FarmPicture[], options: Fa
     wake?.();
   });
   const indexOf = (jobId: string) => jobIds.indexOf(jobId);
-  for (const event of ["completed", "failed", "progress", "active"] as const) events.on(event, ({ jobId }: { jobId: string }) => (indexOf(jobId) >= 0 ? wake?.() : undefined));
+  const pending = (index: number) => states[index]!.state !== "done" && states[index]!.state !== "failed";
+  // BullMQ's events say at once which job to look at; the scan every POLL_MS catches what they miss (an outage).
+  const changed = new Set<number>();
+  for (const event of ["completed", "failed", "active"] as const)
+    events.on(event, ({ jobId }: { jobId: string }) => {
+      const index = indexOf(jobId);
+      if (index < 0) return;
+      changed.add(index);
+      wake?.();
+    });
+  events.on("progress", ({ jobId, data }: { jobId: string; data: unknown }) => {
+    const index = indexOf(jobId);
+    if (index < 0 || !pending(index) || typeof data !== "object" || data === null) return;
+    states[index] = { state: "running", progress: data as ImageJobProgress };
+    progress.update();
+  });
 
   /** Looks at picture `index`'s job and acts on what it finds. */
   const check = async (index: number) => {
@@ -203,16 +218,21 @@ export async function renderOnFarm(pictures: readonly FarmPicture[], options: Fa
   };
 
   try {
+    let scanned = -Infinity;
     while (!settled() && !interrupted) {
-      for (const index of pictures.keys()) {
+      const scan = performance.now() - scanned >= POLL_MS;
+      if (scan) scanned = performance.now();
+      const indices = scan ? [...pictures.keys()] : [...changed];
+      changed.clear();
+      for (const index of indices) {
         if (interrupted) break;
-        const state = states[index]!.state;
-        if (state !== "done" && state !== "failed") await check(index);
+        if (pending(index)) await check(index);
       }
       progress.update();
       if (settled() || interrupted) break;
+      if (changed.size > 0) continue;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, POLL_MS);
+        const timer = setTimeout(resolve, Math.max(0, POLL_MS - (performance.now() - scanned)));
         wake = () => {
           clearTimeout(timer);
           resolve();
@@ -222,9 +242,10 @@ export async function renderOnFarm(pictures: readonly FarmPicture[], options: Fa
     }
     progress.clear();
     if (interrupted) {
-      await cancelRun(redis, queue, keys, run, jobIds);
+      await cancelRun(redis, queue, keys, run, jobIds.filter((_, index) => pending(index)));
       const written = states.filter((s) => s.state === "done").length;
-      terminal.stderr.write(`scenec: ${interrupted === "SIGINT" ? "interrupted" : `stopped by ${interrupted}`}; the run's jobs were cancelled; ${written > 0 ? `the ${written} picture${written === 1 ? "" : "s"} written stay` : "nothing was written"}\n`);
+      const kept = written === 1 ? "the picture written stays" : `the ${written} pictures written stay`;
+      terminal.stderr.write(`scenec: ${interrupted === "SIGINT" ? "interrupted" : `stopped by ${interrupted}`}; the run's jobs were cancelled; ${written > 0 ? kept : "nothing was written"}\n`);
       return signalExitStatus(interrupted);
     }
     if (failures.length) {
@@ -249,6 +270,9 @@ export async function renderOnFarm(pictures: readonly FarmPicture[], options: Fa
 async function cancelRun(redis: Redis, queue: Queue, keys: FarmKeys, run: string, jobIds: readonly string[]): Promise<void> {
   await redis.del(keys.alive(run));
   await redis.publish(keys.cancelChannel(), run);
-  for (const jobId of jobIds) await queue.remove(jobId).catch(() => 0); // an active one is locked: cancelled above
+  for (const jobId of jobIds) {
+    await queue.remove(jobId).catch(() => 0); // an active one is locked: cancelled above
+    await redis.del(keys.result(jobId)); // a picture finished meanwhile, that nobody will take
+  }
   await queue.remove(run).catch(() => 0);
 }

@@ -103,6 +103,10 @@ export async function runFarmWorker(options: FarmWorkerOptions, stop: Promise<vo
       const text = renderedImageText({ source: data.source, sourceKind: data.sourceKind, plan: data.plan, model, imports: data.imports, overrides: data.overrides, runtime });
       const bytes = await encodeImage(data.name, image.rgb, image.width, image.height, text);
       await reported;
+      if (current.cancelled || (await redis.exists(keys.alive(data.run))) === 0) {
+        log(`cancelled job ${job.id} (${data.name}): its run ended as it finished`);
+        return { worker: id };
+      }
       // Stored before the job completes: a completed job always has its picture (until the TTL).
       await redis.set(keys.result(job.id!), Buffer.from(bytes), "EX", STORED_TTL_S);
       log(`rendered ${data.name} (${image.width} x ${image.height}) in ${(renderMs / 1000).toFixed(1)} s [job ${job.id}]`);
@@ -160,8 +164,16 @@ function checkedJob(data: ImageJobData, options: FarmWorkerOptions): ModelLocati
   if (jobPathProblem(data.name) !== undefined || data.name.includes("/")) throw new UnrecoverableError(`worker ${options.id}: \`${data.name}\` is not a file name`);
   for (const file of planFiles(data.plan))
     if (!data.files.some((f) => f.path === file.path && f.sha256 === file.sha256)) throw new UnrecoverableError(`worker ${options.id}: the job does not carry \`${file.path}\`, which its plan reads`);
+  const { model } = data.plan;
+  const { config } = options;
+  if (model.kind === "named" && config.models[model.name] === undefined) {
+    const known = Object.keys(config.models);
+    throw new UnrecoverableError(
+      `worker ${options.id} has no model \`${model.name}\` (${config.file ? `its ${config.file} names ${known.length ? known.map((k) => `\`${k}\``).join(", ") : "no models"}` : "it has no scenec.yaml"}): add it under \`models:\` in the scenec.yaml of the folder each worker runs in`,
+    );
+  }
   try {
-    return resolveModel(data.plan.model, options.folder, options.config);
+    return resolveModel(model, options.folder, config);
   } catch (error) {
     if (error instanceof ModelError) throw new UnrecoverableError(`worker ${options.id}: ${error.message}`);
     throw error;
