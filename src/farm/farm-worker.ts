@@ -39,6 +39,8 @@ export interface ImageJobResult {
   worker: string;
   /** Absent: the run was over (cancelled, or its client gone) and nothing was rendered. */
   renderMs?: number;
+  /** The whole job in the worker: its checks, files, render, PNG encoding and storing (bench/farm-throughput.ts). */
+  jobMs?: number;
   bytes?: number;
 }
 
@@ -67,8 +69,9 @@ export async function runFarmWorker(options: FarmWorkerOptions, stop: Promise<vo
     renderer.cancel();
   });
 
-  const process = async (job: Job<ImageJobData, ImageJobResult>, _token?: string, signal?: AbortSignal): Promise<ImageJobResult> => {
+  const processJob = async (job: Job<ImageJobData, ImageJobResult>, _token?: string, signal?: AbortSignal): Promise<ImageJobResult> => {
     if (job.name !== IMAGE_JOB) return { worker: id }; // the run's parent: done when its pictures are
+    const begun = performance.now();
     const data = job.data;
     if ((await redis.exists(keys.alive(data.run))) === 0) {
       log(`dropped job ${job.id} (${data.name}): its run is over (cancelled, or its client gone)`);
@@ -110,7 +113,7 @@ export async function runFarmWorker(options: FarmWorkerOptions, stop: Promise<vo
       // Stored before the job completes: a completed job always has its picture (until the TTL).
       await redis.set(keys.result(job.id!), Buffer.from(bytes), "EX", STORED_TTL_S);
       log(`rendered ${data.name} (${image.width} x ${image.height}) in ${(renderMs / 1000).toFixed(1)} s [job ${job.id}]`);
-      return { worker: id, renderMs, bytes: bytes.length };
+      return { worker: id, renderMs, jobMs: performance.now() - begun, bytes: bytes.length };
     } catch (error) {
       if (error instanceof RenderCancelled) {
         if (current.cancelled || signal?.aborted) {
@@ -127,7 +130,7 @@ export async function runFarmWorker(options: FarmWorkerOptions, stop: Promise<vo
     }
   };
 
-  const worker = new Worker<ImageJobData, ImageJobResult>(options.queue, process, {
+  const worker = new Worker<ImageJobData, ImageJobResult>(options.queue, processJob, {
     connection,
     concurrency: 1,
     lockDuration: options.lockDuration,
