@@ -158,6 +158,10 @@ export async function runFarmWorker(options: FarmWorkerOptions, stop: Promise<vo
  * is not one: a job can only make a worker read the files it brought and the models it names.
  */
 function checkedJob(data: ImageJobData, options: FarmWorkerOptions): ModelLocation {
+  // Anyone who can write to the Redis can put a job there: its shape is checked before anything is used.
+  const fileList = Array.isArray(data.files) && data.files.every((f) => typeof f?.path === "string" && typeof f.sha256 === "string" && /^[0-9a-f]{64}$/.test(f.sha256));
+  if (!fileList || typeof data.name !== "string" || typeof data.source !== "string" || !Number.isInteger(data.batch) || data.batch < 1)
+    throw new UnrecoverableError(`worker ${options.id}: not a scenec image job (made by another version of scenec?)`);
   const problems = validatePlan(data.plan);
   if (problems.length) throw new UnrecoverableError(`worker ${options.id}: not a valid plan: ${problems.slice(0, 3).join("; ")}`);
   if (data.plan.model.kind === "path")
