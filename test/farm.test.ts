@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Queue } from "bullmq";
@@ -14,7 +14,8 @@ import { runScenec, startScenec, type CliProcess } from "./helpers/scenec-cli.js
 // run: .ci/run installs redis-server.
 const farmIt = it.skipIf(!hasRedis && !process.env["CI"]);
 
-const SCENE = 'canvas 128 x 128\nsteps 4\nregion r { prompt "a red barn" }\nguide "guides/sky.png" { at 0, 0 size 128 x 64 strength 0.5 }\n';
+/** A scene with an import and a guide: the PNG records the import's text, and the guide travels as a blob. */
+const SCENE = 'import "styles/farm.scene"\ncanvas 128 x 128\nsteps 4\nregion r { prompt "{barn}" }\nguide "guides/sky.png" { at 0, 0 size 128 x 64 strength 0.5 }\n';
 /** Slow enough per picture (about a second) for a worker to be killed, or Redis restarted, in the middle of one. */
 const SLOW_SCENE = 'canvas 512 x 512\nsteps 150\nregion r { prompt "a red barn" }\nguide "guides/sky.png" { at 0, 0 size 256 x 64 strength 0.5 }\n';
 
@@ -26,6 +27,8 @@ let queues = 0;
 beforeAll(async () => {
   mkdirSync(path.join(dir, "guides"));
   await sharp({ create: { width: 32, height: 16, channels: 3, background: { r: 40, g: 90, b: 220 } } }).png().toFile(path.join(dir, "guides", "sky.png"));
+  mkdirSync(path.join(dir, "styles"));
+  writeFileSync(path.join(dir, "styles", "farm.scene"), 'style barn "a red barn"\n');
   writeFileSync(path.join(dir, "barn.scene"), SCENE);
   writeFileSync(path.join(dir, "slow.scene"), SLOW_SCENE);
   const plan = await runScenec(["plan", "barn.scene", "-o", "barn.plan.json"], { cwd: dir });
@@ -100,6 +103,7 @@ describe("scenec render --farm", () => {
     const expected = await localSweep();
     expect([...pictures("farm").keys()].sort()).toEqual([...expected.keys()].sort());
     for (const [name, bytes] of pictures("farm")) expect(bytes.equals(expected.get(name)!), name).toBe(true);
+    expect(JSON.parse(readPngText(pictures("farm").get("7.png")!)["scenec:render"]!).imports).toEqual({ "styles/farm.scene": 'style barn "a red barn"\n' });
     // Both workers took jobs; the one guide was stored once, by its hash; no picture is left behind.
     expect(run.stderr()).toMatch(/\(worker w1\)/);
     expect(run.stderr()).toMatch(/\(worker w2\)/);
@@ -245,22 +249,25 @@ describe("faults", () => {
   farmIt("Ctrl-C cancels the run: the render in flight stops, the waiting jobs are removed", async () => {
     const queue = newQueue();
     const worker = await startWorker(queue, "c1");
-    const run = farmRender(["slow.scene", "--seeds", "1-16", "-o", "cancelled/{seed}.png"], queue);
-    await until("the first picture", async () => (run.stderr().includes("wrote cancelled/") ? true : undefined));
+    const run = farmRender(["slow.scene", "--seeds", "1-16", "--steps", "600", "-o", "cancelled/{seed}.png"], queue);
+    const bull = new Queue(queue, { connection: { host: "127.0.0.1", port: redis.port } });
+    // Interrupted in the middle of a render.
+    await until("a job in progress", async () => (await bull.getActive()).find((job) => (job.progress as { step?: number }).step! >= 10));
     run.child.kill("SIGINT");
     expect(await run.done).toBe(130);
     expect(run.stderr()).toMatch(/interrupted; the run's jobs were cancelled/);
-    const bull = new Queue(queue, { connection: { host: "127.0.0.1", port: redis.port } });
     await until("an empty queue", async () => ((await bull.getWaitingCount()) + (await bull.getActiveCount()) === 0 ? true : undefined), 10_000);
     await bull.close();
-    await until("the cancelled render", async () => (/cancelled job|dropped job/.test(worker.stderr()) ? true : undefined), 10_000);
-    expect(pictures("cancelled").size).toBeLessThan(16);
+    await until("the cancelled render", async () => (/cancelled job/.test(worker.stderr()) ? true : undefined), 10_000);
+    expect(worker.stderr()).not.toMatch(/^rendered /m);
+    expect(run.stderr()).toContain("nothing was written");
+    expect(existsSync(path.join(dir, "cancelled"))).toBe(false);
   }, 60_000);
 
   farmIt("a client that disappears (SIGKILL): after --farm-timeout the workers drop its jobs without rendering them", async () => {
     const queue = newQueue();
     const worker = await startWorker(queue, "d1");
-    const run = farmRender(["slow.scene", "--seeds", "1-16", "--farm-timeout", "1", "-o", "gone/{seed}.png"], queue);
+    const run = farmRender(["slow.scene", "--seeds", "1-16", "--steps", "600", "--farm-timeout", "1", "-o", "gone/{seed}.png"], queue);
     await until("the first picture", async () => (run.stderr().includes("wrote gone/") ? true : undefined));
     run.child.kill("SIGKILL");
     await run.done;
