@@ -12,7 +12,7 @@ export class FarmProgress {
   private readonly started = performance.now();
   private lastLine = "";
   private lastCounts = "";
-  private lastPlain = 0;
+  private lastPlain = -Infinity;
   private shown = false;
 
   constructor(
