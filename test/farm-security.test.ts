@@ -24,6 +24,10 @@ describe("farm Redis URLs", () => {
     );
     expect(parseRedisUrl("redis://127.0.0.1", "--redis").options).toEqual({ host: "127.0.0.1", port: 6379 });
     expect(parseRedisUrl("rediss://127.0.0.1:7000", "--redis").options.tls).toEqual({});
+    // SCENEC_REDIS_PASSWORD when the URL has none; the URL's own wins.
+    expect(parseRedisUrl("redis://farm:6379", "--farm", "from-env").options.password).toBe("from-env");
+    expect(parseRedisUrl("redis://:own@farm:6379", "--farm", "from-env").options.password).toBe("own");
+    expect(parseRedisUrl("redis://farm:6379", "--farm", "from-env").redact("auth from-env failed")).toBe("auth *** failed");
   });
 
   it("refuses what is not a Redis URL without echoing it", () => {
@@ -86,7 +90,8 @@ describe("a farm on Redis with a password, over TLS", () => {
     const url = `rediss://default:${PASSWORD}@127.0.0.1:${server.port}`;
     // The self-signed certificate is trusted the way any private CA is: NODE_EXTRA_CA_CERTS.
     const env = { NODE_EXTRA_CA_CERTS: server.certificate! };
-    const worker = startScenec(["worker", "--redis", url, "--queue", "tls", "--name", "t1"], { cwd: dir, env });
+    // The worker takes its password from the environment, the client from the URL.
+    const worker = startScenec(["worker", "--redis", `rediss://127.0.0.1:${server.port}`, "--queue", "tls", "--name", "t1"], { cwd: dir, env: { ...env, SCENEC_REDIS_PASSWORD: PASSWORD } });
     try {
       writeFileSync(path.join(dir, "sky.scene"), 'canvas 64 x 64\nsteps 2\nregion r { prompt "a blue sky" }\n');
       const deadline = Date.now() + 20_000;

@@ -26,7 +26,12 @@ export interface RedisConnection {
 
 const DEFAULT_PORT = 6379;
 
-export function parseRedisUrl(url: string, option: string): RedisAddress {
+/**
+ * The address of `url`, given to `option`. `envPassword` (SCENEC_REDIS_PASSWORD, as redis-cli
+ * reads REDISCLI_AUTH) is the password when the URL has none: a command line is visible to the
+ * machine's other users (`ps`), the environment is not.
+ */
+export function parseRedisUrl(url: string, option: string, envPassword?: string): RedisAddress {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -41,7 +46,7 @@ export function parseRedisUrl(url: string, option: string): RedisAddress {
   if (db !== "" && !/^\d{1,5}$/.test(db)) throw new CliError(`${option}: the URL's path is the database number (redis://HOST:6379/0), not /${db}`);
   const port = parsed.port === "" ? DEFAULT_PORT : Number(parsed.port);
   const username = decodeURIComponent(parsed.username);
-  const password = decodeURIComponent(parsed.password);
+  const password = parsed.password === "" ? (envPassword ?? "") : decodeURIComponent(parsed.password);
   const host = parsed.hostname.replace(/^\[(.*)\]$/, "$1");
   const shown = `${parsed.protocol}//${parsed.host}${db === "" ? "" : `/${db}`}`;
   // Redis's own user name `default` names no one; any other user name is kept as secret as the password.

@@ -35,6 +35,7 @@ ${RENDER_OPTIONS_HELP}
   --farm URL           render on a render farm: one job per picture on the Redis at URL
                        (redis://[USER:PASSWORD@]HOST[:PORT][/DB] or rediss:// for TLS), taken by
                        \`scenec worker\` processes; each PNG is written here as it arrives
+                       (SCENEC_REDIS_PASSWORD is the password when the URL has none)
   --queue NAME         the farm's queue (default: scenec), as the workers' --queue
   --farm-timeout S     seconds the workers keep this run's jobs once this command is gone
                        (killed, its machine down): then they drop them (default: 30)
@@ -129,7 +130,8 @@ model, a file that cannot be read or written, or a picture that failed on the fa
         job: { name: path.basename(out), plan, source: input.source, sourceKind: input.sourceKind, imports: input.imports, overrides, batch: runtime.batch, ...(runtime.decodeMemory !== undefined ? { decodeMemory: runtime.decodeMemory } : {}) },
       }));
       const queue = typeof values["queue"] === "string" ? values["queue"] : DEFAULT_QUEUE;
-      return renderOnFarm(pictures, { address: parseRedisUrl(farm, "--farm"), queue, terminal, clientTimeoutMs: timeout * 1000 });
+      const address = parseRedisUrl(farm, "--farm", process.env["SCENEC_REDIS_PASSWORD"]);
+      return renderOnFarm(pictures, { address, queue, terminal, clientTimeoutMs: timeout * 1000 });
     }
 
     const { Renderer } = await import("../../runtime/render-client.js");

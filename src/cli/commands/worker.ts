@@ -19,7 +19,8 @@ the worker ends; a second one ends it at once.
 
 options:
   --redis URL             the farm's Redis: redis://[USER:PASSWORD@]HOST[:PORT][/DB], or rediss://
-                          for TLS (the credentials are never printed)
+                          for TLS (the credentials are never printed; SCENEC_REDIS_PASSWORD is
+                          the password when the URL has none, out of sight of \`ps\`)
   --device D              auto (default), cpu, webgpu or cuda: as \`scenec render --device\`;
                           scenec.yaml's \`device:\` sets the default
   --queue NAME            the queue (default: scenec); render --farm --queue NAME fills it
@@ -51,7 +52,7 @@ exit status: 0 stopped by Ctrl-C or SIGTERM, 2 bad arguments or a broken scenec.
       import("../../farm/farm-job.js"),
       import("../stop-signals.js"),
     ]);
-    const address = parseRedisUrl(url, "--redis");
+    const address = parseRedisUrl(url, "--redis", process.env["SCENEC_REDIS_PASSWORD"]);
     const folder = process.cwd();
     const config = loadConfig(folder);
     let stopped!: () => void;
