@@ -76,29 +76,10 @@ export async function renderOnFarm(pictures: readonly FarmPicture[], options: Fa
   const { address, terminal } = options;
   const files = filesOf(pictures);
   const keys = new FarmKeys(options.queue);
-  const connection = { ...address.options, maxRetriesPerRequest: null };
-  const redis = new Redis({ ...connection, lazyConnect: true });
-  let lastError = "";
   const states: PictureState[] = pictures.map(() => ({ state: "waiting" }));
   const progress = new FarmProgress(terminal, states);
-  redis.on("error", (error: Error) => {
-    const message = address.redact(error.message);
-    if (message !== lastError) progress.log(`redis ${address.shown}: ${message} (retrying)`);
-    lastError = message;
-  });
-  redis.on("ready", () => (lastError = ""));
-  redis.connect().catch(() => undefined);
-  const failure = await Promise.race([
-    redis.ping().then(
-      () => undefined,
-      (error: Error) => error.message,
-    ),
-    new Promise<string>((resolve) => setTimeout(() => resolve("no answer"), CONNECT_TIMEOUT_MS).unref()),
-  ]);
-  if (failure !== undefined) {
-    redis.disconnect();
-    throw new CliError(`cannot reach Redis at ${address.shown}: ${address.redact(lastError || failure)}`, "start the farm's Redis, or check the URL (and, for rediss://, the server's certificate)");
-  }
+  const connection = { ...address.options, maxRetriesPerRequest: null };
+  const redis = await connectClient(address, (line) => progress.log(line));
 
   const run = randomUUID();
   const heartbeat = () => redis.set(keys.alive(run), "1", "PX", options.clientTimeoutMs);
@@ -261,6 +242,33 @@ export async function renderOnFarm(pictures: readonly FarmPicture[], options: Fa
     stopListening();
     if (interrupted === "SIGHUP") endBySignal("SIGHUP");
   }
+}
+
+/**
+ * The client's connection, once Redis has answered (a CliError, with the credentials redacted,
+ * when it has not within CONNECT_TIMEOUT_MS). Later, every command waits out an outage, which is
+ * told once through `log`.
+ */
+async function connectClient(address: RedisAddress, log: (line: string) => void): Promise<Redis> {
+  const redis = new Redis({ ...address.options, maxRetriesPerRequest: null, lazyConnect: true });
+  let lastError = "";
+  redis.on("error", (error: Error) => {
+    const message = address.redact(error.message);
+    if (message !== lastError) log(`redis ${address.shown}: ${message} (retrying)`);
+    lastError = message;
+  });
+  redis.on("ready", () => (lastError = ""));
+  redis.connect().catch(() => undefined);
+  const failure = await Promise.race([
+    redis.ping().then(
+      () => undefined,
+      (error: Error) => error.message,
+    ),
+    new Promise<string>((resolve) => setTimeout(() => resolve("no answer"), CONNECT_TIMEOUT_MS).unref()),
+  ]);
+  if (failure === undefined) return redis;
+  redis.disconnect();
+  throw new CliError(`cannot reach Redis at ${address.shown}: ${address.redact(lastError || failure)}`, "start the farm's Redis, or check the URL (and, for rediss://, the server's certificate)");
 }
 
 /**
