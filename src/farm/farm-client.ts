@@ -46,6 +46,8 @@ const REQUEUES = 3;
  * picture's files with their bytes, read now and checked against the plan's hashes.
  */
 function filesOf(pictures: readonly FarmPicture[]): Map<string, Uint8Array>[] {
+  // A sweep's pictures share their files: each is read (and held) once.
+  const read = new Map<string, { bytes: Uint8Array; sha256: string }>();
   return pictures.map(({ out, folder, job }) => {
     if (job.plan.model.kind === "path")
       throw new CliError(`${out}: the scene's model is the folder \`${job.plan.model.path}\`, and farm workers render only named models`, "name the model in the workers' scenec.yaml (`models: { NAME: FOLDER }`) and write `model NAME` in the scene");
@@ -54,14 +56,18 @@ function filesOf(pictures: readonly FarmPicture[]): Map<string, Uint8Array>[] {
       const problem = jobPathProblem(file.path);
       if (problem !== undefined) throw new CliError(`${out}: the scene reads \`${file.path}\`, whose path ${problem}; a farm job carries only files in or below the scene's folder`, "copy the file beside the scene");
       const full = path.resolve(folder, file.path);
-      let bytes: Uint8Array;
-      try {
-        bytes = readFileSync(full);
-      } catch (error) {
-        throw new CliError(`cannot read ${full}: ${describeFsError(error)}`);
+      let content = read.get(full);
+      if (content === undefined) {
+        try {
+          const bytes = readFileSync(full);
+          content = { bytes, sha256: sha256Of(bytes) };
+        } catch (error) {
+          throw new CliError(`cannot read ${full}: ${describeFsError(error)}`);
+        }
+        read.set(full, content);
       }
-      if (sha256Of(bytes) !== file.sha256) throw new CliError(new StaleGuideError(full).message);
-      files.set(file.sha256, bytes);
+      if (content.sha256 !== file.sha256) throw new CliError(new StaleGuideError(full).message);
+      files.set(file.sha256, content.bytes);
     }
     return files;
   });
