@@ -94,7 +94,8 @@ export async function renderOnFarm(pictures: readonly FarmPicture[], options: Fa
   const upload = async (index: number) => {
     for (const [sha256, bytes] of files[index]!) await uploadBlob(redis, keys, sha256, bytes);
   };
-  for (const index of pictures.keys()) await upload(index);
+  // Each distinct file once for the whole run (a sweep's sixteen pictures share their guide).
+  for (const [sha256, bytes] of new Map(files.flatMap((f) => [...f]))) await uploadBlob(redis, keys, sha256, bytes);
 
   const queue = new Queue(options.queue, { connection });
   const events = new QueueEvents(options.queue, { connection });
