@@ -43,7 +43,8 @@ ${LIMIT_OPTIONS_HELP}
   -h, --help           show this help
 
 exit status: 0 every picture was written, 1 the scene has errors, 2 bad arguments, a missing or broken
-model, a file that cannot be read or written, or a picture that failed on the farm; 130 interrupted (Ctrl-C), 143 SIGTERM, 129 SIGHUP`,
+model, a file that cannot be read or written, or a picture that failed on the farm; 130 interrupted
+(Ctrl-C), 143 SIGTERM, 129 SIGHUP`,
   options: {
     ...RENDER_OPTIONS,
     ...LIMIT_OPTIONS,
@@ -67,6 +68,9 @@ model, a file that cannot be read or written, or a picture that failed on the fa
     if (farm === undefined && (values["queue"] !== undefined || values["farm-timeout"] !== undefined)) throw new UsageError("--queue and --farm-timeout go with --farm URL", "render");
     if (farm !== undefined && (deviceOption !== undefined || saveLatents !== undefined || verbose))
       throw new UsageError(`--farm renders on the workers: ${deviceOption !== undefined ? "--device is each worker's own (`scenec worker --device`)" : saveLatents !== undefined ? "--save-latents is for a local render" : "--verbose is for a local render"}`, "render");
+    // A mistyped URL is told before anything is compiled.
+    const farmAddress = farm === undefined ? undefined : (await import("../../farm/redis-url.js")).parseRedisUrl(farm, "--farm", process.env["SCENEC_REDIS_PASSWORD"]);
+    const farmTimeout = integerOption(values, "farm-timeout", 1, 86_400, "render") ?? 30;
 
     const [{ loadRenderInput }, { withOverrides }, { loadConfig }, { renderOutputPath }, { checkOutputFolder }] = await Promise.all([
       import("../render-input.js"),
@@ -121,17 +125,15 @@ model, a file that cannot be read or written, or a picture that failed on the fa
       checkOutputFolder(latentsOut);
     }
 
-    if (farm !== undefined) {
-      const [{ parseRedisUrl }, { renderOnFarm }, { DEFAULT_QUEUE }] = await Promise.all([import("../../farm/redis-url.js"), import("../../farm/farm-client.js"), import("../../farm/farm-job.js")]);
-      const timeout = integerOption(values, "farm-timeout", 1, 86_400, "render") ?? 30;
+    if (farmAddress !== undefined) {
+      const [{ renderOnFarm }, { DEFAULT_QUEUE }] = await Promise.all([import("../../farm/farm-client.js"), import("../../farm/farm-job.js")]);
       const pictures = jobs.map(({ input, plan, out, overrides, runtime }) => ({
         out,
         folder: input.folder,
         job: { name: path.basename(out), plan, source: input.source, sourceKind: input.sourceKind, imports: input.imports, overrides, batch: runtime.batch, ...(runtime.decodeMemory !== undefined ? { decodeMemory: runtime.decodeMemory } : {}) },
       }));
       const queue = typeof values["queue"] === "string" ? values["queue"] : DEFAULT_QUEUE;
-      const address = parseRedisUrl(farm, "--farm", process.env["SCENEC_REDIS_PASSWORD"]);
-      return renderOnFarm(pictures, { address, queue, terminal, clientTimeoutMs: timeout * 1000 });
+      return renderOnFarm(pictures, { address: farmAddress, queue, terminal, clientTimeoutMs: farmTimeout * 1000 });
     }
 
     const { Renderer } = await import("../../runtime/render-client.js");
