@@ -157,26 +157,31 @@ describe("faults", () => {
     expect(readFileSync(path.join(dir, "killed", `${seed}.png`)).equals(readFileSync(path.join(dir, `killed-local-${seed}.png`)))).toBe(true);
   }, 90_000);
 
-  farmIt("Redis restarting in the middle of a run: workers and client reconnect, all 16 land, each once", async () => {
-    const own = await startRedis({ persistent: true });
-    const queue = newQueue();
-    const args = (name: string) => ["worker", "--redis", own.url, "--queue", queue, "--name", name, "--lock-duration", "1500", "--stalled-interval", "500"];
-    const pair = ["r1", "r2"].map((name) => startScenec(args(name), { cwd: dir }));
-    workers.push(...pair);
-    try {
-      await until("the workers", async () => (pair.every((w) => w.stderr().includes("waiting for jobs")) ? true : undefined));
-      const run = startScenec(["render", "slow.scene", "--seeds", "1-16", "-o", "restart/{seed}.png", "--farm", own.url, "--queue", queue], { cwd: dir });
-      await until("the first picture", async () => (run.stderr().includes("wrote restart/") ? true : undefined));
-      await own.restart(1000);
-      expect(await run.done, run.stderr()).toBe(0);
-      expect(run.stderr()).toMatch(/redis redis:\/\/127\.0\.0\.1:\d+: .*\(retrying\)/);
-      writtenOnce(run.stderr(), "restart");
-      sweepLanded("restart");
-    } finally {
-      await Promise.all(pair.map(stopWorker));
-      await own.stop();
-    }
-  }, 90_000);
+  // An append-only Redis keeps the queue over its restart; one without persistence loses everything,
+  // and the client enqueues its pictures again (with its heartbeat and files).
+  for (const persistent of [true, false])
+    farmIt(`Redis restarting in the middle of a run (${persistent ? "append-only" : "all its data lost"}): workers and client reconnect, all 16 land, each once`, async () => {
+      const own = await startRedis({ persistent });
+      const queue = newQueue();
+      const folder = `restart-${persistent ? "kept" : "lost"}`;
+      const args = (name: string) => ["worker", "--redis", own.url, "--queue", queue, "--name", name, "--lock-duration", "1500", "--stalled-interval", "500"];
+      const pair = ["r1", "r2"].map((name) => startScenec(args(name), { cwd: dir }));
+      workers.push(...pair);
+      try {
+        await until("the workers", async () => (pair.every((w) => w.stderr().includes("waiting for jobs")) ? true : undefined));
+        const run = startScenec(["render", "slow.scene", "--seeds", "1-16", "-o", `${folder}/{seed}.png`, "--farm", own.url, "--queue", queue], { cwd: dir });
+        await until("the first picture", async () => (run.stderr().includes(`wrote ${folder}/`) ? true : undefined));
+        await own.restart(1000);
+        expect(await run.done, run.stderr()).toBe(0);
+        expect(run.stderr()).toMatch(/redis redis:\/\/127\.0\.0\.1:\d+: .*\(retrying\)/);
+        expect(run.stderr().includes("is no longer in Redis: enqueued again")).toBe(!persistent);
+        writtenOnce(run.stderr(), folder);
+        sweepLanded(folder);
+      } finally {
+        await Promise.all(pair.map(stopWorker));
+        await own.stop();
+      }
+    }, 90_000);
 
   farmIt("a job that vanished from Redis (data lost) is enqueued again; every picture lands once", async () => {
     const queue = newQueue();

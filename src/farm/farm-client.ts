@@ -200,6 +200,8 @@ export async function renderOnFarm(pictures: readonly FarmPicture[], options: Fa
     requeued[index]! += 1;
     jobIds[index] = `${run}-${index + 1}-${requeued[index]}`;
     progress.log(`the job of ${pictures[index]!.out} is no longer in Redis: enqueued again`);
+    // What Redis lost with the job: the heartbeat (else the workers would drop the job as abandoned) and the files.
+    await heartbeat();
     await upload(index);
     await queue.add(IMAGE_JOB, jobData(index), jobOptions(jobIds[index]!));
     states[index] = { state: "waiting" };
