@@ -62,7 +62,8 @@ export async function runFarmWorker(options: FarmWorkerOptions, stop: Promise<vo
   const blobs = new BlobCache(redis, keys);
   const renderer = new Renderer();
   let current: { run: string; cancelled: boolean } | undefined;
-  await subscriber.subscribe(keys.cancelChannel());
+  // ioredis subscribes again by itself after a reconnection.
+  subscriber.subscribe(keys.cancelChannel()).catch(reportError);
   subscriber.on("message", (_channel: string, run: string) => {
     if (current?.run !== run) return;
     current.cancelled = true;
@@ -142,11 +143,13 @@ export async function runFarmWorker(options: FarmWorkerOptions, stop: Promise<vo
   worker.on("failed", (job, error) => {
     if (job) log(`job ${job.id} (${job.data.name ?? job.name}) failed: ${address.redact(error.message)}`);
   });
-  await worker.waitUntilReady();
-  log(`worker ${id}: waiting for jobs on ${address.shown}, queue ${options.queue} (device ${options.device})`);
+  // A worker started before its Redis waits for it, and can still be stopped meanwhile.
+  const ready = await Promise.race([worker.waitUntilReady().then(() => true), stop.then(() => false)]);
+  if (ready) log(`worker ${id}: waiting for jobs on ${address.shown}, queue ${options.queue} (device ${options.device})`);
   await stop;
-  log(`worker ${id}: finishing the job in flight, then stopping`);
-  await worker.close();
+  log(`worker ${id}: ${current ? "finishing the job in flight, then stopping" : "stopping"}`);
+  // With no job in flight there is nothing to wait for (and nothing can be waited for while Redis is away).
+  await worker.close(current === undefined);
   await renderer.close();
   redis.disconnect();
   subscriber.disconnect();
