@@ -138,10 +138,13 @@ describe("faults", () => {
     const started = await Promise.all(names.map((name) => startWorker(queue, name)));
     const run = farmRender(["slow.scene", "--seeds", "1-16", "-o", "killed/{seed}.png"], queue);
     const bull = new Queue(queue, { connection: { host: "127.0.0.1", port: redis.port } });
-    // A job some steps into its render: its worker is killed there.
+    // A job some steps into its render, far from its end: its worker is killed there.
     const victim = await until("a job in progress", async () => {
       const active = await bull.getActive();
-      return active.find((job) => (job.progress as { step?: number }).step! >= 10);
+      return active.find((job) => {
+        const step = (job.progress as { step?: number }).step ?? 0;
+        return step >= 10 && step <= 75;
+      });
     });
     const killed = (victim.progress as { worker: string }).worker;
     started[names.indexOf(killed)]!.child.kill("SIGKILL");
