@@ -33,10 +33,12 @@ export interface FarmRunOptions {
 
 /** How long the client waits for Redis to answer at the start before it gives up (later it waits out outages). */
 const CONNECT_TIMEOUT_MS = 5000;
-/** A crashed worker's job is tried again (BullMQ's attempts) this often in all. */
+/** A job that fails with an error that is not the user's (BullMQ's attempts) is tried this often in all. */
 const ATTEMPTS = 3;
 /** How often the client looks at every job it waits for, besides BullMQ's events. */
 const POLL_MS = 500;
+/** How long a stopping client waits for Redis to take its last commands (cancelling, closing). */
+const STOP_WAIT_MS = 3000;
 /** A picture whose job vanished from Redis (a restart that lost data) is enqueued again this many times at most. */
 const REQUEUES = 3;
 
@@ -133,9 +135,12 @@ export async function renderOnFarm(pictures: readonly FarmPicture[], options: Fa
   let interrupted: StopSignal | undefined;
   let wake: (() => void) | undefined;
   const settled = () => states.every((s) => s.state === "done" || s.state === "failed");
+  let onInterrupt!: () => void;
+  const interruption = new Promise<undefined>((resolve) => (onInterrupt = () => resolve(undefined)));
   const stopListening = onStopSignals((signal) => {
     interrupted = signal;
     removePendingTempFiles();
+    onInterrupt();
     wake?.();
   });
   const indexOf = (jobId: string) => jobIds.indexOf(jobId);
@@ -216,7 +221,8 @@ export async function renderOnFarm(pictures: readonly FarmPicture[], options: Fa
       changed.clear();
       for (const index of indices) {
         if (interrupted) break;
-        if (pending(index)) await check(index);
+        // While Redis is away a command waits for it: Ctrl-C does not.
+        if (pending(index)) await Promise.race([check(index), interruption]);
       }
       progress.update();
       if (settled() || interrupted) break;
@@ -232,10 +238,11 @@ export async function renderOnFarm(pictures: readonly FarmPicture[], options: Fa
     }
     progress.clear();
     if (interrupted) {
-      await cancelRun(redis, queue, keys, run, jobIds.filter((_, index) => pending(index)));
+      const cancelled = redis.status === "ready" && (await within(STOP_WAIT_MS, cancelRun(redis, queue, keys, run, jobIds.filter((_, index) => pending(index))).then(() => true)));
       const written = states.filter((s) => s.state === "done").length;
       const kept = written === 1 ? "the picture written stays" : `the ${written} pictures written stay`;
-      terminal.stderr.write(`scenec: ${interrupted === "SIGINT" ? "interrupted" : `stopped by ${interrupted}`}; the run's jobs were cancelled; ${written > 0 ? kept : "nothing was written"}\n`);
+      const jobs = cancelled ? "the run's jobs were cancelled" : `Redis did not answer: the workers drop the run's jobs ${options.clientTimeoutMs / 1000} s after its last heartbeat`;
+      terminal.stderr.write(`scenec: ${interrupted === "SIGINT" ? "interrupted" : `stopped by ${interrupted}`}; ${jobs}; ${written > 0 ? kept : "nothing was written"}\n`);
       return signalExitStatus(interrupted);
     }
     if (failures.length) {
@@ -245,12 +252,22 @@ export async function renderOnFarm(pictures: readonly FarmPicture[], options: Fa
     return 0;
   } finally {
     clearInterval(beating);
-    await redis.del(keys.alive(run)).catch(() => undefined);
-    await Promise.all([queue.close(), events.close(), flows.close()]).catch(() => undefined);
+    // With Redis away nothing would be answered, and BullMQ's connections would go on reconnecting
+    // and keep the process alive: a stopped client ends at once, as after a second Ctrl-C.
+    const reachable = redis.status === "ready";
+    if (!reachable && interrupted) endBySignal(interrupted);
+    if (reachable) await within(STOP_WAIT_MS, redis.del(keys.alive(run)).catch(() => undefined));
+    const closed = reachable && (await within(STOP_WAIT_MS, Promise.all([queue.close(), events.close(), flows.close()]).then(() => true, () => true)));
+    if (!closed) await within(STOP_WAIT_MS, Promise.all([queue.disconnect(), events.disconnect(), flows.disconnect()]).catch(() => undefined));
     redis.disconnect();
     stopListening();
     if (interrupted === "SIGHUP") endBySignal("SIGHUP");
   }
+}
+
+/** `promise`'s value, or undefined after `ms` (for what Redis may never answer while it is away). */
+function within<T>(ms: number, promise: Promise<T>): Promise<T | undefined> {
+  return Promise.race([promise, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), ms).unref())]);
 }
 
 /**
