@@ -136,14 +136,15 @@ describe("faults", () => {
     const queue = newQueue();
     const names = ["k1", "k2", "k3"];
     const started = await Promise.all(names.map((name) => startWorker(queue, name)));
-    const run = farmRender(["slow.scene", "--seeds", "1-16", "-o", "killed/{seed}.png"], queue);
+    // Long jobs: the progress a worker reports lags its render, and the job must still be running when its worker dies.
+    const run = farmRender(["slow.scene", "--seeds", "1-16", "--steps", "400", "-o", "killed/{seed}.png"], queue);
     const bull = new Queue(queue, { connection: { host: "127.0.0.1", port: redis.port } });
     // A job some steps into its render, far from its end: its worker is killed there.
     const victim = await until("a job in progress", async () => {
       const active = await bull.getActive();
       return active.find((job) => {
         const step = (job.progress as { step?: number }).step ?? 0;
-        return step >= 10 && step <= 75;
+        return step >= 10 && step <= 150;
       });
     });
     const killed = (victim.progress as { worker: string }).worker;
@@ -154,8 +155,8 @@ describe("faults", () => {
     sweepLanded("killed");
     // The killed job's picture came from another worker, and equals a local render of its seed.
     const seed = (victim.data as { plan: { seed: number } }).plan.seed;
-    expect(run.stderr()).toMatch(new RegExp(`wrote killed/${seed}\\.png \\(worker (?!${killed}\\))`));
-    const alone = await runScenec(["render", "slow.scene", "--seed", String(seed), "-o", `killed-local-${seed}.png`], { cwd: dir });
+    expect(run.stderr(), `${killed} was killed rendering seed ${seed}`).toMatch(new RegExp(`wrote killed/${seed}\\.png \\(worker (?!${killed}\\))`));
+    const alone = await runScenec(["render", "slow.scene", "--seed", String(seed), "--steps", "400", "-o", `killed-local-${seed}.png`], { cwd: dir });
     expect(alone.status, alone.stderr).toBe(0);
     expect(readFileSync(path.join(dir, "killed", `${seed}.png`)).equals(readFileSync(path.join(dir, `killed-local-${seed}.png`)))).toBe(true);
   }, 90_000);
