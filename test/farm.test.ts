@@ -7,6 +7,7 @@ import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readPngText } from "../src/runtime/image/png-text.js";
 import { hasRedis, sharedRedis, startRedis, type RedisServer } from "../bench/redis-server.js";
+import { lMask } from "./helpers/mask-images.js";
 import { runScenec, startScenec, type CliProcess } from "./helpers/scenec-cli.js";
 
 // The render farm (README "Render farm") against a real redis-server, with `scenec worker`
@@ -14,8 +15,9 @@ import { runScenec, startScenec, type CliProcess } from "./helpers/scenec-cli.js
 // run: .ci/run installs redis-server.
 const farmIt = it.skipIf(!hasRedis && !process.env["CI"]);
 
-/** A scene with an import and a guide: the PNG records the import's text, and the guide travels as a blob. */
-const SCENE = 'import "styles/farm.scene"\ncanvas 128 x 128\nsteps 4\nregion r { prompt "{barn}" }\nguide "guides/sky.png" { at 0, 0 size 128 x 64 strength 0.5 }\n';
+/** A scene with an import, a guide and a mask: the PNG records the import's text, and the guide and the mask travel as blobs. */
+const SCENE =
+  'import "styles/farm.scene"\ncanvas 128 x 128\nsteps 4\nregion r { prompt "{barn}" }\nregion wall { at 64, 64 size 64 x 64 mask "masks/l.png" prompt "green grass" weight 4 }\nguide "guides/sky.png" { at 0, 0 size 128 x 64 strength 0.5 }\n';
 /** Slow enough per picture (about a second) for a worker to be killed, or Redis restarted, in the middle of one. */
 const SLOW_SCENE = 'canvas 512 x 512\nsteps 150\nregion r { prompt "a red barn" }\nguide "guides/sky.png" { at 0, 0 size 256 x 64 strength 0.5 }\n';
 
@@ -27,6 +29,8 @@ let queues = 0;
 beforeAll(async () => {
   mkdirSync(path.join(dir, "guides"));
   await sharp({ create: { width: 32, height: 16, channels: 3, background: { r: 40, g: 90, b: 220 } } }).png().toFile(path.join(dir, "guides", "sky.png"));
+  mkdirSync(path.join(dir, "masks"));
+  writeFileSync(path.join(dir, "masks", "l.png"), await lMask(64));
   mkdirSync(path.join(dir, "styles"));
   writeFileSync(path.join(dir, "styles", "farm.scene"), 'style barn "a red barn"\n');
   writeFileSync(path.join(dir, "barn.scene"), SCENE);
@@ -94,7 +98,7 @@ function writtenOnce(stderr: string, folder: string): void {
 }
 
 describe("scenec render --farm", () => {
-  farmIt("a 16-seed sweep on two workers lands 16 pictures byte-identical to a local render; the guide travels once", async () => {
+  farmIt("a 16-seed sweep on two workers lands 16 pictures byte-identical to a local render; the guide and the mask travel once each", async () => {
     const queue = newQueue();
     await Promise.all([startWorker(queue, "w1"), startWorker(queue, "w2")]);
     const run = farmRender(["barn.scene", "--seeds", "1-16", "-o", "farm/{seed}.png"], queue);
@@ -104,11 +108,11 @@ describe("scenec render --farm", () => {
     expect([...pictures("farm").keys()].sort()).toEqual([...expected.keys()].sort());
     for (const [name, bytes] of pictures("farm")) expect(bytes.equals(expected.get(name)!), name).toBe(true);
     expect(JSON.parse(readPngText(pictures("farm").get("7.png")!)["scenec:render"]!).imports).toEqual({ "styles/farm.scene": 'style barn "a red barn"\n' });
-    // Both workers took jobs; the one guide was stored once, by its hash; no picture is left behind.
+    // Both workers took jobs; the guide and the mask were stored once each, by their hashes; no picture is left behind.
     expect(run.stderr()).toMatch(/\(worker w1\)/);
     expect(run.stderr()).toMatch(/\(worker w2\)/);
     const client = new Redis(redis.port, "127.0.0.1");
-    expect(await client.keys(`scenec:${queue}:blob:*`)).toHaveLength(1);
+    expect(await client.keys(`scenec:${queue}:blob:*`)).toHaveLength(2);
     expect(await client.keys(`scenec:${queue}:result:*`)).toHaveLength(0);
     client.disconnect();
   }, 60_000);

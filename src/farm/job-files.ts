@@ -3,11 +3,13 @@ import type { Plan } from "../compiler/plan/plan.js";
 import type { JobFile } from "./farm-job.js";
 
 /**
- * The files a plan reads while it renders (its guides, its noise file), by the path the plan
- * gives, relative to the scene's folder, and the sha256 the plan recorded for each.
+ * The files a plan reads while it renders (its guides' images, its regions' and guides' mask
+ * images, its noise file), by the path the plan gives, relative to the scene's folder, and the
+ * sha256 the plan recorded for each.
  */
 export function planFiles(plan: Plan): JobFile[] {
-  const files = [...plan.guides.map((g) => ({ path: g.path, sha256: g.sha256 })), ...(plan.noiseFile ? [{ path: plan.noiseFile.path, sha256: plan.noiseFile.sha256 }] : [])];
+  const masks = [...plan.regions, ...plan.guides].flatMap(({ mask }) => (mask ? [{ path: mask.path, sha256: mask.sha256 }] : []));
+  const files = [...plan.guides.map((g) => ({ path: g.path, sha256: g.sha256 })), ...masks, ...(plan.noiseFile ? [{ path: plan.noiseFile.path, sha256: plan.noiseFile.sha256 }] : [])];
   const seen = new Set<string>();
   return files.filter((f) => !seen.has(f.path) && seen.add(f.path));
 }
