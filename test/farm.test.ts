@@ -5,6 +5,8 @@ import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Plan } from "../src/compiler/plan/plan.js";
+import { planFiles } from "../src/farm/job-files.js";
 import { readPngText } from "../src/runtime/image/png-text.js";
 import { hasRedis, sharedRedis, startRedis, type RedisServer } from "../bench/redis-server.js";
 import { lMask } from "./helpers/mask-images.js";
@@ -53,8 +55,8 @@ function newQueue(): string {
 }
 
 /** `scenec worker` on `queue`, ready once it says it waits for jobs. */
-async function startWorker(queue: string, name: string, cwd = dir): Promise<CliProcess> {
-  const worker = startScenec(["worker", "--redis", redis.url, "--queue", queue, "--name", name, "--lock-duration", "1500", "--stalled-interval", "500"], { cwd });
+async function startWorker(queue: string, name: string, cwd = dir, options: string[] = []): Promise<CliProcess> {
+  const worker = startScenec(["worker", "--redis", redis.url, "--queue", queue, "--name", name, "--lock-duration", "1500", "--stalled-interval", "500", ...options], { cwd });
   workers.push(worker);
   const deadline = Date.now() + 20_000;
   while (!worker.stderr().includes("waiting for jobs")) {
@@ -226,9 +228,9 @@ describe("faults", () => {
     await bull.close();
   }, 60_000);
 
-  farmIt("a job whose files would leave its folder, or whose model is a path, is refused by the worker", async () => {
+  farmIt("a job whose files would leave its folder, whose model is a path, or over the worker's limits is refused by the worker", async () => {
     const queue = newQueue();
-    await startWorker(queue, "p1");
+    await startWorker(queue, "p1", dir, ["--max-side", "256"]);
     const plan = JSON.parse(readFileSync(path.join(dir, "barn.plan.json"), "utf8")) as { guides: { path: string; sha256: string }[]; model: unknown };
     const client = new Redis(redis.port, "127.0.0.1");
     await client.set(`scenec:${queue}:run:evil:alive`, "1", "EX", 60);
@@ -237,9 +239,13 @@ describe("faults", () => {
     const base = { run: "evil", name: "x.png", source: "", sourceKind: "scene", imports: {}, overrides: {}, batch: 1 };
     const escape = { ...plan, guides: plan.guides.map((g) => ({ ...g, path: "../../../etc/passwd" })) };
     const folderModel = { ...plan, model: { kind: "path", path: "/etc" } };
+    // Compiled where the limits were higher: the worker holds it to its own.
+    const huge = { ...plan, canvas: { width: 512, height: 128 } };
+    const files = planFiles(plan as Plan);
     const jobs = await Promise.all([
       bull.add("image", { ...base, plan: escape, files: [{ path: "../../../etc/passwd", sha256: plan.guides[0]!.sha256 }] }),
-      bull.add("image", { ...base, plan: folderModel, files: plan.guides.map((g) => ({ path: g.path, sha256: g.sha256 })) }),
+      bull.add("image", { ...base, plan: folderModel, files }),
+      bull.add("image", { ...base, plan: huge, files }),
     ]);
     const reasons = await until("the refusals", async () => {
       const states = await Promise.all(jobs.map(async (job) => ({ state: await bull.getJobState(job.id!), job: await bull.getJob(job.id!) })));
@@ -248,6 +254,7 @@ describe("faults", () => {
     await bull.close();
     expect(reasons[0]).toMatch(/worker p1 refuses the file `\.\.\/\.\.\/\.\.\/etc\/passwd`: its path leaves the scene's folder/);
     expect(reasons[1]).toMatch(/worker p1 renders only named models, not the folder `\/etc`/);
+    expect(reasons[2]).toContain("worker p1 refuses the job: its canvas is 512 x 128, over the limits of 256 pixels a side");
   }, 60_000);
 
   farmIt("a scene that reads a file outside its folder is refused before anything is sent", async () => {

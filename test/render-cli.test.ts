@@ -6,6 +6,7 @@ import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lMask } from "./helpers/mask-images.js";
 import { startScenec } from "./helpers/scenec-cli.js";
+import { runMain } from "./helpers/scenec-main.js";
 
 let dir: string;
 
@@ -63,6 +64,12 @@ describe("scenec render", () => {
     const old = start(["render", "v1.plan.json"]);
     expect(await old.done).toBe(1);
     expect(old.stderr()).toContain("v1.plan.json: a plan of format version 1, and this scenec reads version 2: make it again with `scenec plan SCENE -o v1.plan.json`");
+  });
+
+  it("holds a saved plan to the render's size limits, as the compiler holds a scene, exit 1", async () => {
+    const run = await runMain("render", join(dir, "pair.plan.json"), "--max-side", "200");
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("pair.plan.json: the plan is over this render's limits: its canvas is 256 x 128, over the limits of 200 pixels a side");
   });
 
   it("refuses a saved plan whose guide image changed since, exit 2", async () => {

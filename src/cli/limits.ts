@@ -2,21 +2,29 @@ import { DEFAULT_LIMITS, type Limits } from "../compiler/host.js";
 import type { OptionValues } from "./command.js";
 import { UsageError } from "./errors.js";
 
-/** The options every compiling command accepts, for its parseArgs table and its help. */
-export const LIMIT_OPTIONS = {
+/** The size limits: what every compiling command, and a render farm's worker, holds a scene or plan to. */
+export const SIZE_LIMIT_OPTIONS = {
   "max-side": { type: "string" },
   "max-megapixels": { type: "string" },
   "max-guide-megapixels": { type: "string" },
+} as const;
+
+/** The options every compiling command accepts, for its parseArgs table and its help. */
+export const LIMIT_OPTIONS = {
+  ...SIZE_LIMIT_OPTIONS,
   "allow-outside": { type: "boolean" },
 } as const;
 
 const { maxCanvasSide, maxCanvasPixels, maxGuidePixels } = DEFAULT_LIMITS;
-export const LIMIT_OPTIONS_HELP = [
+export const SIZE_LIMIT_OPTIONS_HELP = [
   `  --max-side N         the largest canvas width or height, in pixels (default ${maxCanvasSide})`,
   `  --max-megapixels N   the largest canvas area, in millions of pixels (default ${maxCanvasPixels / 1e6})`,
   "  --max-guide-megapixels N",
-  `                       the largest guide image, in millions of pixels (default ${maxGuidePixels / 1e6});`,
+  `                       the largest guide or mask image, in millions of pixels (default ${maxGuidePixels / 1e6});`,
   "                       checked from the image's header, before anything is decoded",
+].join("\n");
+export const LIMIT_OPTIONS_HELP = [
+  SIZE_LIMIT_OPTIONS_HELP,
   "  --allow-outside      let the scene's imports, guides and output leave its project root (the",
   "                       folder of the nearest scenec.yaml, else the scene's folder); only for a",
   "                       scene you trust",

@@ -3,7 +3,8 @@ import path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { PLAN_VERSION, type Plan } from "../compiler/plan/plan.js";
 import { validatePlan } from "../compiler/plan/plan-schema.js";
-import { maxGuideBytes, type Limits } from "../compiler/host.js";
+import { planLimitProblem } from "../compiler/plan/plan-limits.js";
+import { DEFAULT_LIMITS, maxGuideBytes, type Limits } from "../compiler/host.js";
 import { nodeHost, readRegularFile } from "../compiler/node-host.js";
 import type { CompilerHost } from "../compiler/compile.js";
 import type { PlanOverrides } from "../compiler/plan/plan-overrides.js";
@@ -125,6 +126,11 @@ async function loadSource(file: string, text: string, plan: boolean, limits: Par
     }
     // A plan saved before the `noise` setting existed has none: it was drawn with scenec's generator.
     const plan = { noise: "scenec", ...(value as Omit<Plan, "noise">) } as Plan;
+    const over = planLimitProblem(plan, { ...DEFAULT_LIMITS, ...limits });
+    if (over) {
+      terminal.stderr.write(`${file}: the plan is over this render's limits: ${over}\n`);
+      return undefined;
+    }
     const guides = plan.guides.map((g) => path.join(folder, g.path));
     await checkSavedGuides(file, plan, guides);
     const masks = await checkSavedMasks(file, plan, folder);

@@ -3,6 +3,8 @@ import os from "node:os";
 import path from "node:path";
 import { UnrecoverableError, Worker, type Job } from "bullmq";
 import { Redis } from "ioredis";
+import type { Limits } from "../compiler/host.js";
+import { planLimitProblem } from "../compiler/plan/plan-limits.js";
 import { validatePlan } from "../compiler/plan/plan-schema.js";
 import type { ScenecConfig } from "../cli/config.js";
 import { renderedImageText } from "../cli/image-metadata.js";
@@ -31,6 +33,8 @@ export interface FarmWorkerOptions {
   lockDuration: number;
   /** How often (ms) the workers look for jobs whose lock has expired. */
   stalledInterval: number;
+  /** The sizes this worker renders (its --max-side and so on): a job's plan was compiled elsewhere. */
+  limits: Limits;
   log(line: string): void;
 }
 
@@ -167,6 +171,8 @@ function checkedJob(data: ImageJobData, options: FarmWorkerOptions): ModelLocati
     throw new UnrecoverableError(`worker ${options.id}: not a scenec image job (made by another version of scenec?)`);
   const problems = validatePlan(data.plan);
   if (problems.length) throw new UnrecoverableError(`worker ${options.id}: not a valid plan: ${problems.slice(0, 3).join("; ")}`);
+  const over = planLimitProblem(data.plan, options.limits);
+  if (over) throw new UnrecoverableError(`worker ${options.id} refuses the job: ${over}; start the worker with higher limits to render it`);
   if (data.plan.model.kind === "path")
     throw new UnrecoverableError(`worker ${options.id} renders only named models, not the folder \`${data.plan.model.path}\`: name it in the workers' scenec.yaml (\`models:\`) and write \`model NAME\` in the scene`);
   const bad = [...planFiles(data.plan), ...data.files].find((f) => jobPathProblem(f.path) !== undefined);
