@@ -6,6 +6,7 @@ import { Redis } from "ioredis";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Plan } from "../src/compiler/plan/plan.js";
+import { version } from "../src/cli/version.js";
 import { planFiles } from "../src/farm/job-files.js";
 import { readPngText } from "../src/runtime/image/png-text.js";
 import { hasRedis, sharedRedis, startRedis, type RedisServer } from "../bench/redis-server.js";
@@ -228,7 +229,7 @@ describe("faults", () => {
     await bull.close();
   }, 60_000);
 
-  farmIt("a job whose files would leave its folder, whose model is a path, or over the worker's limits is refused by the worker", async () => {
+  farmIt("a job whose files would leave its folder, whose model is a path, over the worker's limits or from another scenec version is refused by the worker", async () => {
     const queue = newQueue();
     await startWorker(queue, "p1", dir, ["--max-side", "256"]);
     const plan = JSON.parse(readFileSync(path.join(dir, "barn.plan.json"), "utf8")) as { guides: { path: string; sha256: string }[]; model: unknown };
@@ -236,7 +237,7 @@ describe("faults", () => {
     await client.set(`scenec:${queue}:run:evil:alive`, "1", "EX", 60);
     client.disconnect();
     const bull = new Queue(queue, { connection: { host: "127.0.0.1", port: redis.port } });
-    const base = { run: "evil", name: "x.png", source: "", sourceKind: "scene", imports: {}, overrides: {}, batch: 1 };
+    const base = { scenec: version(), run: "evil", name: "x.png", source: "", sourceKind: "scene", imports: {}, overrides: {}, batch: 1 };
     const escape = { ...plan, guides: plan.guides.map((g) => ({ ...g, path: "../../../etc/passwd" })) };
     const folderModel = { ...plan, model: { kind: "path", path: "/etc" } };
     // Compiled where the limits were higher: the worker holds it to its own.
@@ -246,6 +247,7 @@ describe("faults", () => {
       bull.add("image", { ...base, plan: escape, files: [{ path: "../../../etc/passwd", sha256: plan.guides[0]!.sha256 }] }),
       bull.add("image", { ...base, plan: folderModel, files }),
       bull.add("image", { ...base, plan: huge, files }),
+      bull.add("image", { ...base, scenec: "0.0.1", plan, files }),
     ]);
     const reasons = await until("the refusals", async () => {
       const states = await Promise.all(jobs.map(async (job) => ({ state: await bull.getJobState(job.id!), job: await bull.getJob(job.id!) })));
@@ -255,6 +257,7 @@ describe("faults", () => {
     expect(reasons[0]).toMatch(/worker p1 refuses the file `\.\.\/\.\.\/\.\.\/etc\/passwd`: its path leaves the scene's folder/);
     expect(reasons[1]).toMatch(/worker p1 renders only named models, not the folder `\/etc`/);
     expect(reasons[2]).toContain("worker p1 refuses the job: its canvas is 512 x 128, over the limits of 256 pixels a side");
+    expect(reasons[3]).toContain(`worker p1 runs scenec ${version()}, and the job comes from scenec 0.0.1: run one version on the client and every worker`);
   }, 60_000);
 
   farmIt("a scene that reads a file outside its folder is refused before anything is sent", async () => {

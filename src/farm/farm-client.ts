@@ -13,6 +13,7 @@ import { sha256Of, uploadBlob } from "./blob-store.js";
 import { FarmKeys, IMAGE_JOB, RUN_JOB, type ImageJobData, type ImageJobProgress, type RunJobData } from "./farm-job.js";
 import { FarmProgress, type PictureState } from "./farm-progress.js";
 import type { ImageJobResult } from "./farm-worker.js";
+import { version } from "../cli/version.js";
 import { jobPathProblem, planFiles } from "./job-files.js";
 import type { RedisAddress } from "./redis-url.js";
 
@@ -20,7 +21,7 @@ import type { RedisAddress } from "./redis-url.js";
 export interface FarmPicture {
   out: string;
   folder: string;
-  job: Omit<ImageJobData, "run" | "files">;
+  job: Omit<ImageJobData, "scenec" | "run" | "files">;
 }
 
 export interface FarmRunOptions {
@@ -90,6 +91,7 @@ export async function renderOnFarm(pictures: readonly FarmPicture[], options: Fa
   const redis = await connectClient(address, (line) => progress.log(line));
 
   const run = randomUUID();
+  const scenecVersion = version();
   const heartbeat = () => redis.set(keys.alive(run), "1", "PX", options.clientTimeoutMs);
   await heartbeat();
   const beating = setInterval(() => void heartbeat().catch(() => undefined), Math.max(100, options.clientTimeoutMs / 3));
@@ -108,7 +110,7 @@ export async function renderOnFarm(pictures: readonly FarmPicture[], options: Fa
   flows.on("error", () => undefined);
   const jobData = (index: number): ImageJobData => {
     const { job } = pictures[index]!;
-    return { ...job, run, files: planFiles(job.plan) };
+    return { ...job, scenec: scenecVersion, run, files: planFiles(job.plan) };
   };
   const jobOptions = (jobId: string): JobsOptions => ({
     jobId,

@@ -26,6 +26,8 @@ export interface JobFile {
 }
 
 export interface ImageJobData {
+  /** The client's scenec version: a worker renders only its own version's jobs (one version, one picture for a plan). */
+  scenec: string;
   /** The run it belongs to: its heartbeat key says whether the client still waits. */
   run: string;
   /** The picture's file name without its folder: its extension picks the format. */

@@ -8,6 +8,7 @@ import { planLimitProblem } from "../compiler/plan/plan-limits.js";
 import { validatePlan } from "../compiler/plan/plan-schema.js";
 import type { ScenecConfig } from "../cli/config.js";
 import { renderedImageText } from "../cli/image-metadata.js";
+import { version } from "../cli/version.js";
 import { encodeImage } from "../runtime/image/image-write.js";
 import { RenderCancelled } from "../runtime/mixture.js";
 import type { DeviceRequest } from "../runtime/model/device-request.js";
@@ -159,6 +160,8 @@ export async function runFarmWorker(options: FarmWorkerOptions, stop: Promise<vo
   subscriber.disconnect();
 }
 
+const SCENEC_VERSION = version();
+
 /**
  * The job's plan as this worker may render it, and the model it names in this worker's
  * configuration; an UnrecoverableError (the same job fails the same way on every worker) when it
@@ -169,6 +172,8 @@ function checkedJob(data: ImageJobData, options: FarmWorkerOptions): ModelLocati
   const fileList = Array.isArray(data.files) && data.files.every((f) => typeof f?.path === "string" && typeof f.sha256 === "string" && /^[0-9a-f]{64}$/.test(f.sha256));
   if (!fileList || typeof data.name !== "string" || typeof data.source !== "string" || !Number.isInteger(data.batch) || data.batch < 1)
     throw new UnrecoverableError(`worker ${options.id}: not a scenec image job (made by another version of scenec?)`);
+  if (data.scenec !== SCENEC_VERSION)
+    throw new UnrecoverableError(`worker ${options.id} runs scenec ${SCENEC_VERSION}, and the job comes from scenec ${typeof data.scenec === "string" ? data.scenec : "(unknown)"}: run one version on the client and every worker, so that a plan paints the same picture wherever it renders`);
   const problems = validatePlan(data.plan);
   if (problems.length) throw new UnrecoverableError(`worker ${options.id}: not a valid plan: ${problems.slice(0, 3).join("; ")}`);
   const over = planLimitProblem(data.plan, options.limits);
