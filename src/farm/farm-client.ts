@@ -6,6 +6,7 @@ import { Redis } from "ioredis";
 import { CliError, describeFsError } from "../cli/errors.js";
 import { endBySignal, onStopSignals, signalExitStatus, type StopSignal } from "../cli/stop-signals.js";
 import type { Terminal } from "../cli/terminal.js";
+import { version } from "../cli/version.js";
 import { StaleGuideError } from "../runtime/guides/guide-image.js";
 import { removePendingTempFiles, removeStaleTempFiles } from "../runtime/image/atomic-write.js";
 import { writeImageFile } from "../runtime/image/image-write.js";
@@ -13,7 +14,6 @@ import { sha256Of, uploadBlob } from "./blob-store.js";
 import { FarmKeys, IMAGE_JOB, RUN_JOB, type ImageJobData, type ImageJobProgress, type RunJobData } from "./farm-job.js";
 import { FarmProgress, type PictureState } from "./farm-progress.js";
 import type { ImageJobResult } from "./farm-worker.js";
-import { version } from "../cli/version.js";
 import { jobPathProblem, planFiles } from "./job-files.js";
 import type { RedisAddress } from "./redis-url.js";
 
