@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -229,12 +230,18 @@ describe("faults", () => {
     await bull.close();
   }, 60_000);
 
-  farmIt("a job whose files would leave its folder, whose model is a path, over the worker's limits or from another scenec version is refused by the worker", async () => {
+  farmIt("a job whose files would leave its folder, whose model is a path, over the worker's limits or from another scenec version is refused by the worker; a broken guide is named as the scene names it", async () => {
     const queue = newQueue();
     await startWorker(queue, "p1", dir, ["--max-side", "256"]);
     const plan = JSON.parse(readFileSync(path.join(dir, "barn.plan.json"), "utf8")) as { guides: { path: string; sha256: string }[]; model: unknown };
     const client = new Redis(redis.port, "127.0.0.1");
     await client.set(`scenec:${queue}:run:evil:alive`, "1", "EX", 60);
+    // A guide whose bytes are what its plan says, and no image.
+    const junk = Buffer.from("not a PNG at all");
+    const junkSha = createHash("sha256").update(junk).digest("hex");
+    await client.set(`scenec:${queue}:blob:${junkSha}`, junk, "EX", 60);
+    const mask = readFileSync(path.join(dir, "masks", "l.png"));
+    await client.set(`scenec:${queue}:blob:${createHash("sha256").update(mask).digest("hex")}`, mask, "EX", 60);
     client.disconnect();
     const bull = new Queue(queue, { connection: { host: "127.0.0.1", port: redis.port } });
     const base = { scenec: version(), run: "evil", name: "x.png", source: "", sourceKind: "scene", imports: {}, overrides: {}, batch: 1 };
@@ -248,6 +255,11 @@ describe("faults", () => {
       bull.add("image", { ...base, plan: folderModel, files }),
       bull.add("image", { ...base, plan: huge, files }),
       bull.add("image", { ...base, scenec: "0.0.1", plan, files }),
+      bull.add("image", {
+        ...base,
+        plan: { ...plan, guides: plan.guides.map((g) => ({ ...g, path: "guides/junk.png", sha256: junkSha })) },
+        files: [...files.filter((f) => !plan.guides.some((g) => g.path === f.path)), { path: "guides/junk.png", sha256: junkSha }],
+      }),
     ]);
     const reasons = await until("the refusals", async () => {
       const states = await Promise.all(jobs.map(async (job) => ({ state: await bull.getJobState(job.id!), job: await bull.getJob(job.id!) })));
@@ -258,6 +270,9 @@ describe("faults", () => {
     expect(reasons[1]).toMatch(/worker p1 renders only named models, not the folder `\/etc`/);
     expect(reasons[2]).toContain("worker p1 refuses the job: its canvas is 512 x 128, over the limits of 256 pixels a side");
     expect(reasons[3]).toContain(`worker p1 runs scenec ${version()}, and the job comes from scenec 0.0.1: run one version on the client and every worker`);
+    // Named as the scene names it, not by the worker's temporary folder.
+    expect(reasons[4]).toMatch(/^worker p1: .*guide image guides\/junk\.png/);
+    expect(reasons[4]).not.toContain("scenec-job-");
   }, 60_000);
 
   farmIt("a scene that reads a file outside its folder is refused before anything is sent", async () => {

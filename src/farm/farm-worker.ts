@@ -128,7 +128,7 @@ export async function runFarmWorker(options: FarmWorkerOptions, stop: Promise<vo
         }
         throw error;
       }
-      throw userFailure(error, id) ?? error;
+      throw userFailure(error, id, folder) ?? error;
     } finally {
       signal?.removeEventListener("abort", onAbort);
       current = undefined;
@@ -212,10 +212,15 @@ async function fetchFiles(data: ImageJobData, folder: string, blobs: BlobCache):
   }
 }
 
-/** A failure that is the job's, not the worker's (a broken guide, a model that will not load): not retried. */
-function userFailure(error: unknown, id: string): UnrecoverableError | undefined {
+/**
+ * A failure that is the job's, not the worker's (a broken guide, a model that will not load): not
+ * retried. Its message names the job's files as the scene does (`guides/sky.png`), not by the
+ * worker's temporary folder, which means nothing to the client.
+ */
+function userFailure(error: unknown, id: string, folder: string): UnrecoverableError | undefined {
   const name = (error as Error).name;
-  if (error instanceof ModelError || ["GuideImageError", "StaleGuideError"].includes(name)) return new UnrecoverableError(`worker ${id}: ${(error as Error).message}`);
+  if (error instanceof ModelError || ["GuideImageError", "StaleGuideError"].includes(name))
+    return new UnrecoverableError(`worker ${id}: ${(error as Error).message.split(folder + path.sep).join("")}`);
   return undefined;
 }
 
