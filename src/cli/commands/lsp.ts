@@ -16,7 +16,8 @@ export const lspCommand: Command = {
   help: `Runs a Language Server Protocol server on stdin and stdout, for editors: diagnostics as you
 type (imported files' errors on their import line; unsaved buffers win over the disk), hovers,
 completion, go to definition, references and rename of styles, document outline, folding,
-formatting (\`scenec fmt\`) and quick fixes. It runs until the editor asks it to exit.
+formatting (\`scenec fmt\`), quick fixes, semantic tokens, and \`scenec/regionAtCursor\` (what the
+VS Code extension's preview outlines). It runs until the editor asks it to exit.
 
 options:
   --stdio      talk over stdin and stdout (the default; VS Code's client passes it). No other
