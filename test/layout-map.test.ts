@@ -58,10 +58,17 @@ describe("the layout picture's outlines", () => {
     expect(svg.match(/stroke-dasharray/g)).toHaveLength(2);
   });
 
-  it("dash a masked region's rectangle", async () => {
-    const { layoutOverlay } = await import("../src/cli/layout-image.js");
-    const plan = compileScene('canvas 256 x 128\nregion sky { prompt "sky" }\nregion wall { size 128 x 128  mask "l.png"  prompt "wall" }\n', { host: memoryHost({ "l.png": await lMask(64) }) });
-    expect(layoutOverlay(layoutMap(plan), 256, 128).match(/stroke-dasharray/g)).toHaveLength(1);
+  it("draw a masked region's outline where its membership is one half, with its rectangle dashed", async () => {
+    const { layoutOverlay, maskContours } = await import("../src/cli/layout-image.js");
+    const { decodeMaskImage } = await import("../src/runtime/guides/mask-image.js");
+    const l = await lMask(64);
+    const plan = compileScene('canvas 256 x 128\nregion sky { prompt "sky" }\nregion wall { at 64, 0  size 128 x 128  mask "l.png"  prompt "wall" }\n', { host: memoryHost({ "l.png": l }) });
+    const masks = new Map([[plan.regions[1]!.mask!.sha256, await decodeMaskImage(l, 64 * 64)]]);
+    const svg = layoutOverlay(layoutMap(plan, masks), 256, 128, maskContours(plan, masks));
+    expect(svg.match(/stroke-dasharray/g)).toHaveLength(1);
+    // The L's arms are the box's left quarter (32 px) and bottom quarter: one vertical and one
+    // horizontal stroke inside the box, none along its sides.
+    expect(svg).toContain('<path d="M96,0V96M96,96H192"');
   });
 });
 
