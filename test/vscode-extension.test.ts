@@ -8,7 +8,8 @@ import { describe, expect, it, vi } from "vitest";
 import { CursorFollower, REGION_AT_CURSOR, type HighlightTarget, type RegionAtCursorAnswer } from "../editors/vscode/src/cursor-follower.js";
 import { HIGHLIGHT_MESSAGE, previewPageHtml } from "../editors/vscode/src/preview-page.js";
 import { previewUrl, PreviewUrlReader } from "../editors/vscode/src/preview-url.js";
-import { commandLine, describeScenec, resolveScenec, SCENEC_NODE, type ScenecLookup } from "../editors/vscode/src/resolve-server.js";
+import { commandLine, describeScenec, LSP_NODE_FLAG, resolveScenec, SCENEC_NODE, type ScenecLookup } from "../editors/vscode/src/resolve-server.js";
+import { SEMI_SPACE_FLAG } from "../src/cli/commands/lsp.js";
 import { REGION_AT_CURSOR as SERVER_REGION_AT_CURSOR } from "../src/lsp/region-at-cursor.js";
 import { writeImage } from "./helpers/guide-helpers.js";
 import { runMain } from "./helpers/scenec-main.js";
@@ -116,6 +117,14 @@ describe("which scenec the extension runs", () => {
     const program = resolveScenec(lookup(["/ext/scenec/server/bin/scenec.js"]));
     expect(commandLine(program, ["watch", "/a b.scene"]).args).toEqual(["/ext/scenec/server/bin/scenec.js", "watch", "/a b.scene"]);
     expect(commandLine(resolveScenec(lookup([])), ["lsp", "--stdio"])).toEqual({ command: "scenec", args: ["lsp", "--stdio"], env: {}, shell: false });
+  });
+
+  it("gives Node's flags to the Node that runs a scenec script, and none to a scenec program", () => {
+    const script = resolveScenec(lookup(["/ext/scenec/server/bin/scenec.js"]));
+    expect(commandLine(script, ["lsp", "--stdio"], [LSP_NODE_FLAG]).args).toEqual([LSP_NODE_FLAG, "/ext/scenec/server/bin/scenec.js", "lsp", "--stdio"]);
+    expect(commandLine(resolveScenec(lookup([])), ["lsp", "--stdio"], [LSP_NODE_FLAG]).args).toEqual(["lsp", "--stdio"]);
+    // The flag `scenec lsp` would otherwise run itself again with.
+    expect(LSP_NODE_FLAG).toBe(SEMI_SPACE_FLAG);
   });
 });
 

@@ -1,6 +1,6 @@
 import * as vscode from "vscode";
 import { LanguageClient, type LanguageClientOptions, type ServerOptions } from "vscode-languageclient/node";
-import { commandLine, describeScenec, type ScenecProgram } from "./resolve-server.js";
+import { commandLine, describeScenec, LSP_NODE_FLAG, type ScenecProgram } from "./resolve-server.js";
 
 /**
  * Starts `scenec lsp --stdio` for the scene files of the workspace. The client's id is `scenec`,
@@ -12,7 +12,9 @@ export async function startLanguageClient(
   output: vscode.OutputChannel,
   fileEvents: vscode.FileSystemWatcher,
 ): Promise<LanguageClient> {
-  const line = commandLine(program, ["lsp", "--stdio"]);
+  // Run through Node, the server gets the young generation it wants at once, instead of running
+  // itself again in a child Node with it (scenec's `lsp` command, SEMI_SPACE_FLAG).
+  const line = commandLine(program, ["lsp", "--stdio"], [LSP_NODE_FLAG]);
   const server: ServerOptions = {
     command: line.command,
     args: line.args,

@@ -112,9 +112,16 @@ export interface CommandLine {
   shell: boolean;
 }
 
-/** The command line that runs `scenec ARGS…` with `program`; through a shell, words with spaces are quoted. */
-export function commandLine(program: ScenecProgram, scenecArgs: readonly string[]): CommandLine {
-  const args = [...program.args, ...scenecArgs];
+/** What `scenec lsp` asks of V8 (its SEMI_SPACE_FLAG): room for a compile's garbage. */
+export const LSP_NODE_FLAG = "--max-semi-space-size=64";
+
+/**
+ * The command line that runs `scenec ARGS…` with `program`; through a shell, words with spaces are
+ * quoted. `nodeFlags` go to the Node that runs a scenec given as a script (before the script);
+ * a scenec run as a program of its own takes none.
+ */
+export function commandLine(program: ScenecProgram, scenecArgs: readonly string[], nodeFlags: readonly string[] = []): CommandLine {
+  const args = [...(program.args.length > 0 ? nodeFlags : []), ...program.args, ...scenecArgs];
   return {
     command: program.command,
     args: program.shell ? args.map((a) => (/\s/.test(a) ? `"${a}"` : a)) : args,

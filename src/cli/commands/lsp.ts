@@ -7,7 +7,7 @@ import { rerunWithNodeFlag } from "../node-flag-rerun.js";
  * no scavenge in the middle of a compile copies the trees still in use: compiling 1,000 regions
  * makes about 25 MB of it, over Node's default 16 MB, and took up to twice as long.
  */
-const SEMI_SPACE_FLAG = "--max-semi-space-size=64";
+export const SEMI_SPACE_FLAG = "--max-semi-space-size=64";
 
 export const lspCommand: Command = {
   name: "lsp",
