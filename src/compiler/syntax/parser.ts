@@ -322,7 +322,7 @@ class SceneParser extends CstParser {
     this.MANY({
       GATE: () => this.LA(1).tokenType !== T.Fit || this.LA(1).startLine === this.LA(0).endLine,
       DEF: () => {
-        this.OR([
+        this.OR((this.alternatives.maskOption ??= [
           {
             ALT: () => {
               this.CONSUME(T.Fit);
@@ -336,7 +336,7 @@ class SceneParser extends CstParser {
             },
           },
           { ALT: () => this.CONSUME(T.Invert) },
-        ]);
+        ]));
       },
     });
   });
