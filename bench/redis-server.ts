@@ -121,7 +121,7 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
 /** The Redis `.ci/run` started for the whole test run (SCENEC_TEST_REDIS_URL), else one of the tests' own. */
 export async function sharedRedis(): Promise<RedisServer> {
   const url = process.env["SCENEC_TEST_REDIS_URL"];
-  if (url === undefined) return startRedis();
+  if (!url) return startRedis(); // unset or empty: no shared one
   const port = Number(new URL(url).port);
   return {
     port,
